@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mirad_cli.h"
+#include "mirad_err.h"
+
+int
+mirad_cli_parse_uint(const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (arg == NULL || *arg < '0' || *arg > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0')
+		return -1;
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+mirad_cli_parse_double(const char *arg, double min, double max, double *out)
+{
+	double v;
+	char *end;
+
+	if (arg == NULL || *arg == '\0')
+		return -1;
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v))
+		return -1;
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_env_uint(const char *name, uint64_t *out)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL)
+		return -1;
+	return mirad_cli_parse_uint(v, 0, UINT32_MAX, out);
+}
+
+int
+mirad_cli_parse_shard(const char *arg, unsigned *index, unsigned *count)
+{
+	uint64_t i, n, min = 0;
+	const char *slash;
+	char buf[32];
+	size_t len;
+
+	if (strcmp(arg, "slurm") == 0) {
+		if (parse_env_uint("SLURM_ARRAY_TASK_ID", &i) != 0 ||
+		    parse_env_uint("SLURM_ARRAY_TASK_COUNT", &n) != 0)
+			return -1;
+		if (getenv("SLURM_ARRAY_TASK_MIN") != NULL &&
+		    parse_env_uint("SLURM_ARRAY_TASK_MIN", &min) != 0)
+			return -1;
+		if (i < min)
+			return -1;
+		i -= min;
+	} else {
+		slash = strchr(arg, '/');
+		if (slash == NULL)
+			return -1;
+		len = (size_t)(slash - arg);
+		if (len == 0 || len >= sizeof buf)
+			return -1;
+		memcpy(buf, arg, len);
+		buf[len] = '\0';
+		if (mirad_cli_parse_uint(buf, 0, UINT32_MAX, &i) != 0 ||
+		    mirad_cli_parse_uint(slash + 1, 1, UINT32_MAX, &n) != 0)
+			return -1;
+	}
+	if (n == 0 || i >= n)
+		return -1;
+	*index = (unsigned)i;
+	*count = (unsigned)n;
+	return 0;
+}
+
+void
+mirad_strlist_add(struct mirad_strlist *l, const char *s)
+{
+	l->items = mirad_xrealloc(l->items, (l->count + 1) * sizeof *l->items);
+	l->items[l->count++] = mirad_xstrdup(s);
+}
+
+int
+mirad_strlist_split(const char *arg, struct mirad_strlist *out)
+{
+	const char *p = arg, *comma;
+	char *item;
+
+	out->items = NULL;
+	out->count = 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		item = comma ? strndup(p, (size_t)(comma - p)) : strdup(p);
+		if (item == NULL)
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+		if (*item == '\0') {
+			free(item);
+			mirad_strlist_free(out);
+			return -1;
+		}
+		mirad_strlist_add(out, item);
+		free(item);
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+bool
+mirad_strlist_contains(const struct mirad_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+void
+mirad_strlist_free(struct mirad_strlist *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->count = 0;
+}
+
+void
+mirad_cli_print_exit_help(void)
+{
+	fputs("\nExit status: 0 success, 1 some inputs were bad and skipped, "
+	      "2 usage error,\n3 fatal error.\n",
+	    stdout);
+}

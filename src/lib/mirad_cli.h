@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Strict parsing of option arguments, shared by every tool.  Functions return
+ * 0 on success and -1 when the text is not a valid value in range; the caller
+ * reports the usage error (library code never prints).
+ */
+#ifndef MIRAD_CLI_H
+#define MIRAD_CLI_H
+
+#include "mirad_platform.h"
+
+/* A decimal unsigned integer in [MIN, MAX]; a leading '-' is rejected. */
+int mirad_cli_parse_uint(
+    const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+/* A finite decimal number in [MIN, MAX]. */
+int mirad_cli_parse_double(
+    const char *arg, double min, double max, double *out);
+/*
+ * A shard spec "I/N" with 0 <= I < N, or "slurm", which reads
+ * SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (and SLURM_ARRAY_TASK_MIN,
+ * subtracted from the id when set).
+ */
+int mirad_cli_parse_shard(const char *arg, unsigned *index, unsigned *count);
+
+/* A comma-separated list of non-empty items. */
+struct mirad_strlist {
+	char **items; /* owned */
+	size_t count;
+};
+/* Split ARG at commas into *OUT (free with mirad_strlist_free()). Returns -1
+ * for an empty item. */
+int mirad_strlist_split(const char *arg, struct mirad_strlist *out);
+bool mirad_strlist_contains(const struct mirad_strlist *l, const char *s);
+/* Append a copy of S. */
+void mirad_strlist_add(struct mirad_strlist *l, const char *s);
+void mirad_strlist_free(struct mirad_strlist *l);
+
+/* Print the shared exit-status paragraph for --help. */
+void mirad_cli_print_exit_help(void);
+
+#endif

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mirad_csv.h"
+#include "mirad_err.h"
+
+struct mirad_csv {
+	FILE *stream;
+	bool owns;
+	char *name;
+	unsigned long line, row_line;
+	bool crlf;
+	char error[512];
+	char *buf;
+	size_t len, cap;
+};
+
+struct mirad_csv *
+mirad_csv_from_stream(FILE *stream, const char *name)
+{
+	struct mirad_csv *c = mirad_xcalloc(1, sizeof *c);
+
+	c->stream = stream;
+	c->name = mirad_xstrdup(name);
+	c->line = 1;
+	return c;
+}
+
+struct mirad_csv *
+mirad_csv_open(const char *path)
+{
+	struct mirad_csv *c;
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return mirad_csv_from_stream(stdin, "<stdin>");
+	f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	c = mirad_csv_from_stream(f, path);
+	c->owns = true;
+	return c;
+}
+
+static void
+buf_put(struct mirad_csv *c, char ch)
+{
+	if (c->len + 1 >= c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 256;
+		c->buf = mirad_xrealloc(c->buf, c->cap);
+	}
+	c->buf[c->len++] = ch;
+}
+
+static void
+end_field(struct mirad_csv *c, struct mirad_strlist *fields)
+{
+	buf_put(c, '\0');
+	mirad_strlist_add(fields, c->buf);
+	c->len = 0;
+}
+
+int
+mirad_csv_next(struct mirad_csv *c, struct mirad_strlist *fields)
+{
+	bool quoted = false, was_quoted = false, any = false;
+	int ch;
+
+	mirad_strlist_free(fields);
+	c->len = 0;
+	c->row_line = c->line;
+	for (;;) {
+		ch = getc(c->stream);
+		if (ch == EOF) {
+			if (ferror(c->stream)) {
+				snprintf(c->error, sizeof c->error,
+				    "%s:%lu: %s", c->name, c->line,
+				    strerror(errno));
+				return -1;
+			}
+			if (quoted) {
+				snprintf(c->error, sizeof c->error,
+				    "%s:%lu: unterminated quoted field",
+				    c->name, c->row_line);
+				return -1;
+			}
+			if (!any)
+				return 0;
+			end_field(c, fields);
+			return 1;
+		}
+		any = true;
+		if (quoted) {
+			if (ch == '"') {
+				int next = getc(c->stream);
+
+				if (next == '"') {
+					buf_put(c, '"');
+					continue;
+				}
+				quoted = false;
+				if (next != EOF)
+					ungetc(next, c->stream);
+				continue;
+			}
+			if (ch == '\n')
+				c->line++;
+			buf_put(c, (char)ch);
+			continue;
+		}
+		if (ch == '"' && c->len == 0 && !was_quoted) {
+			quoted = was_quoted = true;
+			continue;
+		}
+		if (ch == ',') {
+			end_field(c, fields);
+			was_quoted = false;
+			continue;
+		}
+		if (ch == '\r') {
+			int next = getc(c->stream);
+
+			if (next == '\n') {
+				c->crlf = true;
+				ch = '\n';
+			} else {
+				if (next != EOF)
+					ungetc(next, c->stream);
+				buf_put(c, '\r');
+				continue;
+			}
+		}
+		if (ch == '\n') {
+			c->line++;
+			end_field(c, fields);
+			return 1;
+		}
+		buf_put(c, (char)ch);
+	}
+}
+
+unsigned long
+mirad_csv_line(const struct mirad_csv *c)
+{
+	return c->row_line;
+}
+
+const char *
+mirad_csv_error(const struct mirad_csv *c)
+{
+	return c->error;
+}
+
+bool
+mirad_csv_crlf(const struct mirad_csv *c)
+{
+	return c->crlf;
+}
+
+void
+mirad_csv_close(struct mirad_csv *c)
+{
+	if (c == NULL)
+		return;
+	if (c->owns)
+		fclose(c->stream);
+	free(c->name);
+	free(c->buf);
+	free(c);
+}
+
+int
+mirad_csv_column(const struct mirad_strlist *header, const char *name)
+{
+	for (size_t i = 0; i < header->count; i++)
+		if (strcmp(header->items[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+mirad_csv_write_row(FILE *out, const char *const *fields, size_t n, bool crlf)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *f = fields[i] ? fields[i] : "";
+		bool quote = strpbrk(f, ",\"\r\n") != NULL;
+
+		if (i > 0 && putc(',', out) == EOF)
+			return -1;
+		if (!quote) {
+			if (fputs(f, out) == EOF && *f)
+				return -1;
+			continue;
+		}
+		putc('"', out);
+		for (const char *p = f; *p; p++) {
+			if (*p == '"')
+				putc('"', out);
+			putc(*p, out);
+		}
+		if (putc('"', out) == EOF)
+			return -1;
+	}
+	if (fputs(crlf ? "\r\n" : "\n", out) == EOF)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The input every tool accepts: a dataset directory (scanned with
+ * mirad_layout), a manifest file, or "-" (a manifest on stdin).
+ */
+#ifndef MIRAD_DATASET_H
+#define MIRAD_DATASET_H
+
+#include "mirad_platform.h"
+
+#include "mirad_layout.h"
+#include "mirad_manifest.h"
+
+struct mirad_dataset_options {
+	struct mirad_scan_options scan; /* for directories */
+	const char *root;               /* --root: where manifest paths
+	                                   resolve (may be NULL) */
+};
+
+struct mirad_dataset_info {
+	bool from_manifest;           /* else a scanned directory */
+	struct mirad_scan_stats scan; /* layout, ignored, problems */
+	size_t bad_lines;             /* malformed manifest lines */
+	cJSON *header;                /* manifest header or NULL; owned,
+	                                 free with cJSON_Delete() */
+};
+
+/*
+ * Load INPUT into OUT (appending).  Problems and malformed manifest lines
+ * go to the scan options' callback and are counted in INFO.  Returns 0, or
+ * -1 when INPUT cannot be read at all (reason in ERR).
+ */
+int mirad_dataset_load(const char *input,
+    const struct mirad_dataset_options *opts, struct mirad_recordset *out,
+    struct mirad_dataset_info *info, char *err, size_t errlen);
+
+#endif

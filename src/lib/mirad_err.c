@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mirad_err.h"
+#include "mirad_progress.h"
+
+static const char *progname = "mirad";
+static bool quiet;
+
+void
+mirad_set_progname(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	slash = strrchr(argv0, '/');
+	progname = slash ? slash + 1 : argv0;
+}
+
+const char *
+mirad_progname(void)
+{
+	return progname;
+}
+
+void
+mirad_set_quiet(bool q)
+{
+	quiet = q;
+}
+
+bool
+mirad_is_quiet(void)
+{
+	return quiet;
+}
+
+/* The va_list helper needs its own format attribute for clang -Wformat=2. */
+static void vwarn_errno(int errnum, const char *fmt, va_list ap)
+    MIRAD_PRINTF(2, 0);
+
+static void
+vwarn_errno(int errnum, const char *fmt, va_list ap)
+{
+	mirad_progress_clear();
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	if (errnum != 0)
+		fprintf(stderr, ": %s", strerror(errnum));
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+void
+mirad_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn_errno(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+mirad_warn_errno(int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn_errno(errnum, fmt, ap);
+	va_end(ap);
+}
+
+void
+mirad_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vwarn_errno(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+mirad_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn_errno(0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+mirad_die_errno(int status, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn_errno(errnum, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+mirad_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn_errno(0, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+	exit(MIRAD_EXIT_USAGE);
+}
+
+void
+mirad_report_problem(void *ctx, const char *where, const char *why)
+{
+	(void)ctx;
+	mirad_warn("%s: %s", where, why);
+}
+
+int
+mirad_close_stdout(int status)
+{
+	int failed = ferror(stdout);
+	int err = 0;
+
+	if (fflush(stdout) != 0) {
+		failed = 1;
+		err = errno;
+	}
+	if (fclose(stdout) != 0 && !failed) {
+		failed = 1;
+		err = errno;
+	}
+	if (failed) {
+		mirad_warn_errno(err, "error writing standard output");
+		return MIRAD_EXIT_FATAL;
+	}
+	return status;
+}
+
+void *
+mirad_xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	return p;
+}
+
+void *
+mirad_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	return p;
+}
+
+void *
+mirad_xrealloc(void *old, size_t size)
+{
+	void *p = realloc(old, size ? size : 1);
+
+	if (p == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	return p;
+}
+
+char *
+mirad_xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	return p;
+}
+
+char *
+mirad_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	return p;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Diagnostics and exit statuses shared by every tool.
+ *
+ * Messages have the form "prog: [file[:line]: ]message[: strerror]" on one
+ * line of stderr.  Formats never end in '\n'.  Any progress line on screen is
+ * erased first.  This module and mirad_progress are the only library modules
+ * that write to stderr; the others return errors to their caller.
+ */
+#ifndef MIRAD_ERR_H
+#define MIRAD_ERR_H
+
+#include "mirad_platform.h"
+
+/* Never reorder: scripts and the man pages depend on these values. */
+enum mirad_exit {
+	MIRAD_EXIT_OK = 0,      /* everything was processed */
+	MIRAD_EXIT_PARTIAL = 1, /* finished, but some inputs were bad */
+	MIRAD_EXIT_USAGE = 2,   /* bad option or argument; nothing done */
+	MIRAD_EXIT_FATAL = 3    /* could not go on */
+};
+
+/* Set the program name used as message prefix from argv[0] (basename). */
+void mirad_set_progname(const char *argv0);
+/* The program name; borrowed, valid for the life of the process. */
+const char *mirad_progname(void);
+
+/* -q: suppress mirad_note() output.  Warnings and errors still print. */
+void mirad_set_quiet(bool quiet);
+bool mirad_is_quiet(void);
+
+/* "prog: message" */
+void mirad_warn(const char *fmt, ...) MIRAD_PRINTF(1, 2);
+/* "prog: message: strerror(errnum)" */
+void mirad_warn_errno(int errnum, const char *fmt, ...) MIRAD_PRINTF(2, 3);
+/* Informational line, silenced by -q. */
+void mirad_note(const char *fmt, ...) MIRAD_PRINTF(1, 2);
+/* Print like mirad_warn() and exit with STATUS. */
+MIRAD_NORETURN void mirad_die(int status, const char *fmt, ...)
+    MIRAD_PRINTF(2, 3);
+MIRAD_NORETURN void mirad_die_errno(
+    int status, int errnum, const char *fmt, ...) MIRAD_PRINTF(3, 4);
+/* Print the message and "Try 'prog --help'...", then exit 2. */
+MIRAD_NORETURN void mirad_usage_error(const char *fmt, ...) MIRAD_PRINTF(1, 2);
+
+/*
+ * Flush and close stdout, checking for write errors (a full disk, a closed
+ * pipe).  On error prints "error writing standard output" and returns
+ * MIRAD_EXIT_FATAL; otherwise returns STATUS unchanged.  Call it last.
+ */
+int mirad_close_stdout(int status);
+
+/*
+ * A mirad_problem_fn (see mirad_layout.h) that prints "prog: WHERE: WHY".
+ * CTX is unused.
+ */
+void mirad_report_problem(void *ctx, const char *where, const char *why);
+
+/* Allocation helpers that exit with status 3 on out-of-memory. */
+void *mirad_xmalloc(size_t size);
+void *mirad_xcalloc(size_t n, size_t size);
+void *mirad_xrealloc(void *p, size_t size);
+char *mirad_xstrdup(const char *s);
+/* asprintf() that exits on failure; caller frees. */
+char *mirad_xasprintf(const char *fmt, ...) MIRAD_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mirad_err.h"
+#include "mirad_fs.h"
+
+char *
+mirad_path_join(const char *a, const char *b)
+{
+	size_t la;
+
+	if (b[0] == '/' || a == NULL || a[0] == '\0' || strcmp(a, ".") == 0)
+		return mirad_xstrdup(b);
+	if (b[0] == '\0')
+		return mirad_xstrdup(a);
+	la = strlen(a);
+	if (a[la - 1] == '/')
+		return mirad_xasprintf("%s%s", a, b);
+	return mirad_xasprintf("%s/%s", a, b);
+}
+
+char *
+mirad_path_dirname(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+
+	if (slash == NULL)
+		return mirad_xstrdup(".");
+	while (slash > p && slash[-1] == '/')
+		slash--;
+	if (slash == p)
+		return mirad_xstrdup("/");
+	return strndup(p, (size_t)(slash - p));
+}
+
+const char *
+mirad_path_basename(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+
+	return slash ? slash + 1 : p;
+}
+
+const char *
+mirad_path_ext(const char *p)
+{
+	const char *base = mirad_path_basename(p);
+	const char *dot = strrchr(base, '.');
+
+	if (dot == NULL || dot == base)
+		return base + strlen(base);
+	return dot;
+}
+
+char *
+mirad_path_stem(const char *p)
+{
+	const char *base = mirad_path_basename(p);
+	const char *ext = mirad_path_ext(p);
+	char *s = strndup(base, (size_t)(ext - base));
+
+	if (s == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	return s;
+}
+
+char *
+mirad_path_absolute(const char *p)
+{
+	char cwd[PATH_MAX];
+	char *joined, *out, *src, *dst;
+
+	if (p[0] == '/') {
+		joined = mirad_xstrdup(p);
+	} else {
+		if (getcwd(cwd, sizeof cwd) == NULL)
+			return NULL;
+		joined = mirad_path_join(cwd, p);
+	}
+	/* Drop "." components and repeated slashes, in place. */
+	out = joined;
+	src = dst = joined;
+	while (*src) {
+		if (src[0] == '/' && src[1] == '/') {
+			src++;
+			continue;
+		}
+		if (src[0] == '/' && src[1] == '.' &&
+		    (src[2] == '/' || src[2] == '\0')) {
+			src += 2;
+			continue;
+		}
+		*dst++ = *src++;
+	}
+	*dst = '\0';
+	if (dst > out + 1 && dst[-1] == '/')
+		dst[-1] = '\0';
+	if (*out == '\0')
+		strcpy(out, "/");
+	return out;
+}
+
+bool
+mirad_path_escapes(const char *p)
+{
+	const char *s = p;
+
+	if (p[0] == '/')
+		return true;
+	while (*s) {
+		const char *e = strchr(s, '/');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+
+		if (len == 2 && s[0] == '.' && s[1] == '.')
+			return true;
+		if (e == NULL)
+			break;
+		s = e + 1;
+	}
+	return false;
+}
+
+bool
+mirad_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool
+mirad_is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool
+mirad_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int
+mirad_mkdir_p(const char *path)
+{
+	char *buf = mirad_xstrdup(path);
+	int rc = 0;
+
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+
+			*p = '\0';
+			if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+				rc = -1;
+				break;
+			}
+			if (saved == '\0')
+				break;
+			*p = saved;
+		}
+	}
+	if (rc == 0 && !mirad_is_dir(path)) {
+		errno = ENOTDIR;
+		rc = -1;
+	}
+	free(buf);
+	return rc;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path);
+	return unlink(path);
+}
+
+int
+mirad_rm_rf(const char *path)
+{
+	if (!mirad_exists(path))
+		return 0;
+	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+mirad_list_dir(const char *path, struct mirad_strlist *out)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	out->items = NULL;
+	out->count = 0;
+	if (d == NULL)
+		return -1;
+	errno = 0;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		mirad_strlist_add(out, e->d_name);
+	}
+	if (errno != 0) {
+		int err = errno;
+
+		closedir(d);
+		mirad_strlist_free(out);
+		errno = err;
+		return -1;
+	}
+	closedir(d);
+	if (out->count > 1)
+		qsort(out->items, out->count, sizeof *out->items, cmp_str);
+	return 0;
+}
+
+struct mirad_outfile {
+	char *path;
+	char *tmp;
+	FILE *stream;
+	bool is_stdout;
+};
+
+struct mirad_outfile *
+mirad_outfile_open(const char *path)
+{
+	struct mirad_outfile *f = mirad_xcalloc(1, sizeof *f);
+	char *dir;
+	int fd;
+
+	f->path = mirad_xstrdup(path);
+	if (strcmp(path, "-") == 0) {
+		f->is_stdout = true;
+		f->stream = stdout;
+		return f;
+	}
+	dir = mirad_path_dirname(path);
+	f->tmp = mirad_xasprintf(
+	    "%s/.%s.tmp-XXXXXX", dir, mirad_path_basename(path));
+	free(dir);
+	fd = mkstemp(f->tmp);
+	if (fd < 0)
+		goto fail;
+	/* mkstemp creates 0600; give the file the usual mode. */
+	{
+		mode_t mask = umask(0);
+
+		umask(mask);
+		(void)fchmod(fd, 0666 & ~mask);
+	}
+	f->stream = fdopen(fd, "w");
+	if (f->stream == NULL) {
+		int err = errno;
+
+		close(fd);
+		unlink(f->tmp);
+		errno = err;
+		goto fail;
+	}
+	return f;
+fail : {
+	int err = errno;
+
+	free(f->tmp);
+	free(f->path);
+	free(f);
+	errno = err;
+	return NULL;
+}
+}
+
+FILE *
+mirad_outfile_stream(struct mirad_outfile *f)
+{
+	return f->stream;
+}
+
+int
+mirad_outfile_commit(struct mirad_outfile *f)
+{
+	int rc = 0, err = 0;
+
+	if (f->is_stdout) {
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			err = errno ? errno : EIO;
+			rc = -1;
+		}
+		goto out;
+	}
+	if (fflush(f->stream) != 0 || ferror(f->stream)) {
+		err = errno ? errno : EIO;
+		rc = -1;
+	}
+	if (rc == 0 && fsync(fileno(f->stream)) != 0 && errno != EINVAL) {
+		err = errno;
+		rc = -1;
+	}
+	if (fclose(f->stream) != 0 && rc == 0) {
+		err = errno;
+		rc = -1;
+	}
+	if (rc == 0 && rename(f->tmp, f->path) != 0) {
+		err = errno;
+		rc = -1;
+	}
+	if (rc != 0)
+		unlink(f->tmp);
+out:
+	free(f->tmp);
+	free(f->path);
+	free(f);
+	errno = err;
+	return rc;
+}
+
+void
+mirad_outfile_abort(struct mirad_outfile *f)
+{
+	if (f == NULL)
+		return;
+	if (!f->is_stdout) {
+		fclose(f->stream);
+		unlink(f->tmp);
+	}
+	free(f->tmp);
+	free(f->path);
+	free(f);
+}
+
+int
+mirad_write_file_atomic(const char *path, const void *data, size_t len)
+{
+	struct mirad_outfile *f = mirad_outfile_open(path);
+
+	if (f == NULL)
+		return -1;
+	if (len > 0 && fwrite(data, 1, len, mirad_outfile_stream(f)) != len) {
+		int err = errno;
+
+		mirad_outfile_abort(f);
+		errno = err ? err : EIO;
+		return -1;
+	}
+	return mirad_outfile_commit(f);
+}
+
+int
+mirad_copy_file(const char *src, const char *dst)
+{
+	char buf[1 << 16];
+	struct mirad_outfile *f;
+	int in, err;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	f = mirad_outfile_open(dst);
+	if (f == NULL) {
+		err = errno;
+		close(in);
+		errno = err;
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof buf)) > 0) {
+		if (fwrite(buf, 1, (size_t)n, mirad_outfile_stream(f)) !=
+		    (size_t)n) {
+			n = -1;
+			break;
+		}
+	}
+	err = errno;
+	close(in);
+	if (n < 0) {
+		mirad_outfile_abort(f);
+		errno = err ? err : EIO;
+		return -1;
+	}
+	return mirad_outfile_commit(f);
+}
+
+char *
+mirad_tmpdir_beside(const char *target)
+{
+	char *abs = mirad_path_absolute(target);
+	char *dir, *tmp;
+
+	if (abs == NULL)
+		return NULL;
+	dir = mirad_path_dirname(abs);
+	tmp =
+	    mirad_xasprintf("%s/.%s.tmp-XXXXXX", dir, mirad_path_basename(abs));
+	free(dir);
+	free(abs);
+	if (mkdtemp(tmp) == NULL) {
+		int err = errno;
+
+		free(tmp);
+		errno = err;
+		return NULL;
+	}
+	return tmp;
+}
+
+int
+mirad_dir_publish(const char *tmp, const char *target, bool replace)
+{
+	char *old = NULL;
+	int err;
+
+	if (mirad_exists(target)) {
+		if (!replace) {
+			errno = EEXIST;
+			return -1;
+		}
+		old = mirad_tmpdir_beside(target);
+		if (old == NULL)
+			return -1;
+		/* Move the old tree aside first; rename() cannot replace a
+		 * non-empty directory. */
+		rmdir(old);
+		if (rename(target, old) != 0)
+			goto fail;
+	}
+	if (rename(tmp, target) != 0) {
+		err = errno;
+		if (old != NULL)
+			(void)rename(old, target);
+		errno = err;
+		goto fail;
+	}
+	if (old != NULL) {
+		(void)mirad_rm_rf(old);
+		free(old);
+	}
+	return 0;
+fail:
+	err = errno;
+	free(old);
+	errno = err;
+	return -1;
+}
+
+static char *
+lock_path(const char *target)
+{
+	char *abs = mirad_path_absolute(target);
+	char *dir, *path;
+
+	if (abs == NULL)
+		return NULL;
+	dir = mirad_path_dirname(abs);
+	path = mirad_xasprintf("%s/.%s.lock", dir, mirad_path_basename(abs));
+	free(dir);
+	free(abs);
+	return path;
+}
+
+int
+mirad_lock_acquire(const char *target)
+{
+	char *path = lock_path(target);
+	int fd, err;
+
+	if (path == NULL)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0)
+		goto out;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		err = errno;
+		close(fd);
+		fd = -1;
+		errno = (err == EWOULDBLOCK) ? EWOULDBLOCK : err;
+	}
+out:
+	err = errno;
+	free(path);
+	errno = err;
+	return fd;
+}
+
+void
+mirad_lock_release(int fd, const char *target)
+{
+	char *path;
+
+	if (fd < 0)
+		return;
+	path = lock_path(target);
+	if (path != NULL)
+		unlink(path);
+	free(path);
+	close(fd);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Filesystem helpers: paths, mkdir -p, sorted listings, copies and links, and
+ * the write-to-a-temporary-name-then-rename rule every output follows.
+ * Functions return 0 / a pointer on success and -1 / NULL with errno set.
+ */
+#ifndef MIRAD_FS_H
+#define MIRAD_FS_H
+
+#include "mirad_platform.h"
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "mirad_cli.h"
+
+/* A joined with B ("a/b"); B absolute or A empty/"." gives a copy of B.
+ * Caller frees. */
+char *mirad_path_join(const char *a, const char *b);
+/* The directory part of P ("." when none).  Caller frees. */
+char *mirad_path_dirname(const char *p);
+/* The last component of P; borrowed from P. */
+const char *mirad_path_basename(const char *p);
+/* The extension of P's last component including the dot, or "" (borrowed
+ * from P).  A leading dot (".hidden") is not an extension. */
+const char *mirad_path_ext(const char *p);
+/* The last component of P without its extension.  Caller frees. */
+char *mirad_path_stem(const char *p);
+/* P made absolute against the current directory, with "." components and
+ * duplicate slashes removed (".." kept).  Caller frees; NULL on error. */
+char *mirad_path_absolute(const char *p);
+/* Does any component of relative path P equal ".." or is P absolute? */
+bool mirad_path_escapes(const char *p);
+
+bool mirad_is_dir(const char *path);
+bool mirad_is_file(const char *path);
+bool mirad_exists(const char *path);
+
+/* mkdir -p with mode 0777 & ~umask.  Existing directories are fine. */
+int mirad_mkdir_p(const char *path);
+/* rm -rf; a missing PATH is not an error. */
+int mirad_rm_rf(const char *path);
+
+/* The entries of directory PATH (without "." and ".."), sorted by strcmp,
+ * into OUT (free with mirad_strlist_free()). */
+int mirad_list_dir(const char *path, struct mirad_strlist *out);
+
+/* Copy the bytes of SRC to DST (created 0666 & ~umask, replaced if it
+ * exists), written under a temporary name and renamed. */
+int mirad_copy_file(const char *src, const char *dst);
+
+/*
+ * An output file written under a temporary name in the target's directory
+ * and renamed into place by mirad_outfile_commit().  PATH "-" writes to
+ * stdout directly.  Nothing appears under PATH before the commit.
+ */
+struct mirad_outfile;
+/* NULL with errno on failure.  Free with commit or abort. */
+struct mirad_outfile *mirad_outfile_open(const char *path);
+/* The stream to write to; borrowed, valid until commit/abort. */
+FILE *mirad_outfile_stream(struct mirad_outfile *f);
+/* Flush, check for write errors, close, fsync and rename into place; frees
+ * F in every case.  On failure the temporary file is removed. */
+int mirad_outfile_commit(struct mirad_outfile *f);
+/* Close and remove the temporary file; frees F.  Accepts NULL. */
+void mirad_outfile_abort(struct mirad_outfile *f);
+
+/* Write LEN bytes to PATH atomically (temporary name + rename). */
+int mirad_write_file_atomic(const char *path, const void *data, size_t len);
+
+/*
+ * Create a private directory ".NAME.tmp-XXXXXX" next to TARGET (same
+ * filesystem, so a rename can publish it).  Caller frees the returned path
+ * and removes the directory (mirad_rm_rf) or publishes it.
+ */
+char *mirad_tmpdir_beside(const char *target);
+/*
+ * Move directory TMP to TARGET.  If TARGET exists: with REPLACE false fail
+ * with EEXIST; with REPLACE true the old tree is moved aside, TMP renamed in
+ * and the old tree removed, so TARGET is never half-replaced.
+ */
+int mirad_dir_publish(const char *tmp, const char *target, bool replace);
+
+/*
+ * Take an exclusive lock for work on TARGET: a lock file ".NAME.lock" next to
+ * it, held with flock().  Returns the descriptor, or -1 with errno
+ * EWOULDBLOCK when another process holds it.  Release with
+ * mirad_lock_release(), which also removes the lock file.
+ */
+int mirad_lock_acquire(const char *target);
+void mirad_lock_release(int fd, const char *target);
+
+#endif

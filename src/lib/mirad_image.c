@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "mirad_fs.h"
+#include "mirad_image.h"
+
+static bool started;
+
+void
+mirad_image_take_error(char *err, size_t errlen)
+{
+	char *msg = vips_error_buffer_copy();
+	char *nl;
+
+	if (msg == NULL || *msg == '\0') {
+		snprintf(err, errlen, "image error");
+	} else {
+		nl = strchr(msg, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		snprintf(err, errlen, "%s", msg);
+	}
+	g_free(msg);
+}
+
+int
+mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen)
+{
+	if (started)
+		return 0;
+	if (VIPS_INIT(argv0 ? argv0 : "mirad")) {
+		mirad_image_take_error(err, errlen);
+		return -1;
+	}
+	/* Many different images, each read once: caching only costs
+	 * memory. */
+	vips_cache_set_max(0);
+	if (jobs > 0)
+		vips_concurrency_set(jobs);
+	started = true;
+	return 0;
+}
+
+void
+mirad_image_shutdown(void)
+{
+	if (started) {
+		vips_shutdown();
+		started = false;
+	}
+}
+
+const char *
+mirad_image_library_version(void)
+{
+	return vips_version_string();
+}
+
+bool
+mirad_image_has_image_ext(const char *name)
+{
+	static const char *const exts[] = {
+	    ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"};
+	const char *ext = mirad_path_ext(name);
+
+	for (size_t i = 0; i < sizeof exts / sizeof *exts; i++)
+		if (strcasecmp(ext, exts[i]) == 0)
+			return true;
+	return false;
+}
+
+static void
+loader_short_name(const char *loader, char *out, size_t outlen)
+{
+	/* "VipsForeignLoadPngFile" -> "png", "VipsForeignLoadJpegFile" ->
+	 * "jpeg". */
+	const char *p = loader;
+	size_t n = 0;
+
+	if (strncmp(p, "VipsForeignLoad", 15) == 0)
+		p += 15;
+	while (p[n] != '\0' && n + 1 < outlen) {
+		if (n > 0 && p[n] >= 'A' && p[n] <= 'Z')
+			break;
+		out[n] =
+		    (char)((p[n] >= 'A' && p[n] <= 'Z') ? p[n] + 32 : p[n]);
+		n++;
+	}
+	out[n] = '\0';
+	if (strcmp(out, "magick") == 0 || strcmp(out, "") == 0)
+		snprintf(out, outlen, "other");
+}
+
+int
+mirad_image_header(
+    const char *path, struct mirad_image_info *info, char *err, size_t errlen)
+{
+	const char *loader = vips_foreign_find_load(path);
+	VipsImage *im;
+
+	if (loader == NULL) {
+		mirad_image_take_error(err, errlen);
+		return -1;
+	}
+	im = vips_image_new_from_file(path, NULL);
+	if (im == NULL) {
+		mirad_image_take_error(err, errlen);
+		return -1;
+	}
+	info->width = vips_image_get_width(im);
+	info->height = vips_image_get_height(im);
+	info->bands = vips_image_get_bands(im);
+	info->bits = (int)vips_format_sizeof(vips_image_get_format(im)) * 8;
+	loader_short_name(loader, info->format, sizeof info->format);
+	g_object_unref(im);
+	return 0;
+}
+
+VipsImage *
+mirad_image_load(const char *path, bool sequential, char *err, size_t errlen)
+{
+	VipsImage *im = vips_image_new_from_file(path, "access",
+	    sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM, "fail_on",
+	    VIPS_FAIL_ON_ERROR, NULL);
+
+	if (im == NULL)
+		mirad_image_take_error(err, errlen);
+	return im;
+}
+
+int
+mirad_image_save(
+    VipsImage *im, const char *path, int quality, char *err, size_t errlen)
+{
+	const char *ext = mirad_path_ext(path);
+	char *dir = mirad_path_dirname(path);
+	char *tmp;
+	int rc;
+
+	/* Keep the real extension last so libvips picks the saver. */
+	tmp = g_strdup_printf("%s/.%s.tmp-%d%s", dir, mirad_path_basename(path),
+	    (int)getpid(), ext);
+	free(dir);
+	if (strcasecmp(ext, ".jpg") == 0 || strcasecmp(ext, ".jpeg") == 0)
+		rc = vips_jpegsave(im, tmp, "Q", quality > 0 ? quality : 90,
+		    "strip", TRUE, NULL);
+	else if (strcasecmp(ext, ".png") == 0)
+		rc = vips_pngsave(
+		    im, tmp, "compression", 6, "strip", TRUE, NULL);
+	else
+		rc = vips_image_write_to_file(im, tmp, NULL);
+	if (rc != 0) {
+		mirad_image_take_error(err, errlen);
+		unlink(tmp);
+		g_free(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		g_free(tmp);
+		return -1;
+	}
+	g_free(tmp);
+	return 0;
+}
+
+VipsImage *
+mirad_image_binarise(VipsImage *in, char *err, size_t errlen)
+{
+	VipsImage *base = vips_image_new();
+	VipsImage **t =
+	    (VipsImage **)vips_object_local_array(VIPS_OBJECT(base), 4);
+	VipsImage *src = in, *out = NULL;
+	int bands = vips_image_get_bands(in);
+
+	/* Drop alpha: a transparent pixel is not a defect. */
+	if (vips_image_hasalpha(in) && bands > 1) {
+		if (vips_extract_band(in, &t[0], 0, "n", bands - 1, NULL))
+			goto fail;
+		src = t[0];
+	}
+	/* Any non-zero band marks the pixel. */
+	if (vips_image_get_bands(src) > 1) {
+		if (vips_bandor(src, &t[1], NULL))
+			goto fail;
+		src = t[1];
+	}
+	if (vips_notequal_const1(src, &t[2], 0.0, NULL))
+		goto fail;
+	/* notequal gives 0/255 uchar already; copy to own the result. */
+	if (vips_copy(t[2], &out, NULL))
+		goto fail;
+	g_object_unref(base);
+	return out;
+fail:
+	mirad_image_take_error(err, errlen);
+	g_object_unref(base);
+	return NULL;
+}
+
+int
+mirad_image_pixel_sha256(VipsImage *im, char hex[65], char *err, size_t errlen)
+{
+	GChecksum *sum;
+	size_t len;
+	void *buf;
+	char geom[96];
+
+	buf = vips_image_write_to_memory(im, &len);
+	if (buf == NULL) {
+		mirad_image_take_error(err, errlen);
+		return -1;
+	}
+	sum = g_checksum_new(G_CHECKSUM_SHA256);
+	snprintf(geom, sizeof geom, "%dx%dx%d:%d;", vips_image_get_width(im),
+	    vips_image_get_height(im), vips_image_get_bands(im),
+	    (int)vips_image_get_format(im));
+	g_checksum_update(sum, (const guchar *)geom, strlen(geom));
+	g_checksum_update(sum, buf, len);
+	snprintf(hex, 65, "%s", g_checksum_get_string(sum));
+	g_checksum_free(sum);
+	g_free(buf);
+	return 0;
+}

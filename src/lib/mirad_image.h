@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Images through libvips.  This module owns libvips' life cycle (init,
+ * cache, shutdown, the global error buffer) and the operations several tools
+ * share: header reads, loads that fail on damaged files, atomic saves, mask
+ * binarisation and pixel hashes.  Pixel code private to one tool (augment
+ * effects, stats measures) builds on the VipsImage handles returned here.
+ *
+ * Errors: functions return NULL or -1 and write the first line of libvips'
+ * message into the caller's ERR buffer (the global buffer is then cleared).
+ */
+#ifndef MIRAD_IMAGE_H
+#define MIRAD_IMAGE_H
+
+#include "mirad_platform.h"
+
+#include <vips/vips.h>
+
+/*
+ * Start libvips once (argv0 for its messages).  JOBS > 0 sets the thread
+ * count (else VIPS_CONCURRENCY or the CPU count).  Returns -1 with ERR set.
+ */
+int mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen);
+/* Shut libvips down (only if it was started). */
+void mirad_image_shutdown(void);
+/* libvips' version string; borrowed, static.  Works before init. */
+const char *mirad_image_library_version(void);
+
+/* Does NAME have an image extension (.png .jpg .jpeg .bmp .tif .tiff,
+ * any case)? */
+bool mirad_image_has_image_ext(const char *name);
+
+struct mirad_image_info {
+	int width, height;
+	int bands;       /* 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA/CMYK */
+	int bits;        /* bits per sample: 8, 16, 32 ... */
+	char format[16]; /* loader: "png", "jpeg", "tiff", "bmp", ... */
+};
+
+/* Read PATH's header only (no pixel decoding). */
+int mirad_image_header(
+    const char *path, struct mirad_image_info *info, char *err, size_t errlen);
+
+/*
+ * Open PATH for pixel access.  Damaged files (truncated, bad CRC) are
+ * errors.  SEQUENTIAL asks for top-to-bottom streaming (less memory).
+ * Returns a new reference; caller g_object_unref()s.
+ */
+VipsImage *mirad_image_load(
+    const char *path, bool sequential, char *err, size_t errlen);
+
+/*
+ * Save IM to PATH, format from PATH's extension (.png, .jpg, .tif, ...),
+ * written under a temporary name and renamed.  QUALITY (1..100) applies to
+ * JPEG; 0 means the default (90).
+ */
+int mirad_image_save(
+    VipsImage *im, const char *path, int quality, char *err, size_t errlen);
+
+/*
+ * A mask normalised to what every consumer accepts: one band, 8-bit, 255
+ * where any band of IN is non-zero, else 0 (alpha ignored).  New reference.
+ */
+VipsImage *mirad_image_binarise(VipsImage *in, char *err, size_t errlen);
+
+/*
+ * SHA-256 (hex, 64 chars + NUL) of the decoded pixels and the geometry
+ * (width, height, bands, format), so equal hashes mean equal images
+ * whatever the file encoding.
+ */
+int mirad_image_pixel_sha256(
+    VipsImage *im, char hex[65], char *err, size_t errlen);
+
+/* Copy the first line of libvips' error buffer into ERR and clear it. */
+void mirad_image_take_error(char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mirad_err.h"
+#include "mirad_fs.h"
+#include "mirad_manifest.h"
+
+/* Core fields, in the order they are written. */
+static const char *const core_keys[] = {"category", "split", "label", "defect",
+    "image", "mask", "root", "width", "height", "channels"};
+
+static bool
+is_core_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof core_keys / sizeof *core_keys; i++)
+		if (strcmp(key, core_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+struct mirad_record *
+mirad_record_new(void)
+{
+	return mirad_xcalloc(1, sizeof(struct mirad_record));
+}
+
+void
+mirad_record_free(struct mirad_record *r)
+{
+	if (r == NULL)
+		return;
+	free(r->category);
+	free(r->split);
+	free(r->label);
+	free(r->defect);
+	free(r->image);
+	free(r->mask);
+	free(r->root);
+	cJSON_Delete(r->extra);
+	free(r);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? mirad_xstrdup(s) : NULL;
+}
+
+void
+mirad_record_set(char **field, const char *value)
+{
+	char *copy = dup_or_null(value);
+
+	free(*field);
+	*field = copy;
+}
+
+struct mirad_record *
+mirad_record_clone(const struct mirad_record *r)
+{
+	struct mirad_record *c = mirad_record_new();
+
+	c->category = dup_or_null(r->category);
+	c->split = dup_or_null(r->split);
+	c->label = dup_or_null(r->label);
+	c->defect = dup_or_null(r->defect);
+	c->image = dup_or_null(r->image);
+	c->mask = dup_or_null(r->mask);
+	c->root = dup_or_null(r->root);
+	c->width = r->width;
+	c->height = r->height;
+	c->channels = r->channels;
+	if (r->extra != NULL) {
+		c->extra = cJSON_Duplicate(r->extra, 1);
+		if (c->extra == NULL)
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	}
+	return c;
+}
+
+bool
+mirad_record_is_anomaly(const struct mirad_record *r)
+{
+	return r->label != NULL && strcmp(r->label, "anomaly") == 0;
+}
+
+const char *
+mirad_record_get_string(const struct mirad_record *r, const char *key)
+{
+	const cJSON *item;
+
+	if (r->extra == NULL)
+		return NULL;
+	item = cJSON_GetObjectItemCaseSensitive(r->extra, key);
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+bool
+mirad_record_get_number(
+    const struct mirad_record *r, const char *key, double *out)
+{
+	const cJSON *item;
+
+	if (r->extra == NULL)
+		return false;
+	item = cJSON_GetObjectItemCaseSensitive(r->extra, key);
+	if (!cJSON_IsNumber(item))
+		return false;
+	*out = item->valuedouble;
+	return true;
+}
+
+void
+mirad_record_put(struct mirad_record *r, const char *key, cJSON *item)
+{
+	if (item == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	if (r->extra == NULL) {
+		r->extra = cJSON_CreateObject();
+		if (r->extra == NULL)
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	}
+	if (cJSON_GetObjectItemCaseSensitive(r->extra, key) != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(r->extra, key, item);
+	else
+		cJSON_AddItemToObject(r->extra, key, item);
+}
+
+void
+mirad_record_put_string(
+    struct mirad_record *r, const char *key, const char *value)
+{
+	mirad_record_put(r, key, cJSON_CreateString(value));
+}
+
+void
+mirad_record_put_number(struct mirad_record *r, const char *key, double value)
+{
+	mirad_record_put(r, key, cJSON_CreateNumber(value));
+}
+
+void
+mirad_record_remove(struct mirad_record *r, const char *key)
+{
+	if (r->extra != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(r->extra, key);
+}
+
+char *
+mirad_record_path(const struct mirad_record *r, const char *rel)
+{
+	if (rel == NULL)
+		return NULL;
+	return mirad_path_join(r->root, rel);
+}
+
+static void
+add_string(cJSON *obj, const char *key, const char *value)
+{
+	cJSON *item = value ? cJSON_CreateString(value) : cJSON_CreateNull();
+
+	if (item == NULL || !cJSON_AddItemToObject(obj, key, item))
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+}
+
+cJSON *
+mirad_record_to_json(const struct mirad_record *r)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	if (obj == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	add_string(obj, "category", r->category);
+	add_string(obj, "split", r->split);
+	add_string(obj, "label", r->label);
+	add_string(obj, "defect", r->defect);
+	add_string(obj, "image", r->image);
+	add_string(obj, "mask", r->mask);
+	if (r->root != NULL)
+		add_string(obj, "root", r->root);
+	if (r->width > 0 && r->height > 0) {
+		cJSON_AddNumberToObject(obj, "width", r->width);
+		cJSON_AddNumberToObject(obj, "height", r->height);
+	}
+	if (r->channels > 0)
+		cJSON_AddNumberToObject(obj, "channels", r->channels);
+	if (r->extra != NULL) {
+		for (const cJSON *it = r->extra->child; it; it = it->next) {
+			cJSON *copy;
+
+			if (is_core_key(it->string))
+				continue;
+			copy = cJSON_Duplicate(it, 1);
+			if (copy == NULL ||
+			    !cJSON_AddItemToObject(obj, it->string, copy))
+				mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM,
+				    "allocation failed");
+		}
+	}
+	return obj;
+}
+
+int
+mirad_record_write(FILE *out, const struct mirad_record *r)
+{
+	cJSON *obj = mirad_record_to_json(r);
+	char *text = cJSON_PrintUnformatted(obj);
+	int rc = 0;
+
+	cJSON_Delete(obj);
+	if (text == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	if (fputs(text, out) == EOF || putc('\n', out) == EOF)
+		rc = -1;
+	cJSON_free(text);
+	return rc;
+}
+
+/* Read string field KEY: 1 found, 0 absent or null, -1 wrong type. */
+static int
+get_string(const cJSON *obj, const char *key, const char **out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (item == NULL || cJSON_IsNull(item))
+		return 0;
+	if (!cJSON_IsString(item) || item->valuestring == NULL)
+		return -1;
+	*out = item->valuestring;
+	return 1;
+}
+
+static int
+get_int(const cJSON *obj, const char *key, int *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = 0;
+	if (item == NULL || cJSON_IsNull(item))
+		return 0;
+	if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
+	    item->valuedouble > 1e9 ||
+	    item->valuedouble != (double)(int)item->valuedouble)
+		return -1;
+	*out = (int)item->valuedouble;
+	return 1;
+}
+
+struct mirad_record *
+mirad_record_from_json(
+    const cJSON *obj, const char *base, char *err, size_t errlen)
+{
+	const char *category, *split, *label, *defect, *image, *mask, *root;
+	struct mirad_record *r;
+	int w, h, c;
+
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errlen, "not a JSON object");
+		return NULL;
+	}
+#define REQUIRE_STRING(key, var)                                               \
+	if (get_string(obj, key, &var) != 1 || *var == '\0') {                 \
+		snprintf(err, errlen,                                          \
+		    "field \"%s\" must be a non-empty string", key);           \
+		return NULL;                                                   \
+	}
+	REQUIRE_STRING("category", category);
+	REQUIRE_STRING("split", split);
+	REQUIRE_STRING("label", label);
+	REQUIRE_STRING("image", image);
+#undef REQUIRE_STRING
+	if (strcmp(split, "train") != 0 && strcmp(split, "test") != 0 &&
+	    strcmp(split, "val") != 0) {
+		snprintf(err, errlen,
+		    "field \"split\" is \"%s\", expected train, test or val",
+		    split);
+		return NULL;
+	}
+	if (strcmp(label, "normal") != 0 && strcmp(label, "anomaly") != 0) {
+		snprintf(err, errlen,
+		    "field \"label\" is \"%s\", expected normal or anomaly",
+		    label);
+		return NULL;
+	}
+	if (get_string(obj, "defect", &defect) < 0 ||
+	    (defect != NULL && *defect == '\0')) {
+		snprintf(err, errlen, "field \"defect\" must be a string");
+		return NULL;
+	}
+	if (get_string(obj, "mask", &mask) < 0) {
+		snprintf(
+		    err, errlen, "field \"mask\" must be a string or null");
+		return NULL;
+	}
+	if (get_string(obj, "root", &root) < 0) {
+		snprintf(err, errlen, "field \"root\" must be a string");
+		return NULL;
+	}
+	if (get_int(obj, "width", &w) < 0 || get_int(obj, "height", &h) < 0 ||
+	    get_int(obj, "channels", &c) < 0) {
+		snprintf(err, errlen,
+		    "fields \"width\", \"height\" and \"channels\" must be "
+		    "whole numbers");
+		return NULL;
+	}
+
+	r = mirad_record_new();
+	r->category = mirad_xstrdup(category);
+	r->split = mirad_xstrdup(split);
+	r->label = mirad_xstrdup(label);
+	r->defect = mirad_xstrdup(defect
+	        ? defect
+	        : (strcmp(label, "normal") == 0 ? "good" : "anomaly"));
+	r->image = mirad_xstrdup(image);
+	r->mask = mask && *mask ? mirad_xstrdup(mask) : NULL;
+	r->root = mirad_path_join(base, root ? root : "");
+	r->width = w;
+	r->height = h;
+	r->channels = c;
+	for (const cJSON *it = obj->child; it; it = it->next) {
+		if (it->string == NULL || is_core_key(it->string))
+			continue;
+		mirad_record_put(r, it->string, cJSON_Duplicate(it, 1));
+	}
+	return r;
+}
+
+struct mirad_manifest {
+	FILE *stream;
+	bool owns_stream;
+	char *name;
+	char *base;
+	char *root_override;
+	char *line;
+	size_t cap;
+	unsigned long lineno;
+	char error[512];
+	cJSON *header;
+};
+
+static struct mirad_manifest *
+manifest_new(FILE *stream, bool owns, const char *name, const char *base_dir,
+    const char *root_override)
+{
+	struct mirad_manifest *m = mirad_xcalloc(1, sizeof *m);
+	char *abs_base = mirad_path_absolute(base_dir ? base_dir : ".");
+
+	if (abs_base == NULL) {
+		free(m);
+		return NULL;
+	}
+	m->stream = stream;
+	m->owns_stream = owns;
+	m->name = mirad_xstrdup(name);
+	m->base = abs_base;
+	if (root_override != NULL) {
+		m->root_override = mirad_path_absolute(root_override);
+		if (m->root_override == NULL) {
+			mirad_manifest_close(m);
+			return NULL;
+		}
+	}
+	return m;
+}
+
+struct mirad_manifest *
+mirad_manifest_from_stream(FILE *stream, const char *name, const char *base_dir,
+    const char *root_override)
+{
+	return manifest_new(stream, false, name, base_dir, root_override);
+}
+
+struct mirad_manifest *
+mirad_manifest_open(const char *path, const char *root_override)
+{
+	struct mirad_manifest *m;
+	char *dir;
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return manifest_new(
+		    stdin, false, "<stdin>", ".", root_override);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	dir = mirad_path_dirname(path);
+	m = manifest_new(f, true, path, dir, root_override);
+	free(dir);
+	if (m == NULL) {
+		int err = errno;
+
+		fclose(f);
+		errno = err;
+	}
+	return m;
+}
+
+static enum mirad_manifest_status
+bad_line(struct mirad_manifest *m, const char *reason)
+{
+	snprintf(m->error, sizeof m->error, "%s:%lu: %s", m->name, m->lineno,
+	    reason);
+	return MIRAD_MANIFEST_BAD;
+}
+
+static void
+merge_header(struct mirad_manifest *m, cJSON *obj)
+{
+	if (m->header == NULL) {
+		m->header = obj;
+		return;
+	}
+	for (cJSON *it = obj->child; it; it = it->next) {
+		cJSON *copy = cJSON_Duplicate(it, 1);
+
+		if (cJSON_GetObjectItemCaseSensitive(m->header, it->string))
+			cJSON_ReplaceItemInObjectCaseSensitive(
+			    m->header, it->string, copy);
+		else
+			cJSON_AddItemToObject(m->header, it->string, copy);
+	}
+	cJSON_Delete(obj);
+}
+
+enum mirad_manifest_status
+mirad_manifest_next(struct mirad_manifest *m, struct mirad_record **out)
+{
+	ssize_t len;
+
+	*out = NULL;
+	for (;;) {
+		const char *end = NULL, *p;
+		char reason[256];
+		cJSON *obj;
+		struct mirad_record *r;
+
+		errno = 0;
+		len = getline(&m->line, &m->cap, m->stream);
+		if (len < 0) {
+			if (ferror(m->stream))
+				return MIRAD_MANIFEST_READ_ERROR;
+			return MIRAD_MANIFEST_EOF;
+		}
+		m->lineno++;
+		while (len > 0 &&
+		    (m->line[len - 1] == '\n' || m->line[len - 1] == '\r'))
+			m->line[--len] = '\0';
+		p = m->line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			continue; /* blank lines are allowed */
+		if (memchr(m->line, '\0', (size_t)len) != NULL)
+			return bad_line(m, "NUL byte in line");
+		obj = cJSON_ParseWithLengthOpts(m->line, (size_t)len, &end, 0);
+		if (obj == NULL) {
+			char why[64];
+
+			snprintf(why, sizeof why,
+			    "invalid JSON near column %ld",
+			    end ? (long)(end - m->line) + 1 : 1L);
+			return bad_line(m, why);
+		}
+		while (end != NULL && (*end == ' ' || *end == '\t'))
+			end++;
+		if (end != NULL && *end != '\0') {
+			cJSON_Delete(obj);
+			return bad_line(
+			    m, "trailing characters after the JSON value");
+		}
+		if (!cJSON_IsObject(obj)) {
+			cJSON_Delete(obj);
+			return bad_line(m, "not a JSON object");
+		}
+		if (cJSON_GetObjectItemCaseSensitive(obj, "mirad_manifest")) {
+			merge_header(m, obj);
+			continue;
+		}
+		r = mirad_record_from_json(obj,
+		    m->root_override ? m->root_override : m->base, reason,
+		    sizeof reason);
+		if (r != NULL && m->root_override != NULL)
+			mirad_record_set(&r->root, m->root_override);
+		cJSON_Delete(obj);
+		if (r == NULL)
+			return bad_line(m, reason);
+		*out = r;
+		return MIRAD_MANIFEST_RECORD;
+	}
+}
+
+const char *
+mirad_manifest_error(const struct mirad_manifest *m)
+{
+	return m->error;
+}
+
+const cJSON *
+mirad_manifest_header(const struct mirad_manifest *m)
+{
+	return m->header;
+}
+
+void
+mirad_manifest_close(struct mirad_manifest *m)
+{
+	if (m == NULL)
+		return;
+	if (m->owns_stream)
+		fclose(m->stream);
+	free(m->name);
+	free(m->base);
+	free(m->root_override);
+	free(m->line);
+	cJSON_Delete(m->header);
+	free(m);
+}
+
+bool
+mirad_manifest_sniff(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c;
+
+	if (f == NULL)
+		return false;
+	do
+		c = getc(f);
+	while (c == ' ' || c == '\t' || c == '\n' || c == '\r');
+	fclose(f);
+	return c == '{';
+}
+
+void
+mirad_recordset_push(struct mirad_recordset *s, struct mirad_record *r)
+{
+	if (s->count == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		s->items = mirad_xrealloc(s->items, s->cap * sizeof *s->items);
+	}
+	s->items[s->count++] = r;
+}
+
+static int
+cmp_opt(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int
+cmp_record(const void *pa, const void *pb)
+{
+	const struct mirad_record *a = *(struct mirad_record *const *)pa;
+	const struct mirad_record *b = *(struct mirad_record *const *)pb;
+	int c;
+
+	if ((c = cmp_opt(a->category, b->category)) != 0)
+		return c;
+	if ((c = cmp_opt(a->split, b->split)) != 0)
+		return c;
+	if ((c = cmp_opt(a->defect, b->defect)) != 0)
+		return c;
+	return cmp_opt(a->image, b->image);
+}
+
+void
+mirad_recordset_sort(struct mirad_recordset *s)
+{
+	if (s->count > 1)
+		qsort(s->items, s->count, sizeof *s->items, cmp_record);
+}
+
+void
+mirad_recordset_clear(struct mirad_recordset *s)
+{
+	for (size_t i = 0; i < s->count; i++)
+		mirad_record_free(s->items[i]);
+	free(s->items);
+	s->items = NULL;
+	s->count = s->cap = 0;
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The manifest: the record that flows through pipes between the tools, one
+ * JSON object per line (JSON Lines).  See mirad(5).
+ *
+ * Core fields are kept in the struct; every other field of the line (node,
+ * variant, source, tool-specific ones) is kept, in input order, in EXTRA and
+ * written back after the core fields, so tools pass through what they do not
+ * understand.
+ *
+ * Paths: IMAGE and MASK are relative to ROOT unless absolute.  ROOT is
+ * always an absolute directory after reading (see mirad(5) for the rule).
+ */
+#ifndef MIRAD_MANIFEST_H
+#define MIRAD_MANIFEST_H
+
+#include "mirad_platform.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+struct mirad_record {
+	char *category; /* required */
+	char *split;    /* "train", "test" or "val" */
+	char *label;    /* "normal" or "anomaly" */
+	char *defect;   /* defect folder name; "good" for normal images */
+	char *image;    /* path, relative to root unless absolute */
+	char *mask;     /* path or NULL */
+	char *root;     /* absolute directory or NULL (then cwd) */
+	int width, height, channels; /* 0 = unknown */
+	cJSON *extra; /* other fields (an object) or NULL; owned */
+};
+
+/* An empty record; free with mirad_record_free() (accepts NULL). */
+struct mirad_record *mirad_record_new(void);
+void mirad_record_free(struct mirad_record *r);
+/* Deep copy; caller frees with mirad_record_free(). */
+struct mirad_record *mirad_record_clone(const struct mirad_record *r);
+/* Replace string field *FIELD with a copy of VALUE (NULL allowed). */
+void mirad_record_set(char **field, const char *value);
+bool mirad_record_is_anomaly(const struct mirad_record *r);
+
+/* Extra fields.  The getters return borrowed values (NULL if absent or of
+ * another type). */
+const char *mirad_record_get_string(
+    const struct mirad_record *r, const char *key);
+bool mirad_record_get_number(
+    const struct mirad_record *r, const char *key, double *out);
+/* Set or replace extra field KEY; ITEM is consumed (owned by the record). */
+void mirad_record_put(struct mirad_record *r, const char *key, cJSON *item);
+void mirad_record_put_string(
+    struct mirad_record *r, const char *key, const char *value);
+void mirad_record_put_number(
+    struct mirad_record *r, const char *key, double value);
+void mirad_record_remove(struct mirad_record *r, const char *key);
+
+/* ROOT joined with REL (the image or mask path).  Caller frees. */
+char *mirad_record_path(const struct mirad_record *r, const char *rel);
+
+/* The record as a JSON object, core fields first.  Caller cJSON_Delete()s. */
+cJSON *mirad_record_to_json(const struct mirad_record *r);
+/*
+ * Build a record from a JSON object.  BASE is the directory a relative
+ * "root" (or a missing one) resolves against; it must be absolute.  Returns
+ * NULL and writes a reason into ERR on a missing or ill-typed field.
+ * Caller frees the record.
+ */
+struct mirad_record *mirad_record_from_json(
+    const cJSON *obj, const char *base, char *err, size_t errlen);
+/* Write R as one line.  Returns 0, or -1 with errno on a write error. */
+int mirad_record_write(FILE *out, const struct mirad_record *r);
+
+/* Reading manifests. */
+struct mirad_manifest;
+
+enum mirad_manifest_status {
+	MIRAD_MANIFEST_RECORD = 1, /* *out holds a record */
+	MIRAD_MANIFEST_EOF = 0,
+	MIRAD_MANIFEST_BAD = 2, /* malformed line skipped; see _error() */
+	MIRAD_MANIFEST_READ_ERROR = -1 /* errno set */
+};
+
+/*
+ * Open PATH ("-" = stdin, named "<stdin>" in messages).  Relative paths in
+ * it resolve against the manifest's directory (the current directory for
+ * stdin) unless ROOT_OVERRIDE (may be NULL) is given.  NULL with errno on
+ * failure.  Free with mirad_manifest_close().
+ */
+struct mirad_manifest *mirad_manifest_open(
+    const char *path, const char *root_override);
+/* Read from an open stream (not closed by mirad_manifest_close()); NAME is
+ * used in messages, BASE_DIR is where relative paths resolve. */
+struct mirad_manifest *mirad_manifest_from_stream(FILE *stream,
+    const char *name, const char *base_dir, const char *root_override);
+/* Next record into *OUT (caller frees). */
+enum mirad_manifest_status mirad_manifest_next(
+    struct mirad_manifest *m, struct mirad_record **out);
+/* "name:line: reason" of the last BAD line; borrowed until the next call. */
+const char *mirad_manifest_error(const struct mirad_manifest *m);
+/* Header fields seen so far ({"mirad_manifest": ...} lines) or NULL;
+ * borrowed. */
+const cJSON *mirad_manifest_header(const struct mirad_manifest *m);
+void mirad_manifest_close(struct mirad_manifest *m);
+
+/* Does the file at PATH look like a manifest (first non-blank byte '{')? */
+bool mirad_manifest_sniff(const char *path);
+
+/* A growable, owned array of records. */
+struct mirad_recordset {
+	struct mirad_record **items;
+	size_t count, cap;
+};
+/* Append R; the set takes ownership. */
+void mirad_recordset_push(struct mirad_recordset *s, struct mirad_record *r);
+/* Sort by category, split, defect, image (strcmp: locale-independent). */
+void mirad_recordset_sort(struct mirad_recordset *s);
+/* Free every record and the array; S itself is not freed. */
+void mirad_recordset_clear(struct mirad_recordset *s);
+
+#endif

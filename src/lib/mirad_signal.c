@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "mirad_signal.h"
+
+static volatile sig_atomic_t pending;
+
+static void
+on_signal(int sig)
+{
+	if (pending == 0)
+		pending = sig;
+}
+
+void
+mirad_signal_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+mirad_signal_pending(void)
+{
+	return pending;
+}
+
+void
+mirad_signal_reraise(void)
+{
+	int sig = pending;
+
+	if (sig == 0)
+		return;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
