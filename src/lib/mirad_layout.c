@@ -14,6 +14,7 @@
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_layout.h"
+#include "mirad_progress.h"
 
 static const char *const layout_names[] = {
     "auto", "mirad", "mvtec", "visa", "visa-prepared"};
@@ -312,8 +313,10 @@ header_worker(void *data)
 	struct header_pool *pool = data;
 	gint i;
 
-	while ((i = g_atomic_int_add(&pool->next, 1)) < (gint)pool->count)
+	while ((i = g_atomic_int_add(&pool->next, 1)) < (gint)pool->count) {
 		read_one_header(&pool->jobs[i], pool->root);
+		mirad_progress_add(1);
+	}
 	vips_thread_shutdown();
 	return NULL;
 }
@@ -335,11 +338,13 @@ read_sizes(struct scan *s, size_t first)
 	if ((size_t)nthreads > pool.count)
 		nthreads = (int)pool.count;
 	threads = mirad_xcalloc((size_t)nthreads, sizeof *threads);
+	mirad_progress_start("reading headers", pool.count);
 	for (int t = 0; t < nthreads; t++)
 		threads[t] = g_thread_new("mirad-header", header_worker, &pool);
 	for (int t = 0; t < nthreads; t++)
 		g_thread_join(threads[t]);
 	free(threads);
+	mirad_progress_end();
 
 	for (size_t i = 0; i < pool.count; i++) {
 		struct header_job *job = &pool.jobs[i];
