@@ -261,11 +261,13 @@ parse_args(struct split *s, int argc, char **argv)
 			parse_shots(s, optarg);
 			break;
 		case OPT_SEED:
-			if (mirad_cli_parse_uint(optarg, 0, UINT64_MAX, &v) !=
+			/* 32 bits: the header keeps it exactly (JSON
+			 * numbers are doubles). */
+			if (mirad_cli_parse_uint(optarg, 0, UINT32_MAX, &v) !=
 			    0)
 				mirad_usage_error("--seed takes a whole number "
-				                  "0..%llu, not '%s'",
-				    (unsigned long long)UINT64_MAX, optarg);
+				                  "0..4294967295, not '%s'",
+				    optarg);
 			s->seed = v;
 			s->seed_given = true;
 			break;

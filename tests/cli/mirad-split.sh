@@ -249,6 +249,8 @@ run "$SPLIT" --shots 2,2 "$S"
 expect_status "repeated K exits 2" 2
 run "$SPLIT" --shots 1,2 --format visa-csv "$S"
 expect_status "several K in a CSV on stdout exits 2" 2
+run "$SPLIT" --seed 4294967296 "$S"
+expect_status "--seed beyond 32 bits exits 2" 2
 run "$SPLIT" --by node "$S"
 expect_status "--by without = exits 2" 2
 run "$SPLIT" -o "$T/no/such/dir/x.jsonl" "$S"
