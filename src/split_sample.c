@@ -15,12 +15,18 @@
 uint64_t
 split_key(uint64_t seed, const char *purpose, const char *path)
 {
-	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	/* One checksum object, reset per key: creating one per image was a
+	 * measurable part of a 100,000-record run.  (Single-threaded.) */
+	static GChecksum *sum;
 	guint8 digest[32];
 	gsize len = sizeof digest;
 	char prefix[64];
 	uint64_t key = 0;
 
+	if (sum == NULL)
+		sum = g_checksum_new(G_CHECKSUM_SHA256);
+	else
+		g_checksum_reset(sum);
 	if (sum == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
 	if (purpose != NULL)
@@ -32,7 +38,6 @@ split_key(uint64_t seed, const char *purpose, const char *path)
 	g_checksum_update(sum, (const guchar *)prefix, (gssize)strlen(prefix));
 	g_checksum_update(sum, (const guchar *)path, (gssize)strlen(path));
 	g_checksum_get_digest(sum, digest, &len);
-	g_checksum_free(sum);
 	for (int i = 0; i < 8; i++)
 		key = key << 8 | digest[i];
 	return key;
@@ -464,24 +469,54 @@ struct cand {
 	struct mirad_record *r;
 	const char *group; /* sub-group inside the category ("" for none) */
 	uint64_t key;
+	/* Ranks of the category and group names in strcmp order: the sort
+	 * compares these instead of the strings (a 100,000-record run spent
+	 * a sixth of its time in strcmp here). */
+	unsigned cat, grp;
 };
 
 static int
 cmp_cand(const void *pa, const void *pb)
 {
 	const struct cand *a = pa, *b = pb;
-	int c;
 
-	if ((c = strcmp(a->r->category, b->r->category)) != 0)
-		return c;
-	if ((c = strcmp(a->group, b->group)) != 0)
-		return c;
+	if (a->cat != b->cat)
+		return a->cat < b->cat ? -1 : 1;
+	if (a->grp != b->grp)
+		return a->grp < b->grp ? -1 : 1;
 	if (a->key != b->key)
 		return a->key < b->key ? -1 : 1;
 	return strcmp(a->r->image, b->r->image);
 }
 
 typedef bool (*cand_pred)(const struct mirad_record *r);
+
+/* Set the cat (or, with GROUPS, grp) rank of every candidate. */
+static void
+rank_names(struct cand *c, size_t n, bool groups)
+{
+	GHashTable *rank = g_hash_table_new(g_str_hash, g_str_equal);
+	GList *names;
+	unsigned i = 0;
+
+	for (size_t j = 0; j < n; j++)
+		g_hash_table_insert(rank,
+		    (gpointer)(groups ? c[j].group : c[j].r->category), NULL);
+	names = g_list_sort(g_hash_table_get_keys(rank), (GCompareFunc)strcmp);
+	for (GList *it = names; it; it = it->next)
+		g_hash_table_insert(rank, it->data, GUINT_TO_POINTER(i++));
+	for (size_t j = 0; j < n; j++) {
+		unsigned v = GPOINTER_TO_UINT(g_hash_table_lookup(
+		    rank, groups ? c[j].group : c[j].r->category));
+
+		if (groups)
+			c[j].grp = v;
+		else
+			c[j].cat = v;
+	}
+	g_list_free(names);
+	g_hash_table_destroy(rank);
+}
 
 /* The records matching PRED, keyed for PURPOSE and sorted by category,
  * group, key.  *N receives the count; caller frees. */
@@ -503,6 +538,8 @@ collect(const struct mirad_recordset *set, cand_pred pred, uint64_t seed,
 		c[*n].key = split_key(seed, purpose, r->image);
 		(*n)++;
 	}
+	rank_names(c, *n, false);
+	rank_names(c, *n, true);
 	qsort(c, *n, sizeof *c, cmp_cand);
 	return c;
 }
@@ -513,7 +550,7 @@ category_end(const struct cand *c, size_t n, size_t from)
 {
 	size_t to = from;
 
-	while (to < n && strcmp(c[to].r->category, c[from].r->category) == 0)
+	while (to < n && c[to].cat == c[from].cat)
 		to++;
 	return to;
 }
@@ -580,8 +617,7 @@ split_train_anomalies(struct mirad_recordset *set, uint64_t seed,
 			size_t *rem = mirad_xcalloc(total, sizeof *rem);
 
 			for (size_t i = a; i < b; i++) {
-				if (i == a ||
-				    strcmp(c[i].group, c[i - 1].group) != 0)
+				if (i == a || c[i].grp != c[i - 1].grp)
 					start[ngroups++] = i;
 				size[ngroups - 1]++;
 			}
@@ -691,18 +727,23 @@ split_shots(const struct mirad_recordset *set, uint64_t seed, size_t k,
 	/* A category with no normal training image at all has no K-shot
 	 * set either. */
 	split_categories(set, &cats);
-	for (size_t i = 0; i < cats.count; i++) {
-		bool found = false;
+	{
+		GHashTable *has = g_hash_table_new(g_str_hash, g_str_equal);
+		const char *missing = NULL;
 
-		for (size_t j = 0; j < n && !found; j++)
-			found = strcmp(c[j].r->category, cats.items[i]) == 0;
-		if (!found && k > 0) {
+		for (size_t j = 0; j < n; j++)
+			g_hash_table_add(has, c[j].r->category);
+		for (size_t i = 0; i < cats.count && missing == NULL; i++)
+			if (!g_hash_table_contains(has, cats.items[i]))
+				missing = cats.items[i];
+		if (missing != NULL && k > 0)
 			snprintf(err, errlen,
 			    "--shots %zu: category %s has no normal training "
 			    "images",
-			    k, cats.items[i]);
+			    k, missing);
+		g_hash_table_destroy(has);
+		if (missing != NULL && k > 0)
 			goto fail;
-		}
 	}
 	for (size_t a = 0; a < n;) {
 		size_t b = category_end(c, n, a);
