@@ -229,7 +229,8 @@ parse_args(struct split *s, int argc, char **argv)
 			mirad_version_print(stdout);
 			exit(mirad_close_stdout(MIRAD_EXIT_OK));
 		case 'o':
-			s->output = optarg;
+			/* "-o -" is standard output, as without -o. */
+			s->output = strcmp(optarg, "-") == 0 ? NULL : optarg;
 			break;
 		case 'q':
 			mirad_set_quiet(true);

@@ -77,7 +77,7 @@ check "2-shot within 4-shot" test -z "$(comm -23 "$T/train2" "$T/train4")"
 check "4-shot within 8-shot" test -z "$(comm -23 "$T/train4" "$T/train8")"
 run "$SPLIT" --shots 4 --seed 3 "$S"
 expect_same "per-K file equals the single-K run" "$T/out" "$T/k-4shot.jsonl"
-run "$SPLIT" --shots 1,2 --seed 3 "$S"
+run "$SPLIT" --shots 1,2 --seed 3 -o - "$S"
 expect_eq "several K on stdout: a shots field on every record" \
 	"$(grep -c '"shots":1}$' "$T/out") $(grep -c '"shots":2}$' "$T/out")" \
 	"$(grep -vc mirad_manifest "$T/k-1shot.jsonl") $(grep -vc mirad_manifest "$T/k-2shot.jsonl")"
