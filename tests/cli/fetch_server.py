@@ -17,6 +17,7 @@ names a file under --root:
   /429/NAME         429 with Retry-After: 1 once, then like /ok
   /always503/NAME   503 with Retry-After: 1, always
   /404/NAME         404
+  /stall/NAME       half the body, then silence for 30 s
   /html/NAME        200 text/html page
   /htmlbytes/NAME   200 application/octet-stream whose body is an HTML page
   /wrongbytes/NAME  the file with one byte flipped (same size)
@@ -38,6 +39,7 @@ import os
 import socketserver
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 
@@ -94,7 +96,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def send_file(self, data, honour_range=True, shift=0, drop=False, headers=()):
+    def send_file(self, data, honour_range=True, shift=0, drop=False, stall=False, headers=()):
         total = len(data)
         rng = self.headers.get("Range")
         start = 0
@@ -116,6 +118,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in headers:
             self.send_header(k, v)
         self.end_headers()
+        if stall:
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            time.sleep(30)
+            self.close_connection = True
+            return
         if drop:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -175,6 +183,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if mode == "ok":
             self.send_file(data)
+        elif mode == "stall":
+            self.send_file(data, stall=True)
         elif mode == "norange":
             self.send_file(data, honour_range=False)
         elif mode == "wrongrange":
