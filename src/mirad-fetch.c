@@ -50,7 +50,7 @@ enum {
 	OPT_SHA256,
 	OPT_SIZE,
 	OPT_LAYOUT,
-	OPT_NO_SIZES,
+	OPT_CHECK_SIZES,
 	OPT_RETRIES,
 	OPT_MAX_ENTRIES,
 	OPT_MAX_BYTES,
@@ -107,7 +107,8 @@ usage(void)
 "      --size=BYTES        the archive's expected size\n"
 "  -f, --force             replace DIR if it exists\n"
 "      --layout=NAME       expect this layout: mirad, mvtec, visa\n"
-"      --no-sizes          do not read image headers while validating\n"
+"      --check-sizes       also read every image and mask header while\n"
+"                          validating (masks of the wrong size)\n"
 "      --retries=N         failed download attempts in a row (default 5)\n"
 "      --max-entries=N     archive entry limit (default 1000000)\n"
 "      --max-bytes=SIZE    limit on unpacked bytes (default 256G)\n"
@@ -184,6 +185,7 @@ parse_args(struct fetch *f, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"archive", required_argument, NULL, OPT_ARCHIVE},
+	    {"check-sizes", no_argument, NULL, OPT_CHECK_SIZES},
 	    {"dataset", required_argument, NULL, OPT_DATASET},
 	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
@@ -193,7 +195,6 @@ parse_args(struct fetch *f, int argc, char **argv)
 	    {"max-entry-bytes", required_argument, NULL, OPT_MAX_ENTRY_BYTES},
 	    {"max-ratio", required_argument, NULL, OPT_MAX_RATIO},
 	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-	    {"no-sizes", no_argument, NULL, OPT_NO_SIZES},
 	    {"output", required_argument, NULL, 'o'},
 	    {"progress", no_argument, NULL, OPT_PROGRESS},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -263,8 +264,8 @@ parse_args(struct fetch *f, int argc, char **argv)
 				                  "mvtec, visa, visa-prepared)",
 				    optarg);
 			break;
-		case OPT_NO_SIZES:
-			f->read_sizes = false;
+		case OPT_CHECK_SIZES:
+			f->read_sizes = true;
 			break;
 		case OPT_RETRIES:
 			if (mirad_cli_parse_uint(optarg, 1, 100, &v) != 0)
@@ -1037,7 +1038,6 @@ main(int argc, char **argv)
 
 	mirad_set_progname(argv[0]);
 	f.lock_fd = -1;
-	f.read_sizes = true;
 	parse_args(&f, argc, argv);
 	/* A networked tool: a closed pipe is an error return, not a kill. */
 	signal(SIGPIPE, SIG_IGN);

@@ -126,13 +126,13 @@ cp -r "$T/rt_zip/." "$T/victim/"
 tab=$(printf '\t')
 while IFS="$tab" read -r name regex; do
 	rm -rf "$T/evil"
-	run $FETCH --no-sizes --archive "$T/corpus/$name" -o "$T/evil"
+	run $FETCH --archive "$T/corpus/$name" -o "$T/evil"
 	expect_status "$name: refused with status 3" 3
 	expect_grep "$name: the message names the problem" "$regex" "$T/err"
 	check "$name: no target was published" test ! -e "$T/evil"
 	check "$name: the temporary folder was removed" test -z "$(ls -A "$T" | grep '^\.evil\.')"
 	# The same archive over an existing tree leaves it as it was.
-	run $FETCH --force --no-sizes --archive "$T/corpus/$name" -o "$T/victim"
+	run $FETCH --force --archive "$T/corpus/$name" -o "$T/victim"
 	(cd "$T/victim" && find . -type f | sort | xargs sha256sum) >"$T/victim.after"
 	if [ "$rc" -eq 3 ] && cmp -s "$T/victim.before" "$T/victim.after"; then
 		ok "$name: an existing target is unchanged"
@@ -144,7 +144,7 @@ done <"$T/corpus.list"
 expect_same "nothing outside the temporary area was touched" "$T/outside.before" "$T/outside.after"
 check "no escaped file exists anywhere under the test folder" \
 	test -z "$(find "$T" \( -name 'escape*.txt' -o -name pwned.txt -o -name abs.txt -o -name h2 \) -print)"
-run $FETCH --no-sizes --max-ratio 100000 --max-bytes 1M --archive "$T/corpus/bomb.zip" -o "$T/evil"
+run $FETCH --max-ratio 100000 --max-bytes 1M --archive "$T/corpus/bomb.zip" -o "$T/evil"
 expect_status "with a raised ratio the byte limit still stops the bomb" 3
 expect_grep "the byte limit message" "more than 1048576 bytes" "$T/err"
 
@@ -162,11 +162,21 @@ run $FETCH --verify "$T/broken"
 expect_status "--verify on a tree with a missing mask exits 1" 1
 expect_grep "the missing mask is reported" "chain_buckle/test/anomaly/000.png: anomaly without a mask" "$T/err"
 expect_grep "the report counts the problem" "^problems: 1$" "$T/out"
+cp -r "$T/rt_zip" "$T/badmask"
+"$GEN" -o "$T/gen/big" --scale 0.01 --image-scale 2 --categories chain_buckle >/dev/null 2>&1
+cp "$T/gen/big/chain_buckle/ground_truth/anomaly/000_mask.png" "$T/badmask/chain_buckle/ground_truth/anomaly/000_mask.png"
+run $FETCH --verify "$T/badmask"
+expect_status "without --check-sizes a mask of the wrong size is not looked at" 0
+run $FETCH --check-sizes --verify "$T/badmask"
+expect_status "--check-sizes reports a mask of the wrong size: exit 1" 1
+expect_grep "the size mismatch is named" "chain_buckle/ground_truth/anomaly/000_mask.png: mask is [0-9]+x[0-9]+, image is [0-9]+x[0-9]+" "$T/err"
+run $FETCH --check-sizes --archive "$T/sample.tar.gz" -o "$T/rt_checked"
+expect_status "--check-sizes on a good archive exits 0" 0
 run $FETCH --verify "$T/nonexistent"
 expect_status "--verify on a missing folder exits 3" 3
 
 # Full catalogue match: a tree of empty files with the counts of
-# tests/data/mirad_overview.json (names only: scanned with --no-sizes), which
+# tests/data/mirad_overview.json (names only: the default scan opens no image), which
 # also checks the built-in table against the JSON.
 $PY - "$DATA/mirad_overview.json" "$T/gen/full" <<'PYEOF'
 import json, os, sys
@@ -181,7 +191,7 @@ for c in d["categories"]:
             if mask:
                 open(os.path.join(sys.argv[2], c["category"], "ground_truth/anomaly/%03d_mask.png" % i), "w").close()
 PYEOF
-run $FETCH --no-sizes --verify "$T/gen/full" --dataset mirad
+run $FETCH --verify "$T/gen/full" --dataset mirad
 expect_status "--verify of a full-scale sample against MIRAD's catalogue exits 0" 0
 expect_grep "the counts match the catalogue" "^catalogue: counts match the catalogue$" "$T/out"
 expect_grep "the totals are the paper's" "^images: 4789 \(train 2398, test normal 654, test abnormal 1737\)$" "$T/out"
