@@ -45,4 +45,42 @@ int mirad_format_write(FILE *out, enum mirad_format fmt,
     const struct mirad_recordset *records,
     const struct mirad_format_options *opts, char *err, size_t errlen);
 
+/*
+ * How each format shows a record (see also mirad-split(1)):
+ * - jsonl: the record as mirad(5) has it.
+ * - visa-csv: header object,split,label,image,mask; CRLF line ends (the
+ *   last line too); label normal/anomaly; mask empty for normal images.
+ *   A val record is written with split "val" (VisA's own files know only
+ *   train and test).
+ * - tabular-csv: header image_path,label,label_index,split,mask_path, LF;
+ *   label is anomalib's DirType (normal for normal train images,
+ *   normal_test for normal test and val images, abnormal), label_index
+ *   0/1, split train/test/val (anomalib's Split values), mask_path empty
+ *   for normal images.  An anomaly in train is an error: anomalib's
+ *   Tabular rejects it.
+ * - uniad: one line per record with filename, label (0/1), label_name
+ *   (good/defective), maskname (anomalies with a mask only) and clsname.
+ *   UniAD keeps each split in its own file, so the lines carry no split;
+ *   write one split per file with mirad_format_write_split().
+ * - meta-json: one object {"train": {cls: [...]}, "test": {...}} with
+ *   img_path, mask_path ("" for normal), cls_name, specie_name (the
+ *   defect; "good" for normal images) and anomaly (0/1); val records go
+ *   under a third key "val", which ADer and AnomalyCLIP do not read.
+ */
+
+/*
+ * Like mirad_format_write(), but only the records whose split equals SPLIT
+ * (all records when SPLIT is NULL).
+ */
+int mirad_format_write_split(FILE *out, enum mirad_format fmt,
+    const struct mirad_recordset *records, const char *split,
+    const struct mirad_format_options *opts, char *err, size_t errlen);
+
+/* The usual file extension of FMT with its dot (".jsonl", ".csv",
+ * ".json"); borrowed, static. */
+const char *mirad_format_extension(enum mirad_format fmt);
+
+/* Does FMT keep one split per file (UniAD)? */
+bool mirad_format_one_split_per_file(enum mirad_format fmt);
+
 #endif
