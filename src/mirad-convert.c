@@ -892,6 +892,7 @@ select_categories(struct convert *c, struct mirad_recordset *records)
 static void
 check_not_input(struct convert *c)
 {
+	bool inside;
 	char *in;
 	size_t n;
 
@@ -901,11 +902,12 @@ check_not_input(struct convert *c)
 	if (in == NULL)
 		return;
 	n = strlen(c->abs_output);
-	if (strcmp(in, c->abs_output) == 0 ||
-	    (strncmp(in, c->abs_output, n) == 0 && in[n] == '/'))
+	inside = strcmp(in, c->abs_output) == 0 ||
+	    (strncmp(in, c->abs_output, n) == 0 && in[n] == '/');
+	free(in);
+	if (inside)
 		mirad_die(MIRAD_EXIT_USAGE,
 		    "%s: the output folder would replace the input", c->output);
-	free(in);
 }
 
 int
