@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "convert_pixels.h"
+#include "mirad_cli.h"
+#include "mirad_err.h"
+#include "mirad_fs.h"
+#include "mirad_image.h"
+
+static const char *const link_names[] = {"auto", "copy", "hardlink", "symlink"};
+
+int
+convert_link_from_name(const char *name, enum convert_link *out)
+{
+	for (size_t i = 0; i < sizeof link_names / sizeof *link_names; i++) {
+		if (strcmp(name, link_names[i]) == 0) {
+			*out = (enum convert_link)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The format family of an extension: "jpeg" for .jpg/.jpeg, ... */
+static const char *
+format_family(const char *ext)
+{
+	if (strcasecmp(ext, ".jpg") == 0 || strcasecmp(ext, ".jpeg") == 0)
+		return "jpeg";
+	if (strcasecmp(ext, ".tif") == 0 || strcasecmp(ext, ".tiff") == 0)
+		return "tiff";
+	if (strcasecmp(ext, ".png") == 0)
+		return "png";
+	if (strcasecmp(ext, ".bmp") == 0)
+		return "bmp";
+	return ext;
+}
+
+bool
+convert_pixels_same_format(const char *ext_a, const char *ext_b)
+{
+	return strcasecmp(format_family(ext_a), format_family(ext_b)) == 0;
+}
+
+int
+convert_pixels_copy_file(const char *src, const char *dst)
+{
+	int in, out, err = 0;
+	bool use_range = true;
+	char buf[1 << 16];
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (out < 0) {
+		err = errno;
+		close(in);
+		errno = err;
+		return -1;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (use_range) {
+			/* In-kernel copy (reflinks on filesystems that
+			 * have them); falls back to read/write. */
+			n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+			if (n < 0 &&
+			    (errno == EXDEV || errno == ENOSYS ||
+			        errno == EINVAL || errno == EOPNOTSUPP)) {
+				use_range = false;
+				continue;
+			}
+		} else {
+			n = read(in, buf, sizeof buf);
+			if (n > 0) {
+				ssize_t off = 0;
+
+				while (off < n) {
+					ssize_t w = write(
+					    out, buf + off, (size_t)(n - off));
+
+					if (w < 0) {
+						n = -1;
+						break;
+					}
+					off += w;
+				}
+			}
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+	}
+	if (close(out) != 0 && err == 0)
+		err = errno;
+	close(in);
+	if (err != 0) {
+		unlink(dst);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+place_file(enum convert_link mode, const char *src, const char *dst)
+{
+	switch (mode) {
+	case CONVERT_LINK_COPY:
+		return convert_pixels_copy_file(src, dst);
+	case CONVERT_LINK_HARDLINK:
+		return link(src, dst);
+	case CONVERT_LINK_SYMLINK:
+		return symlink(src, dst);
+	case CONVERT_LINK_AUTO:
+		if (link(src, dst) == 0)
+			return 0;
+		/* Another filesystem, or one without hard links. */
+		if (errno == EXDEV || errno == EPERM || errno == EMLINK ||
+		    errno == ENOTSUP || errno == EOPNOTSUPP)
+			return convert_pixels_copy_file(src, dst);
+		return -1;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+static void set_error(struct convert_item *item, const char *where,
+    const char *fmt, ...) MIRAD_PRINTF(3, 4);
+
+static void
+set_error(struct convert_item *item, const char *where, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	free(item->error);
+	item->error = mirad_xasprintf("%s: %s", where, why);
+}
+
+/* Load one mask file as 1-band 0/255.  New reference or NULL. */
+static VipsImage *
+load_one_mask(const char *path, char *err, size_t errlen)
+{
+	VipsImage *raw = mirad_image_load(path, false, err, errlen);
+	VipsImage *bin;
+
+	if (raw == NULL)
+		return NULL;
+	bin = mirad_image_binarise(raw, err, errlen);
+	g_object_unref(raw);
+	return bin;
+}
+
+/*
+ * The record's mask as 1-band 0/255: a file, or (MVTec LOCO) a folder of
+ * masks OR-ed together.  WHERE receives the failing path.
+ */
+static VipsImage *
+load_mask(const char *path, const char **where, char **where_owned, char *err,
+    size_t errlen)
+{
+	struct mirad_strlist names;
+	VipsImage *acc = NULL;
+
+	*where = path;
+	if (!mirad_is_dir(path))
+		return load_one_mask(path, err, errlen);
+	if (mirad_list_dir(path, &names) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	for (size_t i = 0; i < names.count; i++) {
+		char *p;
+		VipsImage *m, * or ;
+
+		if (names.items[i][0] == '.' ||
+		    !mirad_image_has_image_ext(names.items[i]))
+			continue;
+		p = mirad_path_join(path, names.items[i]);
+		m = load_one_mask(p, err, errlen);
+		if (m == NULL) {
+			*where_owned = p;
+			*where = p;
+			goto fail;
+		}
+		if (acc == NULL) {
+			acc = m;
+			free(p);
+			continue;
+		}
+		if (vips_image_get_width(m) != vips_image_get_width(acc) ||
+		    vips_image_get_height(m) != vips_image_get_height(acc)) {
+			snprintf(err, errlen,
+			    "masks of one image differ in size (%dx%d, %dx%d)",
+			    vips_image_get_width(m), vips_image_get_height(m),
+			    vips_image_get_width(acc),
+			    vips_image_get_height(acc));
+			g_object_unref(m);
+			*where_owned = p;
+			*where = p;
+			goto fail;
+		}
+		if (vips_orimage(acc, m, & or, NULL)) {
+			mirad_image_take_error(err, errlen);
+			g_object_unref(m);
+			*where_owned = p;
+			*where = p;
+			goto fail;
+		}
+		g_object_unref(m);
+		g_object_unref(acc);
+		acc = or ;
+		free(p);
+	}
+	mirad_strlist_free(&names);
+	if (acc == NULL)
+		snprintf(err, errlen, "mask folder holds no masks");
+	return acc;
+fail:
+	mirad_strlist_free(&names);
+	if (acc != NULL)
+		g_object_unref(acc);
+	return NULL;
+}
+
+/* Resize a 0/255 mask to W x H, nearest neighbour, and keep it 0/255. */
+static VipsImage *
+resize_mask(VipsImage *mask, int w, int h, char *err, size_t errlen)
+{
+	double sx = (double)w / vips_image_get_width(mask);
+	double sy = (double)h / vips_image_get_height(mask);
+	VipsImage *t = NULL, *fit = NULL, *bin;
+
+	if (vips_resize(mask, &t, sx, "vscale", sy, "kernel",
+	        VIPS_KERNEL_NEAREST, NULL)) {
+		mirad_image_take_error(err, errlen);
+		return NULL;
+	}
+	/* Rounding may leave the result one pixel off: pad with the edge
+	 * or crop to the exact size. */
+	if (vips_image_get_width(t) != w || vips_image_get_height(t) != h) {
+		if (vips_gravity(t, &fit, VIPS_COMPASS_DIRECTION_NORTH_WEST, w,
+		        h, "extend", VIPS_EXTEND_COPY, NULL)) {
+			mirad_image_take_error(err, errlen);
+			g_object_unref(t);
+			return NULL;
+		}
+		g_object_unref(t);
+		t = fit;
+	}
+	bin = mirad_image_binarise(t, err, errlen);
+	g_object_unref(t);
+	return bin;
+}
+
+/* Tag a 1-band mask as B_W so the PNG saver keeps one band. */
+static int
+save_mask(VipsImage *mask, const char *path, char *err, size_t errlen)
+{
+	VipsImage *bw;
+	int rc;
+
+	if (vips_copy(
+	        mask, &bw, "interpretation", VIPS_INTERPRETATION_B_W, NULL)) {
+		mirad_image_take_error(err, errlen);
+		return -1;
+	}
+	rc = mirad_image_save(bw, path, 0, err, errlen);
+	g_object_unref(bw);
+	return rc;
+}
+
+int
+convert_pixels_record(const struct convert_pixel_options *o,
+    struct convert_item *item, const char *image_out, const char *mask_out)
+{
+	const struct mirad_record *r = item->src;
+	char *src = mirad_record_path(r, r->image);
+	char *msrc = r->mask && mask_out ? mirad_record_path(r, r->mask) : NULL;
+	char *mwhere_owned = NULL;
+	const char *mwhere = msrc;
+	VipsImage *im = NULL, *mask = NULL, *sized = NULL;
+	bool resize = o->resize_width > 0;
+	bool image_written = false;
+	char err[512];
+	int w, h;
+
+	item->done = false;
+	item->wrote_mask = false;
+	im = mirad_image_load(src, true, err, sizeof err);
+	if (im == NULL) {
+		set_error(item, src, "%s", err);
+		goto out;
+	}
+	w = vips_image_get_width(im);
+	h = vips_image_get_height(im);
+	if (msrc != NULL) {
+		mask = load_mask(msrc, &mwhere, &mwhere_owned, err, sizeof err);
+		if (mask == NULL) {
+			set_error(item, mwhere, "%s", err);
+			goto out;
+		}
+		if (vips_image_get_width(mask) != w ||
+		    vips_image_get_height(mask) != h) {
+			set_error(item, msrc, "mask is %dx%d, image is %dx%d",
+			    vips_image_get_width(mask),
+			    vips_image_get_height(mask), w, h);
+			goto out;
+		}
+		if (resize) {
+			VipsImage *t = resize_mask(mask, o->resize_width,
+			    o->resize_height, err, sizeof err);
+
+			if (t == NULL) {
+				set_error(item, msrc, "%s", err);
+				goto out;
+			}
+			g_object_unref(mask);
+			mask = t;
+		}
+	}
+	if (item->transcode) {
+		VipsImage *outim = im;
+
+		if (resize) {
+			/* Antialiased: thumbnail shrinks with a box filter
+			 * first, then lanczos3. */
+			if (vips_thumbnail_image(im, &sized, o->resize_width,
+			        "height", o->resize_height, "size",
+			        VIPS_SIZE_FORCE, NULL)) {
+				mirad_image_take_error(err, sizeof err);
+				set_error(item, src, "%s", err);
+				goto out;
+			}
+			outim = sized;
+		}
+		if (mirad_image_save(outim, image_out, o->jpeg_quality, err,
+		        sizeof err) != 0) {
+			set_error(item, src, "%s", err);
+			goto out;
+		}
+		item->width = vips_image_get_width(outim);
+		item->height = vips_image_get_height(outim);
+		item->channels = vips_image_get_bands(outim);
+	} else {
+		if (o->verify) {
+			double avg;
+
+			/* Decode every pixel: truncated files fail here. */
+			if (vips_avg(im, &avg, NULL)) {
+				mirad_image_take_error(err, sizeof err);
+				set_error(item, src, "%s", err);
+				goto out;
+			}
+		}
+		if (place_file(o->link, src, image_out) != 0) {
+			set_error(item, image_out, "%s", strerror(errno));
+			goto out;
+		}
+		item->width = w;
+		item->height = h;
+		item->channels = vips_image_get_bands(im);
+	}
+	image_written = true;
+	if (mask != NULL) {
+		if (save_mask(mask, mask_out, err, sizeof err) != 0) {
+			set_error(item, msrc, "%s", err);
+			goto out;
+		}
+		item->wrote_mask = true;
+	}
+	item->done = true;
+out:
+	if (!item->done && image_written)
+		unlink(image_out);
+	if (sized != NULL)
+		g_object_unref(sized);
+	if (mask != NULL)
+		g_object_unref(mask);
+	if (im != NULL)
+		g_object_unref(im);
+	free(mwhere_owned);
+	free(msrc);
+	free(src);
+	return item->done ? 0 : -1;
+}

@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# mirad-convert against the obvious alternatives, each on the same tree,
+# best of $BENCH_RUNS runs (default 3), output folders removed between runs
+# (untimed).  Prints times and ratios; never fails on speed.
+#  (a) MIRAD -> MVTec on the full-scale sample (4,789 images, 1,737 masks):
+#      --link copy against cp -r, --link hardlink against cp -al.
+#  (b) VisA raw -> visa-prepared (1cls) against a Python script doing what
+#      prepare_data.py does (shutil copies, PIL mask binarisation).
+#  (c) --resize 256 against the equivalent PIL script.
+# The work folder is $BENCH_DIR (default: a new folder in $TMPDIR or /tmp).
+set -eu
+B=${MIRAD_BUILDDIR:?set MIRAD_BUILDDIR to a build tree}
+PY=${PYTHON3:-/usr/bin/python3}
+here=$(cd "$(dirname "$0")" && pwd)
+data=$here/../data
+W=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-convert.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+runs=${BENCH_RUNS:-3}
+C=$B/src/mirad-convert
+
+best() { # best-of-N wall time of "$@" with $OUTDIR removed before each run
+	b=""
+	i=0
+	while [ $i -lt "$runs" ]; do
+		rm -rf "$OUTDIR"
+		sync
+		s=$(date +%s.%N)
+		"$@" >/dev/null
+		e=$(date +%s.%N)
+		t=$(awk -v s="$s" -v e="$e" 'BEGIN { print e - s }')
+		if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
+		i=$((i + 1))
+	done
+	rm -rf "$OUTDIR"
+	echo "$b"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+line() { printf '%-52s %8.3f s  %s\n' "$1" "$2" "$3"; }
+
+# (a) ---------------------------------------------------------------------
+"$B/tests/mirad-gen-sample" -o "$W/MIRAD" --scale 1 --seed 1
+echo "(a) full-scale MIRAD sample: $(find "$W/MIRAD" -name '*.png' | wc -l) PNG files, $(du -sh "$W/MIRAD" | cut -f1)"
+cat "$W"/MIRAD/*/*/*/* >/dev/null
+OUTDIR=$W/out
+t_cp=$(best cp -r "$W/MIRAD" "$W/out")
+t_copy=$(best "$C" --link copy --to mvtec -o "$W/out" "$W/MIRAD")
+t_copy_nv=$(best "$C" --link copy --no-verify --to mvtec -o "$W/out" "$W/MIRAD")
+t_al=$(best cp -al "$W/MIRAD" "$W/out")
+t_hard=$(best "$C" --link hardlink --to mvtec -o "$W/out" "$W/MIRAD")
+t_hard_nv=$(best "$C" --link hardlink --no-verify --to mvtec -o "$W/out" "$W/MIRAD")
+line "cp -r" "$t_cp" ""
+line "mirad-convert --to mvtec --link copy" "$t_copy" "$(ratio "$t_copy" "$t_cp")x the time of cp -r (target <= 1.5)"
+line "mirad-convert --to mvtec --link copy --no-verify" "$t_copy_nv" "$(ratio "$t_copy_nv" "$t_cp")x the time of cp -r"
+line "cp -al" "$t_al" ""
+line "mirad-convert --to mvtec --link hardlink" "$t_hard" "$(ratio "$t_hard" "$t_al")x the time of cp -al"
+line "mirad-convert --to mvtec --link hardlink --no-verify" "$t_hard_nv" "$(ratio "$t_hard_nv" "$t_al")x the time of cp -al"
+
+# (b) ---------------------------------------------------------------------
+# Three VisA classes (2,762 images, 300 test masks) at about 400 px.
+mkdir "$W/csv"
+grep -E '^(object|candle|capsules|pcb4),' "$data/visa_split_csv/1cls.csv" >"$W/csv/1cls.csv"
+"$B/tests/mirad-gen-sample" --visa-csv "$W/csv/1cls.csv" --image-scale 4 -o "$W/VisA"
+echo
+echo "(b) VisA raw: $(find "$W/VisA" -name '*.JPG' | wc -l) JPG images, $(find "$W/VisA" -path '*Masks*' -name '*.png' | wc -l) masks, $(du -sh "$W/VisA" | cut -f1)"
+cat "$W"/VisA/*/Data/*/*/* >/dev/null
+OUTDIR=$W/vp
+t_py=$(best "$PY" "$here/bench_convert_prepare.py" "$W/VisA" "$W/VisA/split_csv/1cls.csv" "$W/vp")
+t_vp=$(best "$C" --to visa-prepared -o "$W/vp" "$W/VisA")
+t_vp_nv=$(best "$C" --to visa-prepared --no-verify -o "$W/vp" "$W/VisA")
+line "python prepare_data equivalent" "$t_py" ""
+line "mirad-convert --to visa-prepared" "$t_vp" "$(ratio "$t_py" "$t_vp")x faster (target >= 3)"
+line "mirad-convert --to visa-prepared --no-verify" "$t_vp_nv" "$(ratio "$t_py" "$t_vp_nv")x faster"
+
+# (c) ---------------------------------------------------------------------
+# A tenth of the MIRAD counts at about 800 px.
+"$B/tests/mirad-gen-sample" -o "$W/MIRAD800" --scale 0.1 --image-scale 8 --seed 2
+echo
+echo "(c) MIRAD sample at ~800 px: $(find "$W/MIRAD800" -name '*.png' | wc -l) PNG files, $(du -sh "$W/MIRAD800" | cut -f1)"
+cat "$W"/MIRAD800/*/*/*/* >/dev/null
+OUTDIR=$W/r
+t_pil=$(best "$PY" "$here/bench_convert_resize.py" "$W/MIRAD800" "$W/r" 256)
+t_rs=$(best "$C" --to mvtec --resize 256 -o "$W/r" "$W/MIRAD800")
+line "PIL resize script (LANCZOS / NEAREST)" "$t_pil" ""
+line "mirad-convert --to mvtec --resize 256" "$t_rs" "$(ratio "$t_pil" "$t_rs")x faster (target >= 3)"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) (shared: timings are noisy)"
