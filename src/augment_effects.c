@@ -811,12 +811,24 @@ augment_background(VipsImage *lin, VipsImage *mask,
 	int rc;
 
 	srgb_to_lab(b->border_rgb, lab);
-	for (int i = 0; i < 3; i++) {
-		double src = srgb_decode(b->border_rgb[i] / 255.0);
+	{
+		/* Tint keeps the background's luminance and takes the
+		 * target's chromaticity: per-band gains (t/Yt) / (s/Ys). */
+		double src[3], ys, yt;
 
-		neg[i] = -lab[i];
-		target[i] = srgb_decode(b->target_rgb[i] / 255.0);
-		gain[i] = src > 1e-6 ? target[i] / src : 1;
+		for (int i = 0; i < 3; i++) {
+			src[i] = srgb_decode(b->border_rgb[i] / 255.0);
+			target[i] = srgb_decode(b->target_rgb[i] / 255.0);
+			neg[i] = -lab[i];
+		}
+		ys = 0.2126729 * src[0] + 0.7151522 * src[1] +
+		    0.0721750 * src[2];
+		yt = 0.2126729 * target[0] + 0.7151522 * target[1] +
+		    0.0721750 * target[2];
+		for (int i = 0; i < 3; i++)
+			gain[i] = src[i] > 1e-6 && yt > 1e-6
+			    ? (target[i] / yt) / (src[i] / ys)
+			    : 1;
 	}
 	/* Background = close (dE76) to the border colour. */
 	rc = vips_copy(lin, &s.t[0], "interpretation",

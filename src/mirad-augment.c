@@ -121,7 +121,7 @@ usage(void)
 "  -h, --help             print this help and exit\n"
 "  -V, --version          print version information and exit\n"
 "\n"
-"For MVTec AD output: mirad-augment ... -o OUT DATASET | mirad-convert --to mvtec -\n",
+"Pipe the manifest to mirad-convert for another layout (mirad-augment(1)).\n",
 	    stdout);
 	/* clang-format on */
 	mirad_cli_print_exit_help();
