@@ -1,0 +1,1143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mirad-augment pixel effects.  Physical models and libvips calls follow
+ * augment.md sections 4-6; the chain runs in float from the first decode
+ * to the final quantisation.  Spatial fields (geometry maps, light fields)
+ * are computed in C into float buffers: exact, order-free and simple.
+ */
+#include "mirad_platform.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augment_effects.h"
+#include "mirad_err.h"
+#include "mirad_image.h"
+
+/* A scratch context: images in T are unreferenced with it. */
+struct scratch {
+	VipsObject *ctx;
+	VipsImage **t;
+};
+
+static struct scratch
+scratch_new(int n)
+{
+	struct scratch s;
+
+	s.ctx = VIPS_OBJECT(vips_image_new());
+	s.t = (VipsImage **)vips_object_local_array(s.ctx, n);
+	return s;
+}
+
+/* Hand RESULT to *OUT (new reference) unless RC failed; free S. */
+static int
+scratch_end(struct scratch *s, int rc, VipsImage *result, VipsImage **out,
+    char *err, size_t el)
+{
+	if (rc == 0) {
+		g_object_ref(result);
+		*out = result;
+	} else {
+		mirad_image_take_error(err, el);
+	}
+	g_object_unref(s->ctx);
+	return rc;
+}
+
+/* A float image from a malloc()ed buffer (freed here). */
+static VipsImage *
+float_image(float *buf, int w, int h, int bands)
+{
+	VipsImage *im = vips_image_new_from_memory_copy(buf,
+	    (size_t)w * h * bands * sizeof(float), w, h, bands,
+	    VIPS_FORMAT_FLOAT);
+
+	free(buf);
+	return im;
+}
+
+static float *
+float_buffer(int w, int h, int bands)
+{
+	return mirad_xmalloc((size_t)w * h * bands * sizeof(float));
+}
+
+static double
+srgb_decode(double v)
+{
+	return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
+}
+
+int
+augment_to_linear(VipsImage *in, VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(6);
+	float lut[256];
+	VipsImage *x = in;
+	int rc = 0;
+
+	for (int i = 0; i < 256; i++)
+		lut[i] = (float)srgb_decode(i / 255.0);
+	if (x->BandFmt != VIPS_FORMAT_UCHAR) {
+		/* 16-bit input: scale to 8 bits (outputs are 8-bit). */
+		rc = vips_linear1(x, &s.t[0],
+		    x->BandFmt == VIPS_FORMAT_USHORT ? 1.0 / 257 : 1.0, 0.5,
+		    "uchar", TRUE, NULL);
+		x = s.t[0];
+	}
+	if (rc == 0 && (x->Bands == 2 || x->Bands == 4)) {
+		rc = vips_extract_band(x, &s.t[1], 0, "n", x->Bands - 1, NULL);
+		x = s.t[1];
+	}
+	if (rc == 0 && x->Bands == 1) {
+		VipsImage *three[3] = {x, x, x};
+
+		rc = vips_bandjoin(three, &s.t[2], 3, NULL);
+		x = s.t[2];
+	}
+	if (rc == 0) {
+		s.t[3] = vips_image_new_from_memory_copy(
+		    lut, sizeof lut, 256, 1, 1, VIPS_FORMAT_FLOAT);
+		rc = s.t[3] == NULL ||
+		    vips_maplut(x, &s.t[4], s.t[3], NULL) != 0 ||
+		    vips_copy(s.t[4], &s.t[5], "interpretation",
+		        VIPS_INTERPRETATION_scRGB, NULL) != 0;
+		rc = rc ? -1 : 0;
+	}
+	return scratch_end(&s, rc, s.t[5], out, err, el);
+}
+
+/* A constant image like IN with value V in every band. */
+static int
+constant_like(VipsImage *in, double v, VipsImage **out)
+{
+	VipsImage *black;
+	int rc;
+
+	if (vips_black(
+	        &black, in->Xsize, in->Ysize, "bands", in->Bands, NULL) != 0)
+		return -1;
+	rc = vips_linear1(black, out, 0.0, v, NULL);
+	g_object_unref(black);
+	return rc;
+}
+
+/* Clip float IN to [LO, HI]. */
+static int
+clip_range(VipsImage *in, double lo, double hi, VipsImage **out)
+{
+	VipsImage *t[6] = {NULL};
+	int rc = vips_relational_const1(
+	             in, &t[0], VIPS_OPERATION_RELATIONAL_LESS, lo, NULL) ||
+	    constant_like(in, lo, &t[1]) ||
+	    vips_ifthenelse(t[0], t[1], in, &t[2], NULL) ||
+	    vips_relational_const1(
+	        in, &t[3], VIPS_OPERATION_RELATIONAL_MORE, hi, NULL) ||
+	    constant_like(in, hi, &t[4]) ||
+	    vips_ifthenelse(t[3], t[4], t[2], out, NULL);
+
+	for (int i = 0; i < 6; i++)
+		if (t[i] != NULL)
+			g_object_unref(t[i]);
+	return rc ? -1 : 0;
+}
+
+int
+augment_to_encoded(VipsImage *in, VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(7);
+	int rc = clip_range(in, 0.0, 1.0, &s.t[0]) ||
+	    vips_linear1(s.t[0], &s.t[1], 12.92, 0.0, NULL) ||
+	    vips_pow_const1(s.t[0], &s.t[2], 1.0 / 2.4, NULL) ||
+	    vips_linear1(s.t[2], &s.t[3], 1.055, -0.055, NULL) ||
+	    vips_relational_const1(s.t[0], &s.t[4],
+	        VIPS_OPERATION_RELATIONAL_LESSEQ, 0.0031308, NULL) ||
+	    vips_ifthenelse(s.t[4], s.t[1], s.t[3], &s.t[5], NULL);
+
+	return scratch_end(&s, rc ? -1 : 0, s.t[5], out, err, el);
+}
+
+int
+augment_quantise(
+    VipsImage *in, bool grey, VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(3);
+	VipsImage *x = in;
+	int rc = 0;
+
+	if (grey && in->Bands > 1) {
+		rc = vips_bandmean(in, &s.t[0], NULL);
+		x = s.t[0];
+	}
+	/* "uchar" clips to 0..255 and truncates: +0.5 rounds. */
+	if (rc == 0)
+		rc =
+		    vips_linear1(x, &s.t[1], 255.0, 0.5, "uchar", TRUE, NULL) ||
+		    vips_copy(s.t[1], &s.t[2], "interpretation",
+		        grey ? VIPS_INTERPRETATION_B_W
+		             : VIPS_INTERPRETATION_sRGB,
+		        NULL);
+	return scratch_end(&s, rc ? -1 : 0, s.t[2], out, err, el);
+}
+
+int
+augment_border_colour(
+    VipsImage *in, int band, double rgb[3], char *err, size_t el)
+{
+	struct scratch s = scratch_new(10);
+	int w = in->Xsize, h = in->Ysize;
+	int b = band < 1 ? 1 : band;
+	double sum[3] = {0, 0, 0}, n = 0;
+	int rc = 0;
+
+	if (b * 2 >= w || b * 2 >= h)
+		b = 1;
+	{
+		/* Top, bottom, left, right strips (corners counted twice:
+		 * harmless for a mean colour). */
+		int area[4][4] = {{0, 0, w, b}, {0, h - b, w, b}, {0, 0, b, h},
+		    {w - b, 0, b, h}};
+
+		for (int k = 0; k < 4 && rc == 0; k++) {
+			VipsImage **strip = &s.t[k], **st = &s.t[4 + k];
+
+			rc = vips_extract_area(in, strip, area[k][0],
+			         area[k][1], area[k][2], area[k][3], NULL) ||
+			    vips_stats(*strip, st, NULL);
+			for (int c = 0; c < 3 && rc == 0; c++) {
+				int bandi = c < in->Bands ? c : 0;
+				double *v;
+				int nv;
+
+				if (in->Bands == 2 || in->Bands == 4)
+					bandi = c < in->Bands - 1 ? c : 0;
+				if (vips_getpoint(*st, &v, &nv, 2, bandi + 1,
+				        NULL) != 0) {
+					rc = -1;
+					break;
+				}
+				sum[c] += v[0];
+				g_free(v);
+			}
+			n += (double)area[k][2] * area[k][3];
+		}
+	}
+	if (rc != 0) {
+		mirad_image_take_error(err, el);
+		g_object_unref(s.ctx);
+		return -1;
+	}
+	{
+		double scale =
+		    in->BandFmt == VIPS_FORMAT_USHORT ? 1.0 / 257 : 1;
+
+		for (int c = 0; c < 3; c++)
+			rgb[c] = sum[c] / n * scale;
+	}
+	g_object_unref(s.ctx);
+	return 0;
+}
+
+/* Geometry. */
+
+bool
+augment_geometry_is_identity(const struct augment_geometry *g)
+{
+	for (int i = 0; i < 4; i++)
+		if (g->corner[i][0] != 0 || g->corner[i][1] != 0)
+			return false;
+	return g->rotate_deg == 0 && g->scale == 1 && g->shift_x == 0 &&
+	    g->shift_y == 0 && g->k1 == 0 && g->k2 == 0;
+}
+
+/* Solve the 8x8 system of the homography taking SRC[i] to DST[i]. */
+static void
+homography(const double src[4][2], const double dst[4][2], double h[9])
+{
+	double a[8][9];
+
+	for (int i = 0; i < 4; i++) {
+		double x = src[i][0], y = src[i][1];
+		double u = dst[i][0], v = dst[i][1];
+		double r0[9] = {x, y, 1, 0, 0, 0, -u * x, -u * y, u};
+		double r1[9] = {0, 0, 0, x, y, 1, -v * x, -v * y, v};
+
+		memcpy(a[2 * i], r0, sizeof r0);
+		memcpy(a[2 * i + 1], r1, sizeof r1);
+	}
+	for (int c = 0; c < 8; c++) {
+		int piv = c;
+
+		for (int r = c + 1; r < 8; r++)
+			if (fabs(a[r][c]) > fabs(a[piv][c]))
+				piv = r;
+		if (piv != c)
+			for (int k = 0; k < 9; k++) {
+				double t = a[c][k];
+
+				a[c][k] = a[piv][k];
+				a[piv][k] = t;
+			}
+		for (int r = 0; r < 8; r++) {
+			double f;
+
+			if (r == c || a[c][c] == 0)
+				continue;
+			f = a[r][c] / a[c][c];
+			for (int k = c; k < 9; k++)
+				a[r][k] -= f * a[c][k];
+		}
+	}
+	for (int i = 0; i < 8; i++)
+		h[i] = a[i][i] != 0 ? a[i][8] / a[i][i] : (i == 0 || i == 4);
+	h[8] = 1;
+}
+
+int
+augment_warp(VipsImage *image, VipsImage *mask,
+    const struct augment_geometry *g, const double fill[3],
+    VipsImage **out_image, VipsImage **out_mask, char *err, size_t el)
+{
+	int w = image->Xsize, h = image->Ysize;
+	double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+	double r2 = cx * cx + cy * cy;
+	double th = -g->rotate_deg * G_PI / 180.0;
+	double ct = cos(th) / g->scale, st = sin(th) / g->scale;
+	double src[4][2] = {{0, 0}, {w - 1, 0}, {w - 1, h - 1}, {0, h - 1}};
+	double dst[4][2], hm[9];
+	float *map = float_buffer(w, h, 2);
+	struct scratch s = scratch_new(4);
+	VipsArrayDouble *bg;
+	int rc;
+
+	for (int i = 0; i < 4; i++) {
+		dst[i][0] = src[i][0] + g->corner[i][0] * w;
+		dst[i][1] = src[i][1] + g->corner[i][1] * h;
+	}
+	homography(src, dst, hm);
+	if (r2 <= 0)
+		r2 = 1;
+	for (int y = 0; y < h; y++) {
+		float *row = map + (size_t)y * w * 2;
+
+		for (int x = 0; x < w; x++) {
+			/* Lens (inverse map), then the viewpoint. */
+			double dx = x - cx, dy = y - cy;
+			double rn = (dx * dx + dy * dy) / r2;
+			double f = 1 + g->k1 * rn + g->k2 * rn * rn;
+			double px = dx * f - g->shift_x * w;
+			double py = dy * f - g->shift_y * h;
+			double sx = cx + ct * px - st * py;
+			double sy = cy + st * px + ct * py;
+			double z = hm[6] * sx + hm[7] * sy + hm[8];
+
+			if (z == 0)
+				z = 1e-12;
+			row[2 * x] =
+			    (float)((hm[0] * sx + hm[1] * sy + hm[2]) / z);
+			row[2 * x + 1] =
+			    (float)((hm[3] * sx + hm[4] * sy + hm[5]) / z);
+		}
+	}
+	s.t[0] = float_image(map, w, h, 2);
+	bg = vips_array_double_new(fill, image->Bands < 3 ? image->Bands : 3);
+	rc = s.t[0] == NULL ||
+	    vips_mapim(image, &s.t[1], s.t[0], "interpolate",
+	        vips_interpolate_bilinear_static(), "extend",
+	        VIPS_EXTEND_BACKGROUND, "background", bg, NULL) != 0;
+	vips_area_unref(VIPS_AREA(bg));
+	if (!rc && mask != NULL)
+		rc = vips_mapim(mask, &s.t[2], s.t[0], "interpolate",
+		         vips_interpolate_nearest_static(), "extend",
+		         VIPS_EXTEND_BLACK, NULL) != 0;
+	if (rc) {
+		mirad_image_take_error(err, el);
+		g_object_unref(s.ctx);
+		return -1;
+	}
+	*out_image = s.t[1];
+	g_object_ref(s.t[1]);
+	if (out_mask != NULL) {
+		*out_mask = mask != NULL ? s.t[2] : NULL;
+		if (mask != NULL)
+			g_object_ref(s.t[2]);
+	}
+	g_object_unref(s.ctx);
+	return 0;
+}
+
+/* Photometric effects in linear light. */
+
+static int
+multiply_field(
+    VipsImage *lin, float *field, VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(2);
+	int rc;
+
+	s.t[0] = float_image(field, lin->Xsize, lin->Ysize, 1);
+	rc = s.t[0] == NULL || vips_multiply(lin, s.t[0], &s.t[1], NULL) != 0;
+	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+}
+
+int
+augment_exposure(
+    VipsImage *lin, double ev, VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(2);
+	/* Full well at 1.0: a brighter exposure saturates. */
+	int rc = vips_linear1(lin, &s.t[0], pow(2.0, ev), 0.0, NULL) ||
+	    clip_range(s.t[0], 0.0, 1.0, &s.t[1]);
+
+	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+}
+
+int
+augment_vignetting(
+    VipsImage *lin, double vc, VipsImage **out, char *err, size_t el)
+{
+	int w = lin->Xsize, h = lin->Ysize;
+	double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+	double r = sqrt(cx * cx + cy * cy);
+	double f = r / sqrt(pow(vc, -0.5) - 1);
+	float *field = float_buffer(w, h, 1);
+
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			double q = ((x - cx) * (x - cx) + (y - cy) * (y - cy)) /
+			    (f * f);
+
+			field[(size_t)y * w + x] =
+			    (float)(1 / ((1 + q) * (1 + q)));
+		}
+	return multiply_field(lin, field, out, err, el);
+}
+
+static void
+mat3_mul(const double a[9], const double b[9], double c[9])
+{
+	double r[9];
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			r[3 * i + j] = a[3 * i] * b[j] +
+			    a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j];
+	memcpy(c, r, sizeof r);
+}
+
+static void
+mat3_inv(const double m[9], double r[9])
+{
+	double det = m[0] * (m[4] * m[8] - m[5] * m[7]) -
+	    m[1] * (m[3] * m[8] - m[5] * m[6]) +
+	    m[2] * (m[3] * m[7] - m[4] * m[6]);
+
+	r[0] = (m[4] * m[8] - m[5] * m[7]) / det;
+	r[1] = (m[2] * m[7] - m[1] * m[8]) / det;
+	r[2] = (m[1] * m[5] - m[2] * m[4]) / det;
+	r[3] = (m[5] * m[6] - m[3] * m[8]) / det;
+	r[4] = (m[0] * m[8] - m[2] * m[6]) / det;
+	r[5] = (m[2] * m[3] - m[0] * m[5]) / det;
+	r[6] = (m[3] * m[7] - m[4] * m[6]) / det;
+	r[7] = (m[1] * m[6] - m[0] * m[7]) / det;
+	r[8] = (m[0] * m[4] - m[1] * m[3]) / det;
+}
+
+/* Chromaticity of a white at T kelvin. */
+static void
+white_xy(double t, int locus, double *x, double *y)
+{
+	double u = 1e3 / t;
+
+	if (locus == 1) {
+		/* CIE daylight locus, defined from 4000 K. */
+		if (t < 4000)
+			t = 4000, u = 1e3 / t;
+		*x = t <= 7000 ? 0.244063 + 0.09911 * u + 2.9678 * u * u -
+		        4.6070 * u * u * u
+		               : 0.237040 + 0.24748 * u + 1.9018 * u * u -
+		        2.0064 * u * u * u;
+		*y = -3 * *x * *x + 2.87 * *x - 0.275;
+		return;
+	}
+	/* Planckian locus, Kim et al. 2002 cubic spline. */
+	*x = t <= 4000 ? -0.2661239 * u * u * u - 0.2343589 * u * u +
+	        0.8776956 * u + 0.179910
+	               : -3.0258469 * u * u * u + 2.1070379 * u * u +
+	        0.2226347 * u + 0.240390;
+	if (t < 2222)
+		*y = -1.1063814 * pow(*x, 3) - 1.34811020 * *x * *x +
+		    2.18555832 * *x - 0.20219683;
+	else if (t <= 4000)
+		*y = -0.9549476 * pow(*x, 3) - 1.37418593 * *x * *x +
+		    2.09137015 * *x - 0.16748867;
+	else
+		*y = 3.0817580 * pow(*x, 3) - 5.87338670 * *x * *x +
+		    3.75112997 * *x - 0.37001483;
+}
+
+void
+augment_cast_matrix(double cct_k, double ref_k, int locus, double m[9])
+{
+	static const double rgb2xyz[9] = {0.4124564, 0.3575761, 0.1804375,
+	    0.2126729, 0.7151522, 0.0721750, 0.0193339, 0.1191920, 0.9503041};
+	static const double bfd[9] = {0.8951, 0.2664, -0.1614, -0.7502, 1.7135,
+	    0.0367, 0.0389, -0.0685, 1.0296};
+	double xyz2rgb[9], bfd_inv[9], d[9] = {0}, ws[3], wd[3], rs[3], rd[3];
+	double x, y;
+
+	mat3_inv(rgb2xyz, xyz2rgb);
+	mat3_inv(bfd, bfd_inv);
+	white_xy(ref_k, locus, &x, &y);
+	ws[0] = x / y, ws[1] = 1, ws[2] = (1 - x - y) / y;
+	white_xy(cct_k, locus, &x, &y);
+	wd[0] = x / y, wd[1] = 1, wd[2] = (1 - x - y) / y;
+	for (int i = 0; i < 3; i++) {
+		rs[i] = bfd[3 * i] * ws[0] + bfd[3 * i + 1] * ws[1] +
+		    bfd[3 * i + 2] * ws[2];
+		rd[i] = bfd[3 * i] * wd[0] + bfd[3 * i + 1] * wd[1] +
+		    bfd[3 * i + 2] * wd[2];
+		d[4 * i] = rd[i] / rs[i];
+	}
+	mat3_mul(d, bfd, m);
+	mat3_mul(bfd_inv, m, m);
+	mat3_mul(m, rgb2xyz, m);
+	mat3_mul(xyz2rgb, m, m);
+}
+
+int
+augment_white_balance(VipsImage *lin, double cct_k, double ref_k, int locus,
+    VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(2);
+	double m[9];
+	int rc;
+
+	augment_cast_matrix(cct_k, ref_k, locus, m);
+	s.t[0] = vips_image_new_matrix_from_array(3, 3, m, 9);
+	rc = s.t[0] == NULL || vips_recomb(lin, &s.t[1], s.t[0], NULL) != 0;
+	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+}
+
+/* Convolve with an N x N float kernel normalised to sum 1. */
+static int
+convolve(
+    VipsImage *lin, double *k, int n, VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(2);
+	double sum = 0;
+	int rc;
+
+	for (int i = 0; i < n * n; i++)
+		sum += k[i];
+	s.t[0] = vips_image_new_matrix_from_array(n, n, k, n * n);
+	if (s.t[0] != NULL)
+		vips_image_set_double(s.t[0], "scale", sum);
+	rc = s.t[0] == NULL ||
+	    vips_conv(lin, &s.t[1], s.t[0], "precision", VIPS_PRECISION_FLOAT,
+	        NULL) != 0;
+	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+}
+
+int
+augment_defocus(VipsImage *lin, double r, VipsImage **out, char *err, size_t el)
+{
+	int half = (int)ceil(r + 0.5), n = 2 * half + 1, rc;
+	double *k = mirad_xcalloc((size_t)n * n, sizeof *k);
+	const int ss = 8; /* supersampling for the anti-aliased edge */
+
+	for (int y = 0; y < n; y++)
+		for (int x = 0; x < n; x++) {
+			int in = 0;
+
+			for (int j = 0; j < ss; j++)
+				for (int i = 0; i < ss; i++) {
+					double px =
+					    x - half + (i + 0.5) / ss - 0.5;
+					double py =
+					    y - half + (j + 0.5) / ss - 0.5;
+
+					in += px * px + py * py <= r * r;
+				}
+			k[y * n + x] = (double)in / (ss * ss);
+		}
+	rc = convolve(lin, k, n, out, err, el);
+	free(k);
+	return rc;
+}
+
+int
+augment_motion_blur(VipsImage *lin, double length, double angle,
+    VipsImage **out, char *err, size_t el)
+{
+	int half = (int)ceil(length / 2 + 1), n = 2 * half + 1, rc;
+	int steps = (int)ceil(length * 4) + 1;
+	double *k = mirad_xcalloc((size_t)n * n, sizeof *k);
+	double dx = cos(angle * G_PI / 180), dy = sin(angle * G_PI / 180);
+
+	/* Splat evenly spaced points of the segment bilinearly. */
+	for (int i = 0; i < steps; i++) {
+		double t = steps > 1 ? (double)i / (steps - 1) - 0.5 : 0;
+		double px = half + t * length * dx, py = half + t * length * dy;
+		int x0 = (int)floor(px), y0 = (int)floor(py);
+		double fx = px - x0, fy = py - y0;
+
+		k[y0 * n + x0] += (1 - fx) * (1 - fy);
+		k[y0 * n + x0 + 1] += fx * (1 - fy);
+		k[(y0 + 1) * n + x0] += (1 - fx) * fy;
+		k[(y0 + 1) * n + x0 + 1] += fx * fy;
+	}
+	rc = convolve(lin, k, n, out, err, el);
+	free(k);
+	return rc;
+}
+
+int
+augment_sensor_noise(VipsImage *lin, double a, double b, uint64_t seed,
+    VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(10);
+	int rc = clip_range(lin, 0.0, 1.0, &s.t[0]);
+
+	for (int c = 0; c < 3 && rc == 0; c++) {
+		/* gaussnoise does not mix its seed: pass a mixed one. */
+		int bandseed = (int)(uint32_t)augment_mix64(seed ^ (c + 1));
+
+		rc = vips_gaussnoise(&s.t[1 + c], lin->Xsize, lin->Ysize,
+		    "mean", 0.0, "sigma", 1.0, "seed", bandseed, NULL);
+	}
+	if (rc == 0)
+		rc = vips_bandjoin(&s.t[1], &s.t[4], 3, NULL) ||
+		    vips_linear1(s.t[0], &s.t[5], a, b, NULL) ||
+		    vips_pow_const1(s.t[5], &s.t[6], 0.5, NULL) ||
+		    vips_multiply(s.t[6], s.t[4], &s.t[7], NULL) ||
+		    vips_add(s.t[0], s.t[7], &s.t[8], NULL);
+	return scratch_end(&s, rc ? -1 : 0, s.t[8], out, err, el);
+}
+
+int
+augment_tone_curve(VipsImage *enc, double gamma, double contrast,
+    VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(3);
+	int rc = clip_range(enc, 0.0, 1.0, &s.t[0]) ||
+	    vips_pow_const1(s.t[0], &s.t[1], gamma, NULL) ||
+	    vips_linear1(s.t[1], &s.t[2], contrast, 0.5 - 0.5 * contrast, NULL);
+
+	return scratch_end(&s, rc ? -1 : 0, s.t[2], out, err, el);
+}
+
+static VipsKernel
+kernel_of(int k)
+{
+	static const VipsKernel kernels[] = {VIPS_KERNEL_LANCZOS3,
+	    VIPS_KERNEL_CUBIC, VIPS_KERNEL_LINEAR, VIPS_KERNEL_NEAREST};
+
+	return kernels[k >= 0 && k < 4 ? k : 0];
+}
+
+int
+augment_resolution(VipsImage *enc, double scale, int down, int up,
+    VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(4);
+	int w = enc->Xsize, h = enc->Ysize;
+	VipsImage *x;
+	int rc =
+	    vips_resize(enc, &s.t[0], scale, "kernel", kernel_of(down), NULL);
+
+	if (rc == 0)
+		rc = vips_resize(s.t[0], &s.t[1], (double)w / s.t[0]->Xsize,
+		    "vscale", (double)h / s.t[0]->Ysize, "kernel",
+		    kernel_of(up), NULL);
+	x = s.t[1];
+	if (rc == 0 && (x->Xsize != w || x->Ysize != h)) {
+		/* Rounding left a pixel over or short: crop or extend. */
+		rc = vips_embed(
+		    x, &s.t[2], 0, 0, w, h, "extend", VIPS_EXTEND_COPY, NULL);
+		x = s.t[2];
+	}
+	return scratch_end(&s, rc ? -1 : 0, x, out, err, el);
+}
+
+int
+augment_jpeg(VipsImage *in, int quality, int subsample, VipsImage **out,
+    void **bytes, size_t *nbytes, char *err, size_t el)
+{
+	static const VipsForeignSubsample modes[] = {VIPS_FOREIGN_SUBSAMPLE_ON,
+	    VIPS_FOREIGN_SUBSAMPLE_OFF, VIPS_FOREIGN_SUBSAMPLE_AUTO};
+	void *buf = NULL;
+	size_t len = 0;
+	VipsImage *dec = NULL;
+
+	if (vips_jpegsave_buffer(in, &buf, &len, "Q", quality, "subsample_mode",
+	        modes[subsample >= 0 && subsample < 3 ? subsample : 0], "strip",
+	        TRUE, "optimize_coding", FALSE, NULL) != 0 ||
+	    vips_jpegload_buffer(buf, len, &dec, NULL) != 0) {
+		mirad_image_take_error(err, el);
+		g_free(buf);
+		return -1;
+	}
+	*out = vips_image_copy_memory(dec);
+	g_object_unref(dec);
+	if (*out == NULL) {
+		mirad_image_take_error(err, el);
+		g_free(buf);
+		return -1;
+	}
+	if (bytes != NULL) {
+		*bytes = buf;
+		*nbytes = len;
+	} else {
+		g_free(buf);
+	}
+	return 0;
+}
+
+int
+augment_illumination(VipsImage *lin, const struct augment_light *l,
+    VipsImage **out, char *err, size_t el)
+{
+	int w = lin->Xsize, h = lin->Ysize, lng = w > h ? w : h;
+	double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+	double rr = sqrt(cx * cx + cy * cy);
+	float *field;
+
+	if (l->model == 2) {
+		/* A seeded Perlin field in [-1, 1]. */
+		struct scratch s = scratch_new(4);
+		int cell = (int)lround(l->cell_size * lng);
+		int rc =
+		    vips_perlin(&s.t[0], w, h, "cell_size", cell < 2 ? 2 : cell,
+		        "seed", (int)(uint32_t)augment_mix64(l->seed), NULL) ||
+		    vips_linear1(s.t[0], &s.t[1], l->gain, 1.0, NULL) ||
+		    vips_multiply(lin, s.t[1], &s.t[2], NULL);
+
+		return scratch_end(&s, rc ? -1 : 0, s.t[2], out, err, el);
+	}
+	field = float_buffer(w, h, 1);
+	if (l->model == 0) {
+		double nx = cos(l->angle_deg * G_PI / 180);
+		double ny = sin(l->angle_deg * G_PI / 180);
+
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				double v = 1 +
+				    l->gain * ((x - cx) * nx + (y - cy) * ny) /
+				        rr;
+
+				field[(size_t)y * w + x] =
+				    (float)(v < 0 ? 0 : v);
+			}
+	} else {
+		/* Inverse square times cosine over a Lambertian plane,
+		 * normalised to 1 at the image centre. */
+		double lx = l->x * (w - 1), ly = l->y * (h - 1);
+		double hh = l->height * lng;
+		double ec = hh /
+		    pow((cx - lx) * (cx - lx) + (cy - ly) * (cy - ly) + hh * hh,
+		        1.5);
+
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				double e = hh /
+				    pow((x - lx) * (x - lx) +
+				            (y - ly) * (y - ly) + hh * hh,
+				        1.5);
+
+				field[(size_t)y * w + x] =
+				    (float)(1 + l->gain * (e / ec - 1));
+			}
+	}
+	return multiply_field(lin, field, out, err, el);
+}
+
+int
+augment_glare(VipsImage *lin, double x0, double y0, double radius,
+    double amplitude, double haze, VipsImage **out, char *err, size_t el)
+{
+	int w = lin->Xsize, h = lin->Ysize, lng = w > h ? w : h;
+	double gx = x0 * (w - 1), gy = y0 * (h - 1), sg = radius * lng;
+	float *field = float_buffer(w, h, 1);
+	struct scratch s = scratch_new(2);
+	int rc;
+
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			double d2 = (x - gx) * (x - gx) + (y - gy) * (y - gy);
+
+			field[(size_t)y * w + x] =
+			    (float)(amplitude * exp(-d2 / (2 * sg * sg)) +
+			        haze);
+		}
+	s.t[0] = float_image(field, w, h, 1);
+	rc = s.t[0] == NULL || vips_add(lin, s.t[0], &s.t[1], NULL) != 0;
+	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+}
+
+/* sRGB 0-255 to CIE Lab (D65), as libvips' scRGB -> LAB does. */
+static void
+srgb_to_lab(const double rgb[3], double lab[3])
+{
+	static const double m[9] = {0.4124564, 0.3575761, 0.1804375, 0.2126729,
+	    0.7151522, 0.0721750, 0.0193339, 0.1191920, 0.9503041};
+	static const double wn[3] = {0.95047, 1.0, 1.08883};
+	double l[3], f[3];
+
+	for (int i = 0; i < 3; i++)
+		l[i] = srgb_decode(rgb[i] / 255.0);
+	for (int i = 0; i < 3; i++) {
+		double t = (m[3 * i] * l[0] + m[3 * i + 1] * l[1] +
+		               m[3 * i + 2] * l[2]) /
+		    wn[i];
+
+		f[i] =
+		    t > 216.0 / 24389 ? cbrt(t) : (24389.0 / 27 * t + 16) / 116;
+	}
+	lab[0] = 116 * f[1] - 16;
+	lab[1] = 500 * (f[0] - f[1]);
+	lab[2] = 200 * (f[1] - f[2]);
+}
+
+int
+augment_background(VipsImage *lin, VipsImage *mask,
+    const struct augment_background *b, VipsImage **out, char *err, size_t el)
+{
+	struct scratch s = scratch_new(24);
+	double lab[3], neg[3], ones[3] = {1, 1, 1}, gain[3], target[3];
+	VipsImage *alpha;
+	int rc;
+
+	srgb_to_lab(b->border_rgb, lab);
+	{
+		/* Tint keeps the background's luminance and takes the
+		 * target's chromaticity: per-band gains (t/Yt) / (s/Ys). */
+		double src[3], ys, yt;
+
+		for (int i = 0; i < 3; i++) {
+			src[i] = srgb_decode(b->border_rgb[i] / 255.0);
+			target[i] = srgb_decode(b->target_rgb[i] / 255.0);
+			neg[i] = -lab[i];
+		}
+		ys = 0.2126729 * src[0] + 0.7151522 * src[1] +
+		    0.0721750 * src[2];
+		yt = 0.2126729 * target[0] + 0.7151522 * target[1] +
+		    0.0721750 * target[2];
+		for (int i = 0; i < 3; i++)
+			gain[i] = src[i] > 1e-6 && yt > 1e-6
+			    ? (target[i] / yt) / (src[i] / ys)
+			    : 1;
+	}
+	/* Background = close (dE76) to the border colour. */
+	rc = vips_copy(lin, &s.t[0], "interpretation",
+	         VIPS_INTERPRETATION_scRGB, NULL) ||
+	    vips_colourspace(s.t[0], &s.t[1], VIPS_INTERPRETATION_LAB, NULL) ||
+	    vips_linear(s.t[1], &s.t[2], ones, neg, 3, NULL) ||
+	    vips_multiply(s.t[2], s.t[2], &s.t[3], NULL) ||
+	    vips_bandmean(s.t[3], &s.t[4], NULL) ||
+	    vips_linear1(s.t[4], &s.t[5], 3.0, 0.0, NULL) ||
+	    vips_relational_const1(s.t[5], &s.t[6],
+	        VIPS_OPERATION_RELATIONAL_LESS, b->delta_e * b->delta_e,
+	        NULL) ||
+	    vips_linear1(s.t[6], &s.t[7], 1.0 / 255, 0.0, NULL);
+	alpha = s.t[7];
+	if (rc == 0 && mask != NULL) {
+		/* Keep off the defect: dilate the mask by a square of
+		 * PROTECT px (float box filter > 0), remove it from alpha. */
+		int r = (int)ceil(b->protect_px), n = 2 * r + 1;
+		double *box = mirad_xmalloc((size_t)n * sizeof *box);
+
+		for (int i = 0; i < n; i++)
+			box[i] = 1;
+		s.t[8] = vips_image_new_matrix_from_array(n, 1, box, n);
+		free(box);
+		rc = s.t[8] == NULL ||
+		    vips_cast(mask, &s.t[9], VIPS_FORMAT_FLOAT, NULL) ||
+		    vips_convsep(s.t[9], &s.t[10], s.t[8], "precision",
+		        VIPS_PRECISION_FLOAT, NULL) ||
+		    vips_relational_const1(s.t[10], &s.t[11],
+		        VIPS_OPERATION_RELATIONAL_LESSEQ, 0.0, NULL) ||
+		    vips_linear1(s.t[11], &s.t[12], 1.0 / 255, 0.0, NULL) ||
+		    vips_multiply(alpha, s.t[12], &s.t[13], NULL);
+		alpha = s.t[13];
+	}
+	if (rc == 0 && b->feather_px >= 0.3) {
+		rc = vips_gaussblur(alpha, &s.t[14], b->feather_px, "precision",
+		    VIPS_PRECISION_FLOAT, NULL);
+		alpha = s.t[14];
+	}
+	if (rc == 0)
+		rc = vips_linear1(alpha, &s.t[15], b->strength, 0.0, NULL);
+	/* target image: tint (per-band gain) or a flat colour. */
+	if (rc == 0) {
+		if (b->mode == 0) {
+			double zero[3] = {0, 0, 0};
+
+			rc = vips_linear(lin, &s.t[16], gain, zero, 3, NULL);
+		} else {
+			double zero[3] = {0, 0, 0};
+
+			rc = vips_black(&s.t[17], lin->Xsize, lin->Ysize,
+			         "bands", 3, NULL) ||
+			    vips_linear(
+			        s.t[17], &s.t[16], zero, target, 3, NULL);
+		}
+	}
+	/* out = lin + alpha (target - lin) */
+	if (rc == 0)
+		rc = vips_subtract(s.t[16], lin, &s.t[18], NULL) ||
+		    vips_multiply(s.t[18], s.t[15], &s.t[19], NULL) ||
+		    vips_add(lin, s.t[19], &s.t[20], NULL) ||
+		    vips_copy(s.t[20], &s.t[21], "interpretation",
+		        VIPS_INTERPRETATION_scRGB, NULL);
+	return scratch_end(&s, rc ? -1 : 0, s.t[21], out, err, el);
+}
+
+/* The chain. */
+
+/* After a step that wrote *NEXT: make it current.  NEXT is passed by
+ * address because it is only set when the step's call has run. */
+static int
+replace(VipsImage **cur, int rc, VipsImage **next)
+{
+	if (rc == 0) {
+		g_object_unref(*cur);
+		*cur = *next;
+		*next = NULL;
+	}
+	return rc;
+}
+
+int
+augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
+    const struct augment_sample *s, int jpeg_out_q, VipsImage **out,
+    VipsImage **out_mask, void **jpeg_bytes, size_t *jpeg_len, char *err,
+    size_t el)
+{
+	int w = src->Xsize, h = src->Ysize, lng = w > h ? w : h;
+	bool grey = src->Bands <= 2, encoded = false;
+	double border[3] = {0, 0, 0};
+	bool have_border = false;
+	VipsImage *cur = NULL, *next = NULL, *wmask = NULL, *u8 = NULL;
+	int jpeg_q = 0, jpeg_sub = 0, rc;
+
+	*out = NULL;
+	*out_mask = NULL;
+	if (jpeg_bytes != NULL)
+		*jpeg_bytes = NULL;
+	rc = augment_to_linear(src, &cur, err, el);
+	for (size_t i = 0; i < p->neffects && rc == 0; i++) {
+		const struct augment_effect *e = &p->effects[i];
+		const double(*v)[AUGMENT_MAX_DIMS] = s->value[i];
+
+		if (!s->applied[i])
+			continue;
+		if (!have_border &&
+		    (e->type == AUGMENT_VIEWPOINT ||
+		        e->type == AUGMENT_LENS_DISTORTION ||
+		        e->type == AUGMENT_BACKGROUND)) {
+			int band = (int)lround(0.03 * (w < h ? w : h));
+
+			if (e->type == AUGMENT_BACKGROUND)
+				band = (int)lround(v[5][0] * (w < h ? w : h));
+			rc = augment_border_colour(src, band, border, err, el);
+			have_border = true;
+			if (rc != 0)
+				break;
+		}
+		if (!encoded && e->type >= AUGMENT_TONE_CURVE) {
+			rc = replace(&cur,
+			    augment_to_encoded(cur, &next, err, el), &next);
+			encoded = true;
+			if (rc != 0)
+				break;
+		}
+		switch (e->type) {
+		case AUGMENT_VIEWPOINT:
+		case AUGMENT_LENS_DISTORTION: {
+			struct augment_geometry g = {0, 1, 0, 0, {{0}}, 0, 0};
+			double fill[3];
+			VipsImage *nm = NULL;
+
+			if (e->type == AUGMENT_LENS_DISTORTION) {
+				/* Only reached without a viewpoint effect
+				 * before it, or as its own second warp. */
+				g.k1 = v[0][0];
+				g.k2 = v[1][0];
+			} else {
+				g.rotate_deg = v[0][0];
+				g.scale = v[1][0];
+				g.shift_x = v[2][0];
+				g.shift_y = v[3][0];
+				for (int c = 0; c < 4; c++)
+					for (int d = 0; d < 2; d++) {
+						uint64_t k = augment_mix64(
+						    s->aux_seed[i] ^
+						    (uint64_t)(2 * c + d + 1));
+
+						g.corner[c][d] = v[4][0] *
+						    (2 * augment_u01(k) - 1);
+					}
+				/* Fold a following lens effect into the same
+				 * map: one resample. */
+				if (i + 1 < p->neffects &&
+				    p->effects[i + 1].type ==
+				        AUGMENT_LENS_DISTORTION &&
+				    s->applied[i + 1]) {
+					g.k1 = s->value[i + 1][0][0];
+					g.k2 = s->value[i + 1][1][0];
+					i++;
+				}
+			}
+			if (augment_geometry_is_identity(&g))
+				break;
+			for (int c = 0; c < 3; c++)
+				fill[c] = srgb_decode(border[c] / 255.0);
+			rc = augment_warp(cur, wmask ? wmask : mask, &g, fill,
+			    &next, &nm, err, el);
+			if (rc == 0) {
+				replace(&cur, 0, &next);
+				if (wmask != NULL)
+					g_object_unref(wmask);
+				wmask = nm;
+			}
+			break;
+		}
+		case AUGMENT_BACKGROUND: {
+			struct augment_background b = {e->choice[0],
+			    {border[0], border[1], border[2]},
+			    {v[0][0], v[0][1], v[0][2]}, v[1][0], v[2][0] * lng,
+			    v[3][0] * lng, v[4][0]};
+
+			if (b.strength > 0)
+				rc = replace(&cur,
+				    augment_background(cur,
+				        wmask ? wmask : mask, &b, &next, err,
+				        el),
+				    &next);
+			break;
+		}
+		case AUGMENT_ILLUMINATION: {
+			struct augment_light l = {e->choice[0], v[0][0],
+			    v[1][0], v[2][0], v[2][1], v[3][0], v[4][0],
+			    s->aux_seed[i]};
+
+			if (l.gain > 0)
+				rc = replace(&cur,
+				    augment_illumination(
+				        cur, &l, &next, err, el),
+				    &next);
+			break;
+		}
+		case AUGMENT_GLARE:
+			if (v[2][0] > 0 || v[3][0] > 0)
+				rc = replace(&cur,
+				    augment_glare(cur, v[0][0], v[0][1],
+				        v[1][0], v[2][0], v[3][0], &next, err,
+				        el),
+				    &next);
+			break;
+		case AUGMENT_VIGNETTING:
+			if (v[0][0] < 1)
+				rc = replace(&cur,
+				    augment_vignetting(
+				        cur, v[0][0], &next, err, el),
+				    &next);
+			break;
+		case AUGMENT_DEFOCUS:
+			if (v[0][0] * lng >= 0.25)
+				rc = replace(&cur,
+				    augment_defocus(
+				        cur, v[0][0] * lng, &next, err, el),
+				    &next);
+			break;
+		case AUGMENT_MOTION_BLUR:
+			if (v[0][0] * lng >= 0.5)
+				rc = replace(&cur,
+				    augment_motion_blur(cur, v[0][0] * lng,
+				        v[1][0], &next, err, el),
+				    &next);
+			break;
+		case AUGMENT_EXPOSURE:
+			if (v[0][0] != 0)
+				rc = replace(&cur,
+				    augment_exposure(
+				        cur, v[0][0], &next, err, el),
+				    &next);
+			break;
+		case AUGMENT_SENSOR_NOISE:
+			if (v[0][0] > 0 || v[1][0] > 0)
+				rc = replace(&cur,
+				    augment_sensor_noise(cur, v[0][0], v[1][0],
+				        s->aux_seed[i], &next, err, el),
+				    &next);
+			break;
+		case AUGMENT_WHITE_BALANCE:
+			if (v[0][0] != v[1][0])
+				rc = replace(&cur,
+				    augment_white_balance(cur, v[0][0], v[1][0],
+				        e->choice[0], &next, err, el),
+				    &next);
+			break;
+		case AUGMENT_TONE_CURVE:
+			if (v[0][0] != 1 || v[1][0] != 1)
+				rc = replace(&cur,
+				    augment_tone_curve(
+				        cur, v[0][0], v[1][0], &next, err, el),
+				    &next);
+			break;
+		case AUGMENT_RESOLUTION:
+			if (v[0][0] < 1)
+				rc = replace(&cur,
+				    augment_resolution(cur, v[0][0],
+				        e->choice[0], e->choice[1], &next, err,
+				        el),
+				    &next);
+			break;
+		case AUGMENT_JPEG:
+			jpeg_q = (int)lround(v[0][0]);
+			jpeg_sub = e->choice[0];
+			break;
+		case AUGMENT_NEFFECTS:
+			break;
+		}
+	}
+	if (rc == 0 && !encoded)
+		rc = replace(
+		    &cur, augment_to_encoded(cur, &next, err, el), &next);
+	if (rc == 0)
+		rc = augment_quantise(cur, grey, &u8, err, el);
+	if (cur != NULL)
+		g_object_unref(cur);
+	if (rc == 0 && (jpeg_q > 0 || jpeg_out_q > 0)) {
+		rc = augment_jpeg(u8, jpeg_q > 0 ? jpeg_q : jpeg_out_q,
+		    jpeg_sub, out, jpeg_out_q > 0 ? jpeg_bytes : NULL, jpeg_len,
+		    err, el);
+	} else if (rc == 0) {
+		*out = vips_image_copy_memory(u8);
+		if (*out == NULL) {
+			mirad_image_take_error(err, el);
+			rc = -1;
+		}
+	}
+	if (u8 != NULL)
+		g_object_unref(u8);
+	if (rc != 0) {
+		if (wmask != NULL)
+			g_object_unref(wmask);
+		return -1;
+	}
+	if (wmask != NULL) {
+		*out_mask = vips_image_copy_memory(wmask);
+		g_object_unref(wmask);
+		if (*out_mask == NULL) {
+			mirad_image_take_error(err, el);
+			g_object_unref(*out);
+			*out = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}

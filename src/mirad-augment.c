@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mirad-augment: render a dataset as if it had been captured at another
+ * production node (illumination, optics, sensor, processing), at one or
+ * more severities, reproducibly, with masks kept right.  Writes the
+ * augmented dataset in the source's layout and a manifest on stdout.
+ */
+#include "mirad_platform.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "augment_effects.h"
+#include "augment_profile.h"
+#include "mirad_cli.h"
+#include "mirad_dataset.h"
+#include "mirad_err.h"
+#include "mirad_fs.h"
+#include "mirad_image.h"
+#include "mirad_manifest.h"
+#include "mirad_progress.h"
+#include "mirad_version.h"
+
+/* Not included by <vips/vips.h> (augment.md 5.2). */
+#include <vips/vector.h>
+
+enum {
+	OPT_LAYOUT = 256,
+	OPT_SPLIT_CSV,
+	OPT_ROOT,
+	OPT_SEED,
+	OPT_SHARD,
+	OPT_LIST_PROFILES,
+	OPT_LIST_EFFECTS,
+	OPT_EXPLAIN,
+	OPT_PRINT_PROFILE,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+};
+
+struct options {
+	struct mirad_dataset_options in;
+	const char *profile;
+	const char *output;
+	const char *input;
+	int severity; /* 0 = the profile's; -1 = all */
+	unsigned variants;
+	bool have_seed;
+	uint64_t seed;
+	unsigned shard_index, shard_count;
+	unsigned jobs;
+	bool force;
+};
+
+struct job {
+	const struct mirad_record *record;
+	int severity;
+	unsigned variant;
+	/* results */
+	char *line;    /* manifest line (no newline) or NULL */
+	char *problem; /* "file: reason" for a skipped input */
+	bool fatal;
+};
+
+struct run {
+	const struct options *opt;
+	const struct augment_profile *profile;
+	uint64_t run_seed;
+	const char *tmpdir; /* where outputs are built */
+	const char *target; /* absolute OUT */
+	bool subdirs;       /* one folder per severity/variant */
+	struct job *jobs;
+	size_t njobs;
+	size_t next;
+	bool stop;
+	pthread_mutex_t lock;
+};
+
+static void
+usage(void)
+{
+	/* clang-format off */
+	fputs(
+"Usage: mirad-augment --profile NAME|FILE [OPTION]... -o OUT DATASET|MANIFEST|-\n"
+"Render a dataset as if captured at another production node: viewpoint,\n"
+"lens, background, illumination, glare, vignetting, blur, exposure, sensor\n"
+"noise, colour temperature, tone curve, resolution and JPEG, in linear\n"
+"light and in that physical order.  Every random draw is keyed on (seed,\n"
+"profile, image path, variant): outputs are bit-identical at any thread\n"
+"count and across shards.  Writes the augmented dataset in the source's\n"
+"layout under OUT and its manifest (with the sampled parameters and pixel\n"
+"hashes) on standard output.\n"
+"\n"
+"  -p, --profile=NAME|FILE  a built-in profile (node1..node6) or a JSON file\n"
+"  -s, --severity=S       1..5, or 'all' for 1 to 5 (default: the profile's)\n"
+"  -n, --variants=N       outputs per image and severity (default 1)\n"
+"      --seed=S           run seed, decimal or 0x hex (default: the\n"
+"                         profile's)\n"
+"      --shard=I/N        only the (image, variant) pairs of shard I of N\n"
+"                         (0 <= I < N), or 'slurm'\n"
+"  -o, --output=DIR       the augmented dataset to create\n"
+"  -f, --force            replace DIR if it exists\n"
+"  -j, --jobs=N           images rendered in parallel (default: CPUs)\n"
+"      --list-profiles    list the built-in profiles and exit\n"
+"      --list-effects     list the effects and their parameters and exit\n"
+"      --explain=PROFILE  say what each severity of PROFILE does and exit\n"
+"      --print-profile=NAME  print a built-in profile's JSON and exit\n"
+"      --layout=NAME      force the input layout: mirad, mvtec, visa,\n"
+"                         visa-prepared\n"
+"      --split-csv=FILE   VisA: take the split from FILE\n"
+"      --root=DIR         resolve relative manifest paths against DIR\n"
+"      --progress         show progress on stderr even when not a terminal\n"
+"      --no-progress      never show progress\n"
+"  -q, --quiet            print errors only\n"
+"  -h, --help             print this help and exit\n"
+"  -V, --version          print version information and exit\n"
+"\n"
+"Pipe the manifest to mirad-convert for another layout (mirad-augment(1)).\n",
+	    stdout);
+	/* clang-format on */
+	mirad_cli_print_exit_help();
+}
+
+static void
+load_profile_or_die(const char *name, struct augment_profile *p)
+{
+	char err[1024];
+
+	if (augment_profile_load(name, p, err, sizeof err) != 0)
+		mirad_die(MIRAD_EXIT_USAGE, "%s", err);
+}
+
+static void
+list_profiles(void)
+{
+	for (size_t i = 0; i < augment_builtin_count(); i++) {
+		struct augment_profile p;
+
+		load_profile_or_die(augment_builtin_name(i), &p);
+		printf("%-8s %s\n", p.name, p.description);
+		augment_profile_free(&p);
+	}
+}
+
+static void
+parse_args(struct options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"explain", required_argument, NULL, OPT_EXPLAIN},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"layout", required_argument, NULL, OPT_LAYOUT},
+	    {"list-effects", no_argument, NULL, OPT_LIST_EFFECTS},
+	    {"list-profiles", no_argument, NULL, OPT_LIST_PROFILES},
+	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"output", required_argument, NULL, 'o'},
+	    {"print-profile", required_argument, NULL, OPT_PRINT_PROFILE},
+	    {"profile", required_argument, NULL, 'p'},
+	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"severity", required_argument, NULL, 's'},
+	    {"shard", required_argument, NULL, OPT_SHARD},
+	    {"split-csv", required_argument, NULL, OPT_SPLIT_CSV},
+	    {"variants", required_argument, NULL, 'n'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	uint64_t u;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(
+	            argc, argv, ":fhj:n:o:p:qs:V", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage();
+			exit(mirad_close_stdout(MIRAD_EXIT_OK));
+		case 'V':
+			mirad_version_print(stdout);
+			exit(mirad_close_stdout(MIRAD_EXIT_OK));
+		case OPT_LIST_PROFILES:
+			list_profiles();
+			exit(mirad_close_stdout(MIRAD_EXIT_OK));
+		case OPT_LIST_EFFECTS:
+			augment_list_effects(stdout);
+			exit(mirad_close_stdout(MIRAD_EXIT_OK));
+		case OPT_EXPLAIN: {
+			struct augment_profile p;
+
+			load_profile_or_die(optarg, &p);
+			augment_profile_explain(&p, stdout);
+			augment_profile_free(&p);
+			exit(mirad_close_stdout(MIRAD_EXIT_OK));
+		}
+		case OPT_PRINT_PROFILE: {
+			const char *text = augment_builtin_find(optarg);
+
+			if (text == NULL)
+				mirad_usage_error("no built-in profile '%s' "
+				                  "(see --list-profiles)",
+				    optarg);
+			fputs(text, stdout);
+			exit(mirad_close_stdout(MIRAD_EXIT_OK));
+		}
+		case 'p':
+			o->profile = optarg;
+			break;
+		case 's':
+			if (strcmp(optarg, "all") == 0)
+				o->severity = -1;
+			else if (mirad_cli_parse_uint(optarg, 1, 5, &u) == 0)
+				o->severity = (int)u;
+			else
+				mirad_usage_error("bad severity '%s' (1..5 or "
+				                  "all)",
+				    optarg);
+			break;
+		case 'n':
+			if (mirad_cli_parse_uint(optarg, 1, 1000, &u) != 0)
+				mirad_usage_error("bad variant count '%s' "
+				                  "(1..1000)",
+				    optarg);
+			o->variants = (unsigned)u;
+			break;
+		case 'j':
+			if (mirad_cli_parse_uint(optarg, 1, 256, &u) != 0)
+				mirad_usage_error(
+				    "bad job count '%s' (1..256)", optarg);
+			o->jobs = (unsigned)u;
+			break;
+		case OPT_SEED:
+			if (augment_parse_seed(optarg, &o->seed) != 0)
+				mirad_usage_error("bad seed '%s' (decimal or "
+				                  "0x hex, below 2^64)",
+				    optarg);
+			o->have_seed = true;
+			break;
+		case OPT_SHARD:
+			if (mirad_cli_parse_shard(
+			        optarg, &o->shard_index, &o->shard_count) != 0)
+				mirad_usage_error("bad shard '%s' (I/N with 0 "
+				                  "<= I < N, or slurm)",
+				    optarg);
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'f':
+			o->force = true;
+			break;
+		case 'q':
+			mirad_set_quiet(true);
+			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
+			break;
+		case OPT_LAYOUT:
+			if (mirad_layout_from_name(
+			        optarg, &o->in.scan.layout) != 0)
+				mirad_usage_error("unknown layout '%s' (mirad, "
+				                  "mvtec, visa, visa-prepared)",
+				    optarg);
+			break;
+		case OPT_SPLIT_CSV:
+			o->in.scan.split_csv = optarg;
+			break;
+		case OPT_ROOT:
+			o->in.root = optarg;
+			break;
+		case OPT_PROGRESS:
+			mirad_progress_set_mode(MIRAD_PROGRESS_ON);
+			break;
+		case OPT_NO_PROGRESS:
+			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
+			break;
+		case ':':
+			mirad_usage_error(
+			    "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				mirad_usage_error(
+				    "unknown option '-%c'", optopt);
+			mirad_usage_error(
+			    "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (o->profile == NULL)
+		mirad_usage_error("--profile is required (a built-in name, "
+		                  "see --list-profiles, or a JSON file)");
+	if (o->output == NULL)
+		mirad_usage_error("-o OUT is required (the folder to create)");
+	if (argc - optind > 1)
+		mirad_usage_error("one input expected, got %d", argc - optind);
+	o->input = optind < argc ? argv[optind] : "-";
+}
+
+static bool
+is_jpeg_name(const char *path)
+{
+	const char *ext = mirad_path_ext(path);
+
+	return g_ascii_strcasecmp(ext, ".jpg") == 0 ||
+	    g_ascii_strcasecmp(ext, ".jpeg") == 0;
+}
+
+static char *
+variant_dir(const struct run *run, const struct job *j)
+{
+	if (!run->subdirs)
+		return mirad_xstrdup("");
+	if (run->opt->variants > 1)
+		return mirad_xasprintf("s%d-v%u", j->severity, j->variant);
+	return mirad_xasprintf("s%d", j->severity);
+}
+
+/* Write DATA-less outputs: image IM or JPEG BYTES to PATH. */
+static int
+save_output(VipsImage *im, const void *bytes, size_t len, const char *path,
+    char *err, size_t errlen)
+{
+	char *dir = mirad_path_dirname(path);
+	int rc = mirad_mkdir_p(dir);
+
+	free(dir);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (bytes != NULL) {
+		if (mirad_write_file_atomic(path, bytes, len) != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	return mirad_image_save(im, path, 0, err, errlen);
+}
+
+/* Render job J.  Returns 0, 1 (input skipped: J->problem) or 3 (fatal:
+ * J->problem). */
+static int
+render_job(struct run *run, struct job *j)
+{
+	const struct mirad_record *r = j->record;
+	const struct augment_profile *p = run->profile;
+	struct augment_draw_ctx ctx = {
+	    run->run_seed, r->image, j->variant, j->severity};
+	struct augment_sample sample;
+	char err[1024], hash[65], mhash[65] = "";
+	char *src_path = mirad_record_path(r, r->image);
+	char *mask_path = r->mask ? mirad_record_path(r, r->mask) : NULL;
+	char *sub = variant_dir(run, j), *outdir, *outpath, *root;
+	char *variant_id, seedhex[24];
+	VipsImage *src = NULL, *mask_raw = NULL, *mask = NULL;
+	VipsImage *out = NULL, *wmask = NULL;
+	void *jpeg = NULL;
+	size_t jpeg_len = 0;
+	struct mirad_record *rec;
+	cJSON *effects, *json;
+	bool need_mask = false;
+	int status = 1;
+
+	outdir = mirad_path_join(run->tmpdir, sub);
+	outpath = mirad_path_join(outdir, r->image);
+	if (augment_profile_sample(p, &ctx, &sample) != 0) {
+		j->problem = mirad_xasprintf(
+		    "%s: cannot evaluate the profile", src_path);
+		goto done;
+	}
+	for (size_t i = 0; i < p->neffects; i++)
+		if (sample.applied[i] &&
+		    (augment_effect_def(p->effects[i].type)->geometric ||
+		        p->effects[i].type == AUGMENT_BACKGROUND))
+			need_mask = true;
+	src = mirad_image_load(src_path, false, err, sizeof err);
+	if (src == NULL) {
+		j->problem = mirad_xasprintf("%s: %s", src_path, err);
+		goto done;
+	}
+	if (mask_path != NULL && need_mask) {
+		mask_raw = mirad_image_load(mask_path, false, err, sizeof err);
+		if (mask_raw == NULL ||
+		    (mask = mirad_image_binarise(mask_raw, err, sizeof err)) ==
+		        NULL) {
+			j->problem = mirad_xasprintf("%s: %s", mask_path, err);
+			goto done;
+		}
+		if (mask->Xsize != src->Xsize || mask->Ysize != src->Ysize) {
+			j->problem = mirad_xasprintf("%s: mask is %dx%d, image "
+			                             "%dx%d",
+			    mask_path, mask->Xsize, mask->Ysize, src->Xsize,
+			    src->Ysize);
+			goto done;
+		}
+	}
+	if (augment_render(src, mask, p, &sample,
+	        is_jpeg_name(r->image) ? 95 : 0, &out, &wmask, &jpeg, &jpeg_len,
+	        err, sizeof err) != 0) {
+		j->problem = mirad_xasprintf("%s: %s", src_path, err);
+		goto done;
+	}
+	status = 3;
+	if (mirad_image_pixel_sha256(out, hash, err, sizeof err) != 0 ||
+	    save_output(out, jpeg, jpeg_len, outpath, err, sizeof err) != 0) {
+		j->problem = mirad_xstrdup(err);
+		goto done;
+	}
+	if (mask_path != NULL) {
+		char *mout = mirad_path_join(outdir, r->mask);
+
+		if (wmask != NULL) {
+			if (mirad_image_pixel_sha256(
+			        wmask, mhash, err, sizeof err) != 0 ||
+			    save_output(
+			        wmask, NULL, 0, mout, err, sizeof err) != 0) {
+				j->problem = mirad_xstrdup(err);
+				free(mout);
+				goto done;
+			}
+		} else {
+			/* Photometric only: the mask file, byte for byte. */
+			char *dir = mirad_path_dirname(mout);
+			VipsImage *m = mask_raw;
+
+			if (mirad_mkdir_p(dir) != 0 ||
+			    mirad_copy_file(mask_path, mout) != 0) {
+				j->problem = mirad_xasprintf(
+				    "%s: %s", mout, strerror(errno));
+				free(dir);
+				free(mout);
+				goto done;
+			}
+			free(dir);
+			if (m == NULL)
+				m = mirad_image_load(
+				    mask_path, true, err, sizeof err);
+			else
+				g_object_ref(m);
+			if (m == NULL ||
+			    mirad_image_pixel_sha256(
+			        m, mhash, err, sizeof err) != 0) {
+				status = 1;
+				j->problem =
+				    mirad_xasprintf("%s: %s", mask_path, err);
+				if (m != NULL)
+					g_object_unref(m);
+				free(mout);
+				goto done;
+			}
+			g_object_unref(m);
+		}
+		free(mout);
+	}
+
+	/* The manifest line. */
+	rec = mirad_record_clone(r);
+	root = mirad_path_join(run->target, sub);
+	mirad_record_set(&rec->root, root);
+	free(root);
+	rec->width = out->Xsize;
+	rec->height = out->Ysize;
+	rec->channels = out->Bands;
+	variant_id =
+	    mirad_xasprintf("%s@s%d#%u", p->name, j->severity, j->variant);
+	snprintf(seedhex, sizeof seedhex, "0x%016" PRIx64, run->run_seed);
+	mirad_record_put_string(rec, "variant", variant_id);
+	mirad_record_put_number(rec, "severity", j->severity);
+	mirad_record_put_string(rec, "profile", p->name);
+	mirad_record_put_string(rec, "profile_digest", p->digest);
+	mirad_record_put_string(rec, "run_seed", seedhex);
+	mirad_record_put_string(rec, "source_image", src_path);
+	mirad_record_put_string(rec, "pixel_sha256", hash);
+	if (mhash[0] != '\0')
+		mirad_record_put_string(rec, "mask_sha256", mhash);
+	effects = cJSON_CreateArray();
+	for (size_t i = 0; i < p->neffects; i++)
+		cJSON_AddItemToArray(
+		    effects, augment_sample_to_json(p, &sample, i));
+	mirad_record_put(rec, "augment", effects);
+	mirad_record_put_string(rec, "libvips", mirad_image_library_version());
+	json = mirad_record_to_json(rec);
+	j->line = cJSON_PrintUnformatted(json);
+	cJSON_Delete(json);
+	mirad_record_free(rec);
+	free(variant_id);
+	status = 0;
+done:
+	if (status == 3)
+		j->fatal = true;
+	if (src != NULL)
+		g_object_unref(src);
+	if (mask_raw != NULL)
+		g_object_unref(mask_raw);
+	if (mask != NULL)
+		g_object_unref(mask);
+	if (out != NULL)
+		g_object_unref(out);
+	if (wmask != NULL)
+		g_object_unref(wmask);
+	g_free(jpeg);
+	free(src_path);
+	free(mask_path);
+	free(sub);
+	free(outdir);
+	free(outpath);
+	return status;
+}
+
+static void *
+worker(void *arg)
+{
+	struct run *run = arg;
+
+	for (;;) {
+		struct job *j;
+
+		pthread_mutex_lock(&run->lock);
+		if (run->stop || run->next >= run->njobs) {
+			pthread_mutex_unlock(&run->lock);
+			break;
+		}
+		j = &run->jobs[run->next++];
+		pthread_mutex_unlock(&run->lock);
+		if (render_job(run, j) == 3) {
+			pthread_mutex_lock(&run->lock);
+			run->stop = true;
+			pthread_mutex_unlock(&run->lock);
+		}
+		mirad_progress_add(1);
+	}
+	vips_thread_shutdown();
+	return NULL;
+}
+
+static bool
+in_shard(const struct options *o, const char *image_id, const char *variant_id)
+{
+	const char *parts[] = {image_id, variant_id, NULL};
+
+	if (o->shard_count <= 1)
+		return true;
+	return augment_mix64(augment_key(0, parts)) % o->shard_count ==
+	    o->shard_index;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct augment_profile profile;
+	struct mirad_recordset records = {0};
+	struct mirad_dataset_info info;
+	struct run run = {0};
+	pthread_t *threads;
+	char err[1024];
+	char *tmp, *target;
+	int status = MIRAD_EXIT_OK, sev_lo, sev_hi;
+	unsigned nthreads;
+
+	mirad_set_progname(argv[0]);
+	o.variants = 1;
+	o.in.scan.read_sizes = false;
+	o.in.scan.problem = mirad_report_problem;
+	parse_args(&o, argc, argv);
+	load_profile_or_die(o.profile, &profile);
+
+	target = mirad_path_absolute(o.output);
+	if (target == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", o.output);
+	if (mirad_exists(target) && !o.force)
+		mirad_die(MIRAD_EXIT_FATAL,
+		    "%s: exists (use --force to "
+		    "replace it)",
+		    o.output);
+	if (mirad_image_init(argv[0], 0, err, sizeof err) != 0)
+		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
+	/* Belt and braces: the chain is all-float, but keep libvips off its
+	 * vector path so no operation depends on orc (augment.md 5.2). */
+	vips_vector_set_enabled(FALSE);
+
+	if (mirad_dataset_load(
+	        o.input, &o.in, &records, &info, err, sizeof err) != 0)
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	if (info.scan.problems > 0 || info.bad_lines > 0)
+		status = MIRAD_EXIT_PARTIAL;
+
+	sev_lo = sev_hi = o.severity > 0 ? o.severity : profile.severity;
+	if (o.severity < 0)
+		sev_lo = 1, sev_hi = 5;
+	run.opt = &o;
+	run.profile = &profile;
+	run.run_seed = o.have_seed ? o.seed : profile.seed;
+	run.target = target;
+	run.subdirs = sev_hi > sev_lo || o.variants > 1;
+	run.jobs = mirad_xcalloc(
+	    records.count * (size_t)(sev_hi - sev_lo + 1) * o.variants + 1,
+	    sizeof *run.jobs);
+	for (size_t i = 0; i < records.count; i++) {
+		const struct mirad_record *r = records.items[i];
+
+		if (mirad_path_escapes(r->image) ||
+		    (r->mask != NULL && mirad_path_escapes(r->mask))) {
+			mirad_warn("%s: absolute or '..' path: cannot place it "
+			           "under the output; skipped",
+			    r->image);
+			status = MIRAD_EXIT_PARTIAL;
+			continue;
+		}
+		for (int s = sev_lo; s <= sev_hi; s++)
+			for (unsigned v = 0; v < o.variants; v++) {
+				char *vid = mirad_xasprintf(
+				    "%s@s%d#%u", profile.name, s, v);
+
+				if (in_shard(&o, r->image, vid)) {
+					struct job *j = &run.jobs[run.njobs++];
+
+					j->record = r;
+					j->severity = s;
+					j->variant = v;
+				}
+				free(vid);
+			}
+	}
+
+	tmp = mirad_tmpdir_beside(target);
+	if (tmp == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", o.output);
+	run.tmpdir = tmp;
+	pthread_mutex_init(&run.lock, NULL);
+	nthreads = o.jobs > 0 ? o.jobs : (unsigned)g_get_num_processors();
+	if (nthreads > run.njobs)
+		nthreads = run.njobs > 0 ? (unsigned)run.njobs : 1;
+	threads = mirad_xcalloc(nthreads, sizeof *threads);
+	mirad_progress_start("augmenting", run.njobs);
+	for (unsigned t = 0; t < nthreads; t++)
+		if (pthread_create(&threads[t], NULL, worker, &run) != 0)
+			mirad_die(MIRAD_EXIT_FATAL, "cannot start a thread");
+	for (unsigned t = 0; t < nthreads; t++)
+		pthread_join(threads[t], NULL);
+	mirad_progress_end();
+	free(threads);
+	pthread_mutex_destroy(&run.lock);
+
+	for (size_t i = 0; i < run.njobs; i++) {
+		struct job *j = &run.jobs[i];
+
+		if (j->fatal) {
+			mirad_rm_rf(tmp);
+			mirad_die(MIRAD_EXIT_FATAL, "%s", j->problem);
+		}
+	}
+	for (size_t i = 0; i < run.njobs; i++)
+		if (run.jobs[i].problem != NULL) {
+			mirad_warn("%s; skipped", run.jobs[i].problem);
+			status = MIRAD_EXIT_PARTIAL;
+		}
+	if (mirad_dir_publish(tmp, target, o.force) != 0) {
+		int e = errno;
+
+		mirad_rm_rf(tmp);
+		mirad_die_errno(MIRAD_EXIT_FATAL, e, "%s", o.output);
+	}
+	for (size_t i = 0; i < run.njobs; i++) {
+		struct job *j = &run.jobs[i];
+
+		if (j->line != NULL)
+			printf("%s\n", j->line);
+		cJSON_free(j->line);
+		free(j->problem);
+	}
+	free(run.jobs);
+	free(tmp);
+	free(target);
+	cJSON_Delete(info.header);
+	mirad_recordset_clear(&records);
+	augment_profile_free(&profile);
+	mirad_image_shutdown();
+	return mirad_close_stdout(status);
+}
