@@ -31,7 +31,7 @@ enum {
 	OPT_LAYOUT = 256,
 	OPT_SPLIT_CSV,
 	OPT_ROOT,
-	OPT_NO_SIZES,
+	OPT_CHECK_SIZES,
 	OPT_FORMAT,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -122,7 +122,9 @@ usage(void)
 "      --layout=NAME      force the layout: mirad, mvtec, visa, visa-prepared\n"
 "      --split-csv=FILE   VisA: take the split from FILE\n"
 "      --root=DIR         resolve relative manifest paths against DIR\n"
-"      --no-sizes         do not read image headers\n"
+"      --check-sizes      also read image and mask headers and report masks\n"
+"                         whose size differs from their image (default:\n"
+"                         counts from directory entries only)\n"
 "      --progress         show progress on stderr even when not a terminal\n"
 "      --no-progress      never show progress\n"
 "  -q, --quiet            print errors only\n"
@@ -139,6 +141,7 @@ parse_args(struct stats *s, int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"all", no_argument, NULL, 'a'},
 	    {"by", required_argument, NULL, OPT_BY},
+	    {"check-sizes", no_argument, NULL, OPT_CHECK_SIZES},
 	    {"format", required_argument, NULL, 'f'},
 	    {"geometry", no_argument, NULL, OPT_GEOMETRY},
 	    {"help", no_argument, NULL, 'h'},
@@ -156,7 +159,6 @@ parse_args(struct stats *s, int argc, char **argv)
 	    {"shard", required_argument, NULL, OPT_SHARD},
 	    {"layout", required_argument, NULL, OPT_LAYOUT},
 	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-	    {"no-sizes", no_argument, NULL, OPT_NO_SIZES},
 	    {"progress", no_argument, NULL, OPT_PROGRESS},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"root", required_argument, NULL, OPT_ROOT},
@@ -282,8 +284,8 @@ parse_args(struct stats *s, int argc, char **argv)
 		case OPT_ROOT:
 			s->in.root = optarg;
 			break;
-		case OPT_NO_SIZES:
-			s->in.scan.read_sizes = false;
+		case OPT_CHECK_SIZES:
+			s->in.scan.read_sizes = true;
 			break;
 		case OPT_PROGRESS:
 			mirad_progress_set_mode(MIRAD_PROGRESS_ON);
@@ -305,9 +307,9 @@ parse_args(struct stats *s, int argc, char **argv)
 	if (s->merge) {
 		if (optind >= argc)
 			mirad_usage_error("--merge needs partial files");
-		if (s->partial || s->shard_count > 0)
-			mirad_usage_error(
-			    "--merge cannot be used with --partial or --shard");
+		if (s->partial || s->shard_count > 0 || s->mosaic)
+			mirad_usage_error("--merge cannot be used with "
+			                  "--partial, --shard or --mosaic");
 		s->inputs = argv + optind;
 		s->ninputs = argc - optind;
 		return;
@@ -767,7 +769,8 @@ main(int argc, char **argv)
 	int status = MIRAD_EXIT_OK;
 
 	mirad_set_progname(argv[0]);
-	s.in.scan.read_sizes = true;
+	/* Counting needs directory entries only. */
+	s.in.scan.read_sizes = false;
 	s.in.scan.problem = mirad_report_problem;
 	s.plot_w = 640;
 	s.plot_h = 400;

@@ -12,6 +12,26 @@
 #include "mirad_image.h"
 
 static bool started;
+static mirad_image_warning_fn warning_fn;
+static void *warning_ctx;
+
+static void
+on_vips_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
+    gpointer data)
+{
+	(void)domain;
+	(void)level;
+	(void)data;
+	if (warning_fn != NULL)
+		warning_fn(warning_ctx, message);
+}
+
+void
+mirad_image_set_warning_handler(mirad_image_warning_fn fn, void *ctx)
+{
+	warning_fn = fn;
+	warning_ctx = ctx;
+}
 
 void
 mirad_image_take_error(char *err, size_t errlen)
@@ -42,6 +62,8 @@ mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen)
 	/* Many different images, each read once: caching only costs
 	 * memory. */
 	vips_cache_set_max(0);
+	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE,
+	    on_vips_log, NULL);
 	if (jobs > 0)
 		vips_concurrency_set(jobs);
 	started = true;
@@ -76,40 +98,89 @@ mirad_image_has_image_ext(const char *name)
 	return false;
 }
 
+/* VIPS_META_LOADER holds the loader's nickname: "pngload" -> "png",
+ * "jpegload_source" -> "jpeg". */
 static void
 loader_short_name(const char *loader, char *out, size_t outlen)
 {
-	/* "VipsForeignLoadPngFile" -> "png", "VipsForeignLoadJpegFile" ->
-	 * "jpeg". */
-	const char *p = loader;
-	size_t n = 0;
+	const char *end = strstr(loader, "load");
+	size_t n = end ? (size_t)(end - loader) : strlen(loader);
 
-	if (strncmp(p, "VipsForeignLoad", 15) == 0)
-		p += 15;
-	while (p[n] != '\0' && n + 1 < outlen) {
-		if (n > 0 && p[n] >= 'A' && p[n] <= 'Z')
-			break;
-		out[n] =
-		    (char)((p[n] >= 'A' && p[n] <= 'Z') ? p[n] + 32 : p[n]);
-		n++;
-	}
-	out[n] = '\0';
-	if (strcmp(out, "magick") == 0 || strcmp(out, "") == 0)
+	if (n == 0 || strncmp(loader, "magick", 6) == 0)
 		snprintf(out, outlen, "other");
+	else
+		snprintf(out, outlen, "%.*s", (int)n, loader);
+}
+
+/*
+ * Loader types by file extension, looked up once.  Opening a file through
+ * vips_image_new_from_file() sniffs every loader and finds the operation by
+ * name each time, which costs more than reading a PNG header; a direct
+ * operation of the known type skips both.
+ */
+static const struct {
+	const char *ext;
+	const char *loader;
+} loader_by_ext[] = {
+    {".png", "pngload"},
+    {".jpg", "jpegload"},
+    {".jpeg", "jpegload"},
+    {".tif", "tiffload"},
+    {".tiff", "tiffload"},
+};
+#define NLOADERS (sizeof loader_by_ext / sizeof *loader_by_ext)
+static GType loader_types[NLOADERS];
+static GOnce loader_types_once = G_ONCE_INIT;
+
+static gpointer
+find_loader_types(gpointer data)
+{
+	(void)data;
+	for (size_t i = 0; i < NLOADERS; i++)
+		loader_types[i] =
+		    vips_type_find("VipsOperation", loader_by_ext[i].loader);
+	return NULL;
+}
+
+/* Open PATH with the loader its extension names; NULL when there is none
+ * or it refuses the file (the caller falls back to sniffing).  The error
+ * buffer is left clean. */
+static VipsImage *
+open_by_extension(const char *path)
+{
+	const char *ext = mirad_path_ext(path);
+	VipsOperation *op;
+	VipsImage *out = NULL;
+	GType type = 0;
+
+	g_once(&loader_types_once, find_loader_types, NULL);
+	for (size_t i = 0; i < NLOADERS && type == 0; i++)
+		if (strcasecmp(ext, loader_by_ext[i].ext) == 0)
+			type = loader_types[i];
+	if (type == 0)
+		return NULL;
+	op = VIPS_OPERATION(g_object_new(type, NULL));
+	if (vips_object_set(VIPS_OBJECT(op), "filename", path, NULL) == 0 &&
+	    vips_object_build(VIPS_OBJECT(op)) == 0)
+		g_object_get(op, "out", &out, NULL);
+	else
+		vips_error_clear();
+	vips_object_unref_outputs(VIPS_OBJECT(op));
+	g_object_unref(op);
+	return out;
 }
 
 int
 mirad_image_header(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen)
 {
-	const char *loader = vips_foreign_find_load(path);
+	const char *loader = NULL;
 	VipsImage *im;
 
-	if (loader == NULL) {
-		mirad_image_take_error(err, errlen);
-		return -1;
-	}
-	im = vips_image_new_from_file(path, NULL);
+	/* Opening reads the header only; pixels are decoded on demand. */
+	im = open_by_extension(path);
+	if (im == NULL)
+		im = vips_image_new_from_file(path, NULL);
 	if (im == NULL) {
 		mirad_image_take_error(err, errlen);
 		return -1;
@@ -118,6 +189,8 @@ mirad_image_header(
 	info->height = vips_image_get_height(im);
 	info->bands = vips_image_get_bands(im);
 	info->bits = (int)vips_format_sizeof(vips_image_get_format(im)) * 8;
+	if (vips_image_get_string(im, VIPS_META_LOADER, &loader) != 0)
+		loader = "";
 	loader_short_name(loader, info->format, sizeof info->format);
 	g_object_unref(im);
 	return 0;

@@ -268,38 +268,102 @@ find_mask(
 
 /* ---- records ---------------------------------------------------------- */
 
-static void
-read_sizes(struct scan *s, struct mirad_record *r)
-{
-	struct mirad_image_info img, msk;
-	char err[256];
-	char *path;
+/*
+ * Image and mask headers, read after the listing so that both cores can
+ * work on them (opening a file through libvips costs more than the read).
+ * Problems are then reported in record order, the same on every run.
+ */
+struct header_job {
+	struct mirad_record *record;
+	struct mirad_image_info image, mask;
+	int image_rc, mask_rc; /* 0 ok, -1 error, 1 not read */
+	char image_err[160], mask_err[160];
+};
 
-	if (!s->opts->read_sizes)
-		return;
-	path = mirad_path_join(s->abs_root, r->image);
-	if (mirad_image_header(path, &img, err, sizeof err) != 0) {
-		problem(s, r->image, "unreadable image: %s", err);
-		free(path);
-		return;
-	}
+struct header_pool {
+	struct header_job *jobs;
+	size_t count;
+	const char *root;
+	gint next;
+};
+
+static void
+read_one_header(struct header_job *job, const char *root)
+{
+	struct mirad_record *r = job->record;
+	char *path = mirad_path_join(root, r->image);
+
+	job->image_rc = mirad_image_header(
+	    path, &job->image, job->image_err, sizeof job->image_err);
 	free(path);
-	r->width = img.width;
-	r->height = img.height;
-	r->channels = img.bands;
-	if (r->mask == NULL)
+	job->mask_rc = 1;
+	if (job->image_rc != 0 || r->mask == NULL)
 		return;
-	path = mirad_path_join(s->abs_root, r->mask);
-	if (mirad_is_dir(path)) {
-		free(path);
-		return;
-	}
-	if (mirad_image_header(path, &msk, err, sizeof err) != 0)
-		problem(s, r->mask, "unreadable mask: %s", err);
-	else if (msk.width != img.width || msk.height != img.height)
-		problem(s, r->mask, "mask is %dx%d, image is %dx%d", msk.width,
-		    msk.height, img.width, img.height);
+	path = mirad_path_join(root, r->mask);
+	if (!mirad_is_dir(path))
+		job->mask_rc = mirad_image_header(
+		    path, &job->mask, job->mask_err, sizeof job->mask_err);
 	free(path);
+}
+
+static void *
+header_worker(void *data)
+{
+	struct header_pool *pool = data;
+	gint i;
+
+	while ((i = g_atomic_int_add(&pool->next, 1)) < (gint)pool->count)
+		read_one_header(&pool->jobs[i], pool->root);
+	vips_thread_shutdown();
+	return NULL;
+}
+
+static void
+read_sizes(struct scan *s, size_t first)
+{
+	struct header_pool pool = {NULL, s->out->count - first, s->abs_root, 0};
+	int nthreads = vips_concurrency_get();
+	GThread **threads;
+
+	if (!s->opts->read_sizes || pool.count == 0)
+		return;
+	pool.jobs = mirad_xcalloc(pool.count, sizeof *pool.jobs);
+	for (size_t i = 0; i < pool.count; i++)
+		pool.jobs[i].record = s->out->items[first + i];
+	if (nthreads < 1)
+		nthreads = 1;
+	if ((size_t)nthreads > pool.count)
+		nthreads = (int)pool.count;
+	threads = mirad_xcalloc((size_t)nthreads, sizeof *threads);
+	for (int t = 0; t < nthreads; t++)
+		threads[t] = g_thread_new("mirad-header", header_worker, &pool);
+	for (int t = 0; t < nthreads; t++)
+		g_thread_join(threads[t]);
+	free(threads);
+
+	for (size_t i = 0; i < pool.count; i++) {
+		struct header_job *job = &pool.jobs[i];
+		struct mirad_record *r = job->record;
+
+		if (job->image_rc != 0) {
+			problem(s, r->image, "unreadable image: %s",
+			    job->image_err);
+			continue;
+		}
+		r->width = job->image.width;
+		r->height = job->image.height;
+		r->channels = job->image.bands;
+		if (job->mask_rc < 0)
+			problem(
+			    s, r->mask, "unreadable mask: %s", job->mask_err);
+		else if (job->mask_rc == 0 &&
+		    (job->mask.width != job->image.width ||
+		        job->mask.height != job->image.height))
+			problem(s, r->mask, "mask is %dx%d, image is %dx%d",
+			    job->mask.width, job->mask.height, job->image.width,
+			    job->image.height);
+	}
+	free(pool.jobs);
 }
 
 static struct mirad_record *
@@ -367,7 +431,6 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 				}
 				free(stem);
 			}
-			read_sizes(s, r);
 			mirad_recordset_push(s->out, r);
 		}
 		free(frel);
@@ -724,7 +787,6 @@ scan_visa_csv(struct scan *s, const char *csv_path, char *err, size_t errlen)
 				problem(s, image, "anomaly without a mask");
 			}
 		}
-		read_sizes(s, r);
 		mirad_recordset_push(s->out, r);
 	}
 	if (rc < 0) {
@@ -811,7 +873,6 @@ scan_visa_nocsv(struct scan *s, char *err, size_t errlen)
 						free(mabs);
 						free(stem);
 					}
-					read_sizes(s, r);
 					mirad_recordset_push(s->out, r);
 					free(rel);
 					found++;
@@ -944,6 +1005,8 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
 		    root);
 		rc = -1;
 	}
+	if (rc == 0)
+		read_sizes(&s, first);
 	free(s.abs_root);
 	if (rc == 0) {
 		/* Sort only what this scan added. */

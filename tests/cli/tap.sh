@@ -88,7 +88,8 @@ common_cli_checks() {
 	"$BIN/$_tool" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u >"$T/opts"
 	_missing=""
 	while read -r _o; do
-		grep -q -- "$(printf '%s' "$_o" | sed 's/-/\\\\-/g')\|Fl ${_o#--}" "$MIRAD_SRCDIR/man/$_tool.1" || _missing="$_missing $_o"
+		_n=${_o#--}
+		grep -qE -- "Fl -${_n}([^a-z0-9-]|\$)|\\\\-\\\\-${_n}([^a-z0-9-]|\$)" "$MIRAD_SRCDIR/man/$_tool.1" || _missing="$_missing $_o"
 	done <"$T/opts"
 	expect_eq "$_tool: every --help option is in $_tool.1" "$_missing" ""
 }

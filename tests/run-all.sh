@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The whole test suite, as CI runs it (the README's test command):
+#   1. gcc, warnings as errors: make check, then make distcheck;
+#   2. clang with AddressSanitizer + UndefinedBehaviorSanitizer: make check;
+#   3. the unit tests under valgrind.
+# Build trees go to _build/{plain,san,valgrind}.  Set MIRAD_QUICK=1 to run
+# step 1's make check only.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+cd "$top"
+[ -x configure ] || autoreconf -fi
+
+step() { printf '\n=== %s\n' "$*"; }
+build() { # build DIR CONFIGURE-ARGS...
+	d=$1; shift
+	mkdir -p "$d"
+	(cd "$d" && "$top/configure" -q "$@" && make -j"$jobs" >/dev/null)
+}
+
+step "gcc -Werror: make check"
+build _build/plain --enable-unit-tests --enable-werror
+(cd _build/plain && make -j"$jobs" check) || { cat _build/plain/test-suite.log 2>/dev/null | tail -80; exit 1; }
+[ "${MIRAD_QUICK:-0}" = 1 ] && exit 0
+
+step "make distcheck"
+(cd _build/plain && make -j"$jobs" distcheck >distcheck.log 2>&1) || { tail -60 _build/plain/distcheck.log; exit 1; }
+echo "distcheck: ok"
+
+step "clang + ASan + UBSan: make check"
+build _build/san CC=clang --enable-unit-tests --enable-asan --enable-ubsan
+(cd _build/san && make -j"$jobs" check) || { cat _build/san/test-suite.log 2>/dev/null | tail -80; exit 1; }
+
+step "valgrind: unit tests"
+build _build/valgrind --enable-unit-tests --enable-valgrind
+(cd _build/valgrind && make -j"$jobs" check-valgrind-unit)
+
+step "all test runs passed"

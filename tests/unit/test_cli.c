@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include "test_util.h"
+
+#include "mirad_cli.h"
+
+static void
+test_cli_parse_uint_strict(void **state)
+{
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(mirad_cli_parse_uint("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(mirad_cli_parse_uint("-1", 0, 100, &v), -1);
+	assert_int_equal(mirad_cli_parse_uint("101", 0, 100, &v), -1);
+	assert_int_equal(mirad_cli_parse_uint("4x", 0, 100, &v), -1);
+	assert_int_equal(mirad_cli_parse_uint("", 0, 100, &v), -1);
+	assert_int_equal(mirad_cli_parse_uint(" 4", 0, 100, &v), -1);
+	assert_int_equal(
+	    mirad_cli_parse_uint("99999999999999999999", 0, UINT64_MAX, &v),
+	    -1);
+}
+
+static void
+test_cli_parse_double_range(void **state)
+{
+	double d = 0;
+
+	(void)state;
+	assert_int_equal(mirad_cli_parse_double("0.25", 0, 1, &d), 0);
+	assert_true(d == 0.25);
+	assert_int_equal(mirad_cli_parse_double("1.5", 0, 1, &d), -1);
+	assert_int_equal(mirad_cli_parse_double("nan", 0, 1, &d), -1);
+	assert_int_equal(mirad_cli_parse_double("inf", 0, 1e300, &d), -1);
+	assert_int_equal(mirad_cli_parse_double("0.5x", 0, 1, &d), -1);
+}
+
+static void
+test_cli_parse_shard(void **state)
+{
+	unsigned i = 9, n = 9;
+
+	(void)state;
+	assert_int_equal(mirad_cli_parse_shard("0/3", &i, &n), 0);
+	assert_int_equal(i, 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(mirad_cli_parse_shard("2/3", &i, &n), 0);
+	assert_int_equal(mirad_cli_parse_shard("3/3", &i, &n), -1);
+	assert_int_equal(mirad_cli_parse_shard("1/0", &i, &n), -1);
+	assert_int_equal(mirad_cli_parse_shard("/3", &i, &n), -1);
+	assert_int_equal(mirad_cli_parse_shard("13", &i, &n), -1);
+	setenv("SLURM_ARRAY_TASK_ID", "5", 1);
+	setenv("SLURM_ARRAY_TASK_COUNT", "4", 1);
+	setenv("SLURM_ARRAY_TASK_MIN", "3", 1);
+	assert_int_equal(mirad_cli_parse_shard("slurm", &i, &n), 0);
+	assert_int_equal(i, 2);
+	assert_int_equal(n, 4);
+	unsetenv("SLURM_ARRAY_TASK_ID");
+	assert_int_equal(mirad_cli_parse_shard("slurm", &i, &n), -1);
+}
+
+static void
+test_cli_strlist(void **state)
+{
+	struct mirad_strlist l;
+
+	(void)state;
+	assert_int_equal(mirad_strlist_split("a,bb,c", &l), 0);
+	assert_int_equal(l.count, 3);
+	assert_string_equal(l.items[1], "bb");
+	assert_true(mirad_strlist_contains(&l, "c"));
+	assert_false(mirad_strlist_contains(&l, "d"));
+	mirad_strlist_free(&l);
+	assert_int_equal(mirad_strlist_split("a,,c", &l), -1);
+	assert_int_equal(mirad_strlist_split("", &l), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cli_parse_uint_strict),
+	    cmocka_unit_test(test_cli_parse_double_range),
+	    cmocka_unit_test(test_cli_parse_shard),
+	    cmocka_unit_test(test_cli_strlist),
+	};
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include "test_util.h"
+
+#include <errno.h>
+#include <sys/wait.h>
+
+#include "mirad_fs.h"
+
+static void
+test_fs_path_parts(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = mirad_path_join("a/b", "c.png");
+	assert_string_equal(s, "a/b/c.png");
+	free(s);
+	s = mirad_path_join("a/", "/abs");
+	assert_string_equal(s, "/abs");
+	free(s);
+	s = mirad_path_join(".", "x");
+	assert_string_equal(s, "x");
+	free(s);
+	s = mirad_path_dirname("a/b/c.png");
+	assert_string_equal(s, "a/b");
+	free(s);
+	s = mirad_path_dirname("c.png");
+	assert_string_equal(s, ".");
+	free(s);
+	assert_string_equal(mirad_path_basename("a/b/c.png"), "c.png");
+	assert_string_equal(mirad_path_ext("a/b/c.tar.PNG"), ".PNG");
+	assert_string_equal(mirad_path_ext("a/.hidden"), "");
+	s = mirad_path_stem("x/000_mask.png");
+	assert_string_equal(s, "000_mask");
+	free(s);
+	assert_true(mirad_path_escapes("../x"));
+	assert_true(mirad_path_escapes("a/../../x"));
+	assert_true(mirad_path_escapes("/etc/passwd"));
+	assert_false(mirad_path_escapes("a/..b/c"));
+	s = mirad_path_absolute("/a/./b//c/");
+	assert_string_equal(s, "/a/b/c");
+	free(s);
+}
+
+static void
+test_fs_mkdir_p_and_list_sorted(void **state)
+{
+	char *d = test_tmpdir();
+	char *deep = mirad_path_join(d, "x/y/z");
+	struct mirad_strlist l;
+
+	(void)state;
+	assert_int_equal(mirad_mkdir_p(deep), 0);
+	assert_int_equal(mirad_mkdir_p(deep), 0);
+	assert_true(mirad_is_dir(deep));
+	test_write(d, "b.txt", "b");
+	test_write(d, "a.txt", "a");
+	test_write(d, "B.txt", "B");
+	assert_int_equal(mirad_list_dir(d, &l), 0);
+	assert_int_equal(l.count, 4);
+	assert_string_equal(l.items[0], "B.txt");
+	assert_string_equal(l.items[1], "a.txt");
+	assert_string_equal(l.items[3], "x");
+	mirad_strlist_free(&l);
+	assert_int_equal(mirad_rm_rf(d), 0);
+	assert_false(mirad_exists(d));
+	free(deep);
+	free(d);
+}
+
+static void
+test_fs_outfile_appears_only_on_commit(void **state)
+{
+	char *d = test_tmpdir();
+	char *p = mirad_path_join(d, "out.txt");
+	struct mirad_outfile *f;
+	struct mirad_strlist l;
+
+	(void)state;
+	test_write(d, "out.txt", "old");
+	f = mirad_outfile_open(p);
+	assert_non_null(f);
+	fputs("new", mirad_outfile_stream(f));
+	fflush(mirad_outfile_stream(f));
+	/* Before the commit the old content is intact. */
+	{
+		char buf[8] = {0};
+		FILE *in = fopen(p, "r");
+
+		assert_non_null(fgets(buf, sizeof buf, in));
+		fclose(in);
+		assert_string_equal(buf, "old");
+	}
+	mirad_outfile_abort(f);
+	assert_int_equal(mirad_list_dir(d, &l), 0);
+	assert_int_equal(l.count, 1); /* no temporary left */
+	mirad_strlist_free(&l);
+	f = mirad_outfile_open(p);
+	fputs("new", mirad_outfile_stream(f));
+	assert_int_equal(mirad_outfile_commit(f), 0);
+	{
+		char buf[8] = {0};
+		FILE *in = fopen(p, "r");
+
+		assert_non_null(fgets(buf, sizeof buf, in));
+		fclose(in);
+		assert_string_equal(buf, "new");
+	}
+	mirad_rm_rf(d);
+	free(p);
+	free(d);
+}
+
+static void
+test_fs_dir_publish_replaces_whole_tree(void **state)
+{
+	char *d = test_tmpdir();
+	char *target = mirad_path_join(d, "ds");
+	char *tmp;
+	struct mirad_strlist l;
+
+	(void)state;
+	test_write(target, "old.txt", "old");
+	tmp = mirad_tmpdir_beside(target);
+	assert_non_null(tmp);
+	test_write(tmp, "new.txt", "new");
+	assert_int_equal(mirad_dir_publish(tmp, target, false), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(mirad_dir_publish(tmp, target, true), 0);
+	assert_int_equal(mirad_list_dir(target, &l), 0);
+	assert_int_equal(l.count, 1);
+	assert_string_equal(l.items[0], "new.txt");
+	mirad_strlist_free(&l);
+	assert_int_equal(mirad_list_dir(d, &l), 0);
+	assert_int_equal(l.count, 1); /* nothing left beside it */
+	mirad_strlist_free(&l);
+	mirad_rm_rf(d);
+	free(tmp);
+	free(target);
+	free(d);
+}
+
+static void
+test_fs_lock_excludes_second_holder(void **state)
+{
+	char *d = test_tmpdir();
+	char *target = mirad_path_join(d, "ds");
+	int fd = mirad_lock_acquire(target);
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_true(fd >= 0);
+	/* flock() locks are per open file description: a child process
+	 * opening the file again must be refused. */
+	pid = fork();
+	if (pid == 0) {
+		int fd2 = mirad_lock_acquire(target);
+
+		_exit(fd2 < 0 && errno == EWOULDBLOCK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	mirad_lock_release(fd, target);
+	fd = mirad_lock_acquire(target);
+	assert_true(fd >= 0);
+	mirad_lock_release(fd, target);
+	mirad_rm_rf(d);
+	free(target);
+	free(d);
+}
+
+static void
+test_fs_copy_file(void **state)
+{
+	char *d = test_tmpdir();
+	char *a = mirad_path_join(d, "a"), *b = mirad_path_join(d, "b");
+	char buf[16] = {0};
+	FILE *in;
+
+	(void)state;
+	test_write(d, "a", "payload");
+	assert_int_equal(mirad_copy_file(a, b), 0);
+	in = fopen(b, "r");
+	assert_non_null(fgets(buf, sizeof buf, in));
+	fclose(in);
+	assert_string_equal(buf, "payload");
+	assert_int_equal(mirad_copy_file("/nonexistent/x", b), -1);
+	mirad_rm_rf(d);
+	free(a);
+	free(b);
+	free(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fs_path_parts),
+	    cmocka_unit_test(test_fs_mkdir_p_and_list_sorted),
+	    cmocka_unit_test(test_fs_outfile_appears_only_on_commit),
+	    cmocka_unit_test(test_fs_dir_publish_replaces_whole_tree),
+	    cmocka_unit_test(test_fs_lock_excludes_second_holder),
+	    cmocka_unit_test(test_fs_copy_file),
+	};
+	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
+}

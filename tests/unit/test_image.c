@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include "test_util.h"
+
+#include "mirad_image.h"
+
+static VipsImage *
+constant(int w, int h, int bands, double v)
+{
+	VipsImage *black, *out;
+	double ink[4] = {v, v, v, v};
+
+	assert_int_equal(vips_black(&black, w, h, "bands", bands, NULL), 0);
+	out = vips_image_new_from_image(black, ink, bands);
+	g_object_unref(black);
+	assert_non_null(out);
+	return out;
+}
+
+static void
+test_image_extensions(void **state)
+{
+	(void)state;
+	assert_true(mirad_image_has_image_ext("a/000.PNG"));
+	assert_true(mirad_image_has_image_ext("x.JPeG"));
+	assert_true(mirad_image_has_image_ext("x.tiff"));
+	assert_false(mirad_image_has_image_ext("x.txt"));
+	assert_false(mirad_image_has_image_ext(".png"));
+	assert_false(mirad_image_has_image_ext("png"));
+}
+
+static void
+test_image_save_header_and_hash(void **state)
+{
+	char *d = test_tmpdir();
+	char *png = mirad_path_join(d, "a.png");
+	char *tif = mirad_path_join(d, "a.tif");
+	struct mirad_image_info info;
+	char err[256], h1[65], h2[65];
+	VipsImage *im = constant(12, 7, 3, 200), *a, *b;
+	struct mirad_strlist l;
+
+	(void)state;
+	assert_int_equal(mirad_image_save(im, png, 0, err, sizeof err), 0);
+	assert_int_equal(mirad_image_save(im, tif, 0, err, sizeof err), 0);
+	assert_int_equal(mirad_list_dir(d, &l), 0);
+	assert_int_equal(l.count, 2); /* no temporary files left */
+	mirad_strlist_free(&l);
+	assert_int_equal(mirad_image_header(png, &info, err, sizeof err), 0);
+	assert_int_equal(info.width, 12);
+	assert_int_equal(info.height, 7);
+	assert_int_equal(info.bands, 3);
+	assert_int_equal(info.bits, 8);
+	assert_string_equal(info.format, "png");
+	/* Same pixels in two encodings hash the same. */
+	a = mirad_image_load(png, false, err, sizeof err);
+	b = mirad_image_load(tif, false, err, sizeof err);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(mirad_image_pixel_sha256(a, h1, err, sizeof err), 0);
+	assert_int_equal(mirad_image_pixel_sha256(b, h2, err, sizeof err), 0);
+	assert_string_equal(h1, h2);
+	assert_int_equal(strlen(h1), 64);
+	g_object_unref(a);
+	g_object_unref(b);
+	g_object_unref(im);
+	mirad_rm_rf(d);
+	free(png);
+	free(tif);
+	free(d);
+}
+
+static void
+test_image_binarise_any_nonzero(void **state)
+{
+	VipsImage *ones = constant(4, 4, 3, 0), *mem, *bin;
+	double one[3] = {0, 1, 0};
+	char err[256];
+	double mn, mx;
+
+	(void)state;
+	mem = vips_image_copy_memory(ones);
+	assert_int_equal(
+	    vips_draw_rect(mem, one, 3, 0, 0, 2, 4, "fill", TRUE, NULL), 0);
+	bin = mirad_image_binarise(mem, err, sizeof err);
+	assert_non_null(bin);
+	assert_int_equal(vips_image_get_bands(bin), 1);
+	assert_int_equal(vips_image_get_format(bin), VIPS_FORMAT_UCHAR);
+	assert_int_equal(vips_min(bin, &mn, NULL), 0);
+	assert_int_equal(vips_max(bin, &mx, NULL), 0);
+	assert_true(mn == 0 && mx == 255);
+	{
+		double avg;
+
+		assert_int_equal(vips_avg(bin, &avg, NULL), 0);
+		assert_true(avg == 127.5); /* half the pixels set */
+	}
+	g_object_unref(bin);
+	g_object_unref(mem);
+	g_object_unref(ones);
+}
+
+static void
+test_image_truncated_file_fails_with_reason(void **state)
+{
+	char *d = test_tmpdir();
+	char *png = mirad_path_join(d, "t.png");
+	VipsImage *im = constant(64, 64, 3, 10), *back;
+	char err[256];
+	double avg;
+	FILE *f;
+	long size;
+
+	(void)state;
+	assert_int_equal(mirad_image_save(im, png, 0, err, sizeof err), 0);
+	f = fopen(png, "r+");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	assert_int_equal(truncate(png, size / 2), 0);
+	back = mirad_image_load(png, false, err, sizeof err);
+	if (back != NULL) {
+		/* Loading is lazy: the error shows when pixels are read. */
+		assert_int_not_equal(vips_avg(back, &avg, NULL), 0);
+		g_object_unref(back);
+		mirad_image_take_error(err, sizeof err);
+	}
+	assert_true(strlen(err) > 0);
+	assert_int_equal(mirad_image_load("/nonexistent.png", false, err,
+	                     sizeof err) == NULL,
+	    1);
+	assert_non_null(strstr(err, "nonexistent.png"));
+	g_object_unref(im);
+	mirad_rm_rf(d);
+	free(png);
+	free(d);
+}
+
+static int
+setup(void **state)
+{
+	char err[256];
+
+	(void)state;
+	return mirad_image_init("test_image", 1, err, sizeof err);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	mirad_image_shutdown();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_image_extensions),
+	    cmocka_unit_test(test_image_save_header_and_hash),
+	    cmocka_unit_test(test_image_binarise_any_nonzero),
+	    cmocka_unit_test(test_image_truncated_file_fails_with_reason),
+	};
+	return cmocka_run_group_tests_name("image", tests, setup, teardown);
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include "test_util.h"
+
+#include "mirad_manifest.h"
+
+static struct mirad_manifest *
+manifest_of(const char *text, FILE **f, const char *base, const char *root)
+{
+	*f = fmemopen((void *)text, strlen(text), "r");
+	assert_non_null(*f);
+	return mirad_manifest_from_stream(*f, "m.jsonl", base, root);
+}
+
+static void
+test_manifest_round_trip_keeps_extra_fields(void **state)
+{
+	const char *line =
+	    "{\"category\":\"bottle\",\"split\":\"test\",\"label\":\"anomaly\","
+	    "\"defect\":\"crack\",\"image\":\"bottle/test/crack/000.png\","
+	    "\"mask\":\"bottle/ground_truth/crack/000_mask.png\",\"root\":"
+	    "\"/data/mvtec\",\"width\":900,\"height\":900,\"channels\":3,"
+	    "\"node\":\"3\",\"variant\":2}";
+	struct mirad_record *r;
+	FILE *f;
+	struct mirad_manifest *m = manifest_of(line, &f, "/", NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_RECORD);
+	assert_string_equal(r->defect, "crack");
+	assert_int_equal(r->width, 900);
+	assert_string_equal(mirad_record_get_string(r, "node"), "3");
+	out = open_memstream(&buf, &len);
+	assert_int_equal(mirad_record_write(out, r), 0);
+	fclose(out);
+	assert_int_equal(strncmp(buf, line, strlen(line)), 0);
+	assert_string_equal(buf + strlen(line), "\n");
+	free(buf);
+	mirad_record_free(r);
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_EOF);
+	mirad_manifest_close(m);
+	fclose(f);
+}
+
+static void
+test_manifest_bad_lines_reported_and_skipped(void **state)
+{
+	const char *text =
+	    "\n"
+	    "{\"category\":\"a\",\"split\":\"train\",\"label\":\"normal\","
+	    "\"image\":\"x.png\"}\r\n"
+	    "{not json}\n"
+	    "[1,2]\n"
+	    "{\"category\":\"a\",\"split\":\"dev\",\"label\":\"normal\","
+	    "\"image\":\"y.png\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"z.png\"} x\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"anomaly\","
+	    "\"image\":\"w.png\",\"mask\":null}\n";
+	struct mirad_record *r;
+	FILE *f;
+	struct mirad_manifest *m = manifest_of(text, &f, "/base", NULL);
+
+	(void)state;
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_RECORD);
+	assert_string_equal(r->image, "x.png");
+	assert_string_equal(r->defect, "good"); /* defaulted */
+	assert_string_equal(r->root, "/base");
+	mirad_record_free(r);
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_BAD);
+	assert_string_equal(
+	    mirad_manifest_error(m), "m.jsonl:3: invalid JSON near column 3");
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_BAD);
+	assert_string_equal(
+	    mirad_manifest_error(m), "m.jsonl:4: not a JSON object");
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_BAD);
+	assert_non_null(strstr(mirad_manifest_error(m),
+	    "m.jsonl:5: field "
+	    "\"split\" is \"dev\""));
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_BAD);
+	assert_non_null(
+	    strstr(mirad_manifest_error(m), "m.jsonl:6: field \"image\""));
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_BAD);
+	assert_non_null(strstr(mirad_manifest_error(m), "m.jsonl:7: trailing"));
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_RECORD);
+	assert_string_equal(r->defect, "anomaly");
+	assert_null(r->mask);
+	assert_true(mirad_record_is_anomaly(r));
+	mirad_record_free(r);
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_EOF);
+	mirad_manifest_close(m);
+	fclose(f);
+}
+
+static void
+test_manifest_root_resolution(void **state)
+{
+	const char *text =
+	    "{\"mirad_manifest\":1,\"seed\":7}\n"
+	    "{\"category\":\"a\",\"split\":\"train\",\"label\":\"normal\","
+	    "\"image\":\"x.png\",\"root\":\"data\"}\n"
+	    "{\"category\":\"a\",\"split\":\"train\",\"label\":\"normal\","
+	    "\"image\":\"/abs/y.png\"}\n";
+	struct mirad_record *r;
+	FILE *f;
+	struct mirad_manifest *m = manifest_of(text, &f, "/srv/m", NULL);
+	char *p;
+
+	(void)state;
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_RECORD);
+	assert_string_equal(r->root, "/srv/m/data");
+	p = mirad_record_path(r, r->image);
+	assert_string_equal(p, "/srv/m/data/x.png");
+	free(p);
+	mirad_record_free(r);
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_RECORD);
+	p = mirad_record_path(r, r->image);
+	assert_string_equal(p, "/abs/y.png");
+	free(p);
+	mirad_record_free(r);
+	{
+		const cJSON *h = mirad_manifest_header(m);
+		const cJSON *seed = cJSON_GetObjectItemCaseSensitive(h, "seed");
+
+		assert_non_null(seed);
+		assert_int_equal((int)seed->valuedouble, 7);
+	}
+	mirad_manifest_close(m);
+	fclose(f);
+
+	/* --root wins over the record's own root. */
+	m = manifest_of(text, &f, "/srv/m", "/elsewhere");
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_RECORD);
+	assert_string_equal(r->root, "/elsewhere");
+	mirad_record_free(r);
+	mirad_manifest_close(m);
+	fclose(f);
+}
+
+static void
+test_manifest_recordset_sort(void **state)
+{
+	struct mirad_recordset s = {0};
+	const char *cats[] = {"b", "a", "a"};
+	const char *imgs[] = {"2.png", "9.png", "1.png"};
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		struct mirad_record *r = mirad_record_new();
+
+		mirad_record_set(&r->category, cats[i]);
+		mirad_record_set(&r->split, "train");
+		mirad_record_set(&r->defect, "good");
+		mirad_record_set(&r->image, imgs[i]);
+		mirad_recordset_push(&s, r);
+	}
+	mirad_recordset_sort(&s);
+	assert_string_equal(s.items[0]->image, "1.png");
+	assert_string_equal(s.items[1]->image, "9.png");
+	assert_string_equal(s.items[2]->category, "b");
+	mirad_recordset_clear(&s);
+	assert_int_equal(s.count, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_manifest_round_trip_keeps_extra_fields),
+	    cmocka_unit_test(test_manifest_bad_lines_reported_and_skipped),
+	    cmocka_unit_test(test_manifest_root_resolution),
+	    cmocka_unit_test(test_manifest_recordset_sort),
+	};
+	return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
+}
