@@ -130,6 +130,9 @@ EOF
 run "$STATS" --imaging --format csv --by node "$T/nodes.jsonl"
 expect_same "node field of manifest records gives the same table" "$T/out" "$T/bynode.csv"
 
+run "$STATS" --by split --format csv "$S"
+expect_eq "--by split: test and train rows, then the total" "$(cut -d, -f1 "$T/out" | tr '\n' ' ')" "split test train total "
+
 # --- partial + merge, shards, threads -----------------------------------
 run "$STATS" --all --format json "$S"
 cp "$T/out" "$T/single.json"
