@@ -1,0 +1,995 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mirad-stats: grouping, per-group summaries, flags and partial files.
+ */
+#include "mirad_platform.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mirad_cli.h"
+#include "mirad_err.h"
+#include "stats_report.h"
+
+const double stats_area_bin_edges[STATS_AREA_BINS] = {
+    0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0};
+
+static const char *const by_names[] = {
+    "category", "node", "split", "defect", "variant"};
+
+const char *
+stats_by_name(enum stats_by by)
+{
+	return by_names[by];
+}
+
+int
+stats_by_from_name(const char *name, enum stats_by *out)
+{
+	for (size_t i = 0; i < sizeof by_names / sizeof *by_names; i++)
+		if (strcmp(name, by_names[i]) == 0) {
+			*out = (enum stats_by)i;
+			return 0;
+		}
+	return -1;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? mirad_xstrdup(s) : NULL;
+}
+
+struct stats_entry *
+stats_entries_add(struct stats_entries *e, const char *category,
+    const char *split, const char *label, const char *defect, const char *image,
+    const char *node, const char *variant)
+{
+	struct stats_entry *x;
+
+	e->items = mirad_xrealloc(e->items, (e->count + 1) * sizeof *e->items);
+	x = &e->items[e->count++];
+	memset(x, 0, sizeof *x);
+	x->category = mirad_xstrdup(category);
+	x->split = mirad_xstrdup(split);
+	x->label = mirad_xstrdup(label);
+	x->defect = mirad_xstrdup(defect ? defect : "good");
+	x->image = mirad_xstrdup(image);
+	x->node = dup_or_null(node);
+	x->variant = dup_or_null(variant);
+	return x;
+}
+
+static int
+cmp_entries(const void *a, const void *b)
+{
+	const struct stats_entry *x = a, *y = b;
+	int c = strcmp(x->image, y->image);
+
+	return c ? c : strcmp(x->category, y->category);
+}
+
+void
+stats_entries_sort(struct stats_entries *e)
+{
+	if (e->count > 1)
+		qsort(e->items, e->count, sizeof *e->items, cmp_entries);
+}
+
+void
+stats_entries_free(struct stats_entries *e)
+{
+	for (size_t i = 0; i < e->count; i++) {
+		struct stats_entry *x = &e->items[i];
+
+		free(x->category);
+		free(x->split);
+		free(x->label);
+		free(x->defect);
+		free(x->image);
+		free(x->node);
+		free(x->variant);
+		free(x->path);
+		free(x->mask_path);
+		stats_mask_measure_clear(&x->mask_m);
+	}
+	free(e->items);
+	e->items = NULL;
+	e->count = 0;
+}
+
+const char *
+stats_entry_group(const struct stats_entry *e, enum stats_by by)
+{
+	switch (by) {
+	case STATS_BY_NODE:
+		return e->node ? e->node : "unknown";
+	case STATS_BY_SPLIT:
+		return e->split;
+	case STATS_BY_DEFECT:
+		return e->defect;
+	case STATS_BY_VARIANT:
+		return e->variant ? e->variant : "none";
+	case STATS_BY_CATEGORY:
+	default:
+		return e->category;
+	}
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* The distinct group names of E under BY, sorted (strcmp). */
+static void
+group_names(
+    const struct stats_entries *e, enum stats_by by, struct mirad_strlist *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < e->count; i++) {
+		const char *g = stats_entry_group(&e->items[i], by);
+
+		if (!mirad_strlist_contains(out, g))
+			mirad_strlist_add(out, g);
+	}
+	for (size_t i = 1; i < out->count; i++)
+		for (size_t j = i;
+		     j > 0 && strcmp(out->items[j - 1], out->items[j]) > 0;
+		     j--) {
+			char *t = out->items[j];
+
+			out->items[j] = out->items[j - 1];
+			out->items[j - 1] = t;
+		}
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Order statistic at PERCENT (0..100) of sorted V[N]: the value at rank
+ * round((N - 1) * PERCENT / 100); the median is the lower median. */
+static double
+pct(const double *v, size_t n, unsigned percent)
+{
+	if (n == 0)
+		return 0.0;
+	if (percent == 50)
+		return v[(n - 1) / 2];
+	return v[((n - 1) * percent + 50) / 100];
+}
+
+/* X rounded to DIGITS decimals, so that JSON stays readable; the rounding
+ * goes through text and is therefore the same everywhere. */
+static double
+rnd(double x, int digits)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof buf, "%.*f", digits, x);
+	return strtod(buf, NULL);
+}
+
+static void
+add_num(cJSON *o, const char *key, double v)
+{
+	if (cJSON_AddNumberToObject(o, key, v) == NULL)
+		mirad_die(MIRAD_EXIT_FATAL, "out of memory");
+}
+
+/* min/median/p10/p90/max of V (sorted in place) as an object. */
+static cJSON *
+summary(double *v, size_t n, int digits)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	qsort(v, n, sizeof *v, cmp_double);
+	add_num(o, "min", rnd(n ? v[0] : 0, digits));
+	add_num(o, "p10", rnd(pct(v, n, 10), digits));
+	add_num(o, "median", rnd(pct(v, n, 50), digits));
+	add_num(o, "p90", rnd(pct(v, n, 90), digits));
+	add_num(o, "max", rnd(n ? v[n - 1] : 0, digits));
+	return o;
+}
+
+static double
+mean_std(const double *v, size_t n, double *std)
+{
+	double sum = 0, sq = 0, mean;
+
+	for (size_t i = 0; i < n; i++)
+		sum += v[i];
+	mean = n ? sum / (double)n : 0;
+	for (size_t i = 0; i < n; i++)
+		sq += (v[i] - mean) * (v[i] - mean);
+	*std = n > 1 ? sqrt(sq / (double)(n - 1)) : 0;
+	return mean;
+}
+
+/* ---- imaging ---------------------------------------------------------- */
+
+struct size_count {
+	int w, h;
+	size_t n;
+};
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	const struct size_count *x = a, *y = b;
+	long long px = (long long)x->w * x->h, py = (long long)y->w * y->h;
+
+	if (px != py)
+		return (px > py) - (px < py);
+	if (x->w != y->w)
+		return (x->w > y->w) - (x->w < y->w);
+	return (x->h > y->h) - (x->h < y->h);
+}
+
+struct colour_cluster {
+	int seed[3];
+	size_t n;
+};
+
+static int
+cmp_rgb(const void *a, const void *b)
+{
+	const int *x = a, *y = b;
+
+	for (int i = 0; i < 3; i++)
+		if (x[i] != y[i])
+			return (x[i] > y[i]) - (x[i] < y[i]);
+	return 0;
+}
+
+static int
+cmp_cluster(const void *a, const void *b)
+{
+	const struct colour_cluster *x = a, *y = b;
+
+	if (x->n != y->n)
+		return (x->n < y->n) - (x->n > y->n); /* most frequent first */
+	return cmp_rgb(x->seed, y->seed);
+}
+
+static cJSON *
+imaging_group(const struct stats_entries *e, enum stats_by by, const char *name)
+{
+	size_t cap = e->count, n = 0, nsizes = 0, nclusters = 0, njpeg = 0;
+	size_t nfg = 0;
+	double *lin = mirad_xmalloc((cap + 1) * sizeof *lin);
+	double *srgb = mirad_xmalloc((cap + 1) * sizeof *srgb);
+	double *contrast = mirad_xmalloc((cap + 1) * sizeof *contrast);
+	double *sharp = mirad_xmalloc((cap + 1) * sizeof *sharp);
+	double *noise = mirad_xmalloc((cap + 1) * sizeof *noise);
+	double *fg = mirad_xmalloc((cap + 1) * sizeof *fg);
+	double *cx = mirad_xmalloc((cap + 1) * sizeof *cx);
+	double *cy = mirad_xmalloc((cap + 1) * sizeof *cy);
+	double *px = mirad_xmalloc((cap + 1) * sizeof *px);
+	int(*bg)[3] = mirad_xmalloc((cap + 1) * sizeof *bg);
+	struct size_count *sizes = mirad_xmalloc((cap + 1) * sizeof *sizes);
+	struct colour_cluster *clusters =
+	    mirad_xmalloc((cap + 1) * sizeof *clusters);
+	size_t modes[5] = {0};
+	int qmin = 0, qmax = 0;
+	cJSON *o = cJSON_CreateObject(), *a, *flags;
+	double lin_mean, lin_std, srgb_mean, srgb_std, cx_std, cy_std, dummy;
+	bool dr, di, db, dv;
+	double di_ratio, dv_ratio;
+
+	for (size_t i = 0; i < e->count; i++) {
+		const struct stats_entry *x = &e->items[i];
+		const struct stats_image_measure *m = &x->image_m;
+		size_t s;
+
+		if (!x->measured || strcmp(stats_entry_group(x, by), name))
+			continue;
+		lin[n] = m->luma_linear;
+		srgb[n] = m->luma_srgb;
+		contrast[n] = m->contrast;
+		sharp[n] = m->sharpness;
+		noise[n] = m->noise;
+		if (m->fg_share >= STATS_DI_MIN_FOREGROUND)
+			fg[nfg++] = m->fg_luma_linear;
+		cx[n] = m->fg_x;
+		cy[n] = m->fg_y;
+		px[n] = (double)m->width * m->height;
+		memcpy(bg[n], m->background, sizeof bg[n]);
+		n++;
+		for (s = 0; s < nsizes; s++)
+			if (sizes[s].w == m->width && sizes[s].h == m->height)
+				break;
+		if (s == nsizes)
+			sizes[nsizes++] =
+			    (struct size_count){m->width, m->height, 0};
+		sizes[s].n++;
+		modes[m->bands >= 1 && m->bands <= 4 ? m->bands : 0]++;
+		if (m->jpeg_quality > 0) {
+			if (njpeg == 0 || m->jpeg_quality < qmin)
+				qmin = m->jpeg_quality;
+			if (njpeg == 0 || m->jpeg_quality > qmax)
+				qmax = m->jpeg_quality;
+			njpeg++;
+		}
+	}
+	cJSON_AddStringToObject(o, stats_by_name(by), name);
+	add_num(o, "images", (double)n);
+
+	/* Resolution. */
+	qsort(sizes, nsizes, sizeof *sizes, cmp_size);
+	add_num(o, "distinct_sizes", (double)nsizes);
+	{
+		char buf[64];
+		/* The median image by pixel count. */
+		size_t half = n ? (n - 1) / 2 : 0, seen = 0, k = 0;
+
+		for (k = 0; k < nsizes; k++) {
+			seen += sizes[k].n;
+			if (seen > half)
+				break;
+		}
+		snprintf(buf, sizeof buf, "%dx%d", nsizes ? sizes[0].w : 0,
+		    nsizes ? sizes[0].h : 0);
+		cJSON_AddStringToObject(o, "size_min", buf);
+		snprintf(buf, sizeof buf, "%dx%d", k < nsizes ? sizes[k].w : 0,
+		    k < nsizes ? sizes[k].h : 0);
+		cJSON_AddStringToObject(o, "size_median", buf);
+		snprintf(buf, sizeof buf, "%dx%d",
+		    nsizes ? sizes[nsizes - 1].w : 0,
+		    nsizes ? sizes[nsizes - 1].h : 0);
+		cJSON_AddStringToObject(o, "size_max", buf);
+	}
+	a = cJSON_AddArrayToObject(o, "sizes");
+	for (size_t s = 0; s < nsizes; s++) {
+		cJSON *so = cJSON_CreateObject();
+		char buf[64];
+
+		snprintf(buf, sizeof buf, "%dx%d", sizes[s].w, sizes[s].h);
+		cJSON_AddStringToObject(so, "size", buf);
+		add_num(so, "images", (double)sizes[s].n);
+		cJSON_AddItemToArray(a, so);
+	}
+	{
+		static const char *const mode_names[] = {
+		    "other", "grey", "greya", "rgb", "rgba"};
+		cJSON *mo = cJSON_AddObjectToObject(o, "colour_modes");
+
+		for (int m = 1; m <= 4; m++)
+			if (modes[m])
+				add_num(mo, mode_names[m], (double)modes[m]);
+		if (modes[0])
+			add_num(mo, mode_names[0], (double)modes[0]);
+	}
+
+	/* Brightness, contrast, sharpness, noise. */
+	lin_mean = mean_std(lin, n, &lin_std);
+	srgb_mean = mean_std(srgb, n, &srgb_std);
+	add_num(o, "luma_linear_mean", rnd(lin_mean, 4));
+	add_num(o, "luma_linear_std", rnd(lin_std, 4));
+	add_num(o, "luma_srgb_mean", rnd(srgb_mean, 4));
+	add_num(o, "luma_srgb_std", rnd(srgb_std, 4));
+	cJSON_AddItemToObject(o, "contrast", summary(contrast, n, 4));
+	cJSON_AddItemToObject(o, "sharpness", summary(sharp, n, 2));
+	cJSON_AddItemToObject(o, "noise", summary(noise, n, 3));
+	cJSON_AddItemToObject(o, "foreground_luma_linear", summary(fg, nfg, 4));
+	add_num(o, "foreground_images", (double)nfg);
+	mean_std(cx, n, &cx_std);
+	mean_std(cy, n, &cy_std);
+	add_num(o, "centroid_std", rnd(cx_std > cy_std ? cx_std : cy_std, 4));
+	if (njpeg) {
+		add_num(o, "jpeg_quality_min", qmin);
+		add_num(o, "jpeg_quality_max", qmax);
+	}
+	(void)px;
+
+	/* Backgrounds: greedy clusters over the sorted colours. */
+	qsort(bg, n, sizeof *bg, cmp_rgb);
+	for (size_t i = 0; i < n; i++) {
+		size_t c;
+
+		for (c = 0; c < nclusters; c++) {
+			double d2 = 0;
+
+			for (int k = 0; k < 3; k++)
+				d2 += (double)(bg[i][k] - clusters[c].seed[k]) *
+				    (bg[i][k] - clusters[c].seed[k]);
+			if (d2 <= STATS_DB_DISTANCE * STATS_DB_DISTANCE)
+				break;
+		}
+		if (c == nclusters) {
+			memcpy(clusters[c].seed, bg[i], sizeof bg[i]);
+			clusters[c].n = 0;
+			nclusters++;
+		}
+		clusters[c].n++;
+	}
+	qsort(clusters, nclusters, sizeof *clusters, cmp_cluster);
+	a = cJSON_AddArrayToObject(o, "backgrounds");
+	for (size_t c = 0; c < nclusters; c++) {
+		cJSON *co = cJSON_CreateObject();
+		char buf[16];
+
+		snprintf(buf, sizeof buf, "#%02x%02x%02x", clusters[c].seed[0],
+		    clusters[c].seed[1], clusters[c].seed[2]);
+		cJSON_AddStringToObject(co, "colour", buf);
+		add_num(co, "images", (double)clusters[c].n);
+		cJSON_AddItemToArray(a, co);
+	}
+
+	/* Flags (fg and sharp are sorted by summary()). */
+	di_ratio = nfg > 1 && pct(fg, nfg, 10) > 0
+	    ? pct(fg, nfg, 90) / pct(fg, nfg, 10)
+	    : 1.0;
+	dv_ratio = n && pct(sharp, n, 10) > 0
+	    ? pct(sharp, n, 90) / pct(sharp, n, 10)
+	    : (n && pct(sharp, n, 90) > 0 ? INFINITY : 1.0);
+	dr = nsizes > 1;
+	di = di_ratio > STATS_DI_RATIO;
+	db = nclusters > 1;
+	dv = dv_ratio > STATS_DV_SHARPNESS_RATIO ||
+	    (cx_std > STATS_DV_CENTROID_STD || cy_std > STATS_DV_CENTROID_STD);
+	add_num(o, "illumination_ratio", rnd(di_ratio, 3));
+	add_num(o, "sharpness_ratio", isinf(dv_ratio) ? 1e9 : rnd(dv_ratio, 3));
+	flags = cJSON_AddObjectToObject(o, "flags");
+	cJSON_AddBoolToObject(flags, "DV", dv);
+	cJSON_AddBoolToObject(flags, "DI", di);
+	cJSON_AddBoolToObject(flags, "DR", dr);
+	cJSON_AddBoolToObject(flags, "DB", db);
+	(void)dummy;
+
+	free(lin);
+	free(srgb);
+	free(contrast);
+	free(sharp);
+	free(noise);
+	free(fg);
+	free(cx);
+	free(cy);
+	free(px);
+	free(bg);
+	free(sizes);
+	free(clusters);
+	return o;
+}
+
+cJSON *
+stats_report_imaging(const struct stats_entries *e, enum stats_by by)
+{
+	struct mirad_strlist names;
+	cJSON *arr = cJSON_CreateArray();
+
+	group_names(e, by, &names);
+	for (size_t g = 0; g < names.count; g++)
+		cJSON_AddItemToArray(arr, imaging_group(e, by, names.items[g]));
+	mirad_strlist_free(&names);
+	return arr;
+}
+
+/* ---- geometry --------------------------------------------------------- */
+
+static cJSON *
+geometry_group(
+    const struct stats_entries *e, enum stats_by by, const char *name)
+{
+	size_t n = 0, nregions = 0, empty = 0, full = 0, tiny = 0, k = 0;
+	size_t bins[STATS_AREA_BINS] = {0};
+	double *area, *per_mask, *region_px;
+	cJSON *o = cJSON_CreateObject(), *a;
+	double mean, std;
+
+	for (size_t i = 0; i < e->count; i++) {
+		const struct stats_entry *x = &e->items[i];
+
+		if (x->has_mask && !strcmp(stats_entry_group(x, by), name)) {
+			n++;
+			nregions += x->mask_m.regions;
+		}
+	}
+	area = mirad_xmalloc((n + 1) * sizeof *area);
+	per_mask = mirad_xmalloc((n + 1) * sizeof *per_mask);
+	region_px = mirad_xmalloc((nregions + 1) * sizeof *region_px);
+	n = 0;
+	for (size_t i = 0; i < e->count; i++) {
+		const struct stats_entry *x = &e->items[i];
+		const struct stats_mask_measure *m = &x->mask_m;
+		uint64_t total;
+		int b;
+
+		if (!x->has_mask || strcmp(stats_entry_group(x, by), name))
+			continue;
+		total = (uint64_t)m->width * (uint64_t)m->height;
+		area[n] = total ? (double)m->defect_pixels / (double)total : 0;
+		per_mask[n] = (double)m->regions;
+		for (b = 0; b < STATS_AREA_BINS - 1; b++)
+			if (area[n] < stats_area_bin_edges[b])
+				break;
+		bins[b]++;
+		if (m->defect_pixels == 0)
+			empty++;
+		if (total && m->defect_pixels == total)
+			full++;
+		tiny += m->tiny_regions;
+		for (size_t r = 0; r < m->regions; r++)
+			region_px[k++] = (double)m->region_sizes[r];
+		n++;
+	}
+	cJSON_AddStringToObject(o, stats_by_name(by), name);
+	add_num(o, "masks", (double)n);
+	add_num(o, "empty_masks", (double)empty);
+	add_num(o, "full_masks", (double)full);
+	cJSON_AddItemToObject(o, "area_fraction", summary(area, n, 5));
+	a = cJSON_AddArrayToObject(o, "area_histogram");
+	for (int b = 0; b < STATS_AREA_BINS; b++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)bins[b]));
+	mean = mean_std(per_mask, n, &std);
+	cJSON_AddItemToObject(o, "regions_per_mask", summary(per_mask, n, 0));
+	add_num(o, "regions_per_mask_mean", rnd(mean, 3));
+	add_num(o, "regions", (double)nregions);
+	cJSON_AddItemToObject(o, "region_pixels", summary(region_px, k, 0));
+	add_num(o, "tiny_regions", (double)tiny);
+	add_num(o, "tiny_share",
+	    rnd(nregions ? (double)tiny / (double)nregions : 0, 4));
+	free(area);
+	free(per_mask);
+	free(region_px);
+	return o;
+}
+
+cJSON *
+stats_report_geometry(const struct stats_entries *e, enum stats_by by)
+{
+	struct mirad_strlist names;
+	cJSON *arr = cJSON_CreateArray();
+
+	group_names(e, by, &names);
+	for (size_t g = 0; g < names.count; g++) {
+		cJSON *o = geometry_group(e, by, names.items[g]);
+		const cJSON *masks =
+		    cJSON_GetObjectItemCaseSensitive(o, "masks");
+
+		if (masks->valuedouble > 0)
+			cJSON_AddItemToArray(arr, o);
+		else
+			cJSON_Delete(o);
+	}
+	mirad_strlist_free(&names);
+	return arr;
+}
+
+cJSON *
+stats_report_thresholds(void)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_num(o, "foreground_delta", STATS_FOREGROUND_DELTA);
+	add_num(o, "DI_illumination_ratio", STATS_DI_RATIO);
+	add_num(o, "DI_min_foreground", STATS_DI_MIN_FOREGROUND);
+	add_num(o, "DB_colour_distance", STATS_DB_DISTANCE);
+	add_num(o, "DV_sharpness_ratio", STATS_DV_SHARPNESS_RATIO);
+	add_num(o, "DV_centroid_std", STATS_DV_CENTROID_STD);
+	add_num(o, "DR_distinct_sizes", 2);
+	add_num(o, "tiny_region_side", STATS_TINY_SIDE);
+	return o;
+}
+
+/* ---- printing --------------------------------------------------------- */
+
+static double
+num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0.0;
+}
+
+static double
+sub(const cJSON *o, const char *key, const char *field)
+{
+	return num(cJSON_GetObjectItemCaseSensitive(o, key), field);
+}
+
+static const char *
+str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static bool
+flag(const cJSON *o, const char *name)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "flags");
+
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, name));
+}
+
+static void
+backgrounds_text(const cJSON *o, char *buf, size_t len, const char *sep)
+{
+	const cJSON *b;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(
+	    b, cJSON_GetObjectItemCaseSensitive(o, "backgrounds"))
+	{
+		int w = snprintf(buf + used, len - used, "%s%s",
+		    used ? sep : "", str(b, "colour"));
+
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static const char *const flag_names[] = {"DV", "DI", "DR", "DB"};
+
+/* One row of imaging values, SEP-separated, with FLAG_ON / FLAG_OFF. */
+static void
+imaging_cells(FILE *f, const cJSON *g, const char *sep, const char *on,
+    const char *off, const char *bg_sep)
+{
+	char bgs[512];
+
+	backgrounds_text(g, bgs, sizeof bgs, bg_sep);
+	fprintf(f, "%s%g%s%g%s%s%s%s%s%.4f%s%.4f%s%.4f%s%.2f%s%.3f%s%s", sep,
+	    num(g, "images"), sep, num(g, "distinct_sizes"), sep,
+	    str(g, "size_min"), sep, str(g, "size_max"), sep,
+	    num(g, "luma_linear_mean"), sep, num(g, "luma_srgb_mean"), sep,
+	    sub(g, "contrast", "median"), sep, sub(g, "sharpness", "median"),
+	    sep, sub(g, "noise", "median"), sep, bgs);
+	for (int i = 0; i < 4; i++)
+		fprintf(f, "%s%s", sep, flag(g, flag_names[i]) ? on : off);
+}
+
+static const char *const imaging_titles[] = {"Images", "Sizes", "Min size",
+    "Max size", "Luma (linear)", "Luma (sRGB)", "Contrast", "Sharpness",
+    "Noise", "Backgrounds", "DV", "DI", "DR", "DB"};
+static const char *const imaging_keys[] = {"images", "distinct_sizes",
+    "size_min", "size_max", "luma_linear_mean", "luma_srgb_mean",
+    "contrast_median", "sharpness_median", "noise_median", "backgrounds", "DV",
+    "DI", "DR", "DB"};
+#define IMAGING_COLS (sizeof imaging_titles / sizeof *imaging_titles)
+
+static void
+title_case(FILE *f, const char *s)
+{
+	fputc(s[0] >= 'a' && s[0] <= 'z' ? s[0] - 32 : s[0], f);
+	fputs(s + 1, f);
+}
+
+void
+stats_print_imaging_md(FILE *f, const cJSON *groups, enum stats_by by)
+{
+	const cJSON *g;
+
+	fputs("| ", f);
+	title_case(f, stats_by_name(by));
+	fputs(" |", f);
+	for (size_t c = 0; c < IMAGING_COLS; c++)
+		fprintf(f, " %s |", imaging_titles[c]);
+	fputs("\n|---|", f);
+	for (size_t c = 0; c < IMAGING_COLS; c++)
+		fputs(c == 2 || c == 3 || c == 9 ? "---|"
+		        : c >= 10                ? ":-:|"
+		                                 : "---:|",
+		    f);
+	fputc('\n', f);
+	cJSON_ArrayForEach(g, groups)
+	{
+		fprintf(f, "| %s", str(g, stats_by_name(by)));
+		imaging_cells(f, g, " | ", "✓", " ", " ");
+		fputs(" |\n", f);
+	}
+}
+
+void
+stats_print_imaging_csv(FILE *f, const cJSON *groups, enum stats_by by)
+{
+	const cJSON *g;
+
+	fputs(stats_by_name(by), f);
+	for (size_t c = 0; c < IMAGING_COLS; c++)
+		fprintf(f, ",%s", imaging_keys[c]);
+	fputc('\n', f);
+	cJSON_ArrayForEach(g, groups)
+	{
+		fputs(str(g, stats_by_name(by)), f);
+		imaging_cells(f, g, ",", "1", "0", " ");
+		fputc('\n', f);
+	}
+}
+
+static void
+tex_name(FILE *f, const char *name)
+{
+	for (const char *p = name; *p; p++) {
+		char c = *p == '_' || *p == '-' ? ' ' : *p;
+
+		if (p == name && c >= 'a' && c <= 'z')
+			c = (char)(c - 32);
+		if (strchr("&%$#{}~^\\", c))
+			fputc('\\', f);
+		fputc(c, f);
+	}
+}
+
+void
+stats_print_imaging_tex(FILE *f, const cJSON *groups, enum stats_by by)
+{
+	const cJSON *g;
+
+	fputs("\\begin{tabular}{lrrllrrrrrlcccc}\n\\hline\n", f);
+	title_case(f, stats_by_name(by));
+	for (size_t c = 0; c < IMAGING_COLS; c++)
+		fprintf(f, " & %s", imaging_titles[c]);
+	fputs(" \\\\\n\\hline\n", f);
+	cJSON_ArrayForEach(g, groups)
+	{
+		char bgs[512];
+
+		tex_name(f, str(g, stats_by_name(by)));
+		backgrounds_text(g, bgs, sizeof bgs, " ");
+		fprintf(f,
+		    " & %g & %g & %s & %s & %.4f & %.4f & %.4f & %.2f & %.3f & ",
+		    num(g, "images"), num(g, "distinct_sizes"),
+		    str(g, "size_min"), str(g, "size_max"),
+		    num(g, "luma_linear_mean"), num(g, "luma_srgb_mean"),
+		    sub(g, "contrast", "median"), sub(g, "sharpness", "median"),
+		    sub(g, "noise", "median"));
+		tex_name(f, bgs);
+		for (int i = 0; i < 4; i++)
+			fputs(flag(g, flag_names[i]) ? " & \\checkmark" : " & ",
+			    f);
+		fputs(" \\\\\n", f);
+	}
+	fputs("\\hline\n\\end{tabular}\n", f);
+}
+
+static const char *const geometry_titles[] = {"Masks", "Empty", "Full",
+    "Area min", "Area median", "Area max", "Regions/mask", "Region px median",
+    "Tiny share"};
+static const char *const geometry_keys[] = {"masks", "empty_masks",
+    "full_masks", "area_min", "area_median", "area_max",
+    "regions_per_mask_mean", "region_pixels_median", "tiny_share"};
+#define GEOMETRY_COLS (sizeof geometry_titles / sizeof *geometry_titles)
+
+static void
+geometry_cells(FILE *f, const cJSON *g, const char *sep)
+{
+	fprintf(f, "%s%g%s%g%s%g%s%.5f%s%.5f%s%.5f%s%.3f%s%g%s%.4f", sep,
+	    num(g, "masks"), sep, num(g, "empty_masks"), sep,
+	    num(g, "full_masks"), sep, sub(g, "area_fraction", "min"), sep,
+	    sub(g, "area_fraction", "median"), sep,
+	    sub(g, "area_fraction", "max"), sep,
+	    num(g, "regions_per_mask_mean"), sep,
+	    sub(g, "region_pixels", "median"), sep, num(g, "tiny_share"));
+}
+
+void
+stats_print_geometry_md(FILE *f, const cJSON *groups, enum stats_by by)
+{
+	const cJSON *g;
+
+	fputs("| ", f);
+	title_case(f, stats_by_name(by));
+	fputs(" |", f);
+	for (size_t c = 0; c < GEOMETRY_COLS; c++)
+		fprintf(f, " %s |", geometry_titles[c]);
+	fputs("\n|---|", f);
+	for (size_t c = 0; c < GEOMETRY_COLS; c++)
+		fputs("---:|", f);
+	fputc('\n', f);
+	cJSON_ArrayForEach(g, groups)
+	{
+		fprintf(f, "| %s", str(g, stats_by_name(by)));
+		geometry_cells(f, g, " | ");
+		fputs(" |\n", f);
+	}
+}
+
+void
+stats_print_geometry_csv(FILE *f, const cJSON *groups, enum stats_by by)
+{
+	const cJSON *g;
+
+	fputs(stats_by_name(by), f);
+	for (size_t c = 0; c < GEOMETRY_COLS; c++)
+		fprintf(f, ",%s", geometry_keys[c]);
+	fputc('\n', f);
+	cJSON_ArrayForEach(g, groups)
+	{
+		fputs(str(g, stats_by_name(by)), f);
+		geometry_cells(f, g, ",");
+		fputc('\n', f);
+	}
+}
+
+void
+stats_print_geometry_tex(FILE *f, const cJSON *groups, enum stats_by by)
+{
+	const cJSON *g;
+
+	fputs("\\begin{tabular}{lrrrrrrrrr}\n\\hline\n", f);
+	title_case(f, stats_by_name(by));
+	for (size_t c = 0; c < GEOMETRY_COLS; c++)
+		fprintf(f, " & %s", geometry_titles[c]);
+	fputs(" \\\\\n\\hline\n", f);
+	cJSON_ArrayForEach(g, groups)
+	{
+		tex_name(f, str(g, stats_by_name(by)));
+		geometry_cells(f, g, " & ");
+		fputs(" \\\\\n", f);
+	}
+	fputs("\\hline\n\\end{tabular}\n", f);
+}
+
+/* ---- partial files ---------------------------------------------------- */
+
+static void
+put_str(cJSON *o, const char *key, const char *v)
+{
+	if (v && cJSON_AddStringToObject(o, key, v) == NULL)
+		mirad_die(MIRAD_EXIT_FATAL, "out of memory");
+}
+
+cJSON *
+stats_partial_to_json(const struct stats_entries *e)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *arr;
+
+	add_num(root, "mirad_stats_partial", 1);
+	arr = cJSON_AddArrayToObject(root, "images");
+	for (size_t i = 0; i < e->count; i++) {
+		const struct stats_entry *x = &e->items[i];
+		cJSON *o = cJSON_CreateObject();
+
+		put_str(o, "category", x->category);
+		put_str(o, "split", x->split);
+		put_str(o, "label", x->label);
+		put_str(o, "defect", x->defect);
+		put_str(o, "image", x->image);
+		put_str(o, "node", x->node);
+		put_str(o, "variant", x->variant);
+		if (x->measured) {
+			const struct stats_image_measure *m = &x->image_m;
+			cJSON *mo = cJSON_AddObjectToObject(o, "measure");
+			cJSON *bg;
+
+			add_num(mo, "width", m->width);
+			add_num(mo, "height", m->height);
+			add_num(mo, "bands", m->bands);
+			put_str(mo, "colour", m->colour);
+			add_num(mo, "luma_srgb", m->luma_srgb);
+			add_num(mo, "luma_linear", m->luma_linear);
+			add_num(mo, "contrast", m->contrast);
+			add_num(mo, "sharpness", m->sharpness);
+			add_num(mo, "noise", m->noise);
+			bg = cJSON_CreateIntArray(m->background, 3);
+			cJSON_AddItemToObject(mo, "background", bg);
+			add_num(mo, "fg_share", m->fg_share);
+			add_num(mo, "fg_luma_linear", m->fg_luma_linear);
+			add_num(mo, "fg_x", m->fg_x);
+			add_num(mo, "fg_y", m->fg_y);
+			add_num(mo, "jpeg_quality", m->jpeg_quality);
+		}
+		if (x->has_mask) {
+			const struct stats_mask_measure *m = &x->mask_m;
+			cJSON *mo = cJSON_AddObjectToObject(o, "mask");
+			cJSON *sizes = cJSON_AddArrayToObject(mo, "regions");
+
+			add_num(mo, "width", m->width);
+			add_num(mo, "height", m->height);
+			add_num(mo, "defect_pixels", (double)m->defect_pixels);
+			for (size_t r = 0; r < m->regions; r++)
+				cJSON_AddItemToArray(sizes,
+				    cJSON_CreateNumber(
+				        (double)m->region_sizes[r]));
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	return root;
+}
+
+static const char *
+get_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int
+stats_partial_read(
+    const cJSON *doc, struct stats_entries *e, char *err, size_t errlen)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "images");
+	const cJSON *o;
+
+	if (!cJSON_IsObject(doc) ||
+	    !cJSON_IsNumber(
+	        cJSON_GetObjectItemCaseSensitive(doc, "mirad_stats_partial")) ||
+	    !cJSON_IsArray(arr)) {
+		snprintf(err, errlen, "not a mirad-stats partial file");
+		return -1;
+	}
+	cJSON_ArrayForEach(o, arr)
+	{
+		const char *cat = get_str(o, "category"),
+		           *split = get_str(o, "split"),
+		           *label = get_str(o, "label"),
+		           *image = get_str(o, "image");
+		const cJSON *mo =
+		    cJSON_GetObjectItemCaseSensitive(o, "measure");
+		const cJSON *ko = cJSON_GetObjectItemCaseSensitive(o, "mask");
+		struct stats_entry *x;
+
+		if (!cat || !split || !label || !image) {
+			snprintf(err, errlen,
+			    "an image entry lacks category, split, label or "
+			    "image");
+			return -1;
+		}
+		x = stats_entries_add(e, cat, split, label,
+		    get_str(o, "defect"), image, get_str(o, "node"),
+		    get_str(o, "variant"));
+		if (cJSON_IsObject(mo)) {
+			struct stats_image_measure *m = &x->image_m;
+			const cJSON *bg =
+			    cJSON_GetObjectItemCaseSensitive(mo, "background");
+			const char *colour = get_str(mo, "colour");
+
+			x->measured = true;
+			m->width = (int)num(mo, "width");
+			m->height = (int)num(mo, "height");
+			m->bands = (int)num(mo, "bands");
+			snprintf(m->colour, sizeof m->colour, "%s",
+			    colour ? colour : "");
+			m->luma_srgb = num(mo, "luma_srgb");
+			m->luma_linear = num(mo, "luma_linear");
+			m->contrast = num(mo, "contrast");
+			m->sharpness = num(mo, "sharpness");
+			m->noise = num(mo, "noise");
+			for (int k = 0; k < 3; k++) {
+				const cJSON *v = cJSON_GetArrayItem(bg, k);
+
+				m->background[k] =
+				    cJSON_IsNumber(v) ? v->valueint : 0;
+			}
+			m->fg_share = num(mo, "fg_share");
+			m->fg_luma_linear = num(mo, "fg_luma_linear");
+			m->fg_x = num(mo, "fg_x");
+			m->fg_y = num(mo, "fg_y");
+			m->jpeg_quality = (int)num(mo, "jpeg_quality");
+		}
+		if (cJSON_IsObject(ko)) {
+			struct stats_mask_measure *m = &x->mask_m;
+			const cJSON *regions =
+			    cJSON_GetObjectItemCaseSensitive(ko, "regions");
+			size_t r = 0;
+			const cJSON *v;
+
+			x->has_mask = true;
+			m->width = (int)num(ko, "width");
+			m->height = (int)num(ko, "height");
+			m->defect_pixels = (uint64_t)num(ko, "defect_pixels");
+			m->regions = (size_t)cJSON_GetArraySize(regions);
+			m->region_sizes = mirad_xmalloc(
+			    (m->regions ? m->regions : 1) * sizeof(uint64_t));
+			cJSON_ArrayForEach(v, regions)
+			{
+				m->region_sizes[r] = (uint64_t)v->valuedouble;
+				if (stats_region_is_tiny(m->region_sizes[r],
+				        m->width, m->height))
+					m->tiny_regions++;
+				r++;
+			}
+		}
+	}
+	return 0;
+}

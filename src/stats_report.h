@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mirad-stats: the per-image entries, their grouping, the per-group
+ * summaries of imaging heterogeneity and defect geometry (with the DR, DI,
+ * DB and DV flags), and the partial-statistics files that --merge combines.
+ *
+ * Summaries depend only on the set of entries, never on their input order
+ * or on threads: entries are sorted by image path before any sum, medians
+ * and percentiles are order statistics of sorted values.
+ */
+#ifndef STATS_REPORT_H
+#define STATS_REPORT_H
+
+#include "mirad_platform.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "stats_measure.h"
+
+/* Flag thresholds (documented in mirad-stats(1)). */
+/* DI: p90 / p10 of the foreground's linear luminance above this. */
+#define STATS_DI_RATIO 1.25
+/* DI looks only at images whose foreground covers at least this share
+ * (elsewhere the product could not be told from the background). */
+#define STATS_DI_MIN_FOREGROUND 0.05
+/* DB: background colours further apart than this (Euclidean, 8-bit
+ * sRGB) are distinct; two or more distinct colours set DB. */
+#define STATS_DB_DISTANCE 40.0
+/* DV: p90 / p10 of the Laplacian variance above this, or a standard
+ * deviation of the foreground centroid above this share of the size. */
+#define STATS_DV_SHARPNESS_RATIO 2.0
+#define STATS_DV_CENTROID_STD    0.02
+
+/* What an image entry is grouped by (--by). */
+enum stats_by {
+	STATS_BY_CATEGORY,
+	STATS_BY_NODE,
+	STATS_BY_SPLIT,
+	STATS_BY_DEFECT,
+	STATS_BY_VARIANT
+};
+/* "category", ...; borrowed, static. */
+const char *stats_by_name(enum stats_by by);
+int stats_by_from_name(const char *name, enum stats_by *out);
+
+struct stats_entry {
+	char *category, *split, *label, *defect; /* owned */
+	char *image;     /* path relative to the root; owned */
+	char *node;      /* owned; NULL when unknown */
+	char *variant;   /* owned; NULL when absent */
+	char *path;      /* the image file to read; owned; NULL after --merge */
+	char *mask_path; /* its mask file; owned; may be NULL */
+	bool measured;   /* IMAGE holds a valid measure */
+	struct stats_image_measure image_m;
+	bool has_mask; /* MASK_M holds a valid mask measure */
+	struct stats_mask_measure mask_m;
+};
+
+struct stats_entries {
+	struct stats_entry *items; /* owned */
+	size_t count;
+};
+
+/* Append a zeroed entry with copies of the strings (NODE, VARIANT may be
+ * NULL); the returned pointer is valid until the next append. */
+struct stats_entry *stats_entries_add(struct stats_entries *e,
+    const char *category, const char *split, const char *label,
+    const char *defect, const char *image, const char *node,
+    const char *variant);
+/* Sort by image path (then category). */
+void stats_entries_sort(struct stats_entries *e);
+void stats_entries_free(struct stats_entries *e);
+/* The group key of E under BY; borrowed from E ("unknown" / "none" when
+ * absent). */
+const char *stats_entry_group(const struct stats_entry *e, enum stats_by by);
+
+/*
+ * Per-group imaging summaries and flags: an array of objects, one per
+ * group in strcmp order.  Caller cJSON_Delete()s.
+ */
+cJSON *stats_report_imaging(const struct stats_entries *e, enum stats_by by);
+/* Per-group defect-geometry summaries (anomalies with a mask). */
+cJSON *stats_report_geometry(const struct stats_entries *e, enum stats_by by);
+/* The thresholds as an object. Caller cJSON_Delete()s. */
+cJSON *stats_report_thresholds(void);
+
+/* Upper edges of the defect-area histogram bins (the last is 1). */
+extern const double stats_area_bin_edges[];
+#define STATS_AREA_BINS 7
+
+/* Print the summaries (as returned above) as Markdown, CSV or LaTeX. */
+void stats_print_imaging_md(FILE *f, const cJSON *groups, enum stats_by by);
+void stats_print_geometry_md(FILE *f, const cJSON *groups, enum stats_by by);
+void stats_print_imaging_csv(FILE *f, const cJSON *groups, enum stats_by by);
+void stats_print_geometry_csv(FILE *f, const cJSON *groups, enum stats_by by);
+void stats_print_imaging_tex(FILE *f, const cJSON *groups, enum stats_by by);
+void stats_print_geometry_tex(FILE *f, const cJSON *groups, enum stats_by by);
+
+/*
+ * Partial statistics: every entry with its measures.  Caller
+ * cJSON_Delete()s.  stats_partial_read() appends the entries of a partial
+ * document to E; returns -1 with a reason in ERR if DOC is not one.
+ */
+cJSON *stats_partial_to_json(const struct stats_entries *e);
+int stats_partial_read(
+    const cJSON *doc, struct stats_entries *e, char *err, size_t errlen);
+
+#endif
