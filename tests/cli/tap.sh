@@ -88,7 +88,7 @@ common_cli_checks() {
 	"$BIN/$_tool" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u >"$T/opts"
 	_missing=""
 	while read -r _o; do
-		grep -q -- "$(printf '%s' "$_o" | sed 's/-/\\\\-/g')\|Fl ${_o#--}" "$MIRAD_SRCDIR/man/$_tool.1" || _missing="$_missing $_o"
+		grep -q -- "$(printf '%s' "$_o" | sed 's/-/\\\\-/g')\|Fl ${_o#-}" "$MIRAD_SRCDIR/man/$_tool.1" || _missing="$_missing $_o"
 	done <"$T/opts"
 	expect_eq "$_tool: every --help option is in $_tool.1" "$_missing" ""
 }
