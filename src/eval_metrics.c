@@ -505,6 +505,35 @@ sort_store(struct eval_pixels *p)
 	return 0;
 }
 
+/*
+ * The first index >= FROM in the descending array A[0..N) whose key is <= V:
+ * a galloping search, since long runs of negatives lie between two
+ * positive values on typical maps.
+ */
+static size_t
+skip_above(const uint32_t *a, size_t from, size_t n, uint32_t v)
+{
+	size_t lo = from, step = 1, hi;
+
+	while (lo + step < n && a[lo + step] > v) {
+		lo += step;
+		step *= 2;
+	}
+	if (lo >= n || a[lo] <= v)
+		return lo;
+	/* a[lo] > v; the answer is in (lo, min(lo + step, n)] */
+	hi = lo + step < n ? lo + step : n;
+	while (lo + 1 < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] > v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
 int
 eval_pixels_compute(
     struct eval_pixels *p, double limit, struct eval_result *out)
@@ -535,10 +564,8 @@ eval_pixels_compute(
 		/* Negatives above the next positive value share its TP and
 		 * PRO: merging them into one step is exact (metrics.md
 		 * §7.4). */
-		while (i < p->n_neg && p->neg[i] > v) {
-			i++;
-			neg++;
-		}
+		neg = skip_above(p->neg, i, p->n_neg, v) - i;
+		i += neg;
 		if (neg > 0) {
 			eval_scan_group(&s, neg, 0, 0, 0);
 			neg = 0;

@@ -94,6 +94,25 @@ EOF
 run $EVAL --gt "$T/ds1" --maps "$T/m_float" -f json
 expect_same "masks with value 1 equal masks with 255" "$T/out" "$T/tool_float.json"
 
+# maps named by a "map" field in the manifest, relative to --maps
+mkdir -p "$T/flat"
+$PY - "$T/ds.jsonl" "$T/m_npy" "$T/flat" >"$T/mapped.jsonl" <<'EOF'
+import json, os, shutil, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["split"] == "test":
+        d, f = os.path.split(r["image"])
+        stem = os.path.splitext(f)[0]
+        name = "%s_%s_%s.npy" % (r["category"], os.path.basename(d), stem)
+        shutil.copy(os.path.join(sys.argv[2], r["category"], "test",
+                                 os.path.basename(d), stem + ".npy"),
+                    os.path.join(sys.argv[3], name))
+        r["map"] = name
+    print(json.dumps(r))
+EOF
+run $EVAL --gt "$T/mapped.jsonl" --maps "$T/flat" -f json
+expect_same "a manifest map field names the map" "$T/out" "$T/tool_npy.json"
+
 # scores: the max of each map, as CSV and as JSON Lines, keyed by image
 $PY - "$T/ds.jsonl" "$T/m_float" "$T/scores" <<'EOF'
 import json, os, sys
