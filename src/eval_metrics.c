@@ -401,11 +401,9 @@ static void
 radix_sort_keys(uint32_t *a, uint32_t *tmp, size_t n)
 {
 	static const unsigned shift[3] = {0, 11, 22};
-	size_t(*hist)[RADIX_SIZE] = calloc(3, sizeof *hist);
+	size_t hist[3][RADIX_SIZE] = {{0}}; /* 48 KiB */
 	uint32_t *src = a, *dst = tmp;
 
-	if (hist == NULL)
-		abort(); /* 48 KiB; callers pre-check larger buffers */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = ~a[i];
 
@@ -438,18 +436,15 @@ radix_sort_keys(uint32_t *a, uint32_t *tmp, size_t n)
 	}
 	if (src != a)
 		memcpy(a, src, n * sizeof *a);
-	free(hist);
 }
 
 static void
 radix_sort_records(uint64_t *a, uint64_t *tmp, size_t n)
 {
 	static const unsigned shift[3] = {0, 11, 22};
-	size_t(*hist)[RADIX_SIZE] = calloc(3, sizeof *hist);
+	size_t hist[3][RADIX_SIZE] = {{0}};
 	uint64_t *src = a, *dst = tmp;
 
-	if (hist == NULL)
-		abort();
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = ~(uint32_t)(a[i] >> 32);
 
@@ -482,7 +477,6 @@ radix_sort_records(uint64_t *a, uint64_t *tmp, size_t n)
 	}
 	if (src != a)
 		memcpy(a, src, n * sizeof *a);
-	free(hist);
 }
 
 static int
@@ -594,10 +588,15 @@ histc_bin(float x, float mn, float mx, unsigned n)
 {
 	float d = x - mn;
 	float b = d * (float)n / (mx - mn);
-	size_t bin = (size_t)(int)b;
+	size_t bin;
 
-	if (bin >= n)
+	/* Guard the conversion: a range past FLT_MAX gives inf or NaN. */
+	if (!(b >= 0))
+		bin = 0;
+	else if (b >= (float)n)
 		bin = n - 1;
+	else
+		bin = (size_t)(int)b;
 	return bin + 1; /* slot 0 is the underflow bin */
 }
 

@@ -605,6 +605,8 @@ add_image(struct eval *e, const char *maps, const struct mirad_record *r,
 	} else if (e->compat == COMPAT_ADER) {
 		/* ADer: the max of the 16x16 mean-pooled map */
 		score = eval_avgpool_max(pix, mw, mh, 16);
+		if (isnan(score))
+			mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "%s", mpath);
 	} else {
 		for (size_t i = 0; i < map.width * map.height; i++)
 			if (map.data[i] > score)
