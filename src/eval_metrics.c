@@ -1,0 +1,812 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mirad-eval's metrics core; see eval_metrics.h and metrics.md §7.
+ */
+#include "mirad_platform.h"
+
+#include "eval_metrics.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint32_t
+eval_key_from_float(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof u);
+	if (u == 0x80000000u) /* -0.0 ties with +0.0 */
+		u = 0;
+	return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+float
+eval_float_from_key(uint32_t key)
+{
+	uint32_t u = (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
+	float f;
+
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+/* ---- the shared scan ---- */
+
+void
+eval_scan_init(struct eval_scan *s, uint64_t n_neg, uint64_t n_pos,
+    double n_regions, double limit)
+{
+	memset(s, 0, sizeof *s);
+	s->n_neg = n_neg;
+	s->n_pos = n_pos;
+	s->n_regions = n_regions;
+	s->limit = limit;
+	s->f1 = -1.0;
+	s->f1_threshold = NAN;
+	/* Without negatives or regions the PRO curve does not exist. */
+	s->crossed = n_neg == 0 || n_regions <= 0;
+}
+
+void
+eval_scan_group(
+    struct eval_scan *s, uint64_t neg, uint64_t pos, double omega, double value)
+{
+	s->auroc2 +=
+	    (unsigned __int128)neg * (2 * (unsigned __int128)s->tp + pos);
+	s->fp += neg;
+	s->tp += pos;
+	s->omega += omega;
+	if (pos > 0) {
+		double tp = (double)s->tp, fp = (double)s->fp;
+		double f1 = 2.0 * tp / (tp + fp + (double)s->n_pos);
+
+		s->ap += ((double)pos / (double)s->n_pos) * (tp / (tp + fp));
+		/* >=: among equal F1 values keep the lowest threshold, the
+		 * first maximum in sklearn's increasing-threshold order. */
+		if (f1 >= s->f1) {
+			s->f1 = f1;
+			s->f1_threshold = value;
+		}
+	}
+	if (!s->crossed) {
+		double fpr = (double)s->fp / (double)s->n_neg;
+		double pro = s->omega / s->n_regions;
+
+		if (fpr <= s->limit) {
+			s->area +=
+			    (fpr - s->prev_fpr) * (pro + s->prev_pro) / 2;
+		} else {
+			double y = s->prev_pro +
+			    (pro - s->prev_pro) * (s->limit - s->prev_fpr) /
+			        (fpr - s->prev_fpr);
+
+			s->area +=
+			    (s->prev_pro + y) / 2 * (s->limit - s->prev_fpr);
+			s->crossed = true;
+		}
+		s->prev_fpr = fpr;
+		s->prev_pro = pro;
+	}
+}
+
+void
+eval_scan_finish(const struct eval_scan *s, struct eval_result *out)
+{
+	memset(out, 0, sizeof *out);
+	out->negatives = s->n_neg;
+	out->positives = s->n_pos;
+	out->regions = (uint64_t)s->n_regions;
+	if (s->n_pos > 0 && s->n_neg > 0) {
+		long double pn2 =
+		    2.0L * (long double)s->n_pos * (long double)s->n_neg;
+
+		out->auroc = (double)((long double)s->auroc2 / pn2);
+	} else {
+		out->auroc = NAN;
+	}
+	out->ap = s->n_pos > 0 ? s->ap : 0.0;
+	out->f1max = s->n_pos > 0 ? s->f1 : NAN;
+	out->f1_threshold = s->n_pos > 0 ? s->f1_threshold : NAN;
+	if (s->n_neg > 0 && s->n_regions > 0)
+		out->aupro = s->area / s->limit;
+	else
+		out->aupro = NAN;
+}
+
+/* ---- image level ---- */
+
+struct scored {
+	double score;
+	uint8_t label;
+};
+
+static int
+cmp_scored_desc(const void *a, const void *b)
+{
+	double x = ((const struct scored *)a)->score;
+	double y = ((const struct scored *)b)->score;
+
+	return (x < y) - (x > y);
+}
+
+int
+eval_binary(const double *scores, const uint8_t *labels, size_t n,
+    struct eval_result *out)
+{
+	struct scored *v = malloc((n ? n : 1) * sizeof *v);
+	struct eval_scan s;
+	uint64_t n_pos = 0;
+
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		v[i].score = scores[i];
+		v[i].label = labels[i] != 0;
+		n_pos += v[i].label;
+	}
+	qsort(v, n, sizeof *v, cmp_scored_desc);
+	eval_scan_init(&s, n - n_pos, n_pos, 0, 1.0);
+	for (size_t i = 0; i < n;) {
+		uint64_t neg = 0, pos = 0;
+		double value = v[i].score;
+
+		for (; i < n && v[i].score == value; i++) {
+			if (v[i].label)
+				pos++;
+			else
+				neg++;
+		}
+		eval_scan_group(&s, neg, pos, 0.0, value);
+	}
+	eval_scan_finish(&s, out);
+	free(v);
+	return 0;
+}
+
+/* ---- connected regions ---- */
+
+static uint32_t
+uf_find(uint32_t *parent, uint32_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]]; /* path halving */
+		x = parent[x];
+	}
+	return x;
+}
+
+long
+eval_label_regions(const uint8_t *mask, size_t width, size_t height,
+    uint32_t *labels, uint32_t **sizes)
+{
+	size_t cap = 64, next = 1, count = 0;
+	uint32_t *parent = malloc(cap * sizeof *parent);
+	uint32_t *remap = NULL, *sz = NULL;
+
+	*sizes = NULL;
+	if (parent == NULL)
+		return -1;
+	parent[0] = 0;
+	/* Pass 1: provisional labels from the four neighbours already seen
+	 * (W, NW, N, NE), merged with union-find. */
+	for (size_t y = 0; y < height; y++) {
+		for (size_t x = 0; x < width; x++) {
+			size_t i = y * width + x;
+			uint32_t nb[4], l = 0;
+			int nn = 0;
+
+			if (mask[i] == 0) {
+				labels[i] = 0;
+				continue;
+			}
+			if (x > 0 && labels[i - 1])
+				nb[nn++] = labels[i - 1];
+			if (y > 0) {
+				size_t up = i - width;
+
+				if (x > 0 && labels[up - 1])
+					nb[nn++] = labels[up - 1];
+				if (labels[up])
+					nb[nn++] = labels[up];
+				if (x + 1 < width && labels[up + 1])
+					nb[nn++] = labels[up + 1];
+			}
+			for (int k = 0; k < nn; k++) {
+				uint32_t r = uf_find(parent, nb[k]);
+
+				if (l == 0)
+					l = r;
+				else if (r < l) {
+					parent[l] = r;
+					l = r;
+				} else if (r > l) {
+					parent[r] = l;
+				}
+			}
+			if (l == 0) {
+				if (next == cap) {
+					uint32_t *np;
+
+					if (cap > UINT32_MAX / 2)
+						goto oom;
+					np = realloc(
+					    parent, 2 * cap * sizeof *parent);
+					if (np == NULL)
+						goto oom;
+					parent = np;
+					cap *= 2;
+				}
+				l = (uint32_t)next;
+				parent[next++] = l;
+			}
+			labels[i] = l;
+		}
+	}
+	/* Pass 2: final ids in raster order of each region's first pixel. */
+	remap = calloc(next, sizeof *remap);
+	sz = calloc(next, sizeof *sz);
+	if (remap == NULL || sz == NULL)
+		goto oom;
+	for (size_t i = 0; i < width * height; i++) {
+		uint32_t r;
+
+		if (labels[i] == 0)
+			continue;
+		r = uf_find(parent, labels[i]);
+		if (remap[r] == 0)
+			remap[r] = (uint32_t)++count;
+		labels[i] = remap[r];
+		sz[labels[i]]++;
+	}
+	free(parent);
+	free(remap);
+	*sizes = sz;
+	return (long)count;
+oom:
+	free(parent);
+	free(remap);
+	free(sz);
+	errno = ENOMEM;
+	return -1;
+}
+
+/* ---- the pixel store ---- */
+
+struct eval_pixels {
+	uint32_t *neg; /* order keys of the negative pixels */
+	size_t n_neg, cap_neg;
+	uint64_t *pos; /* key << 32 | global region index (0-based) */
+	size_t n_pos, cap_pos;
+	uint32_t *region_size;
+	size_t n_regions, cap_regions;
+	uint32_t *labels; /* scratch for one image */
+	size_t cap_labels;
+	uint32_t min_key, max_key;
+	bool sorted;
+};
+
+struct eval_pixels *
+eval_pixels_new(void)
+{
+	struct eval_pixels *p = calloc(1, sizeof *p);
+
+	if (p != NULL)
+		p->min_key = UINT32_MAX;
+	return p;
+}
+
+void
+eval_pixels_free(struct eval_pixels *p)
+{
+	if (p == NULL)
+		return;
+	free(p->neg);
+	free(p->pos);
+	free(p->region_size);
+	free(p->labels);
+	free(p);
+}
+
+uint64_t
+eval_pixels_count(const struct eval_pixels *p)
+{
+	return (uint64_t)p->n_neg + p->n_pos;
+}
+
+/* Make room for WANT elements of size ELEM in *BUF (capacity *CAP). */
+static int
+reserve(void **buf, size_t *cap, size_t want, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 1024;
+	void *nb;
+
+	if (want <= *cap)
+		return 0;
+	while (ncap < want) {
+		if (ncap > SIZE_MAX / 2 / elem) {
+			errno = ENOMEM;
+			return -1;
+		}
+		ncap *= 2;
+	}
+	nb = realloc(*buf, ncap * elem);
+	if (nb == NULL)
+		return -1;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
+int
+eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
+    size_t width, size_t height)
+{
+	size_t n = width * height, npos = 0;
+	uint32_t *sizes = NULL;
+	long regions;
+
+	if (reserve((void **)&p->labels, &p->cap_labels, n, sizeof *p->labels))
+		return -1;
+	regions = eval_label_regions(mask, width, height, p->labels, &sizes);
+	if (regions < 0)
+		return -1;
+	if ((uint64_t)p->n_regions + (uint64_t)regions > UINT32_MAX) {
+		free(sizes);
+		errno = EOVERFLOW;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		npos += p->labels[i] != 0;
+	if (reserve((void **)&p->neg, &p->cap_neg, p->n_neg + (n - npos),
+	        sizeof *p->neg) ||
+	    reserve((void **)&p->pos, &p->cap_pos, p->n_pos + npos,
+	        sizeof *p->pos) ||
+	    reserve((void **)&p->region_size, &p->cap_regions,
+	        p->n_regions + (size_t)regions, sizeof *p->region_size)) {
+		free(sizes);
+		return -1;
+	}
+	for (long r = 1; r <= regions; r++)
+		p->region_size[p->n_regions + (size_t)r - 1] = sizes[r];
+	free(sizes);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t key = eval_key_from_float(scores[i]);
+
+		if (key < p->min_key)
+			p->min_key = key;
+		if (key > p->max_key)
+			p->max_key = key;
+		if (p->labels[i] == 0)
+			p->neg[p->n_neg++] = key;
+		else
+			p->pos[p->n_pos++] = (uint64_t)key << 32 |
+			    (uint64_t)(p->n_regions + p->labels[i] - 1);
+	}
+	p->n_regions += (size_t)regions;
+	p->sorted = false;
+	return 0;
+}
+
+/*
+ * LSD radix sort in descending key order (ascending ~key): passes of 11, 11
+ * and 10 bits; a pass where every element falls in one bucket is skipped
+ * (8- and 16-bit maps need one or two passes).  TMP holds N elements.
+ */
+#define RADIX_BITS 11
+#define RADIX_SIZE (1u << RADIX_BITS)
+
+static void
+radix_sort_keys(uint32_t *a, uint32_t *tmp, size_t n)
+{
+	static const unsigned shift[3] = {0, 11, 22};
+	size_t hist[3][RADIX_SIZE] = {{0}}; /* 48 KiB */
+	uint32_t *src = a, *dst = tmp;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = ~a[i];
+
+		hist[0][k & 0x7ff]++;
+		hist[1][(k >> 11) & 0x7ff]++;
+		hist[2][k >> 22]++;
+	}
+	for (int pass = 0; pass < 3; pass++) {
+		size_t sum = 0;
+		bool trivial = false;
+
+		for (unsigned b = 0; b < RADIX_SIZE; b++) {
+			size_t c = hist[pass][b];
+
+			if (c == n)
+				trivial = true;
+			hist[pass][b] = sum;
+			sum += c;
+		}
+		if (trivial)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = ~src[i];
+
+			dst[hist[pass][(k >> shift[pass]) & 0x7ff]++] = src[i];
+		}
+		uint32_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof *a);
+}
+
+static void
+radix_sort_records(uint64_t *a, uint64_t *tmp, size_t n)
+{
+	static const unsigned shift[3] = {0, 11, 22};
+	size_t hist[3][RADIX_SIZE] = {{0}};
+	uint64_t *src = a, *dst = tmp;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = ~(uint32_t)(a[i] >> 32);
+
+		hist[0][k & 0x7ff]++;
+		hist[1][(k >> 11) & 0x7ff]++;
+		hist[2][k >> 22]++;
+	}
+	for (int pass = 0; pass < 3; pass++) {
+		size_t sum = 0;
+		bool trivial = false;
+
+		for (unsigned b = 0; b < RADIX_SIZE; b++) {
+			size_t c = hist[pass][b];
+
+			if (c == n)
+				trivial = true;
+			hist[pass][b] = sum;
+			sum += c;
+		}
+		if (trivial)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = ~(uint32_t)(src[i] >> 32);
+
+			dst[hist[pass][(k >> shift[pass]) & 0x7ff]++] = src[i];
+		}
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof *a);
+}
+
+static int
+sort_store(struct eval_pixels *p)
+{
+	void *tmp;
+
+	if (p->sorted)
+		return 0;
+	/* One scratch buffer, sized for the larger of the two sorts. */
+	tmp = malloc(p->n_neg * sizeof(uint32_t) > p->n_pos * sizeof(uint64_t)
+	        ? p->n_neg * sizeof(uint32_t)
+	        : p->n_pos * sizeof(uint64_t) + 1);
+	if (tmp == NULL)
+		return -1;
+	radix_sort_keys(p->neg, tmp, p->n_neg);
+	radix_sort_records(p->pos, tmp, p->n_pos);
+	free(tmp);
+	p->sorted = true;
+	return 0;
+}
+
+/*
+ * The first index >= FROM in the descending array A[0..N) whose key is <= V:
+ * a galloping search, since long runs of negatives lie between two
+ * positive values on typical maps.
+ */
+static size_t
+skip_above(const uint32_t *a, size_t from, size_t n, uint32_t v)
+{
+	size_t lo = from, step = 1, hi;
+
+	while (lo + step < n && a[lo + step] > v) {
+		lo += step;
+		step *= 2;
+	}
+	if (lo >= n || a[lo] <= v)
+		return lo;
+	/* a[lo] > v; the answer is in (lo, min(lo + step, n)] */
+	hi = lo + step < n ? lo + step : n;
+	while (lo + 1 < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] > v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+int
+eval_pixels_compute(
+    struct eval_pixels *p, double limit, struct eval_result *out)
+{
+	struct eval_scan s;
+	double *weight;
+	size_t i = 0, j = 0;
+
+	if (sort_store(p) != 0)
+		return -1;
+	weight = malloc((p->n_regions + 1) * sizeof *weight);
+	if (weight == NULL)
+		return -1;
+	for (size_t r = 0; r < p->n_regions; r++)
+		weight[r] = 1.0 / p->region_size[r];
+	eval_scan_init(&s, p->n_neg, p->n_pos, (double)p->n_regions, limit);
+	while (i < p->n_neg || j < p->n_pos) {
+		uint64_t neg = 0, pos = 0;
+		double omega = 0;
+		uint32_t v;
+
+		if (j == p->n_pos) {
+			/* Only negatives left: one horizontal step. */
+			eval_scan_group(&s, p->n_neg - i, 0, 0, 0);
+			break;
+		}
+		v = (uint32_t)(p->pos[j] >> 32);
+		/* Negatives above the next positive value share its TP and
+		 * PRO: merging them into one step is exact (metrics.md
+		 * §7.4). */
+		neg = skip_above(p->neg, i, p->n_neg, v) - i;
+		i += neg;
+		if (neg > 0) {
+			eval_scan_group(&s, neg, 0, 0, 0);
+			neg = 0;
+		}
+		while (i < p->n_neg && p->neg[i] == v) {
+			i++;
+			neg++;
+		}
+		while (j < p->n_pos && (uint32_t)(p->pos[j] >> 32) == v) {
+			omega += weight[(uint32_t)p->pos[j]];
+			j++;
+			pos++;
+		}
+		eval_scan_group(&s, neg, pos, omega, eval_float_from_key(v));
+	}
+	eval_scan_finish(&s, out);
+	free(weight);
+	return 0;
+}
+
+/* ---- compatibility estimators ---- */
+
+/* torch.histc's bin on CUDA, in float32: (x - min) * n / (max - min). */
+static size_t
+histc_bin(float x, float mn, float mx, unsigned n)
+{
+	float d = x - mn;
+	float b = d * (float)n / (mx - mn);
+	size_t bin;
+
+	/* Guard the conversion: a range past FLT_MAX gives inf or NaN. */
+	if (!(b >= 0))
+		bin = 0;
+	else if (b >= (float)n)
+		bin = n - 1;
+	else
+		bin = (size_t)(int)b;
+	return bin + 1; /* slot 0 is the underflow bin */
+}
+
+static double
+trapz_rev(const double *x, const double *y, size_t lo, size_t hi)
+{
+	/* np.trapz(y[::-1], x[::-1]) over indices lo..hi (inclusive). */
+	double sum = 0;
+
+	for (size_t i = hi; i > lo; i--)
+		sum += (x[i - 1] - x[i]) * (y[i - 1] + y[i]) / 2.0;
+	return sum;
+}
+
+int
+eval_pixels_adeval(const struct eval_pixels *p, unsigned nstrips, double limit,
+    struct eval_result *out)
+{
+	size_t nb = (size_t)nstrips + 2, npts = (size_t)nstrips + 1;
+	double *pos, *neg, *wpos, *fpr, *tpr, *prec, *pro;
+	float mn = eval_float_from_key(p->min_key);
+	float mx = eval_float_from_key(p->max_key);
+	double cp = 0, cn = 0, cw = 0, P, N, W;
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	out->negatives = p->n_neg;
+	out->positives = p->n_pos;
+	out->regions = p->n_regions;
+	out->f1max = out->f1_threshold = NAN;
+	if (eval_pixels_count(p) == 0 || !(mn < mx))
+		return -1;
+	pos = calloc(7 * nb, sizeof *pos);
+	if (pos == NULL)
+		return -1;
+	neg = pos + nb;
+	wpos = neg + nb;
+	fpr = wpos + nb;
+	tpr = fpr + nb;
+	prec = tpr + nb;
+	pro = prec + nb;
+	for (size_t i = 0; i < p->n_neg; i++) {
+		float x = eval_float_from_key(p->neg[i]);
+
+		neg[histc_bin(x, mn, mx, nstrips)] += 1;
+		if (x >= mx) /* ADEval's overflow bin counts the max again */
+			neg[nb - 1] += 1;
+	}
+	for (size_t i = 0; i < p->n_pos; i++) {
+		float x = eval_float_from_key((uint32_t)(p->pos[i] >> 32));
+		/* _pro_weight stores 1/area in a float32 array */
+		double w = (float)(1.0 / p->region_size[(uint32_t)p->pos[i]]);
+		size_t b = histc_bin(x, mn, mx, nstrips);
+
+		pos[b] += 1;
+		wpos[b] += w;
+		if (x >= mx) {
+			pos[nb - 1] += 1;
+			wpos[nb - 1] += w;
+		}
+	}
+	P = N = W = 0;
+	for (size_t b = 0; b < nb; b++) {
+		P += pos[b];
+		N += neg[b];
+		W += wpos[b];
+	}
+	/* Point i: threshold at the lower edge of slot i+1; "fn" and "tn"
+	 * are the cumulative counts of slots 0..i. */
+	for (size_t i = 0; i < npts; i++) {
+		double tp, fp, tw;
+
+		cp += pos[i];
+		cn += neg[i];
+		cw += wpos[i];
+		tp = P - cp;
+		fp = N - cn;
+		tw = W - cw;
+		tpr[i] = tp / (tp + cp);
+		fpr[i] = fp / (fp + cn);
+		prec[i] = tp + fp > 0 ? tp / (tp + fp) : 1.0;
+		pro[i] = tw / (tw + cw);
+	}
+	out->auroc = trapz_rev(fpr, tpr, 0, npts - 1);
+	out->ap = trapz_rev(tpr, prec, 0, npts - 1);
+	/* AU-PRO: trapezoids up to the last point with fpr <= limit, then
+	 * ADEval's interpolation (_trapezoid_intep) into the next segment. */
+	{
+		size_t i0 = npts; /* first index (from the start) <= limit */
+
+		for (size_t i = 0; i < npts; i++)
+			if (fpr[i] <= limit) {
+				i0 = i;
+				break;
+			}
+		if (i0 == 0 || i0 == npts || p->n_regions == 0) {
+			out->aupro = NAN;
+		} else {
+			double lo = trapz_rev(fpr, pro, i0, npts - 1);
+			double seg = (fpr[i0 - 1] - fpr[i0]) *
+			    (pro[i0 - 1] + pro[i0]) / 2.0;
+			double t = (limit - fpr[i0]) / (fpr[i0 - 1] - fpr[i0]);
+			double y1 = pro[i0], y2 = pro[i0 - 1];
+			double ratio = y1 / (y1 + 0.5 * (y2 - y1));
+
+			out->aupro =
+			    (lo + seg * ratio * t + seg * (1 - ratio) * t * t) /
+			    limit;
+		}
+	}
+	free(pos);
+	return rc;
+}
+
+static size_t
+count_below(const float *th, size_t n, float v)
+{
+	/* number of thresholds strictly below V (th ascending) */
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (th[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+double
+eval_pixels_ader_f1max(const struct eval_pixels *p)
+{
+	enum {
+		NTH = 21
+	};
+	float th[NTH];
+	uint64_t cpos[NTH + 1] = {0}, cneg[NTH + 1] = {0};
+	float mn = eval_float_from_key(p->min_key);
+	float mx = eval_float_from_key(p->max_key);
+	double best = 0, I = 0, pred = 0, label = (double)p->n_pos;
+
+	if (eval_pixels_count(p) == 0)
+		return NAN;
+	if (!(mn < mx))
+		return 0.0; /* every normalised value is NaN: nothing > t */
+	for (int k = 0; k < NTH; k++) /* np.arange(0, 1.001, 0.05) */
+		th[k] = (float)(0.0 + k * 0.05);
+	for (size_t i = 0; i < p->n_neg; i++) {
+		float x = eval_float_from_key(p->neg[i]);
+
+		cneg[count_below(th, NTH, (x - mn) / (mx - mn))]++;
+	}
+	for (size_t i = 0; i < p->n_pos; i++) {
+		float x = eval_float_from_key((uint32_t)(p->pos[i] >> 32));
+
+		cpos[count_below(th, NTH, (x - mn) / (mx - mn))]++;
+	}
+	/* Pixels above threshold k are those with more than k thresholds
+	 * below them: walk k downwards, accumulating. */
+	for (int k = NTH - 1; k >= 0; k--) {
+		double prec, rec, f1;
+
+		I += (double)cpos[k + 1];
+		pred += (double)cpos[k + 1] + (double)cneg[k + 1];
+		prec = I / (pred + 1e-8);
+		rec = I / (label + 1e-8);
+		f1 = 2.0 * prec * rec / (prec + rec + 1e-8);
+		if (f1 > best)
+			best = f1;
+	}
+	return best;
+}
+
+double
+eval_avgpool_max(const float *scores, size_t width, size_t height, unsigned k)
+{
+	double best = -INFINITY, *col;
+
+	if (k == 0 || width < k || height < k) {
+		for (size_t i = 0; i < width * height; i++)
+			if (scores[i] > best)
+				best = scores[i];
+		return best;
+	}
+	col = calloc(width, sizeof *col);
+	if (col == NULL)
+		return NAN;
+	for (size_t y = 0; y < height; y++) {
+		for (size_t x = 0; x < width; x++) {
+			col[x] += scores[y * width + x];
+			if (y >= k)
+				col[x] -= scores[(y - k) * width + x];
+		}
+		if (y + 1 < k)
+			continue;
+		/* Recompute each window from the column sums: running
+		 * differences would accumulate rounding across the row. */
+		for (size_t x = 0; x + k <= width; x++) {
+			double sum = 0;
+			float mean;
+
+			for (size_t d = 0; d < k; d++)
+				sum += col[x + d];
+			mean = (float)(sum / ((double)k * k));
+			if (mean > best)
+				best = mean;
+		}
+	}
+	free(col);
+	return best;
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of mirad-eval's .npy header parser and bilinear resize.
+ */
+#include "mirad_platform.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "eval_maps.h"
+
+/* A .npy file (version VER) with header dict DICT and NDATA data bytes. */
+static size_t
+make_npy(unsigned char *buf, int ver, const char *dict, size_t ndata)
+{
+	size_t pre = ver == 1 ? 10 : 12, dl = strlen(dict);
+	size_t hlen = dl + 1, pad = (64 - (pre + hlen) % 64) % 64;
+
+	memcpy(buf, "\x93NUMPY", 6);
+	buf[6] = (unsigned char)ver;
+	buf[7] = 0;
+	hlen += pad;
+	buf[8] = (unsigned char)(hlen & 0xff);
+	buf[9] = (unsigned char)(hlen >> 8);
+	if (ver != 1) {
+		buf[10] = 0;
+		buf[11] = 0;
+	}
+	memcpy(buf + pre, dict, dl);
+	memset(buf + pre + dl, ' ', pad);
+	buf[pre + dl + pad] = '\n';
+	memset(buf + pre + hlen, 0, ndata);
+	return pre + hlen + ndata;
+}
+
+static void
+test_eval_maps_npy_ok(void **state)
+{
+	unsigned char buf[512];
+	const void *data;
+	size_t w, h, n;
+	char err[256];
+	(void)state;
+
+	n = make_npy(buf, 1,
+	    "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 5), }", 60);
+	assert_int_equal(
+	    eval_npy_parse(buf, n, &data, &w, &h, err, sizeof err), 0);
+	assert_int_equal(w, 5);
+	assert_int_equal(h, 3);
+	assert_ptr_equal(data, buf + n - 60);
+	/* version 2, other key order, a leading 1 in the shape */
+	n = make_npy(buf, 2,
+	    "{'shape': (1, 2, 4), 'fortran_order': False, 'descr': '<f4'}", 32);
+	assert_int_equal(
+	    eval_npy_parse(buf, n, &data, &w, &h, err, sizeof err), 0);
+	assert_int_equal(w, 4);
+	assert_int_equal(h, 2);
+}
+
+static void
+test_eval_maps_npy_errors(void **state)
+{
+	static const struct {
+		const char *dict;
+		size_t ndata;
+		const char *why;
+	} cases[] = {
+	    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", 32,
+	        "dtype '<f8' not supported"},
+	    {"{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16,
+	        "Fortran-order"},
+	    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 12,
+	        "does not match its shape"},
+	    {"{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", 16,
+	        "shape must be"},
+	    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }",
+	        32, "shape must be"},
+	    {"{'descr': '<f4', 'fortran_order': False}", 16, "malformed"},
+	    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), "
+	     "'extra': 1}",
+	        16, "malformed"},
+	    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, -2), }", 16,
+	        "malformed"},
+	    {"{\"descr\": \"<f4\" 'shape': (2, 2)}", 16, "malformed"},
+	};
+	unsigned char buf[512];
+	const void *data;
+	size_t w, h, n;
+	char err[256];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		n = make_npy(buf, 1, cases[i].dict, cases[i].ndata);
+		err[0] = '\0';
+		assert_int_equal(
+		    eval_npy_parse(buf, n, &data, &w, &h, err, sizeof err), -1);
+		if (strstr(err, cases[i].why) == NULL)
+			fail_msg(
+			    "case %zu: '%s' lacks '%s'", i, err, cases[i].why);
+	}
+	n = make_npy(buf, 1,
+	    "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }", 4);
+	buf[1] = 'X';
+	assert_int_equal(
+	    eval_npy_parse(buf, n, &data, &w, &h, err, sizeof err), -1);
+	assert_non_null(strstr(err, "bad magic"));
+	/* a header length past the end of the file */
+	buf[1] = 'N';
+	assert_int_equal(
+	    eval_npy_parse(buf, 20, &data, &w, &h, err, sizeof err), -1);
+	assert_non_null(strstr(err, "truncated"));
+}
+
+static void
+test_eval_maps_resize(void **state)
+{
+	static const float in[] = {0, 1, 2, 3};
+	/* 2x2 -> 4x4 with half-pixel centres (cv2.INTER_LINEAR gives the
+	 * same): source x = (x + 0.5) / 2 - 0.5, clamped at 0 and 1. */
+	static const float want[] = {
+	    0.0f,
+	    0.25f,
+	    0.75f,
+	    1.0f,
+	    0.5f,
+	    0.75f,
+	    1.25f,
+	    1.5f,
+	    1.5f,
+	    1.75f,
+	    2.25f,
+	    2.5f,
+	    2.0f,
+	    2.25f,
+	    2.75f,
+	    3.0f,
+	};
+	float out[16], same[4];
+	(void)state;
+
+	eval_resize_bilinear(in, 2, 2, out, 4, 4);
+	for (int i = 0; i < 16; i++)
+		assert_true(fabsf(out[i] - want[i]) < 1e-6f);
+	eval_resize_bilinear(in, 2, 2, same, 2, 2);
+	assert_memory_equal(same, in, sizeof in);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_eval_maps_npy_ok),
+	    cmocka_unit_test(test_eval_maps_npy_errors),
+	    cmocka_unit_test(test_eval_maps_resize),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
