@@ -543,6 +543,14 @@ open_output(struct pending *p, const char *name)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", name);
 }
 
+/* "-" is standard output; name it as the rest of the family does. */
+static const char *
+output_name(const struct pending *p)
+{
+	return strcmp(p->name, "-") == 0 ? "error writing standard output"
+					 : p->name;
+}
+
 static void
 write_or_die(struct pending *p, const struct split *s, const struct view *v,
     const char *split, bool header)
@@ -551,12 +559,12 @@ write_or_die(struct pending *p, const struct split *s, const struct view *v,
 	char err[1024];
 
 	if (header && write_header(f, s, v->k) != 0)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", p->name);
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", output_name(p));
 	if (mirad_format_write_split(
 	        f, s->format, &v->set, split, NULL, err, sizeof err) != 0) {
 		mirad_outfile_abort(p->out);
 		p->out = NULL;
-		mirad_die(MIRAD_EXIT_FATAL, "%s: %s", p->name, err);
+		mirad_die(MIRAD_EXIT_FATAL, "%s: %s", output_name(p), err);
 	}
 }
 
@@ -652,9 +660,7 @@ write_outputs(const struct split *s, struct view *views, size_t nviews)
 			for (size_t j = i + 1; j < np; j++)
 				mirad_outfile_abort(p[j].out);
 			mirad_die_errno(MIRAD_EXIT_FATAL, e, "%s",
-			    strcmp(p[i].name, "-") == 0
-			        ? "error writing standard output"
-			        : p[i].name);
+			    output_name(&p[i]));
 		}
 		free(p[i].name);
 	}
