@@ -263,7 +263,7 @@ expect_eq "tabular-csv rows" "$(($(wc -l <"$T/out") - 1))" "$n_images"
 expect_grep "tabular-csv: normal val is normal_test" '^[a-z_]*/train/good/[0-9]*\.png,normal_test,0,val,$' "$T/out"
 expect_grep "tabular-csv: anomaly row" '^[a-z_]*/test/anomaly/[0-9]*\.png,abnormal,1,test,[a-z_]*/ground_truth/anomaly/[0-9]*_mask\.png$' "$T/out"
 run "$SPLIT" --format tabular-csv --train-anomalies 1 "$S"
-expect_status "anomalies in train cannot be tabular-csv" 3
+expect_status "anomalies in train cannot be tabular-csv (usage error)" 2
 expect_grep "it says why" "rejects anomalies in train" "$T/err"
 mkdir -p "$T/uniad"
 run "$SPLIT" --format uniad --shots 4 -o "$T/uniad/" "$S"
