@@ -253,6 +253,13 @@ run "$SPLIT" --seed 4294967296 "$S"
 expect_status "--seed beyond 32 bits exits 2" 2
 run "$SPLIT" --by node "$S"
 expect_status "--by without = exits 2" 2
+printf 'object,split,label,image,mask\nchain_buckle,dev,normal,chain_buckle/train/good/000.png,\n' >"$T/bad.csv"
+run "$SPLIT" --split-csv "$T/bad.csv" "$S"
+expect_status "a bad split file is fatal" 3
+expect_grep "it names the line" "bad.csv:2: split is \"dev\", expected train, test or val" "$T/err"
+run "$SPLIT" --nodes "$T/missing.csv" "$S"
+expect_status "a missing node file is fatal" 3
+expect_grep "it names the file" "missing.csv: No such file" "$T/err"
 run "$SPLIT" -o "$T/no/such/dir/x.jsonl" "$S"
 expect_status "unwritable output exits 3" 3
 
