@@ -778,6 +778,18 @@ main(int argc, char **argv)
 	    split_merge(&records, s.merge, err, sizeof err) != 0)
 		mirad_usage_error("%s", err);
 
+	/* A format that cannot hold the result is a bad request, found
+	 * before anything is written. */
+	if (s.format == MIRAD_FORMAT_TABULAR_CSV) {
+		for (size_t i = 0; i < records.count; i++)
+			if (mirad_record_is_anomaly(records.items[i]) &&
+			    strcmp(records.items[i]->split, "train") == 0)
+				mirad_usage_error(
+				    "--format tabular-csv: anomalib's Tabular "
+				    "rejects anomalies in train (%s); use "
+				    "another format",
+				    records.items[i]->image);
+	}
 	write_outputs(&s, views, nviews);
 	if (s.summary)
 		for (size_t v = 0; v < nviews; v++)

@@ -142,6 +142,7 @@ split_attach_nodes(struct mirad_recordset *set, const char *file,
 	struct mirad_csv *c;
 	int cols[2], rc;
 
+	err[0] = '\0';
 	c = open_csv_columns(file, names, 2, cols, &row, err, errlen);
 	if (c == NULL) {
 		mirad_strlist_free(&row);
@@ -235,7 +236,7 @@ split_apply_split_csv(struct mirad_recordset *set, const char *file,
 		if (strcmp(split, "train") != 0 && strcmp(split, "test") != 0 &&
 		    strcmp(split, "val") != 0) {
 			snprintf(err, errlen,
-			    "%s:%lu: split is \"%s\", expected train or test",
+			    "%s:%lu: split is \"%s\", expected train, test or val",
 			    file, mirad_csv_line(c), split);
 			rc = -1;
 			break;

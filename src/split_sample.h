@@ -54,7 +54,7 @@ int split_attach_nodes(struct mirad_recordset *set, const char *file,
     size_t *unmatched, char *err, size_t errlen);
 
 /*
- * Take the split (and label) of every record from VisA split file FILE
+ * Take the split of every record from VisA split file FILE
  * (object,split,label,image,mask), matching the image column against the
  * record's image path, and order the records as the file lists them.
  * Records the file does not list are removed and counted in *UNLISTED.

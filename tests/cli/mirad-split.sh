@@ -253,6 +253,13 @@ run "$SPLIT" --seed 4294967296 "$S"
 expect_status "--seed beyond 32 bits exits 2" 2
 run "$SPLIT" --by node "$S"
 expect_status "--by without = exits 2" 2
+printf 'object,split,label,image,mask\nchain_buckle,dev,normal,chain_buckle/train/good/000.png,\n' >"$T/bad.csv"
+run "$SPLIT" --split-csv "$T/bad.csv" "$S"
+expect_status "a bad split file is fatal" 3
+expect_grep "it names the line" "bad.csv:2: split is \"dev\", expected train, test or val" "$T/err"
+run "$SPLIT" --nodes "$T/missing.csv" "$S"
+expect_status "a missing node file is fatal" 3
+expect_grep "it names the file" "missing.csv: No such file" "$T/err"
 run "$SPLIT" -o "$T/no/such/dir/x.jsonl" "$S"
 expect_status "unwritable output exits 3" 3
 
@@ -263,7 +270,7 @@ expect_eq "tabular-csv rows" "$(($(wc -l <"$T/out") - 1))" "$n_images"
 expect_grep "tabular-csv: normal val is normal_test" '^[a-z_]*/train/good/[0-9]*\.png,normal_test,0,val,$' "$T/out"
 expect_grep "tabular-csv: anomaly row" '^[a-z_]*/test/anomaly/[0-9]*\.png,abnormal,1,test,[a-z_]*/ground_truth/anomaly/[0-9]*_mask\.png$' "$T/out"
 run "$SPLIT" --format tabular-csv --train-anomalies 1 "$S"
-expect_status "anomalies in train cannot be tabular-csv" 3
+expect_status "anomalies in train cannot be tabular-csv (usage error)" 2
 expect_grep "it says why" "rejects anomalies in train" "$T/err"
 mkdir -p "$T/uniad"
 run "$SPLIT" --format uniad --shots 4 -o "$T/uniad/" "$S"
