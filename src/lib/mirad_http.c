@@ -390,6 +390,8 @@ mirad_http_new(const struct mirad_http_options *opts, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot initialise libcurl");
 		return NULL;
 	}
+	/* In-memory cookie engine (the Drive flow); nothing on disk. */
+	curl_easy_setopt(h->curl, CURLOPT_COOKIEFILE, "");
 	return h;
 }
 
@@ -498,7 +500,9 @@ setup_request(struct mirad_http *h, struct transfer *t, const char *url)
 {
 	CURL *c = h->curl;
 
-	curl_easy_reset(c);
+	/* No curl_easy_reset(): it would drop the cookies, and setting
+	 * CURLOPT_COOKIEFILE again after a reset leaks in libcurl 7.88.
+	 * Every option used is set on every request instead. */
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
 	    h->o.allow_file ? "http,https,file" : "http,https");
@@ -507,8 +511,6 @@ setup_request(struct mirad_http *h, struct transfer *t, const char *url)
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->o.connect_timeout);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->o.low_speed_limit);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->o.low_speed_time);
-	/* In-memory cookie engine (the Drive flow); nothing on disk. */
-	curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "mirad-fetch/" PACKAGE_VERSION);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
@@ -517,12 +519,10 @@ setup_request(struct mirad_http *h, struct transfer *t, const char *url)
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	if (t->have > 0)
-		curl_easy_setopt(
-		    c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->have);
-	if (h->o.max_bytes > 0)
-		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-		    (curl_off_t)(h->o.max_bytes - t->have));
+	curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->have);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+	    h->o.max_bytes > 0 ? (curl_off_t)(h->o.max_bytes - t->have)
+	                       : (curl_off_t)0);
 }
 
 static int
