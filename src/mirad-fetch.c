@@ -967,6 +967,19 @@ run_fetch(struct fetch *f)
 	if (interrupted())
 		fail(f, MIRAD_EXIT_FATAL, "interrupted");
 
+	if (f->dataset != NULL && f->limits.max_entries == 0) {
+		/* A known dataset: images, masks and folders, with room for
+		 * extra files; far below the generic limit (fetch.md §1.5). */
+		uint64_t files = 0;
+
+		for (size_t i = 0; i < f->dataset->ncounts; i++) {
+			const struct fetch_count *c = &f->dataset->counts[i];
+
+			files += c->train + c->test_normal +
+			    2 * (uint64_t)c->test_abnormal;
+		}
+		f->limits.max_entries = 4 * files + 1000;
+	}
 	if (mirad_archive_extract_beside(path, f->out, &f->limits, &xs,
 	        interrupted, &f->tmp, err, sizeof err) != 0)
 		fail(f, MIRAD_EXIT_FATAL, "%s: %s", path, err);

@@ -212,11 +212,14 @@ struct transfer {
 	int status;       /* from the last status line, 0 if none */
 	char content_type[128];
 	char content_range[128];
+	char content_length[32];
 	char location[8]; /* only whether one was sent */
 	bool attachment;
 	enum body_mode mode;
-	bool wrong_range; /* a 206 at another offset */
-	bool too_big;     /* over max_bytes or PAGE_MAX */
+	bool wrong_range;   /* a 206 at another offset */
+	uint64_t announced; /* whole-file size the answer announced, or 0 */
+	bool size_mismatch; /* ... and it is not the expected size */
+	bool too_big;       /* over max_bytes or PAGE_MAX */
 	int write_errno;
 };
 
@@ -232,6 +235,7 @@ on_header(char *data, size_t size, size_t n, void *ud)
 		/* A new response (after a 100 Continue, say): start over. */
 		t->status = code;
 		t->content_type[0] = t->content_range[0] = '\0';
+		t->content_length[0] = '\0';
 		t->attachment = false;
 		return len;
 	}
@@ -239,6 +243,8 @@ on_header(char *data, size_t size, size_t n, void *ud)
 	    data, len, "Content-Type", t->content_type, sizeof t->content_type);
 	mirad_http_header_value(data, len, "Content-Range", t->content_range,
 	    sizeof t->content_range);
+	mirad_http_header_value(data, len, "Content-Length", t->content_length,
+	    sizeof t->content_length);
 	if (mirad_http_header_value(
 	        data, len, "Content-Disposition", value, sizeof value))
 		t->attachment = true;
@@ -277,10 +283,23 @@ decide(struct transfer *t)
 			t->mode = BODY_DISCARD;
 			return;
 		}
+		if (total != UINT64_MAX)
+			t->announced = total;
 	} else if (t->have > 0) {
 		/* 200 to a Range request: the whole file follows.  (libcurl
 		 * normally stops this with CURLE_RANGE_ERROR first.) */
 		t->wrong_range = true;
+		t->mode = BODY_DISCARD;
+		return;
+	} else {
+		const char *p = t->content_length;
+
+		if (*p != '\0' && parse_u64(&p, &total) == 0 && *p == '\0')
+			t->announced = total;
+	}
+	if (t->h->o.expected_size > 0 && t->announced > 0 &&
+	    t->announced != t->h->o.expected_size) {
+		t->size_mismatch = true;
 		t->mode = BODY_DISCARD;
 		return;
 	}
@@ -298,8 +317,9 @@ on_body(char *data, size_t size, size_t n, void *ud)
 		decide(t);
 	switch (t->mode) {
 	case BODY_DISCARD:
-		/* Abort at once on a wrong range: nothing of it is kept. */
-		return t->wrong_range ? 0 : len;
+		/* Abort at once on a wrong range or size: nothing of it is
+		 * kept. */
+		return t->wrong_range || t->size_mismatch ? 0 : len;
 	case BODY_PAGE:
 		if (h->page_len + len > PAGE_MAX) {
 			t->too_big = true;
@@ -627,6 +647,13 @@ mirad_http_download(struct mirad_http *h, const char *url_in,
 				snprintf(err, errlen,
 				    "%s: larger than the limit of %llu bytes",
 				    url, (unsigned long long)h->o.max_bytes);
+			goto out;
+		}
+		if (t.size_mismatch) {
+			snprintf(err, errlen,
+			    "%s: the server announces %llu bytes, expected %llu",
+			    url, (unsigned long long)t.announced,
+			    (unsigned long long)h->o.expected_size);
 			goto out;
 		}
 		if (cc == CURLE_RANGE_ERROR || t.wrong_range) {

@@ -277,6 +277,10 @@ run $FETCH --retries 2 --url "$U/always503/s.tar.gz" -o "$T/dl_503"
 expect_status "a server that stays unavailable exits 75 (retry later)" 75
 expect_grep "it says the partial download is kept" "is kept; run again to resume" "$T/err"
 check "no tree after a failed download" test ! -e "$T/dl_503"
+run $FETCH --url "$U/ok/s.tar.gz" --size $((size + 1)) -o "$T/dl_size"
+expect_status "a server announcing another size than --size exits 3" 3
+expect_grep "both sizes are named" "the server announces $size bytes, expected $((size + 1))" "$T/err"
+check "nothing of the wrong-size answer was kept" test ! -s "$T/dl_size.part"
 run $FETCH --url "$U/404/s.tar.gz" -o "$T/dl_404"
 expect_status "HTTP 404 exits 3" 3
 expect_grep "404 is named" "HTTP 404" "$T/err"
