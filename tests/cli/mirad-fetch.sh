@@ -148,6 +148,24 @@ run $FETCH --max-ratio 100000 --max-bytes 1M --archive "$T/corpus/bomb.zip" -o "
 expect_status "with a raised ratio the byte limit still stops the bomb" 3
 expect_grep "the byte limit message" "more than 1048576 bytes" "$T/err"
 
+# Ctrl-C during unpacking: status 130, no tree, no temporary folder.
+truncate -s 1G "$T/corpus/zeros.img"
+(cd "$T/corpus" && tar -cf - zeros.img | gzip -1 >"$T/corpus/slow.tar.gz")
+rm -f "$T/corpus/zeros.img"
+$FETCH --max-ratio 1000000 --archive "$T/corpus/slow.tar.gz" -o "$T/slow" >/dev/null 2>"$T/slow.err" &
+fpid=$!
+for _ in $(seq 1 100); do
+	[ -n "$(ls -A "$T" | grep '^\.slow\.tmp-')" ] && break
+	sleep 0.05
+done
+kill -INT "$fpid"
+wait "$fpid"
+rc=$?
+expect_status "Ctrl-C during unpacking ends with 130" 130
+check "no tree after an interrupted unpack" test ! -e "$T/slow"
+check "no temporary folder after an interrupted unpack" test -z "$(ls -A "$T" | grep '^\.slow\.')"
+rm -f "$T/corpus/slow.tar.gz"
+
 # ---- --verify ------------------------------------------------------------------------
 run $FETCH --verify "$T/rt_zip"
 expect_status "--verify on a good tree exits 0" 0
