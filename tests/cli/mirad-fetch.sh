@@ -65,6 +65,17 @@ expect_status "MVTec-layout tar.xz round trip exits 0" 0
 expect_same "tar.xz round trip: mirad-stats counts equal the generator's" "$T/stats.mgen" "$T/stats.rtm"
 expect_grep "the MVTec layout is recognised" "^layout: mvtec$" "$T/out"
 
+# A zip made on macOS: the tree plus __MACOSX; the parent of -o is created.
+mkdir -p "$T/mac/__MACOSX/sample" "$T/mac/sample"
+cp -r "$T/gen/zsample/." "$T/mac/sample/"
+echo fork >"$T/mac/__MACOSX/sample/._nodes.csv"
+(cd "$T/mac" && zip -qr "$T/mac.zip" sample __MACOSX)
+run $FETCH --archive "$T/mac.zip" -o "$T/new/parent/mac"
+expect_status "a zip with __MACOSX beside the tree exits 0" 0
+"$BIN/mirad-stats" "$T/new/parent/mac" >"$T/stats.mac" 2>/dev/null
+expect_same "the tree under the top folder is published" "$T/stats.zgen" "$T/stats.mac"
+check "__MACOSX is not published" test ! -e "$T/new/parent/mac/__MACOSX"
+
 # Pins.
 sum=$(sha256sum "$T/sample.tar.gz" | cut -c1-64)
 upper=$(printf '%s' "$sum" | tr a-f A-F)
