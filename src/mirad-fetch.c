@@ -827,7 +827,8 @@ validate(struct fetch *f, const char *root, bool *mismatch,
 
 /* The dataset root inside the extraction folder TMP: TMP itself when a
  * layout is recognised there, else its only entry when that is a folder
- * (archives usually wrap the tree in one top folder).  Caller frees. */
+ * (archives usually wrap the tree in one top folder; hidden entries and
+ * __MACOSX beside it are left behind).  Caller frees. */
 static char *
 find_root(const char *tmp)
 {
@@ -841,12 +842,22 @@ find_root(const char *tmp)
 			break;
 		if (mirad_list_dir(root, &names) != 0)
 			break;
-		if (names.count != 1) {
-			mirad_strlist_free(&names);
-			break;
+		sub = NULL;
+		for (size_t i = 0; i < names.count; i++) {
+			/* Hidden entries and the resource forks of zips made
+			 * on macOS do not count as a second top folder. */
+			if (names.items[i][0] == '.' ||
+			    strcmp(names.items[i], "__MACOSX") == 0)
+				continue;
+			if (sub != NULL) {
+				MIRAD_FREE(sub);
+				break;
+			}
+			sub = mirad_path_join(root, names.items[i]);
 		}
-		sub = mirad_path_join(root, names.items[0]);
 		mirad_strlist_free(&names);
+		if (sub == NULL)
+			break;
 		if (!mirad_is_dir(sub)) {
 			free(sub);
 			break;
@@ -919,6 +930,14 @@ run_fetch(struct fetch *f)
 	mode_t mask;
 	int status = MIRAD_EXIT_OK;
 
+	{
+		char *parent = mirad_path_dirname(f->out);
+
+		if (mirad_mkdir_p(parent) != 0)
+			mirad_die(MIRAD_EXIT_FATAL, "%s: %s", parent,
+			    strerror(errno));
+		free(parent);
+	}
 	f->lock_fd = mirad_lock_acquire(f->out);
 	if (f->lock_fd < 0) {
 		if (errno == EWOULDBLOCK)
@@ -967,6 +986,19 @@ run_fetch(struct fetch *f)
 	if (interrupted())
 		fail(f, MIRAD_EXIT_FATAL, "interrupted");
 
+	if (f->dataset != NULL && f->limits.max_entries == 0) {
+		/* A known dataset: images, masks and folders, with room for
+		 * extra files; far below the generic limit (fetch.md §1.5). */
+		uint64_t files = 0;
+
+		for (size_t i = 0; i < f->dataset->ncounts; i++) {
+			const struct fetch_count *c = &f->dataset->counts[i];
+
+			files += c->train + c->test_normal +
+			    2 * (uint64_t)c->test_abnormal;
+		}
+		f->limits.max_entries = 4 * files + 1000;
+	}
 	if (mirad_archive_extract_beside(path, f->out, &f->limits, &xs,
 	        interrupted, &f->tmp, err, sizeof err) != 0)
 		fail(f, MIRAD_EXIT_FATAL, "%s: %s", path, err);

@@ -212,11 +212,14 @@ struct transfer {
 	int status;       /* from the last status line, 0 if none */
 	char content_type[128];
 	char content_range[128];
+	char content_length[32];
 	char location[8]; /* only whether one was sent */
 	bool attachment;
 	enum body_mode mode;
-	bool wrong_range; /* a 206 at another offset */
-	bool too_big;     /* over max_bytes or PAGE_MAX */
+	bool wrong_range;   /* a 206 at another offset */
+	uint64_t announced; /* whole-file size the answer announced, or 0 */
+	bool size_mismatch; /* ... and it is not the expected size */
+	bool too_big;       /* over max_bytes or PAGE_MAX */
 	int write_errno;
 };
 
@@ -232,6 +235,7 @@ on_header(char *data, size_t size, size_t n, void *ud)
 		/* A new response (after a 100 Continue, say): start over. */
 		t->status = code;
 		t->content_type[0] = t->content_range[0] = '\0';
+		t->content_length[0] = '\0';
 		t->attachment = false;
 		return len;
 	}
@@ -239,6 +243,8 @@ on_header(char *data, size_t size, size_t n, void *ud)
 	    data, len, "Content-Type", t->content_type, sizeof t->content_type);
 	mirad_http_header_value(data, len, "Content-Range", t->content_range,
 	    sizeof t->content_range);
+	mirad_http_header_value(data, len, "Content-Length", t->content_length,
+	    sizeof t->content_length);
 	if (mirad_http_header_value(
 	        data, len, "Content-Disposition", value, sizeof value))
 		t->attachment = true;
@@ -277,10 +283,23 @@ decide(struct transfer *t)
 			t->mode = BODY_DISCARD;
 			return;
 		}
+		if (total != UINT64_MAX)
+			t->announced = total;
 	} else if (t->have > 0) {
 		/* 200 to a Range request: the whole file follows.  (libcurl
 		 * normally stops this with CURLE_RANGE_ERROR first.) */
 		t->wrong_range = true;
+		t->mode = BODY_DISCARD;
+		return;
+	} else {
+		const char *p = t->content_length;
+
+		if (*p != '\0' && parse_u64(&p, &total) == 0 && *p == '\0')
+			t->announced = total;
+	}
+	if (t->h->o.expected_size > 0 && t->announced > 0 &&
+	    t->announced != t->h->o.expected_size) {
+		t->size_mismatch = true;
 		t->mode = BODY_DISCARD;
 		return;
 	}
@@ -298,8 +317,9 @@ on_body(char *data, size_t size, size_t n, void *ud)
 		decide(t);
 	switch (t->mode) {
 	case BODY_DISCARD:
-		/* Abort at once on a wrong range: nothing of it is kept. */
-		return t->wrong_range ? 0 : len;
+		/* Abort at once on a wrong range or size: nothing of it is
+		 * kept. */
+		return t->wrong_range || t->size_mismatch ? 0 : len;
 	case BODY_PAGE:
 		if (h->page_len + len > PAGE_MAX) {
 			t->too_big = true;
@@ -390,6 +410,8 @@ mirad_http_new(const struct mirad_http_options *opts, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot initialise libcurl");
 		return NULL;
 	}
+	/* In-memory cookie engine (the Drive flow); nothing on disk. */
+	curl_easy_setopt(h->curl, CURLOPT_COOKIEFILE, "");
 	return h;
 }
 
@@ -498,7 +520,9 @@ setup_request(struct mirad_http *h, struct transfer *t, const char *url)
 {
 	CURL *c = h->curl;
 
-	curl_easy_reset(c);
+	/* No curl_easy_reset(): it would drop the cookies, and setting
+	 * CURLOPT_COOKIEFILE again after a reset leaks in libcurl 7.88.
+	 * Every option used is set on every request instead. */
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
 	    h->o.allow_file ? "http,https,file" : "http,https");
@@ -507,8 +531,6 @@ setup_request(struct mirad_http *h, struct transfer *t, const char *url)
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->o.connect_timeout);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->o.low_speed_limit);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->o.low_speed_time);
-	/* In-memory cookie engine (the Drive flow); nothing on disk. */
-	curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "mirad-fetch/" PACKAGE_VERSION);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
@@ -517,12 +539,10 @@ setup_request(struct mirad_http *h, struct transfer *t, const char *url)
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	if (t->have > 0)
-		curl_easy_setopt(
-		    c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->have);
-	if (h->o.max_bytes > 0)
-		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-		    (curl_off_t)(h->o.max_bytes - t->have));
+	curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->have);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+	    h->o.max_bytes > 0 ? (curl_off_t)(h->o.max_bytes - t->have)
+	                       : (curl_off_t)0);
 }
 
 static int
@@ -627,6 +647,13 @@ mirad_http_download(struct mirad_http *h, const char *url_in,
 				snprintf(err, errlen,
 				    "%s: larger than the limit of %llu bytes",
 				    url, (unsigned long long)h->o.max_bytes);
+			goto out;
+		}
+		if (t.size_mismatch) {
+			snprintf(err, errlen,
+			    "%s: the server announces %llu bytes, expected %llu",
+			    url, (unsigned long long)t.announced,
+			    (unsigned long long)h->o.expected_size);
 			goto out;
 		}
 		if (cc == CURLE_RANGE_ERROR || t.wrong_range) {

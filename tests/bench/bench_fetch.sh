@@ -4,7 +4,9 @@
 # rename) against plain `bsdtar -xf` on the full-scale sample archive
 # (generator --scale 1: 4,789 images + 1,737 masks), tar.gz and zip.
 # Prints best-of-N wall times and the ratios (target: within 1.3x of bsdtar,
-# validation included).  Timings are noisy on a shared machine.
+# validation included; --check-sizes adds libvips header reads of every
+# image and mask).  Timings are noisy on a shared machine; TMPDIR=/dev/shm
+# takes the disk out of the comparison.  BENCH_RUNS=N (default 5).
 set -eu
 B=${MIRAD_BUILDDIR:?set MIRAD_BUILDDIR to a build tree}
 W=$(mktemp -d)

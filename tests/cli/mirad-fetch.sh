@@ -65,6 +65,17 @@ expect_status "MVTec-layout tar.xz round trip exits 0" 0
 expect_same "tar.xz round trip: mirad-stats counts equal the generator's" "$T/stats.mgen" "$T/stats.rtm"
 expect_grep "the MVTec layout is recognised" "^layout: mvtec$" "$T/out"
 
+# A zip made on macOS: the tree plus __MACOSX; the parent of -o is created.
+mkdir -p "$T/mac/__MACOSX/sample" "$T/mac/sample"
+cp -r "$T/gen/zsample/." "$T/mac/sample/"
+echo fork >"$T/mac/__MACOSX/sample/._nodes.csv"
+(cd "$T/mac" && zip -qr "$T/mac.zip" sample __MACOSX)
+run $FETCH --archive "$T/mac.zip" -o "$T/new/parent/mac"
+expect_status "a zip with __MACOSX beside the tree exits 0" 0
+"$BIN/mirad-stats" "$T/new/parent/mac" >"$T/stats.mac" 2>/dev/null
+expect_same "the tree under the top folder is published" "$T/stats.zgen" "$T/stats.mac"
+check "__MACOSX is not published" test ! -e "$T/new/parent/mac/__MACOSX"
+
 # Pins.
 sum=$(sha256sum "$T/sample.tar.gz" | cut -c1-64)
 upper=$(printf '%s' "$sum" | tr a-f A-F)
@@ -147,6 +158,24 @@ check "no escaped file exists anywhere under the test folder" \
 run $FETCH --max-ratio 100000 --max-bytes 1M --archive "$T/corpus/bomb.zip" -o "$T/evil"
 expect_status "with a raised ratio the byte limit still stops the bomb" 3
 expect_grep "the byte limit message" "more than 1048576 bytes" "$T/err"
+
+# Ctrl-C during unpacking: status 130, no tree, no temporary folder.
+truncate -s 1G "$T/corpus/zeros.img"
+(cd "$T/corpus" && tar -cf - zeros.img | gzip -1 >"$T/corpus/slow.tar.gz")
+rm -f "$T/corpus/zeros.img"
+$FETCH --max-ratio 1000000 --archive "$T/corpus/slow.tar.gz" -o "$T/slow" >/dev/null 2>"$T/slow.err" &
+fpid=$!
+for _ in $(seq 1 100); do
+	[ -n "$(ls -A "$T" | grep '^\.slow\.tmp-')" ] && break
+	sleep 0.05
+done
+kill -INT "$fpid"
+wait "$fpid"
+rc=$?
+expect_status "Ctrl-C during unpacking ends with 130" 130
+check "no tree after an interrupted unpack" test ! -e "$T/slow"
+check "no temporary folder after an interrupted unpack" test -z "$(ls -A "$T" | grep '^\.slow\.')"
+rm -f "$T/corpus/slow.tar.gz"
 
 # ---- --verify ------------------------------------------------------------------------
 run $FETCH --verify "$T/rt_zip"
@@ -277,6 +306,10 @@ run $FETCH --retries 2 --url "$U/always503/s.tar.gz" -o "$T/dl_503"
 expect_status "a server that stays unavailable exits 75 (retry later)" 75
 expect_grep "it says the partial download is kept" "is kept; run again to resume" "$T/err"
 check "no tree after a failed download" test ! -e "$T/dl_503"
+run $FETCH --url "$U/ok/s.tar.gz" --size $((size + 1)) -o "$T/dl_size"
+expect_status "a server announcing another size than --size exits 3" 3
+expect_grep "both sizes are named" "the server announces $size bytes, expected $((size + 1))" "$T/err"
+check "nothing of the wrong-size answer was kept" test ! -s "$T/dl_size.part"
 run $FETCH --url "$U/404/s.tar.gz" -o "$T/dl_404"
 expect_status "HTTP 404 exits 3" 3
 expect_grep "404 is named" "HTTP 404" "$T/err"
