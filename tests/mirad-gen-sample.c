@@ -120,6 +120,8 @@ rng_int(struct rng *r, int lo, int hi)
 	return lo + (int)(rng_next(r) % (uint64_t)(hi - lo + 1));
 }
 
+MIRAD_NORETURN static void die_vips(const char *what);
+
 static void
 die_vips(const char *what)
 {
