@@ -25,6 +25,7 @@
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_progress.h"
+#include "mirad_signal.h"
 #include "mirad_version.h"
 
 /* Not included by <vips/vips.h> (augment.md 5.2). */
@@ -522,6 +523,8 @@ worker(void *arg)
 		struct job *j;
 
 		pthread_mutex_lock(&run->lock);
+		if (mirad_signal_pending() != 0)
+			run->stop = true;
 		if (run->stop || run->next >= run->njobs) {
 			pthread_mutex_unlock(&run->lock);
 			break;
@@ -629,6 +632,7 @@ main(int argc, char **argv)
 			}
 	}
 
+	mirad_signal_install();
 	tmp = mirad_tmpdir_beside(target);
 	if (tmp == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", o.output);
@@ -647,6 +651,11 @@ main(int argc, char **argv)
 	mirad_progress_end();
 	free(threads);
 	pthread_mutex_destroy(&run.lock);
+	if (mirad_signal_pending() != 0) {
+		/* Interrupted: leave no partial output behind. */
+		mirad_rm_rf(tmp);
+		mirad_signal_reraise();
+	}
 
 	for (size_t i = 0; i < run.njobs; i++) {
 		struct job *j = &run.jobs[i];
