@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -568,6 +571,12 @@ main(int argc, char **argv)
 	unsigned nthreads;
 
 	mirad_set_progname(argv[0]);
+#if defined(__GLIBC__) && defined(M_ARENA_MAX)
+	/* glibc gives each of libvips' worker threads its own malloc arena;
+	 * with full-size float buffers that kept ~70 MiB more resident
+	 * (measured: 224 vs 159 MiB peak).  Two arenas are enough. */
+	mallopt(M_ARENA_MAX, 2);
+#endif
 	o.variants = 1;
 	o.in.scan.read_sizes = false;
 	o.in.scan.problem = mirad_report_problem;
