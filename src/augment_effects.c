@@ -8,6 +8,7 @@
 #include "mirad_platform.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,10 +77,22 @@ srgb_decode(double v)
  * run as plain loops over it: libvips would recompute an input once per
  * consumer, and clipping needs the input three times.
  */
+/* Set by augment_render() on its own thread: the images it passes in are
+ * private memory buffers it is about to drop, so steps may work in place
+ * instead of copying 12 MB per megapixel and step. */
+static _Thread_local bool render_in_place;
+
 static VipsImage *
 private_copy(VipsImage *in, float **data, char *err, size_t el)
 {
 	VipsImage *f = NULL, *m, *copy;
+
+	if (render_in_place && in->dtype == VIPS_IMAGE_SETBUF &&
+	    in->BandFmt == VIPS_FORMAT_FLOAT) {
+		g_object_ref(in);
+		*data = (float *)VIPS_IMAGE_ADDR(in, 0, 0);
+		return in;
+	}
 
 	if (in->BandFmt != VIPS_FORMAT_FLOAT) {
 		if (vips_cast(in, &f, VIPS_FORMAT_FLOAT, NULL) != 0) {
@@ -158,6 +171,42 @@ augment_to_linear(VipsImage *in, VipsImage **out, char *err, size_t el)
 	return scratch_end(&s, rc, s.t[5], out, err, el);
 }
 
+/* The sRGB encode as a 65537-entry table over [0, 1] with linear
+ * interpolation: the error (< 1e-7) is far below half a grey level, so
+ * 8-bit round trips stay exact (tested), at a fraction of powf's cost. */
+#define ENCODE_STEPS 65536
+static float encode_lut[ENCODE_STEPS + 2];
+static pthread_once_t encode_once = PTHREAD_ONCE_INIT;
+
+static void
+encode_lut_init(void)
+{
+	for (int i = 0; i <= ENCODE_STEPS; i++) {
+		double x = (double)i / ENCODE_STEPS;
+
+		encode_lut[i] =
+		    (float)(x <= 0.0031308 ? 12.92 * x
+		                           : 1.055 * pow(x, 1 / 2.4) - 0.055);
+	}
+	encode_lut[ENCODE_STEPS + 1] = encode_lut[ENCODE_STEPS];
+}
+
+static float
+encode_one(float x)
+{
+	float pos, frac;
+	int i;
+
+	if (x <= 0.0031308f)
+		return x <= 0 ? 0 : 12.92f * x;
+	if (x >= 1)
+		return 1;
+	pos = x * ENCODE_STEPS;
+	i = (int)pos;
+	frac = pos - (float)i;
+	return encode_lut[i] + frac * (encode_lut[i + 1] - encode_lut[i]);
+}
+
 int
 augment_to_encoded(VipsImage *in, VipsImage **out, char *err, size_t el)
 {
@@ -167,13 +216,10 @@ augment_to_encoded(VipsImage *in, VipsImage **out, char *err, size_t el)
 
 	if (im == NULL)
 		return -1;
+	pthread_once(&encode_once, encode_lut_init);
 	n = nsamples(im);
-	for (size_t i = 0; i < n; i++) {
-		float x = clip01(v[i]);
-
-		v[i] = x <= 0.0031308f ? 12.92f * x
-		                       : 1.055f * powf(x, 1 / 2.4f) - 0.055f;
-	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = encode_one(v[i]);
 	*out = im;
 	return 0;
 }
@@ -683,15 +729,30 @@ int
 augment_tone_curve(VipsImage *enc, double gamma, double contrast,
     VipsImage **out, char *err, size_t el)
 {
-	float *v, g = (float)gamma, k = (float)contrast;
+	enum {
+		STEPS = 65536
+	};
+	float *v, *lut;
 	VipsImage *im = private_copy(enc, &v, err, el);
 	size_t n;
 
 	if (im == NULL)
 		return -1;
+	/* A table of the curve, linearly interpolated (error < 1e-4). */
+	lut = mirad_xmalloc((STEPS + 2) * sizeof *lut);
+	for (int i = 0; i <= STEPS; i++)
+		lut[i] = (float)(0.5 +
+		    contrast * (pow((double)i / STEPS, gamma) - 0.5));
+	lut[STEPS + 1] = lut[STEPS];
 	n = nsamples(im);
-	for (size_t i = 0; i < n; i++)
-		v[i] = 0.5f + k * (powf(clip01(v[i]), g) - 0.5f);
+	for (size_t i = 0; i < n; i++) {
+		float pos = clip01(v[i]) * STEPS, frac;
+		int k = (int)pos;
+
+		frac = pos - (float)k;
+		v[i] = lut[k] + frac * (lut[k + 1] - lut[k]);
+	}
+	free(lut);
 	*out = im;
 	return 0;
 }
@@ -835,16 +896,26 @@ augment_glare(VipsImage *lin, double x0, double y0, double radius,
 	w = im->Xsize, h = im->Ysize, b = im->Bands;
 	lng = w > h ? w : h;
 	gx = x0 * (w - 1), gy = y0 * (h - 1), sg = radius * lng;
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			double d2 = (x - gx) * (x - gx) + (y - gy) * (y - gy);
-			float add =
-			    (float)(amplitude * exp(-d2 / (2 * sg * sg)) +
-			        haze);
+	{
+		/* The Gaussian is separable: W + H exponentials. */
+		double *ex = mirad_xmalloc((size_t)w * sizeof *ex);
+		double *ey = mirad_xmalloc((size_t)h * sizeof *ey);
 
-			for (int c = 0; c < b; c++)
-				v[((size_t)y * w + x) * b + c] += add;
-		}
+		for (int x = 0; x < w; x++)
+			ex[x] = exp(-(x - gx) * (x - gx) / (2 * sg * sg));
+		for (int y = 0; y < h; y++)
+			ey[y] = amplitude *
+			    exp(-(y - gy) * (y - gy) / (2 * sg * sg));
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				float add = (float)(ey[y] * ex[x] + haze);
+
+				for (int c = 0; c < b; c++)
+					v[((size_t)y * w + x) * b + c] += add;
+			}
+		free(ex);
+		free(ey);
+	}
 	*out = im;
 	return 0;
 }
@@ -996,8 +1067,8 @@ replace(VipsImage **cur, int rc, VipsImage **next, char *err, size_t el)
 	return 0;
 }
 
-int
-augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
+static int
+render_chain(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
     const struct augment_sample *s, int jpeg_out_q, VipsImage **out,
     VipsImage **out_mask, void **jpeg_bytes, size_t *jpeg_len, char *err,
     size_t el)
@@ -1013,6 +1084,7 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 	*out_mask = NULL;
 	if (jpeg_bytes != NULL)
 		*jpeg_bytes = NULL;
+
 	rc = augment_to_linear(src, &next, err, el);
 	if (rc == 0) {
 		cur = vips_image_new();
@@ -1231,4 +1303,19 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 		}
 	}
 	return 0;
+}
+
+int
+augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
+    const struct augment_sample *s, int jpeg_out_q, VipsImage **out,
+    VipsImage **out_mask, void **jpeg_bytes, size_t *jpeg_len, char *err,
+    size_t el)
+{
+	int rc;
+
+	render_in_place = true;
+	rc = render_chain(src, mask, p, s, jpeg_out_q, out, out_mask,
+	    jpeg_bytes, jpeg_len, err, el);
+	render_in_place = false;
+	return rc;
 }
