@@ -8,6 +8,7 @@
 #include "mirad_platform.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,67 @@ srgb_decode(double v)
 	return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
 }
 
+/*
+ * A private float copy of IN, rendered to memory, whose pixels the caller
+ * may change in place through *DATA (interleaved bands).  Pointwise steps
+ * run as plain loops over it: libvips would recompute an input once per
+ * consumer, and clipping needs the input three times.
+ */
+/* Set by augment_render() on its own thread: the images it passes in are
+ * private memory buffers it is about to drop, so steps may work in place
+ * instead of copying 12 MB per megapixel and step. */
+static _Thread_local bool render_in_place;
+
+static VipsImage *
+private_copy(VipsImage *in, float **data, char *err, size_t el)
+{
+	VipsImage *f = NULL, *m, *copy;
+
+	if (render_in_place && in->dtype == VIPS_IMAGE_SETBUF &&
+	    in->BandFmt == VIPS_FORMAT_FLOAT) {
+		g_object_ref(in);
+		*data = (float *)VIPS_IMAGE_ADDR(in, 0, 0);
+		return in;
+	}
+
+	if (in->BandFmt != VIPS_FORMAT_FLOAT) {
+		if (vips_cast(in, &f, VIPS_FORMAT_FLOAT, NULL) != 0) {
+			mirad_image_take_error(err, el);
+			return NULL;
+		}
+		in = f;
+	}
+	m = vips_image_copy_memory(in);
+	if (f != NULL)
+		g_object_unref(f);
+	if (m == NULL) {
+		mirad_image_take_error(err, el);
+		return NULL;
+	}
+	copy = vips_image_new_from_memory_copy(VIPS_IMAGE_ADDR(m, 0, 0),
+	    VIPS_IMAGE_SIZEOF_IMAGE(m), m->Xsize, m->Ysize, m->Bands,
+	    VIPS_FORMAT_FLOAT);
+	g_object_unref(m);
+	if (copy == NULL) {
+		mirad_image_take_error(err, el);
+		return NULL;
+	}
+	*data = (float *)VIPS_IMAGE_ADDR(copy, 0, 0);
+	return copy;
+}
+
+static size_t
+nsamples(const VipsImage *im)
+{
+	return (size_t)im->Xsize * im->Ysize * im->Bands;
+}
+
+static float
+clip01(float v)
+{
+	return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
 int
 augment_to_linear(VipsImage *in, VipsImage **out, char *err, size_t el)
 {
@@ -109,54 +171,57 @@ augment_to_linear(VipsImage *in, VipsImage **out, char *err, size_t el)
 	return scratch_end(&s, rc, s.t[5], out, err, el);
 }
 
-/* A constant image like IN with value V in every band. */
-static int
-constant_like(VipsImage *in, double v, VipsImage **out)
-{
-	VipsImage *black;
-	int rc;
+/* The sRGB encode as a 65537-entry table over [0, 1] with linear
+ * interpolation: the error (< 1e-7) is far below half a grey level, so
+ * 8-bit round trips stay exact (tested), at a fraction of powf's cost. */
+#define ENCODE_STEPS 65536
+static float encode_lut[ENCODE_STEPS + 2];
+static pthread_once_t encode_once = PTHREAD_ONCE_INIT;
 
-	if (vips_black(
-	        &black, in->Xsize, in->Ysize, "bands", in->Bands, NULL) != 0)
-		return -1;
-	rc = vips_linear1(black, out, 0.0, v, NULL);
-	g_object_unref(black);
-	return rc;
+static void
+encode_lut_init(void)
+{
+	for (int i = 0; i <= ENCODE_STEPS; i++) {
+		double x = (double)i / ENCODE_STEPS;
+
+		encode_lut[i] =
+		    (float)(x <= 0.0031308 ? 12.92 * x
+		                           : 1.055 * pow(x, 1 / 2.4) - 0.055);
+	}
+	encode_lut[ENCODE_STEPS + 1] = encode_lut[ENCODE_STEPS];
 }
 
-/* Clip float IN to [LO, HI]. */
-static int
-clip_range(VipsImage *in, double lo, double hi, VipsImage **out)
+static float
+encode_one(float x)
 {
-	VipsImage *t[6] = {NULL};
-	int rc = vips_relational_const1(
-	             in, &t[0], VIPS_OPERATION_RELATIONAL_LESS, lo, NULL) ||
-	    constant_like(in, lo, &t[1]) ||
-	    vips_ifthenelse(t[0], t[1], in, &t[2], NULL) ||
-	    vips_relational_const1(
-	        in, &t[3], VIPS_OPERATION_RELATIONAL_MORE, hi, NULL) ||
-	    constant_like(in, hi, &t[4]) ||
-	    vips_ifthenelse(t[3], t[4], t[2], out, NULL);
+	float pos, frac;
+	int i;
 
-	for (int i = 0; i < 6; i++)
-		if (t[i] != NULL)
-			g_object_unref(t[i]);
-	return rc ? -1 : 0;
+	if (x <= 0.0031308f)
+		return x <= 0 ? 0 : 12.92f * x;
+	if (x >= 1)
+		return 1;
+	pos = x * ENCODE_STEPS;
+	i = (int)pos;
+	frac = pos - (float)i;
+	return encode_lut[i] + frac * (encode_lut[i + 1] - encode_lut[i]);
 }
 
 int
 augment_to_encoded(VipsImage *in, VipsImage **out, char *err, size_t el)
 {
-	struct scratch s = scratch_new(7);
-	int rc = clip_range(in, 0.0, 1.0, &s.t[0]) ||
-	    vips_linear1(s.t[0], &s.t[1], 12.92, 0.0, NULL) ||
-	    vips_pow_const1(s.t[0], &s.t[2], 1.0 / 2.4, NULL) ||
-	    vips_linear1(s.t[2], &s.t[3], 1.055, -0.055, NULL) ||
-	    vips_relational_const1(s.t[0], &s.t[4],
-	        VIPS_OPERATION_RELATIONAL_LESSEQ, 0.0031308, NULL) ||
-	    vips_ifthenelse(s.t[4], s.t[1], s.t[3], &s.t[5], NULL);
+	float *v;
+	VipsImage *im = private_copy(in, &v, err, el);
+	size_t n;
 
-	return scratch_end(&s, rc ? -1 : 0, s.t[5], out, err, el);
+	if (im == NULL)
+		return -1;
+	pthread_once(&encode_once, encode_lut_init);
+	n = nsamples(im);
+	for (size_t i = 0; i < n; i++)
+		v[i] = encode_one(v[i]);
+	*out = im;
+	return 0;
 }
 
 int
@@ -374,24 +439,41 @@ static int
 multiply_field(
     VipsImage *lin, float *field, VipsImage **out, char *err, size_t el)
 {
-	struct scratch s = scratch_new(2);
-	int rc;
+	float *v;
+	VipsImage *im = private_copy(lin, &v, err, el);
+	size_t npx;
+	int b;
 
-	s.t[0] = float_image(field, lin->Xsize, lin->Ysize, 1);
-	rc = s.t[0] == NULL || vips_multiply(lin, s.t[0], &s.t[1], NULL) != 0;
-	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+	if (im == NULL) {
+		free(field);
+		return -1;
+	}
+	npx = (size_t)im->Xsize * im->Ysize;
+	b = im->Bands;
+	for (size_t i = 0; i < npx; i++)
+		for (int c = 0; c < b; c++)
+			v[i * b + c] *= field[i];
+	free(field);
+	*out = im;
+	return 0;
 }
 
 int
 augment_exposure(
     VipsImage *lin, double ev, VipsImage **out, char *err, size_t el)
 {
-	struct scratch s = scratch_new(2);
-	/* Full well at 1.0: a brighter exposure saturates. */
-	int rc = vips_linear1(lin, &s.t[0], pow(2.0, ev), 0.0, NULL) ||
-	    clip_range(s.t[0], 0.0, 1.0, &s.t[1]);
+	float *v, gain = (float)pow(2.0, ev);
+	VipsImage *im = private_copy(lin, &v, err, el);
+	size_t n;
 
-	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+	if (im == NULL)
+		return -1;
+	/* Full well at 1.0: a brighter exposure saturates. */
+	n = nsamples(im);
+	for (size_t i = 0; i < n; i++)
+		v[i] = clip01(v[i] * gain);
+	*out = im;
+	return 0;
 }
 
 int
@@ -511,14 +593,27 @@ int
 augment_white_balance(VipsImage *lin, double cct_k, double ref_k, int locus,
     VipsImage **out, char *err, size_t el)
 {
-	struct scratch s = scratch_new(2);
 	double m[9];
-	int rc;
+	float *v, mf[9];
+	VipsImage *im = private_copy(lin, &v, err, el);
+	size_t npx;
 
+	if (im == NULL)
+		return -1;
 	augment_cast_matrix(cct_k, ref_k, locus, m);
-	s.t[0] = vips_image_new_matrix_from_array(3, 3, m, 9);
-	rc = s.t[0] == NULL || vips_recomb(lin, &s.t[1], s.t[0], NULL) != 0;
-	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+	for (int i = 0; i < 9; i++)
+		mf[i] = (float)m[i];
+	npx = (size_t)im->Xsize * im->Ysize;
+	for (size_t i = 0; i < npx; i++) {
+		float *p = v + i * 3;
+		float r = p[0], g = p[1], b = p[2];
+
+		p[0] = mf[0] * r + mf[1] * g + mf[2] * b;
+		p[1] = mf[3] * r + mf[4] * g + mf[5] * b;
+		p[2] = mf[6] * r + mf[7] * g + mf[8] * b;
+	}
+	*out = im;
+	return 0;
 }
 
 /* Convolve with an N x N float kernel normalised to sum 1. */
@@ -598,35 +693,68 @@ int
 augment_sensor_noise(VipsImage *lin, double a, double b, uint64_t seed,
     VipsImage **out, char *err, size_t el)
 {
-	struct scratch s = scratch_new(10);
-	int rc = clip_range(lin, 0.0, 1.0, &s.t[0]);
+	float *v;
+	VipsImage *im = private_copy(lin, &v, err, el);
+	uint64_t key = augment_mix64(seed);
+	float fa = (float)a, fb = (float)b;
+	size_t n;
 
-	for (int c = 0; c < 3 && rc == 0; c++) {
-		/* gaussnoise does not mix its seed: pass a mixed one. */
-		int bandseed = (int)(uint32_t)augment_mix64(seed ^ (c + 1));
+	if (im == NULL)
+		return -1;
+	n = nsamples(im);
+	/* Standard normals keyed on (SEED, sample index): a counter-based
+	 * generator, so the field does not depend on tiles, threads or
+	 * order.  (libvips' gaussnoise would do too, but it sums 12 hashed
+	 * uniforms per sample and was the slowest step of the chain.) */
+	for (size_t i = 0; i < n; i += 2) {
+		/* One 64-bit draw gives two 32-bit uniforms for Box-Muller,
+		 * in float: the noise needs no more precision. */
+		uint64_t k = augment_mix64(key ^ (uint64_t)i);
+		float u1 = ((float)(uint32_t)(k >> 40) + 0.5f) * 0x1.0p-24f;
+		float u2 = (float)(uint32_t)(k & 0xffffff) * 0x1.0p-24f;
+		float r = sqrtf(-2.0f * logf(u1)), t = 2.0f * (float)G_PI * u2;
+		float z[2] = {r * cosf(t), r * sinf(t)};
 
-		rc = vips_gaussnoise(&s.t[1 + c], lin->Xsize, lin->Ysize,
-		    "mean", 0.0, "sigma", 1.0, "seed", bandseed, NULL);
+		for (size_t j = i; j < i + 2 && j < n; j++) {
+			float x = clip01(v[j]);
+
+			v[j] = x + sqrtf(fa * x + fb) * z[j - i];
+		}
 	}
-	if (rc == 0)
-		rc = vips_bandjoin(&s.t[1], &s.t[4], 3, NULL) ||
-		    vips_linear1(s.t[0], &s.t[5], a, b, NULL) ||
-		    vips_pow_const1(s.t[5], &s.t[6], 0.5, NULL) ||
-		    vips_multiply(s.t[6], s.t[4], &s.t[7], NULL) ||
-		    vips_add(s.t[0], s.t[7], &s.t[8], NULL);
-	return scratch_end(&s, rc ? -1 : 0, s.t[8], out, err, el);
+	*out = im;
+	return 0;
 }
 
 int
 augment_tone_curve(VipsImage *enc, double gamma, double contrast,
     VipsImage **out, char *err, size_t el)
 {
-	struct scratch s = scratch_new(3);
-	int rc = clip_range(enc, 0.0, 1.0, &s.t[0]) ||
-	    vips_pow_const1(s.t[0], &s.t[1], gamma, NULL) ||
-	    vips_linear1(s.t[1], &s.t[2], contrast, 0.5 - 0.5 * contrast, NULL);
+	enum {
+		STEPS = 65536
+	};
+	float *v, *lut;
+	VipsImage *im = private_copy(enc, &v, err, el);
+	size_t n;
 
-	return scratch_end(&s, rc ? -1 : 0, s.t[2], out, err, el);
+	if (im == NULL)
+		return -1;
+	/* A table of the curve, linearly interpolated (error < 1e-4). */
+	lut = mirad_xmalloc((STEPS + 2) * sizeof *lut);
+	for (int i = 0; i <= STEPS; i++)
+		lut[i] = (float)(0.5 +
+		    contrast * (pow((double)i / STEPS, gamma) - 0.5));
+	lut[STEPS + 1] = lut[STEPS];
+	n = nsamples(im);
+	for (size_t i = 0; i < n; i++) {
+		float pos = clip01(v[i]) * STEPS, frac;
+		int k = (int)pos;
+
+		frac = pos - (float)k;
+		v[i] = lut[k] + frac * (lut[k + 1] - lut[k]);
+	}
+	free(lut);
+	*out = im;
+	return 0;
 }
 
 static VipsKernel
@@ -758,23 +886,38 @@ int
 augment_glare(VipsImage *lin, double x0, double y0, double radius,
     double amplitude, double haze, VipsImage **out, char *err, size_t el)
 {
-	int w = lin->Xsize, h = lin->Ysize, lng = w > h ? w : h;
-	double gx = x0 * (w - 1), gy = y0 * (h - 1), sg = radius * lng;
-	float *field = float_buffer(w, h, 1);
-	struct scratch s = scratch_new(2);
-	int rc;
+	float *v;
+	VipsImage *im = private_copy(lin, &v, err, el);
+	int w, h, lng, b;
+	double gx, gy, sg;
 
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			double d2 = (x - gx) * (x - gx) + (y - gy) * (y - gy);
+	if (im == NULL)
+		return -1;
+	w = im->Xsize, h = im->Ysize, b = im->Bands;
+	lng = w > h ? w : h;
+	gx = x0 * (w - 1), gy = y0 * (h - 1), sg = radius * lng;
+	{
+		/* The Gaussian is separable: W + H exponentials. */
+		double *ex = mirad_xmalloc((size_t)w * sizeof *ex);
+		double *ey = mirad_xmalloc((size_t)h * sizeof *ey);
 
-			field[(size_t)y * w + x] =
-			    (float)(amplitude * exp(-d2 / (2 * sg * sg)) +
-			        haze);
-		}
-	s.t[0] = float_image(field, w, h, 1);
-	rc = s.t[0] == NULL || vips_add(lin, s.t[0], &s.t[1], NULL) != 0;
-	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+		for (int x = 0; x < w; x++)
+			ex[x] = exp(-(x - gx) * (x - gx) / (2 * sg * sg));
+		for (int y = 0; y < h; y++)
+			ey[y] = amplitude *
+			    exp(-(y - gy) * (y - gy) / (2 * sg * sg));
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				float add = (float)(ey[y] * ex[x] + haze);
+
+				for (int c = 0; c < b; c++)
+					v[((size_t)y * w + x) * b + c] += add;
+			}
+		free(ex);
+		free(ey);
+	}
+	*out = im;
+	return 0;
 }
 
 /* sRGB 0-255 to CIE Lab (D65), as libvips' scRGB -> LAB does. */
@@ -897,21 +1040,35 @@ augment_background(VipsImage *lin, VipsImage *mask,
 
 /* The chain. */
 
-/* After a step that wrote *NEXT: make it current.  NEXT is passed by
- * address because it is only set when the step's call has run. */
+/*
+ * After a step that wrote *NEXT: render it to memory and make it current.
+ * libvips recomputes an image once per consumer, and several steps (clips,
+ * noise, the sRGB encode) read their input more than once: rendering each
+ * step's result bounds the work per step to one pass, for a few
+ * full-size float buffers per image.  NEXT is passed by address because it
+ * is only set once the step's call has run.
+ */
 static int
-replace(VipsImage **cur, int rc, VipsImage **next)
+replace(VipsImage **cur, int rc, VipsImage **next, char *err, size_t el)
 {
-	if (rc == 0) {
-		g_object_unref(*cur);
-		*cur = *next;
-		*next = NULL;
+	VipsImage *mem;
+
+	if (rc != 0)
+		return rc;
+	mem = vips_image_copy_memory(*next);
+	g_object_unref(*next);
+	*next = NULL;
+	if (mem == NULL) {
+		mirad_image_take_error(err, el);
+		return -1;
 	}
-	return rc;
+	g_object_unref(*cur);
+	*cur = mem;
+	return 0;
 }
 
-int
-augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
+static int
+render_chain(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
     const struct augment_sample *s, int jpeg_out_q, VipsImage **out,
     VipsImage **out_mask, void **jpeg_bytes, size_t *jpeg_len, char *err,
     size_t el)
@@ -927,7 +1084,12 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 	*out_mask = NULL;
 	if (jpeg_bytes != NULL)
 		*jpeg_bytes = NULL;
-	rc = augment_to_linear(src, &cur, err, el);
+
+	rc = augment_to_linear(src, &next, err, el);
+	if (rc == 0) {
+		cur = vips_image_new();
+		rc = replace(&cur, 0, &next, err, el);
+	}
 	for (size_t i = 0; i < p->neffects && rc == 0; i++) {
 		const struct augment_effect *e = &p->effects[i];
 		const double(*v)[AUGMENT_MAX_DIMS] = s->value[i];
@@ -949,7 +1111,8 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 		}
 		if (!encoded && e->type >= AUGMENT_TONE_CURVE) {
 			rc = replace(&cur,
-			    augment_to_encoded(cur, &next, err, el), &next);
+			    augment_to_encoded(cur, &next, err, el), &next, err,
+			    el);
 			encoded = true;
 			if (rc != 0)
 				break;
@@ -998,7 +1161,7 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 			rc = augment_warp(cur, wmask ? wmask : mask, &g, fill,
 			    &next, &nm, err, el);
 			if (rc == 0) {
-				replace(&cur, 0, &next);
+				replace(&cur, 0, &next, err, el);
 				if (wmask != NULL)
 					g_object_unref(wmask);
 				wmask = nm;
@@ -1016,7 +1179,7 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 				    augment_background(cur,
 				        wmask ? wmask : mask, &b, &next, err,
 				        el),
-				    &next);
+				    &next, err, el);
 			break;
 		}
 		case AUGMENT_ILLUMINATION: {
@@ -1028,7 +1191,7 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 				rc = replace(&cur,
 				    augment_illumination(
 				        cur, &l, &next, err, el),
-				    &next);
+				    &next, err, el);
 			break;
 		}
 		case AUGMENT_GLARE:
@@ -1037,56 +1200,56 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 				    augment_glare(cur, v[0][0], v[0][1],
 				        v[1][0], v[2][0], v[3][0], &next, err,
 				        el),
-				    &next);
+				    &next, err, el);
 			break;
 		case AUGMENT_VIGNETTING:
 			if (v[0][0] < 1)
 				rc = replace(&cur,
 				    augment_vignetting(
 				        cur, v[0][0], &next, err, el),
-				    &next);
+				    &next, err, el);
 			break;
 		case AUGMENT_DEFOCUS:
 			if (v[0][0] * lng >= 0.25)
 				rc = replace(&cur,
 				    augment_defocus(
 				        cur, v[0][0] * lng, &next, err, el),
-				    &next);
+				    &next, err, el);
 			break;
 		case AUGMENT_MOTION_BLUR:
 			if (v[0][0] * lng >= 0.5)
 				rc = replace(&cur,
 				    augment_motion_blur(cur, v[0][0] * lng,
 				        v[1][0], &next, err, el),
-				    &next);
+				    &next, err, el);
 			break;
 		case AUGMENT_EXPOSURE:
 			if (v[0][0] != 0)
 				rc = replace(&cur,
 				    augment_exposure(
 				        cur, v[0][0], &next, err, el),
-				    &next);
+				    &next, err, el);
 			break;
 		case AUGMENT_SENSOR_NOISE:
 			if (v[0][0] > 0 || v[1][0] > 0)
 				rc = replace(&cur,
 				    augment_sensor_noise(cur, v[0][0], v[1][0],
 				        s->aux_seed[i], &next, err, el),
-				    &next);
+				    &next, err, el);
 			break;
 		case AUGMENT_WHITE_BALANCE:
 			if (v[0][0] != v[1][0])
 				rc = replace(&cur,
 				    augment_white_balance(cur, v[0][0], v[1][0],
 				        e->choice[0], &next, err, el),
-				    &next);
+				    &next, err, el);
 			break;
 		case AUGMENT_TONE_CURVE:
 			if (v[0][0] != 1 || v[1][0] != 1)
 				rc = replace(&cur,
 				    augment_tone_curve(
 				        cur, v[0][0], v[1][0], &next, err, el),
-				    &next);
+				    &next, err, el);
 			break;
 		case AUGMENT_RESOLUTION:
 			if (v[0][0] < 1)
@@ -1094,7 +1257,7 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 				    augment_resolution(cur, v[0][0],
 				        e->choice[0], e->choice[1], &next, err,
 				        el),
-				    &next);
+				    &next, err, el);
 			break;
 		case AUGMENT_JPEG:
 			jpeg_q = (int)lround(v[0][0]);
@@ -1105,8 +1268,8 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 		}
 	}
 	if (rc == 0 && !encoded)
-		rc = replace(
-		    &cur, augment_to_encoded(cur, &next, err, el), &next);
+		rc = replace(&cur, augment_to_encoded(cur, &next, err, el),
+		    &next, err, el);
 	if (rc == 0)
 		rc = augment_quantise(cur, grey, &u8, err, el);
 	if (cur != NULL)
@@ -1140,4 +1303,19 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 		}
 	}
 	return 0;
+}
+
+int
+augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
+    const struct augment_sample *s, int jpeg_out_q, VipsImage **out,
+    VipsImage **out_mask, void **jpeg_bytes, size_t *jpeg_len, char *err,
+    size_t el)
+{
+	int rc;
+
+	render_in_place = true;
+	rc = render_chain(src, mask, p, s, jpeg_out_q, out, out_mask,
+	    jpeg_bytes, jpeg_len, err, el);
+	render_in_place = false;
+	return rc;
 }

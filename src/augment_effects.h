@@ -61,7 +61,7 @@ int augment_defocus(
 /* Box line PSF of LENGTH px at ANGLE degrees. */
 int augment_motion_blur(VipsImage *lin, double length, double angle,
     VipsImage **out, char *err, size_t el);
-/* y = x + sqrt(a x + b) N(0,1), one mixed seed per band from SEED. */
+/* y = x + sqrt(a x + b) N(0,1); N keyed on (SEED, x, y, band). */
 int augment_sensor_noise(VipsImage *lin, double a, double b, uint64_t seed,
     VipsImage **out, char *err, size_t el);
 /* On encoded values: v^gamma, then 0.5 + contrast (v - 0.5). */

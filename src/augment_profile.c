@@ -1347,9 +1347,9 @@ augment_profile_explain(const struct augment_profile *p, FILE *out)
 		const struct augment_effect_def *d = &effect_defs[e->type];
 		char buf[512];
 
-		fprintf(out, "\n%zu. %s (%s scope): %s\n", i + 1, d->name,
-		    e->node_scope ? "node: drawn once per node"
-		                  : "image: drawn per image and variant",
+		fprintf(out, "\n%zu. %s (%s): %s\n", i + 1, d->name,
+		    e->node_scope ? "node scope: drawn once per node"
+		                  : "image scope: drawn per image and variant",
 		    d->summary);
 		for (size_t c = 0; c < 2; c++)
 			if (d->choices[c].name != NULL)

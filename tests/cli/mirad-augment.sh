@@ -24,6 +24,8 @@ expect_grep "manifest has the variant" '"variant":"node3@s3#0"' "$T/m1"
 expect_grep "manifest has the profile digest" '"profile_digest":"[0-9a-f]{64}"' "$T/m1"
 expect_grep "manifest has sampled parameters" '"type":"white_balance","applied":true,"cct_k":[0-9.]+' "$T/m1"
 expect_grep "manifest has pixel hashes" '"pixel_sha256":"[0-9a-f]{64}"' "$T/m1"
+expect_grep "the run seed defaults to the profile's" '"run_seed":"0x6d1f3a9c2b7e4411"' "$T/m1"
+expect_grep "records point at the output" "\"root\":\"$T/o1\"" "$T/m1"
 expect_eq "no temporary folder left behind" "$(ls -a "$T" | grep -c '\.tmp-')" 0
 
 # --- determinism -------------------------------------------------------
