@@ -567,6 +567,7 @@ main(int argc, char **argv)
 	pthread_t *threads;
 	char err[1024];
 	char *tmp, *target;
+	int lock_fd;
 	int status = MIRAD_EXIT_OK, sev_lo, sev_hi;
 	unsigned nthreads;
 
@@ -642,6 +643,14 @@ main(int argc, char **argv)
 	}
 
 	mirad_signal_install();
+	/* One run per output: a second one is told, not interleaved; what a
+	 * killed run left beside OUT is swept once the lock is ours. */
+	lock_fd = mirad_lock_acquire(target);
+	if (lock_fd < 0)
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
+		    "%s: cannot lock (another mirad-augment writing it?)",
+		    o.output);
+	(void)mirad_remove_stale_temps(target);
 	tmp = mirad_tmpdir_beside(target);
 	if (tmp == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", o.output);
@@ -695,6 +704,7 @@ main(int argc, char **argv)
 	}
 	free(run.jobs);
 	free(tmp);
+	mirad_lock_release(lock_fd, target);
 	free(target);
 	cJSON_Delete(info.header);
 	mirad_recordset_clear(&records);

@@ -405,32 +405,12 @@ fail(struct fetch *f, int status, const char *fmt, ...)
 static void
 remove_stale(struct fetch *f)
 {
-	char *abs = mirad_path_absolute(f->out);
-	char *dir, *prefix;
-	struct mirad_strlist names;
+	size_t n = mirad_remove_stale_temps(f->out);
 
-	if (abs == NULL)
-		return;
-	dir = mirad_path_dirname(abs);
-	prefix = mirad_xasprintf(".%s.tmp-", mirad_path_basename(abs));
-	if (mirad_list_dir(dir, &names) == 0) {
-		for (size_t i = 0; i < names.count; i++) {
-			char *path;
-
-			if (strncmp(names.items[i], prefix, strlen(prefix)) !=
-			    0)
-				continue;
-			path = mirad_path_join(dir, names.items[i]);
-			mirad_note(
-			    "removing %s left by an interrupted run", path);
-			(void)mirad_rm_rf(path);
-			free(path);
-		}
-		mirad_strlist_free(&names);
-	}
-	free(prefix);
-	free(dir);
-	free(abs);
+	if (n > 0)
+		mirad_note("%s: removed %zu temporary folder(s) left by an "
+		           "interrupted run",
+		    f->out, n);
 }
 
 /* ---- download ------------------------------------------------------------ */

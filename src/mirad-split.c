@@ -23,6 +23,7 @@
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_progress.h"
+#include "mirad_signal.h"
 #include "mirad_version.h"
 #include "split_sample.h"
 
@@ -728,6 +729,7 @@ main(int argc, char **argv)
 	int status = MIRAD_EXIT_OK;
 
 	mirad_set_progname(argv[0]);
+	mirad_signal_ignore_file_limits();
 	s.in.scan.read_sizes = true;
 	s.in.scan.problem = mirad_report_problem;
 	s.seed = SPLIT_DEFAULT_SEED;

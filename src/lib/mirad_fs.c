@@ -464,6 +464,38 @@ fail:
 	return -1;
 }
 
+size_t
+mirad_remove_stale_temps(const char *target)
+{
+	char *abs = mirad_path_absolute(target);
+	char *dir, *prefix;
+	struct mirad_strlist names;
+	size_t removed = 0;
+
+	if (abs == NULL)
+		return 0;
+	dir = mirad_path_dirname(abs);
+	prefix = mirad_xasprintf(".%s.tmp-", mirad_path_basename(abs));
+	if (mirad_list_dir(dir, &names) == 0) {
+		for (size_t i = 0; i < names.count; i++) {
+			char *path;
+
+			if (strncmp(names.items[i], prefix, strlen(prefix)) !=
+			    0)
+				continue;
+			path = mirad_path_join(dir, names.items[i]);
+			if (mirad_rm_rf(path) == 0)
+				removed++;
+			free(path);
+		}
+		mirad_strlist_free(&names);
+	}
+	free(prefix);
+	free(dir);
+	free(abs);
+	return removed;
+}
+
 static char *
 lock_path(const char *target)
 {

@@ -82,6 +82,13 @@ char *mirad_tmpdir_beside(const char *target);
 int mirad_dir_publish(const char *tmp, const char *target, bool replace);
 
 /*
+ * Remove the ".NAME.tmp-*" files and folders next to TARGET that killed
+ * runs left behind.  Call it only while holding mirad_lock_acquire(TARGET),
+ * so none of them belongs to a live run.  Returns how many were removed.
+ */
+size_t mirad_remove_stale_temps(const char *target);
+
+/*
  * Take an exclusive lock for work on TARGET: a lock file ".NAME.lock" next to
  * it, held with flock().  Returns the descriptor, or -1 with errno
  * EWOULDBLOCK when another process holds it.  Release with

@@ -26,6 +26,15 @@ mirad_signal_install(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	mirad_signal_ignore_file_limits();
+}
+
+void
+mirad_signal_ignore_file_limits(void)
+{
+	/* Over a file-size limit (ulimit -f), let write() fail with EFBIG so
+	 * the tool reports it and cleans up, instead of dying mid-file. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 int

@@ -194,6 +194,30 @@ test_fs_copy_file(void **state)
 	free(d);
 }
 
+static void
+test_fs_remove_stale_temps(void **state)
+{
+	char *d = test_tmpdir();
+	char *target = mirad_path_join(d, "out");
+	struct mirad_strlist l;
+
+	(void)state;
+	test_write(d, ".out.tmp-AAAA/x/y.png", "x");
+	test_write(d, ".out.tmp-BBBB", "file");
+	test_write(d, ".other.tmp-CCCC/z", "keep");
+	test_write(d, "out/kept.png", "keep");
+	assert_int_equal(mirad_remove_stale_temps(target), 2);
+	assert_int_equal(mirad_list_dir(d, &l), 0);
+	assert_int_equal(l.count, 2);
+	assert_string_equal(l.items[0], ".other.tmp-CCCC");
+	assert_string_equal(l.items[1], "out");
+	mirad_strlist_free(&l);
+	assert_int_equal(mirad_remove_stale_temps(target), 0);
+	mirad_rm_rf(d);
+	free(target);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -204,6 +228,7 @@ main(void)
 	    cmocka_unit_test(test_fs_dir_publish_replaces_whole_tree),
 	    cmocka_unit_test(test_fs_lock_excludes_second_holder),
 	    cmocka_unit_test(test_fs_copy_file),
+	    cmocka_unit_test(test_fs_remove_stale_temps),
 	};
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
 }
