@@ -80,7 +80,6 @@ struct stats {
 	unsigned shard_index, shard_count;
 	int jobs;
 	struct stats_entries entries;
-	char **errors; /* per entry, reported in entry order */
 	struct counts *rows;
 	size_t nrows;
 	struct counts total;
@@ -654,7 +653,7 @@ measure_entry(struct stats *s, size_t i)
 
 	if (im == NULL ||
 	    stats_measure_image(im, &x->image_m, err, sizeof err) != 0) {
-		s->errors[i] = mirad_xasprintf("%s: %s", x->path, err);
+		x->error = mirad_xasprintf("%s: %s", x->path, err);
 		if (im)
 			g_object_unref(im);
 		mirad_progress_add(1);
@@ -673,8 +672,7 @@ measure_entry(struct stats *s, size_t i)
 		im = mirad_image_load(x->mask_path, true, err, sizeof err);
 		if (im == NULL ||
 		    stats_measure_mask(im, &x->mask_m, err, sizeof err) != 0)
-			s->errors[i] =
-			    mirad_xasprintf("%s: %s", x->mask_path, err);
+			x->error = mirad_xasprintf("%s: %s", x->mask_path, err);
 		else
 			x->has_mask = true;
 		if (im)
@@ -698,7 +696,6 @@ measure_all(struct stats *s)
 	size_t n = s->entries.count;
 	int jobs = s->jobs > 0 ? s->jobs : (int)g_get_num_processors();
 
-	s->errors = mirad_xcalloc(n ? n : 1, sizeof *s->errors);
 	mirad_progress_start("measuring", n);
 	if (jobs <= 1 || n <= 1) {
 		for (size_t i = 0; i < n; i++)
@@ -793,16 +790,17 @@ main(int argc, char **argv)
 		if (info.scan.problems > 0 || info.bad_lines > 0)
 			status = MIRAD_EXIT_PARTIAL;
 		build_entries(&s, &records);
-		if (measuring(&s)) {
+		if (measuring(&s))
 			measure_all(&s);
-			for (size_t i = 0; i < s.entries.count; i++)
-				if (s.errors[i]) {
-					mirad_warn("%s", s.errors[i]);
-					status = MIRAD_EXIT_PARTIAL;
-				}
-		}
 	}
 	stats_entries_sort(&s.entries);
+	/* Failed measures, also those recorded in partial files, so that a
+	 * merge reports and exits like the single run. */
+	for (size_t i = 0; i < s.entries.count; i++)
+		if (s.entries.items[i].error) {
+			mirad_warn("%s", s.entries.items[i].error);
+			status = MIRAD_EXIT_PARTIAL;
+		}
 
 	if (s.partial) {
 		print_partial(&s, stdout);
@@ -873,10 +871,6 @@ out:
 		mirad_strlist_free(&s.rows[i].defects);
 	}
 	free(s.rows);
-	if (s.errors)
-		for (size_t i = 0; i < s.entries.count; i++)
-			free(s.errors[i]);
-	free(s.errors);
 	stats_entries_free(&s.entries);
 	cJSON_Delete(info.header);
 	mirad_recordset_clear(&records);

@@ -92,6 +92,7 @@ stats_entries_free(struct stats_entries *e)
 		free(x->variant);
 		free(x->path);
 		free(x->mask_path);
+		free(x->error);
 		stats_mask_measure_clear(&x->mask_m);
 	}
 	free(e->items);
@@ -856,6 +857,7 @@ stats_partial_to_json(const struct stats_entries *e)
 		put_str(o, "image", x->image);
 		put_str(o, "node", x->node);
 		put_str(o, "variant", x->variant);
+		put_str(o, "error", x->error);
 		if (x->measured) {
 			const struct stats_image_measure *m = &x->image_m;
 			cJSON *mo = cJSON_AddObjectToObject(o, "measure");
@@ -938,6 +940,8 @@ stats_partial_read(
 		x = stats_entries_add(e, cat, split, label,
 		    get_str(o, "defect"), image, get_str(o, "node"),
 		    get_str(o, "variant"));
+		if (get_str(o, "error"))
+			x->error = mirad_xstrdup(get_str(o, "error"));
 		if (cJSON_IsObject(mo)) {
 			struct stats_image_measure *m = &x->image_m;
 			const cJSON *bg =

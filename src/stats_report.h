@@ -51,6 +51,7 @@ struct stats_entry {
 	char *variant;   /* owned; NULL when absent */
 	char *path;      /* the image file to read; owned; NULL after --merge */
 	char *mask_path; /* its mask file; owned; may be NULL */
+	char *error;     /* "file: reason" when a measure failed; owned */
 	bool measured;   /* IMAGE holds a valid measure */
 	struct stats_image_measure image_m;
 	bool has_mask; /* MASK_M holds a valid mask measure */

@@ -7,7 +7,9 @@ background, foreground luminance and centroid), the masks are labelled with
 8-connectivity (a breadth-first search over the defect pixels: Debian's
 python3-numpy has no scipy), and the per-category flags are derived with
 mirad-stats' thresholds.  Prints one line per category:
-category images DV DI DR DB masks regions.
+category images DV DI DR DB masks regions.  With --imaging-only the masks
+are skipped (both counts print as 0), for a comparison without the
+pure-Python labelling.
 """
 import collections
 import math
@@ -110,7 +112,7 @@ def flags(ms):
     return dv, di, len(sizes) > 1, len(seeds) > 1
 
 
-def main(root):
+def main(root, with_masks=True):
     per_cat = collections.defaultdict(list)
     masks = collections.Counter()
     nregions = collections.Counter()
@@ -126,7 +128,7 @@ def main(root):
                     continue
                 path = os.path.join(dirpath, name)
                 per_cat[cat].append(measure(path))
-                if os.path.basename(dirpath) == "anomaly":
+                if with_masks and os.path.basename(dirpath) == "anomaly":
                     stem = os.path.splitext(name)[0]
                     mask = os.path.join(root, cat, "ground_truth", "anomaly", stem + "_mask.png")
                     if os.path.exists(mask):
@@ -138,4 +140,7 @@ def main(root):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--imaging-only":
+        main(sys.argv[2], with_masks=False)
+    else:
+        main(sys.argv[1])

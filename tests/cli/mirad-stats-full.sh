@@ -222,5 +222,9 @@ run "$STATS" --imaging "$T/broken"
 expect_status "a damaged image: exit 1" 1
 expect_grep "the damaged image is named" "chain_buckle/train/good/000.png: " "$T/err"
 expect_grep "the table is still printed" "^\| chain_buckle \| [0-9]+ \|" "$T/out"
+"$STATS" --partial "$T/broken" >"$T/bp.json" 2>/dev/null
+run "$STATS" --merge --imaging "$T/bp.json"
+expect_status "merge of a partial with a damaged image: exit 1" 1
+expect_grep "merge names the damaged image" "chain_buckle/train/good/000.png: " "$T/err"
 
 done_testing
