@@ -193,10 +193,10 @@ expect_status "bad images make the run exit 1" 1
 cp "$T/out" "$T/odd.jsonl"
 expect_grep "a truncated PNG is reported by path" "^mirad-convert: $T/oddsrc/odd/test/trunc/000.png: " "$T/err"
 expect_grep "a wrong-size mask is reported with both sizes" "^mirad-convert: $T/oddsrc/odd/ground_truth/wrongsize/000_mask.png: mask is 32x32, image is 48x40\$" "$T/err"
-expect_eq "two records are skipped, seven written" "$(wc -l <"$T/odd.jsonl")" 7
+expect_eq "two records are skipped, eight written" "$(wc -l <"$T/odd.jsonl")" 8
 run $ANOMALIB "$T/odd" "$T/odd.jsonl"
-expect_status "0/1, palette, RGB and upper-case masks become paired 0/255 L masks" 0
-expect_grep "four masks survive" "pairs 4\$" "$T/out"
+expect_status "0/1, palette, RGB, 1-bit and upper-case masks become paired 0/255 L masks" 0
+expect_grep "five masks survive" "pairs 5\$" "$T/out"
 "$PY" - "$T/odd" >"$T/check" <<'PYEOF'
 import glob, sys
 import numpy as np
@@ -205,8 +205,10 @@ for f in sorted(glob.glob(sys.argv[1] + "/odd/ground_truth/*/*.png")):
     print(f.split("/")[-2], int((np.asarray(Image.open(f)) == 255).sum()))
 PYEOF
 expect_eq "every non-zero mask pixel is kept, nothing else" "$(tr '\n' ' ' <"$T/check")" \
-	"palette 30 rgb 30 upper 30 zeroone 30 "
+	"onebit 30 palette 30 rgb 30 upper 30 zeroone 30 "
 check "the upper-case .PNG image is written as .png" test -f "$T/odd/odd/test/upper/000.png"
+expect_eq "an 8-bit 0/255 mask is used as it is (hard link)" "$(stat -c %h "$T/odd/odd/ground_truth/upper/000_mask.png")" 2
+expect_eq "a 0/1 mask is re-encoded" "$(stat -c %h "$T/odd/odd/ground_truth/zeroone/000_mask.png")" 1
 check "hidden files and folders are not copied" test -z "$(find "$T/odd" -name '.*')"
 check "the folders of skipped records are not left empty" test ! -e "$T/odd/odd/test/trunc"
 run "$C" --to mvtec --strict -o "$T/odds" "$T/oddsrc"
