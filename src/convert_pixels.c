@@ -203,6 +203,33 @@ decode_here(VipsImage *im, bool *binary, char *err, size_t errlen)
 }
 
 /*
+ * Check that image IM (opened from PATH, not yet decoded) decodes.  A JPEG
+ * is decoded again at 1/8 scale: libjpeg still reads every entropy-coded
+ * block, so truncation and damage are found, but skips most of the
+ * inverse DCT and colour conversion.
+ */
+static int
+verify_image(const char *path, VipsImage *im, char *err, size_t errlen)
+{
+	const char *ext = mirad_path_ext(path);
+	VipsImage *small;
+	char *spec;
+	int rc;
+
+	if ((strcasecmp(ext, ".jpg") != 0 && strcasecmp(ext, ".jpeg") != 0) ||
+	    strchr(path, '[') != NULL)
+		return decode_here(im, NULL, err, errlen);
+	spec = mirad_xasprintf("%s[shrink=8]", path);
+	small = mirad_image_load(spec, true, err, errlen);
+	free(spec);
+	if (small == NULL)
+		return -1;
+	rc = decode_here(small, NULL, err, errlen);
+	g_object_unref(small);
+	return rc;
+}
+
+/*
  * Is the file at PATH an 8-bit greyscale PNG (IHDR bit depth 8, colour
  * type 0)?  libvips expands 1-, 2- and 4-bit greys to 8 bits without
  * saying so in its header, and such files are not the 8-bit L masks the
@@ -480,7 +507,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	} else {
 		if (o->verify) {
 			/* Decode every pixel: truncated files fail here. */
-			if (decode_here(im, NULL, err, sizeof err) != 0) {
+			if (verify_image(src, im, err, sizeof err) != 0) {
 				set_error(item, src, "%s", err);
 				goto out;
 			}
