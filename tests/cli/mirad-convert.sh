@@ -101,6 +101,15 @@ expect_eq "--link hardlink shares the inode" \
 run "$C" --to mvtec --force -o "$T/mir" "$T/mir"
 expect_status "writing over the input is refused (2)" 2
 
+# A second run on the same OUT waits for nobody: it fails at once.
+if command -v flock >/dev/null 2>&1; then
+	: >"$T/.locked.lock"
+	flock "$T/.locked.lock" "$C" --to mvtec -o "$T/locked" "$T/mir" >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	expect_status "a locked OUT is fatal (3)" 3
+	expect_grep "the lock conflict is explained" "locked: cannot lock" "$T/err"
+	check "nothing is written while locked" test ! -e "$T/locked"
+fi
+
 # ---- determinism: one thread or two, same bytes ---------------------------
 run "$C" --to mvtec -j 1 --link copy -o "$T/d1" "$T/mir"
 sed "s|$T/d1|OUT|g" "$T/out" >"$T/d1.jsonl"
