@@ -31,6 +31,12 @@ convert_link_from_name(const char *name, enum convert_link *out)
 	return -1;
 }
 
+void
+convert_pixels_init(void)
+{
+	vips_block_untrusted_set(TRUE);
+}
+
 /* The format family of an extension: "jpeg" for .jpg/.jpeg, ... */
 static const char *
 format_family(const char *ext)
