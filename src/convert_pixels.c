@@ -31,6 +31,12 @@ convert_link_from_name(const char *name, enum convert_link *out)
 	return -1;
 }
 
+void
+convert_pixels_init(void)
+{
+	vips_block_untrusted_set(TRUE);
+}
+
 /* The format family of an extension: "jpeg" for .jpg/.jpeg, ... */
 static const char *
 format_family(const char *ext)
@@ -156,6 +162,132 @@ set_error(struct convert_item *item, const char *where, const char *fmt, ...)
 	va_end(ap);
 	free(item->error);
 	item->error = mirad_xasprintf("%s: %s", where, why);
+}
+
+/*
+ * Decode every pixel of IM in the calling thread, top to bottom (so a
+ * sequential loader works), without a libvips thread pool: for the many
+ * small files of a dataset the pool's thread hand-offs cost more than the
+ * decoding.  With ONLY_0_255, *BINARY tells whether every sample of a
+ * uchar image is 0 or 255.  Returns 0, or -1 with ERR set (truncated or
+ * damaged file).
+ */
+static int
+decode_here(VipsImage *im, bool *binary, char *err, size_t errlen)
+{
+	VipsRegion *reg = vips_region_new(im);
+	int w = vips_image_get_width(im), h = vips_image_get_height(im);
+	size_t row_bytes = (size_t)VIPS_IMAGE_SIZEOF_LINE(im);
+	bool check =
+	    binary != NULL && vips_image_get_format(im) == VIPS_FORMAT_UCHAR;
+	int rc = 0;
+
+	if (binary != NULL)
+		*binary = check;
+	for (int y = 0; y < h && rc == 0; y += 64) {
+		VipsRect r = {0, y, w, VIPS_MIN(64, h - y)};
+
+		if (vips_region_prepare(reg, &r) != 0) {
+			mirad_image_take_error(err, errlen);
+			rc = -1;
+			break;
+		}
+		for (int yy = 0; check && *binary && yy < r.height; yy++) {
+			const unsigned char *p =
+			    VIPS_REGION_ADDR(reg, 0, r.top + yy);
+
+			for (size_t x = 0; x < row_bytes; x++) {
+				if (p[x] != 0 && p[x] != 255) {
+					*binary = false;
+					break;
+				}
+			}
+		}
+	}
+	g_object_unref(reg);
+	return rc;
+}
+
+/*
+ * Check that image IM (opened from PATH, not yet decoded) decodes.  A JPEG
+ * is decoded again at 1/8 scale: libjpeg still reads every entropy-coded
+ * block, so truncation and damage are found, but skips most of the
+ * inverse DCT and colour conversion.
+ */
+static int
+verify_image(const char *path, VipsImage *im, char *err, size_t errlen)
+{
+	const char *ext = mirad_path_ext(path);
+	VipsImage *small;
+	char *spec;
+	int rc;
+
+	if ((strcasecmp(ext, ".jpg") != 0 && strcasecmp(ext, ".jpeg") != 0) ||
+	    strchr(path, '[') != NULL)
+		return decode_here(im, NULL, err, errlen);
+	spec = mirad_xasprintf("%s[shrink=8]", path);
+	small = mirad_image_load(spec, true, err, errlen);
+	free(spec);
+	if (small == NULL)
+		return -1;
+	rc = decode_here(small, NULL, err, errlen);
+	g_object_unref(small);
+	return rc;
+}
+
+/*
+ * Is the file at PATH an 8-bit greyscale PNG (IHDR bit depth 8, colour
+ * type 0)?  libvips expands 1-, 2- and 4-bit greys to 8 bits without
+ * saying so in its header, and such files are not the 8-bit L masks the
+ * consumers expect, so they must be re-encoded.
+ */
+static bool
+is_png_grey8(const char *path)
+{
+	static const unsigned char sig[8] = {
+	    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	unsigned char head[26];
+	bool yes = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, head, sizeof head) == (ssize_t)sizeof head &&
+	    memcmp(head, sig, 8) == 0 && memcmp(head + 12, "IHDR", 4) == 0)
+		yes = head[24] == 8 && head[25] == 0;
+	close(fd);
+	return yes;
+}
+
+/*
+ * Can the mask file at PATH be used as it is: an 8-bit single-band PNG
+ * holding only 0 and 255?  Decodes it (so damage is found) and stores its
+ * size.  Returns 1 (yes), 0 (no, re-encode) or -1 (unreadable, ERR set).
+ */
+static int
+mask_usable_as_is(const char *path, int *w, int *h, char *err, size_t errlen)
+{
+	VipsImage *im;
+	bool binary = false;
+	int rc;
+
+	if (strcasecmp(mirad_path_ext(path), ".png") != 0 || mirad_is_dir(path))
+		return 0;
+	im = mirad_image_load(path, true, err, errlen);
+	if (im == NULL)
+		return -1;
+	*w = vips_image_get_width(im);
+	*h = vips_image_get_height(im);
+	if (vips_image_get_bands(im) != 1 ||
+	    vips_image_get_format(im) != VIPS_FORMAT_UCHAR) {
+		g_object_unref(im);
+		return 0;
+	}
+	rc = decode_here(im, &binary, err, errlen);
+	g_object_unref(im);
+	if (rc != 0)
+		return -1;
+	return binary && is_png_grey8(path) ? 1 : 0;
 }
 
 /* Load one mask file as 1-band 0/255.  New reference or NULL. */
@@ -302,7 +434,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	const char *mwhere = msrc;
 	VipsImage *im = NULL, *mask = NULL, *sized = NULL;
 	bool resize = o->resize_width > 0;
-	bool image_written = false;
+	bool image_written = false, mask_as_is = false;
 	char err[512];
 	int w, h;
 
@@ -315,7 +447,22 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	}
 	w = vips_image_get_width(im);
 	h = vips_image_get_height(im);
-	if (msrc != NULL) {
+	if (msrc != NULL && !resize) {
+		int mw = 0, mh = 0;
+		int usable = mask_usable_as_is(msrc, &mw, &mh, err, sizeof err);
+
+		if (usable < 0) {
+			set_error(item, msrc, "%s", err);
+			goto out;
+		}
+		if (usable == 1 && (mw != w || mh != h)) {
+			set_error(item, msrc, "mask is %dx%d, image is %dx%d",
+			    mw, mh, w, h);
+			goto out;
+		}
+		mask_as_is = usable == 1;
+	}
+	if (msrc != NULL && !mask_as_is) {
 		mask = load_mask(msrc, &mwhere, &mwhere_owned, err, sizeof err);
 		if (mask == NULL) {
 			set_error(item, mwhere, "%s", err);
@@ -365,11 +512,8 @@ convert_pixels_record(const struct convert_pixel_options *o,
 		item->channels = vips_image_get_bands(outim);
 	} else {
 		if (o->verify) {
-			double avg;
-
 			/* Decode every pixel: truncated files fail here. */
-			if (vips_avg(im, &avg, NULL)) {
-				mirad_image_take_error(err, sizeof err);
+			if (verify_image(src, im, err, sizeof err) != 0) {
 				set_error(item, src, "%s", err);
 				goto out;
 			}
@@ -383,7 +527,14 @@ convert_pixels_record(const struct convert_pixel_options *o,
 		item->channels = vips_image_get_bands(im);
 	}
 	image_written = true;
-	if (mask != NULL) {
+	if (mask_as_is) {
+		/* Already what consumers want: place it like an image. */
+		if (place_file(o->link, msrc, mask_out) != 0) {
+			set_error(item, mask_out, "%s", strerror(errno));
+			goto out;
+		}
+		item->wrote_mask = true;
+	} else if (mask != NULL) {
 		if (save_mask(mask, mask_out, err, sizeof err) != 0) {
 			set_error(item, msrc, "%s", err);
 			goto out;

@@ -19,6 +19,14 @@ enum convert_link {
 	CONVERT_LINK_SYMLINK
 };
 
+/*
+ * Once, after mirad_image_init(): block libvips' loaders marked untrusted
+ * (ImageMagick, ...).  Datasets hold PNG, JPEG, TIFF and BMP, and
+ * downloaded files should not reach parsers that were never fuzzed
+ * (style.md, libvips section).
+ */
+void convert_pixels_init(void);
+
 /* Parse "auto", "copy", "hardlink", "symlink"; -1 if unknown. */
 int convert_link_from_name(const char *name, enum convert_link *out);
 

@@ -937,6 +937,7 @@ main(int argc, char **argv)
 	 * threads would only compete with them for the cores. */
 	if (mirad_image_init(argv[0], 1, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
+	convert_pixels_init();
 	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE,
 	    drop_vips_warning, NULL);
 	mirad_signal_install();

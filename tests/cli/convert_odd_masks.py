@@ -7,6 +7,7 @@
   odd/test/zeroone/000.png  + mask 000_mask.png    mask values 0/1
   odd/test/palette/000.png  + mask 000_mask.png    palette (P) mask
   odd/test/rgb/000.png      + mask 000_mask.png    RGB mask, red defect
+  odd/test/onebit/000.png   + mask 000_mask.png    1-bit PNG mask
   odd/test/upper/000.PNG    + mask 000_mask.PNG    upper-case extensions
   odd/test/trunc/000.png    + mask 000_mask.png    image cut in half
   odd/test/wrongsize/000.png + mask 000_mask.png   mask 32x32, image 48x40
@@ -66,6 +67,10 @@ def main():
     rgb = np.zeros((H, W, 3), dtype=np.uint8)
     rgb[..., 0] = mask_array(255)
     save(Image.fromarray(rgb), root, "ground_truth/rgb/000_mask.png")
+
+    save(image(12), root, "test/onebit/000.png")
+    save(Image.fromarray(mask_array(255)).convert("1"), root,
+         "ground_truth/onebit/000_mask.png")
 
     save(image(7), root, "test/upper/000.PNG")
     save(Image.fromarray(mask_array(255)), root,

@@ -101,6 +101,15 @@ expect_eq "--link hardlink shares the inode" \
 run "$C" --to mvtec --force -o "$T/mir" "$T/mir"
 expect_status "writing over the input is refused (2)" 2
 
+# A second run on the same OUT waits for nobody: it fails at once.
+if command -v flock >/dev/null 2>&1; then
+	: >"$T/.locked.lock"
+	flock "$T/.locked.lock" "$C" --to mvtec -o "$T/locked" "$T/mir" >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	expect_status "a locked OUT is fatal (3)" 3
+	expect_grep "the lock conflict is explained" "locked: cannot lock" "$T/err"
+	check "nothing is written while locked" test ! -e "$T/locked"
+fi
+
 # ---- determinism: one thread or two, same bytes ---------------------------
 run "$C" --to mvtec -j 1 --link copy -o "$T/d1" "$T/mir"
 sed "s|$T/d1|OUT|g" "$T/out" >"$T/d1.jsonl"
@@ -132,6 +141,12 @@ run "$C" --to mvtec -o "$T/back" "$T/jpg"
 expect_status "JPEG -> MVTec exits 0" 0
 expect_eq "the MVTec target re-encodes JPEG as PNG" \
 	"$(find "$T/back" -name '*.jpg' | wc -l) $(find "$T/back" -path '*/ground_truth' -prune -o -name '*.png' -print | wc -l)" "0 $nimg"
+
+f=$T/jpg/building_block/train/good/001.jpg
+head -c $(($(stat -c %s "$f") / 2)) "$f" >"$T/half.jpg" && mv "$T/half.jpg" "$f"
+run "$C" --to mirad -o "$T/jpg2" "$T/jpg"
+expect_status "a truncated JPEG that would only be linked is still found (1)" 1
+expect_grep "the truncated JPEG is named" "^mirad-convert: $f: .*Premature end" "$T/err"
 
 # ---- categories, mapping, lists ----------------------------------------------
 run "$C" --to mvtec --categories chain_buckle,rabbit_pendant --mapping "$T/map.csv" -o "$T/two" "$T/mir"
@@ -193,10 +208,10 @@ expect_status "bad images make the run exit 1" 1
 cp "$T/out" "$T/odd.jsonl"
 expect_grep "a truncated PNG is reported by path" "^mirad-convert: $T/oddsrc/odd/test/trunc/000.png: " "$T/err"
 expect_grep "a wrong-size mask is reported with both sizes" "^mirad-convert: $T/oddsrc/odd/ground_truth/wrongsize/000_mask.png: mask is 32x32, image is 48x40\$" "$T/err"
-expect_eq "two records are skipped, seven written" "$(wc -l <"$T/odd.jsonl")" 7
+expect_eq "two records are skipped, eight written" "$(wc -l <"$T/odd.jsonl")" 8
 run $ANOMALIB "$T/odd" "$T/odd.jsonl"
-expect_status "0/1, palette, RGB and upper-case masks become paired 0/255 L masks" 0
-expect_grep "four masks survive" "pairs 4\$" "$T/out"
+expect_status "0/1, palette, RGB, 1-bit and upper-case masks become paired 0/255 L masks" 0
+expect_grep "five masks survive" "pairs 5\$" "$T/out"
 "$PY" - "$T/odd" >"$T/check" <<'PYEOF'
 import glob, sys
 import numpy as np
@@ -205,8 +220,10 @@ for f in sorted(glob.glob(sys.argv[1] + "/odd/ground_truth/*/*.png")):
     print(f.split("/")[-2], int((np.asarray(Image.open(f)) == 255).sum()))
 PYEOF
 expect_eq "every non-zero mask pixel is kept, nothing else" "$(tr '\n' ' ' <"$T/check")" \
-	"palette 30 rgb 30 upper 30 zeroone 30 "
+	"onebit 30 palette 30 rgb 30 upper 30 zeroone 30 "
 check "the upper-case .PNG image is written as .png" test -f "$T/odd/odd/test/upper/000.png"
+expect_eq "an 8-bit 0/255 mask is used as it is (hard link)" "$(stat -c %h "$T/odd/odd/ground_truth/upper/000_mask.png")" 2
+expect_eq "a 0/1 mask is re-encoded" "$(stat -c %h "$T/odd/odd/ground_truth/zeroone/000_mask.png")" 1
 check "hidden files and folders are not copied" test -z "$(find "$T/odd" -name '.*')"
 check "the folders of skipped records are not left empty" test ! -e "$T/odd/odd/test/trunc"
 run "$C" --to mvtec --strict -o "$T/odds" "$T/oddsrc"
