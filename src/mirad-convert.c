@@ -962,6 +962,8 @@ main(int argc, char **argv)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
 		    "%s: cannot lock (another mirad-convert writing it?)",
 		    c.output);
+	/* The lock is ours: what killed runs left beside OUT is stale. */
+	(void)mirad_remove_stale_temps(c.output);
 	if (mirad_exists(c.output) && !c.force) {
 		abandon(&c);
 		mirad_die(MIRAD_EXIT_FATAL,
