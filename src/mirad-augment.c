@@ -35,17 +35,12 @@
 #include <vips/vector.h>
 
 enum {
-	OPT_LAYOUT = 256,
-	OPT_SPLIT_CSV,
-	OPT_ROOT,
-	OPT_SEED,
+	OPT_SEED = 256,
 	OPT_SHARD,
 	OPT_LIST_PROFILES,
 	OPT_LIST_EFFECTS,
 	OPT_EXPLAIN,
 	OPT_PRINT_PROFILE,
-	OPT_PROGRESS,
-	OPT_NO_PROGRESS,
 };
 
 struct options {
@@ -160,20 +155,20 @@ parse_args(struct options *o, int argc, char **argv)
 	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"jobs", required_argument, NULL, 'j'},
-	    {"layout", required_argument, NULL, OPT_LAYOUT},
+	    {"layout", required_argument, NULL, MIRAD_OPT_LAYOUT},
 	    {"list-effects", no_argument, NULL, OPT_LIST_EFFECTS},
 	    {"list-profiles", no_argument, NULL, OPT_LIST_PROFILES},
-	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"no-progress", no_argument, NULL, MIRAD_OPT_NO_PROGRESS},
 	    {"output", required_argument, NULL, 'o'},
 	    {"print-profile", required_argument, NULL, OPT_PRINT_PROFILE},
 	    {"profile", required_argument, NULL, 'p'},
-	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"progress", no_argument, NULL, MIRAD_OPT_PROGRESS},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"root", required_argument, NULL, MIRAD_OPT_ROOT},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"severity", required_argument, NULL, 's'},
 	    {"shard", required_argument, NULL, OPT_SHARD},
-	    {"split-csv", required_argument, NULL, OPT_SPLIT_CSV},
+	    {"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV},
 	    {"variants", required_argument, NULL, 'n'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -185,12 +180,6 @@ parse_args(struct options *o, int argc, char **argv)
 	while ((c = getopt_long(
 	            argc, argv, ":fhj:n:o:p:qs:V", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			usage();
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		case 'V':
-			mirad_version_print(stdout);
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
 		case OPT_LIST_PROFILES:
 			list_profiles();
 			exit(mirad_close_stdout(MIRAD_EXIT_OK));
@@ -261,38 +250,8 @@ parse_args(struct options *o, int argc, char **argv)
 		case 'f':
 			o->force = true;
 			break;
-		case 'q':
-			mirad_set_quiet(true);
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-			break;
-		case OPT_LAYOUT:
-			if (mirad_layout_from_name(
-			        optarg, &o->in.scan.layout) != 0)
-				mirad_usage_error("unknown layout '%s' (mirad, "
-				                  "mvtec, visa, visa-prepared)",
-				    optarg);
-			break;
-		case OPT_SPLIT_CSV:
-			o->in.scan.split_csv = optarg;
-			break;
-		case OPT_ROOT:
-			o->in.root = optarg;
-			break;
-		case OPT_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_ON);
-			break;
-		case OPT_NO_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-			break;
-		case ':':
-			mirad_usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				mirad_usage_error(
-				    "unknown option '-%c'", optopt);
-			mirad_usage_error(
-			    "unknown option '%s'", argv[optind - 1]);
+			mirad_cli_common_option(c, argv, usage, &o->in);
 		}
 	}
 	if (o->profile == NULL)

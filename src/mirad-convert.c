@@ -39,10 +39,8 @@
 enum {
 	OPT_FROM = 256,
 	OPT_TO,
-	OPT_SPLIT_CSV,
 	OPT_SPLIT_TYPE,
 	OPT_ANOMALIB,
-	OPT_ROOT,
 	OPT_EMIT,
 	OPT_LINK,
 	OPT_RESIZE,
@@ -52,8 +50,6 @@ enum {
 	OPT_MAPPING,
 	OPT_STRICT,
 	OPT_NO_VERIFY,
-	OPT_PROGRESS,
-	OPT_NO_PROGRESS,
 };
 
 enum image_format {
@@ -200,15 +196,15 @@ parse_args(struct convert *c, int argc, char **argv)
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"link", required_argument, NULL, OPT_LINK},
 	    {"mapping", required_argument, NULL, OPT_MAPPING},
-	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"no-progress", no_argument, NULL, MIRAD_OPT_NO_PROGRESS},
 	    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 	    {"output", required_argument, NULL, 'o'},
-	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"progress", no_argument, NULL, MIRAD_OPT_PROGRESS},
 	    {"quality", required_argument, NULL, OPT_QUALITY},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"resize", required_argument, NULL, OPT_RESIZE},
-	    {"root", required_argument, NULL, OPT_ROOT},
-	    {"split-csv", required_argument, NULL, OPT_SPLIT_CSV},
+	    {"root", required_argument, NULL, MIRAD_OPT_ROOT},
+	    {"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV},
 	    {"split-type", required_argument, NULL, OPT_SPLIT_TYPE},
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    {"to", required_argument, NULL, OPT_TO},
@@ -222,12 +218,6 @@ parse_args(struct convert *c, int argc, char **argv)
 	while (
 	    (ch = getopt_long(argc, argv, ":fhj:o:qV", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'h':
-			usage();
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		case 'V':
-			mirad_version_print(stdout);
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
 		case 'o':
 			c->output = optarg;
 			break;
@@ -239,10 +229,6 @@ parse_args(struct convert *c, int argc, char **argv)
 				mirad_usage_error(
 				    "bad --jobs '%s' (1..256)", optarg);
 			c->jobs = (unsigned)v;
-			break;
-		case 'q':
-			mirad_set_quiet(true);
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
 			break;
 		case OPT_FROM:
 			if (mirad_layout_from_name(
@@ -259,9 +245,6 @@ parse_args(struct convert *c, int argc, char **argv)
 				                  "mirad, visa, visa-prepared)",
 				    optarg);
 			break;
-		case OPT_SPLIT_CSV:
-			c->in.scan.split_csv = optarg;
-			break;
 		case OPT_SPLIT_TYPE:
 			if (!convert_plan_safe_name(optarg))
 				mirad_usage_error(
@@ -271,9 +254,6 @@ parse_args(struct convert *c, int argc, char **argv)
 			break;
 		case OPT_ANOMALIB:
 			c->anomalib = true;
-			break;
-		case OPT_ROOT:
-			c->in.root = optarg;
 			break;
 		case OPT_EMIT:
 			parse_emit(c, optarg);
@@ -321,21 +301,8 @@ parse_args(struct convert *c, int argc, char **argv)
 		case OPT_NO_VERIFY:
 			c->pixels.verify = false;
 			break;
-		case OPT_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_ON);
-			break;
-		case OPT_NO_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-			break;
-		case ':':
-			mirad_usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				mirad_usage_error(
-				    "unknown option '-%c'", optopt);
-			mirad_usage_error(
-			    "unknown option '%s'", argv[optind - 1]);
+			mirad_cli_common_option(ch, argv, usage, &c->in);
 		}
 	}
 	if (argc - optind > 1)

@@ -37,11 +37,6 @@ enum {
 	OPT_COMPAT,
 	OPT_ADEVAL_STRIPS,
 	OPT_STRICT,
-	OPT_LAYOUT,
-	OPT_SPLIT_CSV,
-	OPT_ROOT,
-	OPT_PROGRESS,
-	OPT_NO_PROGRESS,
 };
 
 enum format {
@@ -193,18 +188,18 @@ parse_args(struct eval *e, int argc, char **argv)
 	    {"format", required_argument, NULL, 'f'},
 	    {"gt", required_argument, NULL, OPT_GT},
 	    {"help", no_argument, NULL, 'h'},
-	    {"layout", required_argument, NULL, OPT_LAYOUT},
+	    {"layout", required_argument, NULL, MIRAD_OPT_LAYOUT},
 	    {"maps", required_argument, NULL, OPT_MAPS},
 	    {"methods", required_argument, NULL, OPT_METHODS},
 	    {"metrics", required_argument, NULL, OPT_METRICS},
-	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"no-progress", no_argument, NULL, MIRAD_OPT_NO_PROGRESS},
 	    {"output", required_argument, NULL, 'o'},
 	    {"pro-limit", required_argument, NULL, OPT_PRO_LIMIT},
-	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"progress", no_argument, NULL, MIRAD_OPT_PROGRESS},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"root", required_argument, NULL, MIRAD_OPT_ROOT},
 	    {"scores", required_argument, NULL, OPT_SCORES},
-	    {"split-csv", required_argument, NULL, OPT_SPLIT_CSV},
+	    {"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV},
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -216,12 +211,6 @@ parse_args(struct eval *e, int argc, char **argv)
 	while (
 	    (c = getopt_long(argc, argv, ":f:ho:qV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			usage();
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		case 'V':
-			mirad_version_print(stdout);
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
 		case 'f':
 			if (strcmp(optarg, "md") == 0)
 				e->format = FORMAT_MD;
@@ -238,10 +227,6 @@ parse_args(struct eval *e, int argc, char **argv)
 			break;
 		case 'o':
 			e->output = optarg;
-			break;
-		case 'q':
-			mirad_set_quiet(true);
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
 			break;
 		case OPT_GT:
 			e->gt = optarg;
@@ -288,34 +273,8 @@ parse_args(struct eval *e, int argc, char **argv)
 		case OPT_STRICT:
 			e->strict = true;
 			break;
-		case OPT_LAYOUT:
-			if (mirad_layout_from_name(
-			        optarg, &e->in.scan.layout) != 0)
-				mirad_usage_error("unknown layout '%s' (mirad, "
-				                  "mvtec, visa, visa-prepared)",
-				    optarg);
-			break;
-		case OPT_SPLIT_CSV:
-			e->in.scan.split_csv = optarg;
-			break;
-		case OPT_ROOT:
-			e->in.root = optarg;
-			break;
-		case OPT_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_ON);
-			break;
-		case OPT_NO_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-			break;
-		case ':':
-			mirad_usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				mirad_usage_error(
-				    "unknown option '-%c'", optopt);
-			mirad_usage_error(
-			    "unknown option '%s'", argv[optind - 1]);
+			mirad_cli_common_option(c, argv, usage, &e->in);
 		}
 	}
 	if (optind < argc)

@@ -56,8 +56,6 @@ enum {
 	OPT_MAX_BYTES,
 	OPT_MAX_ENTRY_BYTES,
 	OPT_MAX_RATIO,
-	OPT_PROGRESS,
-	OPT_NO_PROGRESS,
 };
 
 struct fetch {
@@ -194,9 +192,9 @@ parse_args(struct fetch *f, int argc, char **argv)
 	    {"max-entries", required_argument, NULL, OPT_MAX_ENTRIES},
 	    {"max-entry-bytes", required_argument, NULL, OPT_MAX_ENTRY_BYTES},
 	    {"max-ratio", required_argument, NULL, OPT_MAX_RATIO},
-	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"no-progress", no_argument, NULL, MIRAD_OPT_NO_PROGRESS},
 	    {"output", required_argument, NULL, 'o'},
-	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"progress", no_argument, NULL, MIRAD_OPT_PROGRESS},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"retries", required_argument, NULL, OPT_RETRIES},
 	    {"sha256", required_argument, NULL, OPT_SHA256},
@@ -213,21 +211,11 @@ parse_args(struct fetch *f, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":fho:qV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			usage();
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		case 'V':
-			mirad_version_print(stdout);
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
 		case 'f':
 			f->force = true;
 			break;
 		case 'o':
 			out = optarg;
-			break;
-		case 'q':
-			mirad_set_quiet(true);
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
 			break;
 		case OPT_DATASET:
 			f->dataset = fetch_catalogue_find(optarg);
@@ -296,21 +284,8 @@ parse_args(struct fetch *f, int argc, char **argv)
 				                  "positive number",
 				    optarg);
 			break;
-		case OPT_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_ON);
-			break;
-		case OPT_NO_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-			break;
-		case ':':
-			mirad_usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				mirad_usage_error(
-				    "unknown option '-%c'", optopt);
-			mirad_usage_error(
-			    "unknown option '%s'", argv[optind - 1]);
+			mirad_cli_common_option(c, argv, usage, NULL);
 		}
 	}
 	if (optind < argc)

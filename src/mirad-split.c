@@ -31,12 +31,7 @@
 #define SPLIT_DEFAULT_SEED 0
 
 enum {
-	OPT_LAYOUT = 256,
-	OPT_SPLIT_CSV,
-	OPT_ROOT,
-	OPT_NO_SIZES,
-	OPT_PROGRESS,
-	OPT_NO_PROGRESS,
+	OPT_NO_SIZES = 256,
 	OPT_SHOTS,
 	OPT_SEED,
 	OPT_VAL,
@@ -198,18 +193,18 @@ parse_args(struct split *s, int argc, char **argv)
 	    {"folds", required_argument, NULL, OPT_FOLDS},
 	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"help", no_argument, NULL, 'h'},
-	    {"layout", required_argument, NULL, OPT_LAYOUT},
+	    {"layout", required_argument, NULL, MIRAD_OPT_LAYOUT},
 	    {"merge", required_argument, NULL, OPT_MERGE},
-	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"no-progress", no_argument, NULL, MIRAD_OPT_NO_PROGRESS},
 	    {"no-sizes", no_argument, NULL, OPT_NO_SIZES},
 	    {"nodes", required_argument, NULL, OPT_NODES},
 	    {"output", required_argument, NULL, 'o'},
-	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"progress", no_argument, NULL, MIRAD_OPT_PROGRESS},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"root", required_argument, NULL, MIRAD_OPT_ROOT},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"shots", required_argument, NULL, OPT_SHOTS},
-	    {"split-csv", required_argument, NULL, OPT_SPLIT_CSV},
+	    {"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV},
 	    {"stratify", required_argument, NULL, OPT_STRATIFY},
 	    {"summary", no_argument, NULL, OPT_SUMMARY},
 	    {"train-anomalies", required_argument, NULL, OPT_TRAIN_ANOMALIES},
@@ -223,41 +218,12 @@ parse_args(struct split *s, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":ho:qV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			usage();
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		case 'V':
-			mirad_version_print(stdout);
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
 		case 'o':
 			/* "-o -" is standard output, as without -o. */
 			s->output = strcmp(optarg, "-") == 0 ? NULL : optarg;
 			break;
-		case 'q':
-			mirad_set_quiet(true);
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-			break;
-		case OPT_LAYOUT:
-			if (mirad_layout_from_name(
-			        optarg, &s->in.scan.layout) != 0)
-				mirad_usage_error("unknown layout '%s' (mirad, "
-				                  "mvtec, visa, visa-prepared)",
-				    optarg);
-			break;
-		case OPT_SPLIT_CSV:
-			s->in.scan.split_csv = optarg;
-			break;
-		case OPT_ROOT:
-			s->in.root = optarg;
-			break;
 		case OPT_NO_SIZES:
 			s->in.scan.read_sizes = false;
-			break;
-		case OPT_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_ON);
-			break;
-		case OPT_NO_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
 			break;
 		case OPT_SHOTS:
 			parse_shots(s, optarg);
@@ -347,15 +313,8 @@ parse_args(struct split *s, int argc, char **argv)
 		case OPT_SUMMARY:
 			s->summary = true;
 			break;
-		case ':':
-			mirad_usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				mirad_usage_error(
-				    "unknown option '-%c'", optopt);
-			mirad_usage_error(
-			    "unknown option '%s'", argv[optind - 1]);
+			mirad_cli_common_option(c, argv, usage, &s->in);
 		}
 	}
 	if (argc - optind > 1)
@@ -549,7 +508,7 @@ static const char *
 output_name(const struct pending *p)
 {
 	return strcmp(p->name, "-") == 0 ? "error writing standard output"
-					 : p->name;
+	                                 : p->name;
 }
 
 static void
@@ -660,8 +619,8 @@ write_outputs(const struct split *s, struct view *views, size_t nviews)
 
 			for (size_t j = i + 1; j < np; j++)
 				mirad_outfile_abort(p[j].out);
-			mirad_die_errno(MIRAD_EXIT_FATAL, e, "%s",
-			    output_name(&p[i]));
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, e, "%s", output_name(&p[i]));
 		}
 		free(p[i].name);
 	}

@@ -28,13 +28,8 @@
 #include "stats_report.h"
 
 enum {
-	OPT_LAYOUT = 256,
-	OPT_SPLIT_CSV,
-	OPT_ROOT,
-	OPT_CHECK_SIZES,
+	OPT_CHECK_SIZES = 256,
 	OPT_FORMAT,
-	OPT_PROGRESS,
-	OPT_NO_PROGRESS,
 	OPT_IMAGING,
 	OPT_GEOMETRY,
 	OPT_BY,
@@ -156,12 +151,12 @@ parse_args(struct stats *s, int argc, char **argv)
 	    {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
 	    {"plots", required_argument, NULL, OPT_PLOTS},
 	    {"shard", required_argument, NULL, OPT_SHARD},
-	    {"layout", required_argument, NULL, OPT_LAYOUT},
-	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-	    {"progress", no_argument, NULL, OPT_PROGRESS},
+	    {"layout", required_argument, NULL, MIRAD_OPT_LAYOUT},
+	    {"no-progress", no_argument, NULL, MIRAD_OPT_NO_PROGRESS},
+	    {"progress", no_argument, NULL, MIRAD_OPT_PROGRESS},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"root", required_argument, NULL, OPT_ROOT},
-	    {"split-csv", required_argument, NULL, OPT_SPLIT_CSV},
+	    {"root", required_argument, NULL, MIRAD_OPT_ROOT},
+	    {"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -246,12 +241,6 @@ parse_args(struct stats *s, int argc, char **argv)
 				    "invalid --jobs '%s' (1 to 256)", optarg);
 			s->jobs = (int)v;
 			break;
-		case 'h':
-			usage();
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		case 'V':
-			mirad_version_print(stdout);
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
 		case 'f':
 			if (strcmp(optarg, "md") == 0)
 				s->format = FORMAT_MD;
@@ -266,41 +255,11 @@ parse_args(struct stats *s, int argc, char **argv)
 				                  "csv, json, tex)",
 				    optarg);
 			break;
-		case 'q':
-			mirad_set_quiet(true);
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-			break;
-		case OPT_LAYOUT:
-			if (mirad_layout_from_name(
-			        optarg, &s->in.scan.layout) != 0)
-				mirad_usage_error("unknown layout '%s' (mirad, "
-				                  "mvtec, visa, visa-prepared)",
-				    optarg);
-			break;
-		case OPT_SPLIT_CSV:
-			s->in.scan.split_csv = optarg;
-			break;
-		case OPT_ROOT:
-			s->in.root = optarg;
-			break;
 		case OPT_CHECK_SIZES:
 			s->in.scan.read_sizes = true;
 			break;
-		case OPT_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_ON);
-			break;
-		case OPT_NO_PROGRESS:
-			mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-			break;
-		case ':':
-			mirad_usage_error(
-			    "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				mirad_usage_error(
-				    "unknown option '-%c'", optopt);
-			mirad_usage_error(
-			    "unknown option '%s'", argv[optind - 1]);
+			mirad_cli_common_option(c, argv, usage, &s->in);
 		}
 	}
 	if (s->merge) {

@@ -37,3 +37,7 @@ build _build/valgrind --enable-unit-tests --enable-valgrind
 (cd _build/valgrind && make -j"$jobs" check-valgrind-unit)
 
 step "all test runs passed"
+# One closing line over the two full runs (plain and sanitizers).
+awk '/^# PASS:/ { p += $3 } /^# (FAIL|ERROR|XPASS):/ { f += $3 }
+	END { printf "tests: %d passed, %d failed\n", p, f }' \
+	_build/plain/test-suite.log _build/san/test-suite.log

@@ -7,8 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <getopt.h>
+
 #include "mirad_cli.h"
+#include "mirad_dataset.h"
 #include "mirad_err.h"
+#include "mirad_progress.h"
+#include "mirad_version.h"
 
 int
 mirad_cli_parse_uint(const char *arg, uint64_t min, uint64_t max, uint64_t *out)
@@ -156,4 +161,59 @@ mirad_cli_print_exit_help(void)
 	fputs("\nExit status: 0 success, 1 some inputs were bad and skipped, "
 	      "2 usage error,\n3 fatal error.\n",
 	    stdout);
+}
+
+void
+mirad_cli_common_option(
+    int c, char **argv, void (*usage)(void), struct mirad_dataset_options *in)
+{
+	switch (c) {
+	case 'h':
+		usage();
+		exit(mirad_close_stdout(MIRAD_EXIT_OK));
+	case 'V':
+		mirad_version_print(stdout);
+		exit(mirad_close_stdout(MIRAD_EXIT_OK));
+	case 'q':
+		mirad_set_quiet(true);
+		mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
+		return;
+	case MIRAD_OPT_PROGRESS:
+		mirad_progress_set_mode(MIRAD_PROGRESS_ON);
+		return;
+	case MIRAD_OPT_NO_PROGRESS:
+		mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
+		return;
+	case MIRAD_OPT_LAYOUT:
+		if (in != NULL) {
+			if (mirad_layout_from_name(optarg, &in->scan.layout) !=
+			    0)
+				mirad_usage_error("unknown layout '%s' (mirad, "
+				                  "mvtec, visa, visa-prepared)",
+				    optarg);
+			return;
+		}
+		break;
+	case MIRAD_OPT_SPLIT_CSV:
+		if (in != NULL) {
+			in->scan.split_csv = optarg;
+			return;
+		}
+		break;
+	case MIRAD_OPT_ROOT:
+		if (in != NULL) {
+			in->root = optarg;
+			return;
+		}
+		break;
+	case ':':
+		mirad_usage_error(
+		    "option '%s' needs an argument", argv[optind - 1]);
+	default:
+		break;
+	}
+	/* getopt_long leaves optopt 0 for an unknown long option. */
+	if (optopt != 0)
+		mirad_usage_error("unknown option '-%c'", optopt);
+	mirad_usage_error("unknown option '%s'", argv[optind - 1]);
 }

@@ -35,6 +35,30 @@ bool mirad_strlist_contains(const struct mirad_strlist *l, const char *s);
 void mirad_strlist_add(struct mirad_strlist *l, const char *s);
 void mirad_strlist_free(struct mirad_strlist *l);
 
+/*
+ * getopt_long codes of the options every tool shares.  Tools number their
+ * own long-only options from 256 and stay below these.
+ */
+enum mirad_cli_option {
+	MIRAD_OPT_LAYOUT = 900, /* --layout=NAME */
+	MIRAD_OPT_SPLIT_CSV,    /* --split-csv=FILE */
+	MIRAD_OPT_ROOT,         /* --root=DIR */
+	MIRAD_OPT_PROGRESS,     /* --progress */
+	MIRAD_OPT_NO_PROGRESS   /* --no-progress */
+};
+
+struct mirad_dataset_options;
+
+/*
+ * Handle getopt_long's result C for what the tools share: 'h' (calls USAGE,
+ * exits 0), 'V' (exits 0), 'q', --progress, --no-progress, and with IN
+ * (may be NULL) --layout, --split-csv and --root.  Anything else (':' for a
+ * missing argument, '?' for an unknown option) is a usage error naming the
+ * option: this does not return then.  Reads optarg, optind and optopt.
+ */
+void mirad_cli_common_option(
+    int c, char **argv, void (*usage)(void), struct mirad_dataset_options *in);
+
 /* Print the shared exit-status paragraph for --help. */
 void mirad_cli_print_exit_help(void);
 
