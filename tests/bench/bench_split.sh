@@ -9,7 +9,7 @@
 # Usage: tests/bench/bench_split.sh [BUILDDIR]   (default: _build)
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-B=${1:-$SRC/_build}
+B=${1:-${MIRAD_BUILDDIR:-$SRC/_build}}
 PY=/usr/bin/python3
 EQ=$SRC/tests/bench/split_equiv.py
 SPLIT=$B/src/mirad-split
