@@ -21,6 +21,7 @@
 #include "mirad_csv.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
+#include "mirad_formats.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
@@ -704,23 +705,6 @@ print_value(FILE *f, double v, bool percent)
 		fprintf(f, "%.17g", v);
 }
 
-/* "building_block" -> "Building block"; TeX specials escaped. */
-static void
-print_display_name(FILE *f, const char *name, bool tex)
-{
-	for (const char *p = name; *p; p++) {
-		char c = *p;
-
-		if (c == '_' || c == '-')
-			c = ' ';
-		else if (p == name && c >= 'a' && c <= 'z')
-			c = (char)(c - 32);
-		if (tex && strchr("&%$#{}~^\\", c))
-			fputc('\\', f);
-		fputc(c, f);
-	}
-}
-
 /* Mean over the categories where the metric is defined. */
 static double
 mean_over(const struct run *run, int m)
@@ -846,7 +830,7 @@ print_single(const struct eval *e, const struct run *run, FILE *f)
 				fprintf(
 				    f, "| %s | %zu |", c->category, c->images);
 			else {
-				print_display_name(f, c->category, true);
+				mirad_print_category_name(f, c->category, true);
 				fprintf(f, " & %zu", c->images);
 			}
 		} else {
@@ -948,7 +932,7 @@ print_methods(
 		fputs("}\n\\hline\nCategory & Metric", f);
 		for (size_t r = 0; r < nruns; r++) {
 			fputs(" & ", f);
-			print_display_name(f, runs[r].name, true);
+			mirad_print_category_name(f, runs[r].name, true);
 		}
 		fputs(" & Mean$\\pm$Std \\\\\n\\hline\n", f);
 	} else {
@@ -1032,7 +1016,7 @@ print_methods(
 				if (!cat && first_row)
 					fputs("\\hline\n\\textbf{Mean}", f);
 				else if (first_row)
-					print_display_name(f, cat, true);
+					mirad_print_category_name(f, cat, true);
 				fprintf(f, " & %s", metric_names[m].title);
 			}
 			for (size_t r = 0; r < nruns; r++) {

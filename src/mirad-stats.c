@@ -19,6 +19,7 @@
 #include "mirad_csv.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
+#include "mirad_formats.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
@@ -373,23 +374,6 @@ shown(const struct stats *s, size_t col)
 	return !columns[col].optional || value(&s->total, col) > 0;
 }
 
-/* "building_block" -> "Building block" */
-static void
-print_display_name(FILE *f, const char *name, bool tex)
-{
-	for (const char *p = name; *p; p++) {
-		char c = *p;
-
-		if (c == '_' || c == '-')
-			c = ' ';
-		else if (p == name && c >= 'a' && c <= 'z')
-			c = (char)(c - 32);
-		if (tex && strchr("&%$#{}~^\\", c))
-			fputc('\\', f);
-		fputc(c, f);
-	}
-}
-
 static void
 print_md(const struct stats *s, FILE *f)
 {
@@ -511,7 +495,7 @@ print_tex(const struct stats *s, FILE *f)
 		if (i == s->nrows)
 			fputs("\\hline\n\\textbf{Total}", f);
 		else
-			print_display_name(f, row->category, true);
+			mirad_print_category_name(f, row->category, true);
 		for (size_t c = 0; c < NCOLUMNS; c++)
 			if (shown(s, c))
 				fprintf(f, " & %zu", value(row, c));

@@ -15,12 +15,12 @@
 #include "mirad_manifest.h"
 
 enum mirad_format {
-	MIRAD_FORMAT_JSONL = 0,	  /* "jsonl": mirad(5) manifest */
-	MIRAD_FORMAT_VISA_CSV,	  /* "visa-csv": object,split,label,image,mask
-				     CRLF */
+	MIRAD_FORMAT_JSONL = 0,   /* "jsonl": mirad(5) manifest */
+	MIRAD_FORMAT_VISA_CSV,    /* "visa-csv": object,split,label,image,mask
+	                             CRLF */
 	MIRAD_FORMAT_TABULAR_CSV, /* "tabular-csv": anomalib Tabular */
-	MIRAD_FORMAT_UNIAD,	  /* "uniad": UniAD JSON Lines */
-	MIRAD_FORMAT_META_JSON	  /* "meta-json": ADer / AnomalyCLIP */
+	MIRAD_FORMAT_UNIAD,       /* "uniad": UniAD JSON Lines */
+	MIRAD_FORMAT_META_JSON    /* "meta-json": ADer / AnomalyCLIP */
 };
 
 /* Parse a format name as listed above; -1 if unknown. */
@@ -82,5 +82,13 @@ const char *mirad_format_extension(enum mirad_format fmt);
 
 /* Does FMT keep one split per file (UniAD)? */
 bool mirad_format_one_split_per_file(enum mirad_format fmt);
+
+/*
+ * Print category NAME for people: "building_block" -> "Building block"
+ * ('_' and '-' become spaces, the first letter upper case); with TEX,
+ * LaTeX specials are escaped.  Used by the tables of mirad-stats and
+ * mirad-eval.
+ */
+void mirad_print_category_name(FILE *f, const char *name, bool tex);
 
 #endif
