@@ -397,6 +397,28 @@ eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
 #define RADIX_BITS 11
 #define RADIX_SIZE (1u << RADIX_BITS)
 
+/*
+ * Turn the bucket counts HIST of one radix pass over N keys into starting
+ * offsets.  Returns true when every key falls in one bucket, so the pass
+ * would not move anything.
+ */
+static bool
+radix_offsets(size_t *hist, size_t n)
+{
+	size_t sum = 0;
+	bool trivial = false;
+
+	for (unsigned b = 0; b < RADIX_SIZE; b++) {
+		size_t c = hist[b];
+
+		if (c == n)
+			trivial = true;
+		hist[b] = sum;
+		sum += c;
+	}
+	return trivial;
+}
+
 static void
 radix_sort_keys(uint32_t *a, uint32_t *tmp, size_t n)
 {
@@ -412,18 +434,7 @@ radix_sort_keys(uint32_t *a, uint32_t *tmp, size_t n)
 		hist[2][k >> 22]++;
 	}
 	for (int pass = 0; pass < 3; pass++) {
-		size_t sum = 0;
-		bool trivial = false;
-
-		for (unsigned b = 0; b < RADIX_SIZE; b++) {
-			size_t c = hist[pass][b];
-
-			if (c == n)
-				trivial = true;
-			hist[pass][b] = sum;
-			sum += c;
-		}
-		if (trivial)
+		if (radix_offsets(hist[pass], n))
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			uint32_t k = ~src[i];
@@ -453,18 +464,7 @@ radix_sort_records(uint64_t *a, uint64_t *tmp, size_t n)
 		hist[2][k >> 22]++;
 	}
 	for (int pass = 0; pass < 3; pass++) {
-		size_t sum = 0;
-		bool trivial = false;
-
-		for (unsigned b = 0; b < RADIX_SIZE; b++) {
-			size_t c = hist[pass][b];
-
-			if (c == n)
-				trivial = true;
-			hist[pass][b] = sum;
-			sum += c;
-		}
-		if (trivial)
+		if (radix_offsets(hist[pass], n))
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			uint32_t k = ~(uint32_t)(src[i] >> 32);

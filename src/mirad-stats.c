@@ -139,7 +139,6 @@ parse_args(struct stats *s, int argc, char **argv)
 	    {"check-sizes", no_argument, NULL, OPT_CHECK_SIZES},
 	    {"format", required_argument, NULL, 'f'},
 	    {"geometry", no_argument, NULL, OPT_GEOMETRY},
-	    {"help", no_argument, NULL, 'h'},
 	    {"imaging", no_argument, NULL, OPT_IMAGING},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"merge", no_argument, NULL, OPT_MERGE},
@@ -152,13 +151,8 @@ parse_args(struct stats *s, int argc, char **argv)
 	    {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
 	    {"plots", required_argument, NULL, OPT_PLOTS},
 	    {"shard", required_argument, NULL, OPT_SHARD},
-	    {"layout", required_argument, NULL, MIRAD_OPT_LAYOUT},
-	    {"no-progress", no_argument, NULL, MIRAD_OPT_NO_PROGRESS},
-	    {"progress", no_argument, NULL, MIRAD_OPT_PROGRESS},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"root", required_argument, NULL, MIRAD_OPT_ROOT},
-	    {"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV},
-	    {"version", no_argument, NULL, 'V'},
+	    MIRAD_CLI_COMMON_LONGOPTS,
+	    MIRAD_CLI_DATASET_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	int c;

@@ -47,6 +47,24 @@ enum mirad_cli_option {
 	MIRAD_OPT_NO_PROGRESS   /* --no-progress */
 };
 
+/*
+ * Entries for getopt_long tables (needs <getopt.h>): the options every tool
+ * has, and those of tools that read a dataset.  mirad_cli_common_option()
+ * handles both.  (getopt_long does not need the table sorted.)
+ */
+/* clang-format off */
+#define MIRAD_CLI_COMMON_LONGOPTS \
+	{"help", no_argument, NULL, 'h'}, \
+	{"version", no_argument, NULL, 'V'}, \
+	{"quiet", no_argument, NULL, 'q'}, \
+	{"progress", no_argument, NULL, MIRAD_OPT_PROGRESS}, \
+	{"no-progress", no_argument, NULL, MIRAD_OPT_NO_PROGRESS}
+#define MIRAD_CLI_DATASET_LONGOPTS \
+	{"layout", required_argument, NULL, MIRAD_OPT_LAYOUT}, \
+	{"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV}, \
+	{"root", required_argument, NULL, MIRAD_OPT_ROOT}
+/* clang-format on */
+
 struct mirad_dataset_options;
 
 /*
