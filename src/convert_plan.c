@@ -27,6 +27,14 @@ convert_target_from_name(const char *name, enum convert_target *out)
 	return -1;
 }
 
+const char *
+convert_target_name(enum convert_target t)
+{
+	return (size_t)t < sizeof target_names / sizeof *target_names
+	    ? target_names[t]
+	    : "none";
+}
+
 bool
 convert_plan_safe_name(const char *name)
 {

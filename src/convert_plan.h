@@ -21,6 +21,8 @@ enum convert_target {
 
 /* Parse "mirad", "mvtec", "visa", "visa-prepared"; -1 if unknown. */
 int convert_target_from_name(const char *name, enum convert_target *out);
+/* The name of T ("none" for CONVERT_TO_NONE). */
+const char *convert_target_name(enum convert_target t);
 
 struct convert_plan_options {
 	enum convert_target target;

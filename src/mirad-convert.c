@@ -33,6 +33,7 @@
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_progress.h"
+#include "mirad_shard.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
 
@@ -50,6 +51,8 @@ enum {
 	OPT_MAPPING,
 	OPT_STRICT,
 	OPT_NO_VERIFY,
+	OPT_SHARD,
+	OPT_MERGE,
 };
 
 enum image_format {
@@ -73,6 +76,12 @@ struct convert {
 	bool any_emit;
 	struct convert_plan_options plan;
 	struct convert_pixel_options pixels;
+	unsigned shard_index, shard_count; /* --shard I/N: N > 0 */
+	bool merge;                        /* --merge PART... */
+	char **parts;                      /* --merge: the shard folders */
+	int nparts;
+	const char *job_option; /* an option that --merge refuses */
+	char *abs_mapping;      /* --shard: --mapping made absolute */
 
 	/* run state */
 	char *abs_output;
@@ -83,6 +92,10 @@ struct convert {
 	atomic_size_t next;
 	atomic_bool stop;
 	size_t bad;
+	size_t nmine;                       /* items of this shard */
+	struct mirad_shard_set *set;        /* --merge: the parts */
+	struct mirad_shard_merge *assembly; /* --merge: OUT being built */
+	struct mirad_recordset merge_src;   /* --merge: names of sources */
 };
 
 static void
@@ -92,6 +105,7 @@ usage(void)
 	fputs(
 "Usage: mirad-convert [OPTION]... --to=LAYOUT -o OUT [DATASET|MANIFEST|-]\n"
 "       mirad-convert [OPTION]... --emit=LIST -o OUT [DATASET|MANIFEST|-]\n"
+"       mirad-convert --merge [-f] -o OUT PART...\n"
 "Convert a dataset (a MIRAD, MVTec AD or VisA tree, or a manifest) to another\n"
 "layout under OUT, built in a temporary folder and renamed into place.\n"
 "Write the list files other frameworks read with --emit (alongside the tree,\n"
@@ -124,6 +138,10 @@ usage(void)
 "      --mapping=FILE      write the source,target name map (CSV) to FILE\n"
 "      --strict            stop at the first bad image (status 3)\n"
 "      --no-verify         do not decode images that are only linked/copied\n"
+"      --shard=I/N         convert only the images of shard I of N (0 <= I\n"
+"                          < N), or 'slurm'; each shard writes its own OUT\n"
+"      --merge             join the OUT folders of all --shard runs of one\n"
+"                          job into OUT, as one run would have written it\n"
 "  -j, --jobs=N            process N files at a time (default: CPU count)\n"
 "  -f, --force             replace OUT if it exists\n"
 "      --progress          show progress on stderr even when not a terminal\n"
@@ -204,15 +222,38 @@ parse_args(struct convert *c, int argc, char **argv)
 	    {"split-type", required_argument, NULL, OPT_SPLIT_TYPE},
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    {"to", required_argument, NULL, OPT_TO},
+	    {"shard", required_argument, NULL, OPT_SHARD},
+	    {"merge", no_argument, NULL, OPT_MERGE},
 	    MIRAD_CLI_COMMON_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	uint64_t v;
 	int ch;
 
+	static char job_option[64];
+	int longidx;
+
 	opterr = 0;
-	while (
-	    (ch = getopt_long(argc, argv, ":fhj:o:qV", longopts, NULL)) != -1) {
+	for (;;) {
+		longidx = -1;
+		ch = getopt_long(argc, argv, ":fhj:o:qV", longopts, &longidx);
+		if (ch == -1)
+			break;
+		/* What --merge takes; the rest shapes the job (the shards
+		 * had it). */
+		if (ch != 'o' && ch != 'f' && ch != 'q' && ch != 'h' &&
+		    ch != 'V' && ch != ':' && ch != '?' &&
+		    ch != MIRAD_OPT_PROGRESS && ch != MIRAD_OPT_NO_PROGRESS &&
+		    ch != OPT_MERGE && ch != OPT_SHARD &&
+		    c->job_option == NULL) {
+			if (longidx >= 0)
+				snprintf(job_option, sizeof job_option, "--%s",
+				    longopts[longidx].name);
+			else
+				snprintf(
+				    job_option, sizeof job_option, "-%c", ch);
+			c->job_option = job_option;
+		}
 		switch (ch) {
 		case 'o':
 			c->output = optarg;
@@ -297,9 +338,36 @@ parse_args(struct convert *c, int argc, char **argv)
 		case OPT_NO_VERIFY:
 			c->pixels.verify = false;
 			break;
+		case OPT_SHARD:
+			if (mirad_cli_parse_shard(
+			        optarg, &c->shard_index, &c->shard_count) != 0)
+				mirad_usage_error(
+				    "bad --shard '%s' (I/N with 0 "
+				    "<= I < N, or slurm)",
+				    optarg);
+			break;
+		case OPT_MERGE:
+			c->merge = true;
+			break;
 		default:
 			mirad_cli_common_option(ch, argv, usage, &c->in);
 		}
+	}
+	if (c->merge) {
+		if (c->shard_count > 0)
+			mirad_usage_error(
+			    "--merge cannot be used with --shard");
+		if (c->job_option != NULL)
+			mirad_usage_error("--merge takes the options from the "
+			                  "shards: %s not allowed",
+			    c->job_option);
+		if (c->output == NULL)
+			mirad_usage_error("no output folder (-o OUT)");
+		if (optind >= argc)
+			mirad_usage_error("--merge needs the shard folders");
+		c->parts = argv + optind;
+		c->nparts = argc - optind;
+		return;
 	}
 	if (argc - optind > 1)
 		mirad_usage_error("one input expected, got %d", argc - optind);
@@ -407,6 +475,13 @@ plan_items(struct convert *c, struct mirad_recordset *records)
 
 /* ---- processing ------------------------------------------------------- */
 
+/* Is item I this run's (all are, unless --shard)? */
+static bool
+mine(const struct convert *c, size_t i)
+{
+	return c->shard_count == 0 || i % c->shard_count == c->shard_index;
+}
+
 static void *
 worker(void *arg)
 {
@@ -421,7 +496,8 @@ worker(void *arg)
 		    mirad_signal_pending())
 			break;
 		it = &c->items[i];
-		if (it->image_dir == NULL) /* not planned: reported later */
+		/* Not planned (reported later), or another shard's. */
+		if (it->image_dir == NULL || !mine(c, i))
 			continue;
 		img = mirad_path_join(c->tmp, it->planned_image_rel);
 		msk = it->planned_mask_rel
@@ -452,10 +528,10 @@ run_workers(struct convert *c)
 
 		n = cpus > 0 ? (unsigned)cpus : 1;
 	}
-	if (n > c->nitems && c->nitems > 0)
-		n = (unsigned)c->nitems;
+	if (n > c->nmine && c->nmine > 0)
+		n = (unsigned)c->nmine;
 	threads = mirad_xcalloc(n ? n : 1, sizeof *threads);
-	mirad_progress_start("converting", c->nitems);
+	mirad_progress_start("converting", c->nmine);
 	for (unsigned t = 0; t < n; t++) {
 		if (pthread_create(&threads[t], NULL, worker, c) != 0)
 			break;
@@ -474,6 +550,15 @@ run_workers(struct convert *c)
 static void
 abandon(struct convert *c)
 {
+	if (c->assembly != NULL) { /* --merge: its folder, its lock */
+		mirad_shard_merge_abort(c->assembly);
+		c->assembly = NULL;
+		c->tmp = NULL;
+	}
+	if (c->set != NULL) {
+		mirad_shard_set_free(c->set);
+		c->set = NULL;
+	}
 	if (c->tmp != NULL) {
 		mirad_rm_rf(c->tmp);
 		free(c->tmp);
@@ -523,7 +608,7 @@ make_dirs(struct convert *c)
 		const char *dirs[2] = {
 		    c->items[i].image_dir, c->items[i].mask_dir};
 
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < 2 && mine(c, i); k++) {
 			char *p;
 
 			if (dirs[k] == NULL ||
@@ -560,7 +645,7 @@ remove_empty_dirs(struct convert *c)
 		const char *dirs[2] = {
 		    c->items[i].image_dir, c->items[i].mask_dir};
 
-		if (c->items[i].done)
+		if (c->items[i].done || !mine(c, i))
 			continue;
 		for (int k = 0; k < 2; k++) {
 			char *p;
@@ -609,48 +694,55 @@ rename_survivors(struct convert *c)
 
 /* ---- outputs ---------------------------------------------------------- */
 
+/* The output record of the done item IT: its files are IMAGE_REL and
+ * MASK_REL (may be NULL) under ROOT. */
+static struct mirad_record *
+output_record(const struct convert *c, const struct convert_item *it,
+    const char *root, const char *image_rel, const char *mask_rel)
+{
+	const struct mirad_record *s = it->src;
+	struct mirad_record *r = mirad_record_clone(s);
+	char *src = mirad_record_path(s, s->image);
+
+	mirad_record_put_string(r, "source", src);
+	free(src);
+	if (s->mask != NULL && mask_rel != NULL) {
+		src = mirad_record_path(s, s->mask);
+		mirad_record_put_string(r, "source_mask", src);
+		free(src);
+	}
+	mirad_record_set(&r->root, root);
+	mirad_record_set(&r->image, image_rel);
+	mirad_record_set(&r->mask, mask_rel);
+	{
+		/* The defect is the folder the image went to. */
+		char *dir = mirad_path_dirname(image_rel);
+		const char *leaf = mirad_path_basename(dir);
+
+		if (c->plan.target == CONVERT_TO_MIRAD ||
+		    c->plan.target == CONVERT_TO_MVTEC)
+			mirad_record_set(&r->defect, leaf);
+		free(dir);
+	}
+	r->width = it->width;
+	r->height = it->height;
+	r->channels = it->channels;
+	return r;
+}
+
 /* The output records (in input order), rooted at the final OUT. */
 static void
 output_records(struct convert *c, struct mirad_recordset *out)
 {
 	for (size_t i = 0; i < c->nitems; i++) {
 		struct convert_item *it = &c->items[i];
-		const struct mirad_record *s = it->src;
-		struct mirad_record *r;
-		char *src;
 
-		if (c->plan.target == CONVERT_TO_NONE) {
-			mirad_recordset_push(out, mirad_record_clone(s));
-			continue;
-		}
-		if (!it->done)
-			continue;
-		r = mirad_record_clone(s);
-		src = mirad_record_path(s, s->image);
-		mirad_record_put_string(r, "source", src);
-		free(src);
-		if (s->mask != NULL && it->mask_rel != NULL) {
-			src = mirad_record_path(s, s->mask);
-			mirad_record_put_string(r, "source_mask", src);
-			free(src);
-		}
-		mirad_record_set(&r->root, c->abs_output);
-		mirad_record_set(&r->image, it->image_rel);
-		mirad_record_set(&r->mask, it->mask_rel);
-		{
-			/* The defect is the folder the image went to. */
-			char *dir = mirad_path_dirname(it->image_rel);
-			const char *leaf = mirad_path_basename(dir);
-
-			if (c->plan.target == CONVERT_TO_MIRAD ||
-			    c->plan.target == CONVERT_TO_MVTEC)
-				mirad_record_set(&r->defect, leaf);
-			free(dir);
-		}
-		r->width = it->width;
-		r->height = it->height;
-		r->channels = it->channels;
-		mirad_recordset_push(out, r);
+		if (c->plan.target == CONVERT_TO_NONE)
+			mirad_recordset_push(out, mirad_record_clone(it->src));
+		else if (it->done)
+			mirad_recordset_push(out,
+			    output_record(c, it, c->abs_output, it->image_rel,
+			        it->mask_rel));
 	}
 }
 
@@ -776,8 +868,10 @@ write_visa_anno(struct convert *c, const struct mirad_recordset *records)
 	}
 }
 
+/* The source,target name map: from the output records' "source" and
+ * "source_mask" to their image and mask. */
 static void
-write_mapping(struct convert *c)
+write_mapping(struct convert *c, const struct mirad_recordset *out)
 {
 	struct mirad_outfile *f = mirad_outfile_open(c->mapping);
 	static const char *const head[] = {"source", "target"};
@@ -787,23 +881,17 @@ write_mapping(struct convert *c)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", c->mapping);
 	s = mirad_outfile_stream(f);
 	mirad_csv_write_row(s, head, 2, false);
-	for (size_t i = 0; i < c->nitems; i++) {
-		struct convert_item *it = &c->items[i];
-		const struct mirad_record *r = it->src;
-		char *src;
+	for (size_t i = 0; i < out->count; i++) {
+		const struct mirad_record *r = out->items[i];
+		const char *src = mirad_record_get_string(r, "source");
+		const char *msrc = mirad_record_get_string(r, "source_mask");
 
-		if (!it->done)
-			continue;
-		src = mirad_record_path(r, r->image);
-		mirad_csv_write_row(
-		    s, (const char *const[]){src, it->image_rel}, 2, false);
-		free(src);
-		if (it->mask_rel != NULL) {
-			src = mirad_record_path(r, r->mask);
+		mirad_csv_write_row(s,
+		    (const char *const[]){src ? src : "", r->image}, 2, false);
+		if (r->mask != NULL)
 			mirad_csv_write_row(s,
-			    (const char *const[]){src, it->mask_rel}, 2, false);
-			free(src);
-		}
+			    (const char *const[]){msrc ? msrc : "", r->mask}, 2,
+			    false);
 	}
 	if (mirad_outfile_commit(f) != 0)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", c->mapping);
@@ -819,6 +907,354 @@ drop_vips_warning(const gchar *domain, GLogLevelFlags level,
 	(void)level;
 	(void)message;
 	(void)data;
+}
+
+/* ---- --shard and --merge --------------------------------------------- */
+
+/* What decides the output, so parts of different jobs are not mixed. */
+static void
+job_fingerprint(const struct convert *c, const struct mirad_recordset *records,
+    char hex[65])
+{
+	struct mirad_shard_job *j = mirad_shard_job_new("mirad-convert");
+	GString *emit = g_string_new(NULL);
+	char buf[64];
+
+	mirad_shard_job_add(j, "to", convert_target_name(c->plan.target));
+	mirad_shard_job_add(j, "split-type", c->split_type);
+	mirad_shard_job_add(j, "anomalib", c->anomalib ? "yes" : "no");
+	for (int f = 0; f <= MIRAD_FORMAT_META_JSON; f++)
+		if (c->emit[f])
+			g_string_append_printf(emit, "%s,",
+			    mirad_format_name((enum mirad_format)f));
+	mirad_shard_job_add(j, "emit", emit->str);
+	g_string_free(emit, TRUE);
+	snprintf(buf, sizeof buf, "%d", (int)c->pixels.link);
+	mirad_shard_job_add(j, "link", buf);
+	snprintf(buf, sizeof buf, "%dx%d", c->pixels.resize_width,
+	    c->pixels.resize_height);
+	mirad_shard_job_add(j, "resize", buf);
+	snprintf(buf, sizeof buf, "%d", (int)c->image_format);
+	mirad_shard_job_add(j, "image-format", buf);
+	snprintf(buf, sizeof buf, "%d", c->pixels.jpeg_quality);
+	mirad_shard_job_add(j, "quality", buf);
+	mirad_shard_job_add(j, "verify", c->pixels.verify ? "yes" : "no");
+	mirad_shard_job_add(j, "strict", c->strict ? "yes" : "no");
+	mirad_shard_job_add(j, "mapping", c->mapping);
+	for (size_t i = 0; i < records->count; i++)
+		mirad_shard_job_add_record(j, records->items[i]);
+	mirad_shard_job_finish(j, hex);
+}
+
+/* The shard's header data: what the merge needs besides the entries. */
+static cJSON *
+shard_header_data(const struct convert *c)
+{
+	cJSON *d = cJSON_CreateObject(), *emit = cJSON_CreateArray();
+
+	cJSON_AddStringToObject(
+	    d, "target", convert_target_name(c->plan.target));
+	cJSON_AddStringToObject(d, "split_type", c->split_type);
+	for (int f = 0; f <= MIRAD_FORMAT_META_JSON; f++)
+		if (c->emit[f])
+			cJSON_AddItemToArray(emit,
+			    cJSON_CreateString(
+			        mirad_format_name((enum mirad_format)f)));
+	cJSON_AddItemToObject(d, "emit", emit);
+	if (c->mapping != NULL)
+		cJSON_AddStringToObject(d, "mapping", c->mapping);
+	cJSON_AddStringToObject(d, "input", c->input);
+	return d;
+}
+
+/*
+ * A shard writes its items under their planned names (as if every item
+ * succeeds), and records per item what the merge needs to name the
+ * survivors like one run: the folders, the extension, the source name,
+ * whether it was written (with a mask) or why not.  Its records go to OUT
+ * (the shard's stdout).
+ */
+static void
+write_shard(
+    struct convert *c, const char *job, int status, struct mirad_recordset *out)
+{
+	struct mirad_shard_writer *w;
+	cJSON *head = shard_header_data(c);
+	char err[1024];
+
+	w = mirad_shard_writer_open(c->tmp, c->abs_output, "mirad-convert",
+	    c->shard_index, c->shard_count, job, c->nitems, head, err,
+	    sizeof err);
+	cJSON_Delete(head);
+	if (w == NULL)
+		die_cleanly(c, "%s", err);
+	for (size_t i = 0; i < c->nitems; i++) {
+		struct convert_item *it = &c->items[i];
+		struct mirad_record *r = NULL;
+		cJSON *data = NULL, *rec = NULL;
+		const char *files[2];
+		size_t nfiles = 0;
+		int rc;
+
+		if (!mine(c, i))
+			continue;
+		if (c->plan.target == CONVERT_TO_NONE) {
+			r = mirad_record_clone(it->src);
+		} else {
+			data = cJSON_CreateObject();
+			if (it->image_dir != NULL) {
+				cJSON_AddStringToObject(
+				    data, "dir", it->image_dir);
+				if (it->mask_dir != NULL)
+					cJSON_AddStringToObject(
+					    data, "mask_dir", it->mask_dir);
+				cJSON_AddStringToObject(
+				    data, "ext", it->out_ext);
+				cJSON_AddStringToObject(
+				    data, "src_image", it->src->image);
+			}
+			if (it->done) {
+				const char *mask = it->wrote_mask
+				    ? it->planned_mask_rel
+				    : NULL;
+
+				cJSON_AddTrueToObject(data, "done");
+				if (mask != NULL)
+					cJSON_AddTrueToObject(data, "mask");
+				r = output_record(c, it, c->abs_output,
+				    it->planned_image_rel, mask);
+				files[nfiles++] = it->planned_image_rel;
+				if (mask != NULL)
+					files[nfiles++] = mask;
+			} else if (it->error != NULL) {
+				cJSON_AddStringToObject(
+				    data, "error", it->error);
+			}
+		}
+		if (r != NULL)
+			rec = mirad_record_to_json(r);
+		rc = mirad_shard_writer_add(
+		    w, i, files, nfiles, rec, data, err, sizeof err);
+		cJSON_Delete(rec);
+		cJSON_Delete(data);
+		if (r != NULL)
+			mirad_recordset_push(out, r);
+		if (rc != 0) {
+			mirad_shard_writer_abort(w);
+			die_cleanly(c, "%s", err);
+		}
+	}
+	if (mirad_shard_writer_close(w, status, err, sizeof err) != 0)
+		die_cleanly(c, "%s", err);
+}
+
+static const char *
+json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* The options of the job, from the first shard's header data. */
+static int
+merge_options(struct convert *c, const cJSON *d)
+{
+	const char *target = json_str(d, "target");
+	const cJSON *emit = cJSON_GetObjectItemCaseSensitive(d, "emit");
+	const cJSON *f;
+
+	if (target == NULL || json_str(d, "split_type") == NULL ||
+	    json_str(d, "input") == NULL || !cJSON_IsArray(emit))
+		return -1;
+	if (strcmp(target, "none") == 0)
+		c->plan.target = CONVERT_TO_NONE;
+	else if (convert_target_from_name(target, &c->plan.target) != 0)
+		return -1;
+	c->split_type = json_str(d, "split_type");
+	c->input = json_str(d, "input");
+	c->mapping = json_str(d, "mapping");
+	cJSON_ArrayForEach(f, emit)
+	{
+		enum mirad_format fmt;
+
+		if (!cJSON_IsString(f) ||
+		    mirad_format_from_name(f->valuestring, &fmt) != 0)
+			return -1;
+		c->emit[fmt] = true;
+		c->any_emit = true;
+	}
+	return 0;
+}
+
+/*
+ * The items as one run has them after processing, from the shards' data,
+ * and the dest names of their files: the survivors named in order.
+ */
+static int
+merge_items(struct convert *c, struct mirad_shard_set *set)
+{
+	c->nitems = set->total;
+	c->items = mirad_xcalloc(c->nitems ? c->nitems : 1, sizeof *c->items);
+	for (size_t i = 0; i < c->nitems; i++) {
+		struct mirad_shard_entry *e = &set->entries[i];
+		struct convert_item *it = &c->items[i];
+		struct mirad_record *src = mirad_record_new();
+		const char *dir = json_str(e->data, "dir");
+		const char *ext = json_str(e->data, "ext");
+		const char *error = json_str(e->data, "error");
+
+		mirad_record_set(&src->image, json_str(e->data, "src_image"));
+		mirad_recordset_push(&c->merge_src, src);
+		it->src = src;
+		it->done = cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(e->data, "done"));
+		it->wrote_mask = cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(e->data, "mask"));
+		if (dir != NULL && ext != NULL && src->image != NULL) {
+			const char *mdir = json_str(e->data, "mask_dir");
+
+			it->image_dir = mirad_xstrdup(dir);
+			it->mask_dir = mdir ? mirad_xstrdup(mdir) : NULL;
+			it->out_ext = mirad_xstrdup(ext);
+		}
+		if (error != NULL)
+			it->error = mirad_xstrdup(error);
+		/* A done item has its image (and mask) and a record. */
+		if (it->done ? it->image_dir == NULL || e->record == NULL ||
+		            e->nfiles != 1u + it->wrote_mask ||
+		            (it->wrote_mask && it->mask_dir == NULL)
+		             : e->nfiles != 0) {
+			mirad_warn("%s: record %zu: inconsistent shard data",
+			    set->names[e->shard], i);
+			return -1;
+		}
+	}
+	convert_plan_names(&c->plan, c->items, c->nitems, false);
+	for (size_t i = 0; i < c->nitems; i++) {
+		struct mirad_shard_entry *e = &set->entries[i];
+		const char *names[2] = {
+		    c->items[i].image_rel, c->items[i].mask_rel};
+
+		for (size_t k = 0; k < e->nfiles; k++) {
+			free(e->dest[k]);
+			e->dest[k] = mirad_xstrdup(names[k]);
+		}
+	}
+	return 0;
+}
+
+static void
+merge_progress(uint64_t n)
+{
+	mirad_progress_add(n);
+}
+
+/* mirad-convert --merge -o OUT PART... */
+static int
+merge_main(struct convert *c)
+{
+	struct mirad_shard_set set;
+	struct mirad_shard_merge m;
+	struct mirad_shard_place_options po = {
+	    mirad_signal_pending, merge_progress};
+	struct mirad_recordset out = {0};
+	char err[1024];
+	size_t written = 0;
+	int status;
+
+	mirad_signal_install();
+	if (mirad_shard_load((const char *const *)c->parts, (size_t)c->nparts,
+	        "mirad-convert", &set, err, sizeof err) != 0)
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	c->set = &set;
+	if (merge_options(c, set.data[0]) != 0)
+		die_cleanly(
+		    c, "%s: bad mirad-convert shard data", set.names[0]);
+	status = set.status;
+	if (c->plan.target != CONVERT_TO_NONE) {
+		if (merge_items(c, &set) != 0)
+			die_cleanly(c, "cannot merge");
+		/* The single run's warnings, in its order. */
+		for (size_t i = 0; i < c->nitems; i++) {
+			if (c->items[i].done)
+				written++;
+			else if (c->items[i].error != NULL) {
+				c->bad++;
+				mirad_warn("%s", c->items[i].error);
+			}
+		}
+		if (c->bad > 0)
+			status = MIRAD_EXIT_PARTIAL;
+		if (written == 0)
+			die_cleanly(
+			    c, "%s: no image could be converted", c->input);
+	}
+
+	if (mirad_shard_merge_begin(
+	        &m, c->output, c->force, &set, err, sizeof err) != 0)
+		die_cleanly(c, "%s", err);
+	c->assembly = &m;
+	c->tmp = m.tmp;
+	c->abs_output = mirad_xstrdup(m.abs_out);
+	if (c->plan.target != CONVERT_TO_NONE)
+		make_dirs(c);
+	mirad_progress_start("merging", set.nfiles);
+	if (mirad_shard_merge_place(&m, &set, &po, err, sizeof err) != 0) {
+		mirad_progress_end();
+		check_signal(c);
+		die_cleanly(c, "%s", err);
+	}
+	mirad_progress_end();
+	check_signal(c);
+	if (c->plan.target != CONVERT_TO_NONE)
+		remove_empty_dirs(c);
+	for (size_t i = 0; i < set.total; i++) {
+		const struct mirad_shard_entry *e = &set.entries[i];
+		struct mirad_record *r;
+		cJSON *obj;
+
+		if (e->record == NULL)
+			continue;
+		obj = cJSON_Parse(e->record);
+		r = mirad_record_from_json(obj, c->abs_output, err, sizeof err);
+		cJSON_Delete(obj);
+		if (r == NULL)
+			die_cleanly(c, "%s: record %zu: %s",
+			    set.names[e->shard], i, err);
+		mirad_recordset_push(&out, r);
+	}
+	write_lists(c, &out);
+	if (c->plan.target == CONVERT_TO_VISA)
+		write_visa_anno(c, &out);
+	check_signal(c);
+	if (mirad_shard_merge_publish(&m, err, sizeof err) != 0) {
+		c->assembly = NULL; /* aborted by the failed publish */
+		c->tmp = NULL;
+		die_cleanly(c, "%s", err);
+	}
+	c->assembly = NULL;
+	c->tmp = NULL;
+	if (mirad_shard_remove_parts(&set) > 0)
+		mirad_warn("some files of the shard folders could not be "
+		           "removed");
+	if (c->mapping != NULL)
+		write_mapping(c, &out);
+	(void)mirad_shard_write_records(&set, stdout);
+	if (isatty(STDERR_FILENO))
+		mirad_note("%s: %zu images written, %zu skipped (from %u "
+		           "shards)",
+		    c->output, written, c->bad, set.count);
+
+	mirad_shard_set_free(&set);
+	c->set = NULL;
+	for (size_t i = 0; i < c->nitems; i++)
+		convert_item_clear(&c->items[i]);
+	free(c->items);
+	free(c->abs_output);
+	mirad_recordset_clear(&c->merge_src);
+	mirad_recordset_clear(&out);
+	return mirad_close_stdout(status);
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -879,7 +1315,7 @@ main(int argc, char **argv)
 	struct convert c = {0};
 	struct mirad_recordset records = {0}, out = {0};
 	struct mirad_dataset_info info;
-	char err[1024];
+	char err[1024], job[65] = "";
 	int status = MIRAD_EXIT_OK;
 	size_t written = 0;
 
@@ -890,6 +1326,8 @@ main(int argc, char **argv)
 	c.pixels.jpeg_quality = 95;
 	c.pixels.verify = true;
 	parse_args(&c, argc, argv);
+	if (c.merge)
+		return merge_main(&c);
 	choose_split_type(&c);
 	c.abs_output = mirad_path_absolute(c.output);
 	if (c.abs_output == NULL)
@@ -917,6 +1355,19 @@ main(int argc, char **argv)
 	if (records.count == 0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s: no images", c.input);
 	plan_items(&c, &records);
+	for (size_t i = 0; i < c.nitems; i++)
+		c.nmine += mine(&c, i);
+	if (c.shard_count > 0) {
+		/* The merge writes the map; all shards must name one file. */
+		if (c.mapping != NULL) {
+			c.abs_mapping = mirad_path_absolute(c.mapping);
+			if (c.abs_mapping == NULL)
+				mirad_die_errno(
+				    MIRAD_EXIT_FATAL, errno, "%s", c.mapping);
+			c.mapping = c.abs_mapping;
+		}
+		job_fingerprint(&c, &records, job);
+	}
 
 	/* Take the lock before looking at OUT, so two runs cannot both see
 	 * it missing. */
@@ -952,6 +1403,8 @@ main(int argc, char **argv)
 
 		if (c.plan.target == CONVERT_TO_NONE)
 			break;
+		if (!mine(&c, i))
+			continue;
 		if (it->done) {
 			written++;
 			continue;
@@ -976,15 +1429,23 @@ main(int argc, char **argv)
 	}
 	if (c.bad > 0)
 		status = MIRAD_EXIT_PARTIAL;
-	if (c.plan.target != CONVERT_TO_NONE && written == 0)
+	/* (A shard's images may all fail: the merge decides.) */
+	if (c.plan.target != CONVERT_TO_NONE && written == 0 &&
+	    c.shard_count == 0)
 		die_cleanly(&c, "%s: no image could be converted", c.input);
 
-	rename_survivors(&c);
-	remove_empty_dirs(&c);
-	output_records(&c, &out);
-	write_lists(&c, &out);
-	if (c.plan.target == CONVERT_TO_VISA)
-		write_visa_anno(&c, &out);
+	if (c.shard_count > 0) {
+		/* Names, lists and the map come with the merge. */
+		remove_empty_dirs(&c);
+		write_shard(&c, job, status, &out);
+	} else {
+		rename_survivors(&c);
+		remove_empty_dirs(&c);
+		output_records(&c, &out);
+		write_lists(&c, &out);
+		if (c.plan.target == CONVERT_TO_VISA)
+			write_visa_anno(&c, &out);
+	}
 	check_signal(&c);
 
 	if (mirad_dir_publish(c.tmp, c.output, c.force) != 0) {
@@ -996,8 +1457,8 @@ main(int argc, char **argv)
 	c.tmp = NULL;
 	mirad_lock_release(c.lock_fd, c.output);
 	c.lock_fd = -1;
-	if (c.mapping != NULL)
-		write_mapping(&c);
+	if (c.mapping != NULL && c.shard_count == 0)
+		write_mapping(&c, &out);
 
 	for (size_t i = 0; i < out.count; i++) {
 		if (mirad_record_write(stdout, out.items[i]) != 0)
@@ -1011,6 +1472,7 @@ main(int argc, char **argv)
 		convert_item_clear(&c.items[i]);
 	free(c.items);
 	free(c.abs_output);
+	free(c.abs_mapping);
 	mirad_strlist_free(&c.categories);
 	cJSON_Delete(info.header);
 	mirad_recordset_clear(&out);
