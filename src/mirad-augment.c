@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "augment_effects.h"
@@ -28,6 +29,7 @@
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_progress.h"
+#include "mirad_shard.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
 
@@ -41,6 +43,7 @@ enum {
 	OPT_LIST_EFFECTS,
 	OPT_EXPLAIN,
 	OPT_PRINT_PROFILE,
+	OPT_MERGE,
 };
 
 struct options {
@@ -52,12 +55,17 @@ struct options {
 	unsigned variants;
 	bool have_seed;
 	uint64_t seed;
-	unsigned shard_index, shard_count;
+	unsigned shard_index, shard_count; /* --shard I/N: N > 0 */
 	unsigned jobs;
 	bool force;
+	bool merge;   /* --merge PART... */
+	char **parts; /* --merge: the shard folders */
+	int nparts;
+	const char *job_option; /* an option that --merge refuses */
 };
 
 struct job {
+	size_t seq; /* its place in the single run's output */
 	const struct mirad_record *record;
 	int severity;
 	unsigned variant;
@@ -87,6 +95,7 @@ usage(void)
 	/* clang-format off */
 	fputs(
 "Usage: mirad-augment --profile NAME|FILE [OPTION]... -o OUT DATASET|MANIFEST|-\n"
+"       mirad-augment --merge [-f] -o OUT PART...\n"
 "Render a dataset as if captured at another production node: viewpoint,\n"
 "lens, background, illumination, glare, vignetting, blur, exposure, sensor\n"
 "noise, colour temperature, tone curve, resolution and JPEG, in linear\n"
@@ -103,6 +112,8 @@ usage(void)
 "                         profile's)\n"
 "      --shard=I/N        only the (image, variant) pairs of shard I of N\n"
 "                         (0 <= I < N), or 'slurm'\n"
+"      --merge            join the OUT folders of all --shard runs of one\n"
+"                         job into OUT, as one run would have written it\n"
 "  -o, --output=DIR       the augmented dataset to create\n"
 "  -f, --force            replace DIR if it exists\n"
 "  -j, --jobs=N           images rendered in parallel (default: CPUs)\n"
@@ -163,16 +174,36 @@ parse_args(struct options *o, int argc, char **argv)
 	    {"severity", required_argument, NULL, 's'},
 	    {"shard", required_argument, NULL, OPT_SHARD},
 	    {"variants", required_argument, NULL, 'n'},
+	    {"merge", no_argument, NULL, OPT_MERGE},
 	    MIRAD_CLI_COMMON_LONGOPTS,
 	    MIRAD_CLI_DATASET_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
+	static char job_option[64];
 	uint64_t u;
-	int c;
+	int c, longidx;
 
 	opterr = 0;
-	while ((c = getopt_long(
-	            argc, argv, ":fhj:n:o:p:qs:V", longopts, NULL)) != -1) {
+	for (;;) {
+		longidx = -1;
+		c = getopt_long(
+		    argc, argv, ":fhj:n:o:p:qs:V", longopts, &longidx);
+		if (c == -1)
+			break;
+		/* What --merge takes; the rest shapes the job (the shards
+		 * had it). */
+		if (c != 'o' && c != 'f' && c != 'q' && c != 'h' && c != 'V' &&
+		    c != ':' && c != '?' && c != MIRAD_OPT_PROGRESS &&
+		    c != MIRAD_OPT_NO_PROGRESS && c != OPT_MERGE &&
+		    c != OPT_SHARD && o->job_option == NULL) {
+			if (longidx >= 0)
+				snprintf(job_option, sizeof job_option, "--%s",
+				    longopts[longidx].name);
+			else
+				snprintf(
+				    job_option, sizeof job_option, "-%c", c);
+			o->job_option = job_option;
+		}
 		switch (c) {
 		case OPT_LIST_PROFILES:
 			list_profiles();
@@ -244,9 +275,29 @@ parse_args(struct options *o, int argc, char **argv)
 		case 'f':
 			o->force = true;
 			break;
+		case OPT_MERGE:
+			o->merge = true;
+			break;
 		default:
 			mirad_cli_common_option(c, argv, usage, &o->in);
 		}
+	}
+	if (o->merge) {
+		if (o->shard_count > 0)
+			mirad_usage_error(
+			    "--merge cannot be used with --shard");
+		if (o->job_option != NULL)
+			mirad_usage_error("--merge takes the options from the "
+			                  "shards: %s not allowed",
+			    o->job_option);
+		if (o->output == NULL)
+			mirad_usage_error(
+			    "-o OUT is required (the folder to create)");
+		if (optind >= argc)
+			mirad_usage_error("--merge needs the shard folders");
+		o->parts = argv + optind;
+		o->nparts = argc - optind;
+		return;
 	}
 	if (o->profile == NULL)
 		mirad_usage_error("--profile is required (a built-in name, "
@@ -509,6 +560,174 @@ in_shard(const struct options *o, const char *image_id, const char *variant_id)
 	    o->shard_index;
 }
 
+/* ---- --shard and --merge --------------------------------------------- */
+
+/* What decides the output, so parts of different jobs are not mixed. */
+static void
+job_fingerprint(const struct run *run, int sev_lo, int sev_hi,
+    const struct mirad_recordset *records, char hex[65])
+{
+	struct mirad_shard_job *j = mirad_shard_job_new("mirad-augment");
+	char buf[64];
+
+	mirad_shard_job_add(j, "profile", run->profile->name);
+	mirad_shard_job_add(j, "profile-digest", run->profile->digest);
+	snprintf(buf, sizeof buf, "0x%016" PRIx64, run->run_seed);
+	mirad_shard_job_add(j, "seed", buf);
+	snprintf(buf, sizeof buf, "%d-%d", sev_lo, sev_hi);
+	mirad_shard_job_add(j, "severities", buf);
+	snprintf(buf, sizeof buf, "%u", run->opt->variants);
+	mirad_shard_job_add(j, "variants", buf);
+	for (size_t i = 0; i < records->count; i++)
+		mirad_shard_job_add_record(j, records->items[i]);
+	mirad_shard_job_finish(j, hex);
+}
+
+/* Does FULL (a file in the shard's private folder) exist? */
+static bool
+written(const char *full)
+{
+	struct stat st;
+
+	return lstat(full, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/*
+ * The shard's metadata: per (image, variant) pair of the shard, its place
+ * in the single run, the files it left (image and mask, also of a pair
+ * skipped after writing them, as one run leaves them), its manifest line
+ * or why it was skipped.
+ */
+static int
+write_shard(const struct run *run, size_t total, const char *job, int status,
+    char *err, size_t errlen)
+{
+	struct mirad_shard_writer *w;
+	GHashTable *listed =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+	int rc = 0;
+
+	w = mirad_shard_writer_open(run->tmpdir, run->target, "mirad-augment",
+	    run->opt->shard_index, run->opt->shard_count, job, total, NULL, err,
+	    errlen);
+	if (w == NULL) {
+		g_hash_table_destroy(listed);
+		return -1;
+	}
+	for (size_t i = 0; i < run->njobs && rc == 0; i++) {
+		const struct job *j = &run->jobs[i];
+		const char *rels[2] = {j->record->image, j->record->mask};
+		char *files[2] = {NULL, NULL};
+		char *sub = variant_dir(run, j);
+		size_t nfiles = 0;
+		cJSON *rec = NULL, *data = NULL;
+
+		for (int k = 0; k < 2; k++) {
+			char *rel, *full;
+
+			if (rels[k] == NULL)
+				continue;
+			rel = mirad_path_join(sub, rels[k]);
+			full = mirad_path_join(run->tmpdir, rel);
+			if (written(full) &&
+			    !g_hash_table_contains(listed, rel)) {
+				g_hash_table_add(listed, mirad_xstrdup(rel));
+				files[nfiles++] = rel;
+			} else {
+				free(rel);
+			}
+			free(full);
+		}
+		if (j->line != NULL)
+			rec = cJSON_Parse(j->line);
+		if (j->problem != NULL) {
+			data = cJSON_CreateObject();
+			cJSON_AddStringToObject(data, "problem", j->problem);
+		}
+		rc = mirad_shard_writer_add(w, j->seq,
+		    (const char *const *)files, nfiles, rec, data, err, errlen);
+		cJSON_Delete(rec);
+		cJSON_Delete(data);
+		free(files[0]);
+		free(files[1]);
+		free(sub);
+	}
+	g_hash_table_destroy(listed);
+	if (rc != 0) {
+		mirad_shard_writer_abort(w);
+		return -1;
+	}
+	return mirad_shard_writer_close(w, status, err, errlen);
+}
+
+static void
+merge_progress(uint64_t n)
+{
+	mirad_progress_add(n);
+}
+
+/* mirad-augment --merge -o OUT PART... */
+static int
+merge_main(const struct options *o)
+{
+	struct mirad_shard_set set;
+	struct mirad_shard_merge m;
+	struct mirad_shard_place_options po = {
+	    mirad_signal_pending, merge_progress};
+	char err[1024];
+	int status;
+	size_t written_n = 0, skipped = 0;
+
+	mirad_signal_install();
+	if (mirad_shard_load((const char *const *)o->parts, (size_t)o->nparts,
+	        "mirad-augment", &set, err, sizeof err) != 0)
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	status = set.status;
+	/* The single run's warnings, in its order. */
+	for (size_t i = 0; i < set.total; i++) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(
+		    set.entries[i].data, "problem");
+
+		if (set.entries[i].record != NULL)
+			written_n++;
+		if (cJSON_IsString(p)) {
+			mirad_warn("%s; skipped", p->valuestring);
+			status = MIRAD_EXIT_PARTIAL;
+			skipped++;
+		}
+	}
+	if (mirad_shard_merge_begin(
+	        &m, o->output, o->force, &set, err, sizeof err) != 0) {
+		mirad_shard_set_free(&set);
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	}
+	mirad_progress_start("merging", set.nfiles);
+	if (mirad_shard_merge_place(&m, &set, &po, err, sizeof err) != 0 ||
+	    mirad_signal_pending()) {
+		mirad_progress_end();
+		mirad_shard_merge_abort(&m);
+		mirad_shard_set_free(&set);
+		if (mirad_signal_pending())
+			mirad_signal_reraise();
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	}
+	mirad_progress_end();
+	if (mirad_shard_merge_publish(&m, err, sizeof err) != 0) {
+		mirad_shard_set_free(&set);
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	}
+	if (mirad_shard_remove_parts(&set) > 0)
+		mirad_warn("some files of the shard folders could not be "
+		           "removed");
+	(void)mirad_shard_write_records(&set, stdout);
+	if (isatty(STDERR_FILENO))
+		mirad_note("%s: %zu images written, %zu skipped (from %u "
+		           "shards)",
+		    o->output, written_n, skipped, set.count);
+	mirad_shard_set_free(&set);
+	return mirad_close_stdout(status);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -518,7 +737,8 @@ main(int argc, char **argv)
 	struct mirad_dataset_info info;
 	struct run run = {0};
 	pthread_t *threads;
-	char err[1024];
+	char err[1024], job[65];
+	size_t total = 0; /* pairs of the single run */
 	char *tmp, *target;
 	int lock_fd;
 	int status = MIRAD_EXIT_OK, sev_lo, sev_hi;
@@ -535,6 +755,8 @@ main(int argc, char **argv)
 	o.in.scan.read_sizes = false;
 	o.in.scan.problem = mirad_report_problem;
 	parse_args(&o, argc, argv);
+	if (o.merge)
+		return merge_main(&o);
 	load_profile_or_die(o.profile, &profile);
 
 	target = mirad_path_absolute(o.output);
@@ -587,13 +809,17 @@ main(int argc, char **argv)
 				if (in_shard(&o, r->image, vid)) {
 					struct job *j = &run.jobs[run.njobs++];
 
+					j->seq = total;
 					j->record = r;
 					j->severity = s;
 					j->variant = v;
 				}
 				free(vid);
+				total++;
 			}
 	}
+	if (o.shard_count > 0)
+		job_fingerprint(&run, sev_lo, sev_hi, &records, job);
 
 	mirad_signal_install();
 	/* One run per output: a second one is told, not interleaved; what a
@@ -641,6 +867,11 @@ main(int argc, char **argv)
 			mirad_warn("%s; skipped", run.jobs[i].problem);
 			status = MIRAD_EXIT_PARTIAL;
 		}
+	if (o.shard_count > 0 &&
+	    write_shard(&run, total, job, status, err, sizeof err) != 0) {
+		mirad_rm_rf(tmp);
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	}
 	if (mirad_dir_publish(tmp, target, o.force) != 0) {
 		int e = errno;
 
