@@ -4,8 +4,9 @@
 # simulated production nodes (built-in profiles node1..node6), at the five
 # severities, sharded over GNU parallel.  Each job renders one shard of one
 # node into its own folder; a merge step then joins the shards of a node
-# (trees and manifests) and computes its statistics from mergeable
-# partials.  The merged result is byte-identical to one unsharded run.
+# (mirad-augment --merge: tree and manifest) and its statistics (mirad-stats
+# --merge of mergeable partials).  The merged result is byte-identical to
+# one unsharded run, manifest order included.
 #
 #   robustness-parallel.sh DATASET OUT [SHARDS] [NODES]
 #
@@ -40,23 +41,24 @@ parallel ${PARALLEL:-} --halt now,fail=1 \
 	::: $nodes ::: $(seq 0 $((shards - 1)))
 ;; esac
 
-# 3. Merge each node: the union of its shard trees, one sorted manifest
-#    pointing at the merged tree, and the merged statistics.
+# 3. Merge each node: mirad-augment --merge joins its shard folders into
+#    the tree and manifest of one run (and removes them); mirad-stats
+#    --merge joins the partial statistics.
 for node in $nodes; do
-	rm -rf "$out/$node" "$out/$node.jsonl.tmp"
-	mkdir -p "$out/$node"
+	set --
 	i=0
 	while [ $i -lt "$shards" ]; do
-		part=$out/parts/$node-$i
-		cp -a "$part/." "$out/$node/"
-		sed "s#\"root\":\"$part/#\"root\":\"$out/$node/#" "$part.jsonl" >>"$out/$node.jsonl.tmp"
+		set -- "$@" "$out/parts/$node-$i"
 		i=$((i + 1))
 	done
-	LC_ALL=C sort "$out/$node.jsonl.tmp" >"$out/$node.jsonl"
-	rm "$out/$node.jsonl.tmp"
-	# shellcheck disable=SC2046
-	${bin}mirad-stats -q --merge --format json \
-		$(ls "$out/parts/$node"-*.stats.json) >"$out/$node.stats.json"
+	${bin}mirad-augment -q --merge --force -o "$out/$node" "$@" >"$out/$node.jsonl"
+	set --
+	i=0
+	while [ $i -lt "$shards" ]; do
+		set -- "$@" "$out/parts/$node-$i.stats.json"
+		i=$((i + 1))
+	done
+	${bin}mirad-stats -q --merge --format json "$@" >"$out/$node.stats.json"
 	echo "$node: $(wc -l <"$out/$node.jsonl") images in $out/$node" >&2
 done
 rm -rf "$out/parts"
