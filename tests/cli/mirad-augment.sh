@@ -49,6 +49,23 @@ expect_same "union of --shard 0/3 1/3 2/3 equals the single run" "$T/kall" "$T/k
 expect_eq "2 variants per image" "$(wc -l <"$T/mall")" "$((2 * nimg))"
 expect_eq "variant folders" "$(ls "$T/all" | tr '\n' ' ')" "s3-v0 s3-v1 "
 if [ "$(wc -l <"$T/mshards")" -gt 0 ] && [ -n "$(ls "$T/sh0")" ]; then ok "shards write their part"; else not_ok "shards write their part"; fi
+check "a shard records its pairs" test -s "$T/sh0/.mirad-shard.jsonl"
+run "$AUG" --merge -p node5 -o "$T/merged" "$T/sh0" "$T/sh1" "$T/sh2"
+expect_status "--merge with a job option is a usage error" 2
+expect_grep "the option is named" "merge takes the options from the shards: -p not allowed" "$T/err"
+run "$AUG" --merge --shard 1/3 -o "$T/merged" "$T/sh0" "$T/sh1" "$T/sh2"
+expect_status "--merge with --shard is a usage error" 2
+run "$AUG" --merge -o "$T/merged" "$T/sh0" "$T/sh2"
+expect_status "--merge without shard 1 exits 3" 3
+expect_grep "the missing shard is named" "shard 1/3 missing" "$T/err"
+check "a refused merge writes nothing" test ! -e "$T/merged"
+run "$AUG" --merge -o "$T/merged" "$T/sh2" "$T/sh0" "$T/sh1"
+expect_status "--merge of the three shards exits 0" 0
+sed "s#\"root\":\"$T/merged/#\"root\":\"$T/all/#" "$T/out" >"$T/mmerged"
+expect_same "the merged manifest is the single run's, in its order" "$T/mmerged" "$T/mall"
+if diff -r "$T/all" "$T/merged" >"$T/diff" 2>&1; then ok "the merged tree is the single run's"; else
+	not_ok "the merged tree is the single run's"; diag "$T/diff"; fi
+check "the merge consumes the shard folders" test ! -e "$T/sh0" -a ! -e "$T/sh1" -a ! -e "$T/sh2"
 
 # --- masks and identity -------------------------------------------------
 run "$AUG" -q -p "$PROF/identity.json" -o "$T/id" "$T/ds"
