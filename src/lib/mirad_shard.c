@@ -394,8 +394,15 @@ read_header(struct part_reader *p, const cJSON *h, const char *tool)
 		set->locks = mirad_xcalloc(count, sizeof *set->locks);
 		for (uint64_t i = 0; i < count; i++)
 			set->locks[i] = -1;
-		set->entries =
-		    mirad_xcalloc(total > 0 ? total : 1, sizeof *set->entries);
+		/* A damaged "total" must not end the process. */
+		set->entries = total < SIZE_MAX / sizeof *set->entries
+		    ? calloc(total > 0 ? total : 1, sizeof *set->entries)
+		    : NULL;
+		if (set->entries == NULL) {
+			seterr(p->err, p->errlen, "%s: %" PRIu64 " records: %s",
+			    p->meta, total, strerror(ENOMEM));
+			return -1;
+		}
 	} else if (count != set->count) {
 		seterr(p->err, p->errlen,
 		    "%s: shard %" PRIu64 "/%" PRIu64
