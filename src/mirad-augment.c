@@ -674,7 +674,7 @@ merge_main(const struct options *o)
 	struct mirad_shard_merge m;
 	struct mirad_shard_place_options po = {
 	    mirad_signal_pending, merge_progress};
-	char err[1024];
+	char err[1024] = "";
 	int status;
 	size_t written_n = 0, skipped = 0;
 

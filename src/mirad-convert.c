@@ -1159,7 +1159,7 @@ merge_main(struct convert *c)
 	struct mirad_shard_place_options po = {
 	    mirad_signal_pending, merge_progress};
 	struct mirad_recordset out = {0};
-	char err[1024];
+	char err[1024] = "";
 	size_t written = 0;
 	int status;
 

@@ -182,12 +182,15 @@ expect_same "the refused merges changed no part" "$E.before" "$E.after"
 expect_eq "the refused merges left no temporary folder or lock" \
 	"$(ls -A "$E" | grep -c '\.tmp-\|\.lock$')" 0
 
-# With --force and the full set, OUT is replaced.
+# With --force and the full set, OUT is replaced; what a killed merge left
+# beside OUT is swept.
+mkdir -p "$E/.out.tmp-KILLED/chain_buckle"
 run "$C" --merge -f -o "$E/out" "$E/q2" "$E/q1" "$E/q0"
 expect_status "--force with the full set: exit 0" 0
 sed "s#$T/mvtec/out#$E/out#g" "$T/mvtec/single.jsonl" >"$T/want"
 expect_same "--force: the manifest equals the mvtec case's (root aside)" "$T/out" "$T/want"
 check "--force: the old content is gone" test ! -e "$E/out/keep.txt"
-expect_eq "--force: nothing temporary left" "$(ls -A "$E" | grep -c '\.tmp-\|\.lock$')" 0
+expect_eq "--force: nothing temporary left, a killed run's leftovers swept" \
+	"$(ls -A "$E" | grep -c '\.tmp-\|\.lock$')" 0
 
 done_testing
