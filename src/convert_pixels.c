@@ -419,7 +419,12 @@ save_mask(VipsImage *mask, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	rc = mirad_image_save(bw, path, 0, err, errlen);
-	g_object_unref(bw);
+	{
+		int e = errno; /* the write error, for the caller */
+
+		g_object_unref(bw);
+		errno = e;
+	}
 	return rc;
 }
 
@@ -436,9 +441,10 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	bool resize = o->resize_width > 0;
 	bool image_written = false, mask_as_is = false;
 	char err[512];
-	int w, h;
+	int w, h, rc;
 
 	item->done = false;
+	item->fatal = false;
 	item->wrote_mask = false;
 	im = mirad_image_load(src, true, err, sizeof err);
 	if (im == NULL) {
@@ -502,8 +508,14 @@ convert_pixels_record(const struct convert_pixel_options *o,
 			}
 			outim = sized;
 		}
-		if (mirad_image_save(outim, image_out, o->jpeg_quality, err,
-		        sizeof err) != 0) {
+		rc = mirad_image_save(
+		    outim, image_out, o->jpeg_quality, err, sizeof err);
+		if (rc == MIRAD_IMAGE_WRITE_ERROR) {
+			item->fatal = true;
+			set_error(item, image_out, "%s", strerror(errno));
+			goto out;
+		}
+		if (rc != 0) {
 			set_error(item, src, "%s", err);
 			goto out;
 		}
@@ -519,6 +531,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 			}
 		}
 		if (place_file(o->link, src, image_out) != 0) {
+			item->fatal = true;
 			set_error(item, image_out, "%s", strerror(errno));
 			goto out;
 		}
@@ -530,12 +543,19 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	if (mask_as_is) {
 		/* Already what consumers want: place it like an image. */
 		if (place_file(o->link, msrc, mask_out) != 0) {
+			item->fatal = true;
 			set_error(item, mask_out, "%s", strerror(errno));
 			goto out;
 		}
 		item->wrote_mask = true;
 	} else if (mask != NULL) {
-		if (save_mask(mask, mask_out, err, sizeof err) != 0) {
+		rc = save_mask(mask, mask_out, err, sizeof err);
+		if (rc == MIRAD_IMAGE_WRITE_ERROR) {
+			item->fatal = true;
+			set_error(item, mask_out, "%s", strerror(errno));
+			goto out;
+		}
+		if (rc != 0) {
 			set_error(item, msrc, "%s", err);
 			goto out;
 		}

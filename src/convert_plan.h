@@ -47,6 +47,8 @@ struct convert_item {
 	char *error;                 /* "path: reason" when not done */
 	int width, height, channels; /* of the written image */
 	bool wrote_mask;
+	/* The output could not be written (a full disk): the run stops. */
+	bool fatal;
 
 	/* Where the processing step writes (convert_plan_names() with
 	 * PLANNED true: as if every planned item succeeds). */

@@ -504,7 +504,7 @@ worker(void *arg)
 		    ? mirad_path_join(c->tmp, it->planned_mask_rel)
 		    : NULL;
 		if (convert_pixels_record(&c->pixels, it, img, msk) != 0 &&
-		    c->strict)
+		    (c->strict || it->fatal))
 			atomic_store(&c->stop, true);
 		free(img);
 		free(msk);
@@ -1396,6 +1396,19 @@ main(int argc, char **argv)
 		run_workers(&c);
 	}
 	check_signal(&c);
+	/* A write error (a full disk) is the output's fault, not the input's:
+	 * stop without publishing, the previous OUT stays. */
+	for (size_t i = 0; i < c.nitems; i++) {
+		const char *e = c.items[i].error;
+		size_t n = strlen(c.tmp);
+
+		if (!c.items[i].fatal)
+			continue;
+		if (strncmp(e, c.tmp, n) == 0 && e[n] == '/')
+			die_cleanly(&c, "%s%s (nothing was published)",
+			    c.output, e + n);
+		die_cleanly(&c, "%s (nothing was published)", e);
+	}
 
 	/* Report in record order, whatever the threads did first. */
 	for (size_t i = 0; i < c.nitems; i++) {

@@ -26,6 +26,7 @@
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_progress.h"
+#include "mirad_signal.h"
 #include "mirad_version.h"
 
 enum {
@@ -1106,6 +1107,8 @@ main(int argc, char **argv)
 	size_t ntest = 0;
 
 	mirad_set_progname(argv[0]);
+	/* Over a file-size limit, a write error to report, not a kill. */
+	mirad_signal_ignore_file_limits();
 	e.in.scan.problem = mirad_report_problem;
 	e.limit = 0.3;
 	e.adeval_strips = 50;

@@ -78,6 +78,8 @@ struct fetch {
 	int lock_fd;
 	char *part; /* download file (owned) */
 	char *tmp;  /* extraction folder (owned) */
+	/* The tree being validated under tmp, while it is. */
+	const char *scan_root;
 	char digest[MIRAD_SHA256_HEX_LEN + 1];
 	uint64_t archive_size;
 	uint64_t progress_done, progress_total;
@@ -645,12 +647,40 @@ struct row {
 	size_t train, test_normal, test_abnormal, val;
 };
 
+/* TEXT with every FROM replaced by TO.  Caller frees. */
+static char *
+replace_all(const char *text, const char *from, const char *to)
+{
+	size_t nfrom = strlen(from);
+	GString *out = g_string_new(NULL);
+	const char *hit;
+
+	while (nfrom > 0 && (hit = strstr(text, from)) != NULL) {
+		g_string_append_len(out, text, hit - text);
+		g_string_append(out, to);
+		text = hit + nfrom;
+	}
+	g_string_append(out, text);
+	return g_string_free(out, FALSE);
+}
+
 static void
 count_problem(void *ctx, const char *where, const char *why)
 {
 	struct fetch *f = ctx;
 
 	f->problems++;
+	if (f->scan_root != NULL) {
+		/* Name the files where they will be once published, not in
+		 * the temporary folder that is gone by then. */
+		char *w = replace_all(where, f->scan_root, f->out);
+		char *y = replace_all(why, f->scan_root, f->out);
+
+		mirad_warn("%s: %s", w, y);
+		g_free(w);
+		g_free(y);
+		return;
+	}
 	mirad_warn("%s: %s", where, why);
 }
 
@@ -957,7 +987,9 @@ run_fetch(struct fetch *f)
 	    (unsigned long long)xs.files, (unsigned long long)xs.bytes);
 
 	root = find_root(f->tmp);
+	f->scan_root = root;
 	images = validate(f, root, &mismatch, &layout, err, sizeof err);
+	f->scan_root = NULL;
 	if (images < 0 ||
 	    (images == 0 && f->layout == MIRAD_LAYOUT_AUTO &&
 	        f->dataset == NULL)) {

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,15 +489,6 @@ struct pending {
 	char *name;
 };
 
-static void
-open_output(struct pending *p, const char *name)
-{
-	p->name = mirad_xstrdup(name);
-	p->out = mirad_outfile_open(name);
-	if (p->out == NULL)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", name);
-}
-
 /* "-" is standard output; name it as the rest of the family does. */
 static const char *
 output_name(const struct pending *p)
@@ -505,21 +497,49 @@ output_name(const struct pending *p)
 	                                 : p->name;
 }
 
-static void
-write_or_die(struct pending *p, const struct split *s, const struct view *v,
-    const char *split, bool header)
+/* Remove the temporary files of the NP outputs in P, then die: a failed
+ * run leaves every earlier output as it was. */
+MIRAD_NORETURN static void die_pending(
+    struct pending *p, size_t np, const char *fmt, ...) MIRAD_PRINTF(3, 4);
+
+MIRAD_NORETURN static void
+die_pending(struct pending *p, size_t np, const char *fmt, ...)
 {
-	FILE *f = mirad_outfile_stream(p->out);
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < np; i++)
+		mirad_outfile_abort(p[i].out);
+	mirad_die(MIRAD_EXIT_FATAL, "%s", msg);
+}
+
+/* Open output P[NP] (the earlier ones are removed if that fails). */
+static void
+open_output(struct pending *p, size_t np, const char *name)
+{
+	p[np].name = mirad_xstrdup(name);
+	p[np].out = mirad_outfile_open(name);
+	if (p[np].out == NULL)
+		die_pending(p, np, "%s: %s", name, strerror(errno));
+}
+
+/* Write view V (SPLIT only, unless NULL) to output P[I] of NP. */
+static void
+write_or_die(struct pending *p, size_t i, size_t np, const struct split *s,
+    const struct view *v, const char *split, bool header)
+{
+	FILE *f = mirad_outfile_stream(p[i].out);
 	char err[1024];
 
 	if (header && write_header(f, s, v->k) != 0)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", output_name(p));
+		die_pending(
+		    p, np, "%s: %s", output_name(&p[i]), strerror(errno));
 	if (mirad_format_write_split(
-	        f, s->format, &v->set, split, NULL, err, sizeof err) != 0) {
-		mirad_outfile_abort(p->out);
-		p->out = NULL;
-		mirad_die(MIRAD_EXIT_FATAL, "%s: %s", output_name(p), err);
-	}
+	        f, s->format, &v->set, split, NULL, err, sizeof err) != 0)
+		die_pending(p, np, "%s: %s", output_name(&p[i]), err);
 }
 
 /* Which splits a one-split-per-file format writes: train and test always
@@ -556,10 +576,10 @@ write_outputs(const struct split *s, struct view *views, size_t nviews)
 					    "(writes PREFIX-train%s, ...)",
 					    mirad_format_name(s->format), ext);
 		}
-		open_output(&p[np], "-");
+		open_output(p, np++, "-");
 		if (header && nviews > 1) {
 			if (write_header(
-			        mirad_outfile_stream(p[np].out), s, SIZE_MAX))
+			        mirad_outfile_stream(p[0].out), s, SIZE_MAX))
 				mirad_die_errno(MIRAD_EXIT_FATAL, errno,
 				    "error writing standard output");
 			header = false;
@@ -570,9 +590,8 @@ write_outputs(const struct split *s, struct view *views, size_t nviews)
 					mirad_record_put_number(
 					    views[v].set.items[i], "shots",
 					    (double)views[v].k);
-			write_or_die(&p[np], s, &views[v], NULL, header);
+			write_or_die(p, 0, np, s, &views[v], NULL, header);
 		}
-		np++;
 	} else {
 		for (size_t v = 0; v < nviews; v++) {
 			char kpart[64] = "";
@@ -585,10 +604,10 @@ write_outputs(const struct split *s, struct view *views, size_t nviews)
 				    ? prefixed(s->output, kpart, ext)
 				    : mirad_xstrdup(s->output);
 
-				open_output(&p[np], name);
+				open_output(p, np++, name);
 				free(name);
 				write_or_die(
-				    &p[np++], s, &views[v], NULL, header);
+				    p, np - 1, np, s, &views[v], NULL, header);
 				continue;
 			}
 			for (size_t sp = 0; sp < 3; sp++) {
@@ -600,13 +619,19 @@ write_outputs(const struct split *s, struct view *views, size_t nviews)
 				snprintf(part, sizeof part, "%s%s%s", kpart,
 				    *kpart ? "-" : "", split_order[sp]);
 				name = prefixed(s->output, part, ext);
-				open_output(&p[np], name);
+				open_output(p, np++, name);
 				free(name);
-				write_or_die(&p[np++], s, &views[v],
+				write_or_die(p, np - 1, np, s, &views[v],
 				    split_order[sp], false);
 			}
 		}
 	}
+	/* Every file is complete on disk before the first one replaces its
+	 * old version: a full disk leaves the old set, not a mix. */
+	for (size_t i = 0; i < np; i++)
+		if (mirad_outfile_finish(p[i].out) != 0)
+			die_pending(p, np, "%s: %s", output_name(&p[i]),
+			    strerror(errno));
 	for (size_t i = 0; i < np; i++) {
 		if (mirad_outfile_commit(p[i].out) != 0) {
 			int e = errno;

@@ -24,6 +24,7 @@
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_progress.h"
+#include "mirad_signal.h"
 #include "mirad_version.h"
 #include "stats_plot.h"
 #include "stats_report.h"
@@ -64,7 +65,8 @@ struct stats {
 	struct mirad_dataset_options in;
 	enum format format;
 	const char *input;
-	char **inputs; /* --merge: the partial files */
+	const char *output; /* -o FILE, else NULL: standard output */
+	char **inputs;      /* --merge: the partial files */
 	int ninputs;
 	bool imaging, geometry, partial, merge, mosaic_masks;
 	enum stats_by by;
@@ -96,6 +98,8 @@ usage(void)
 "With no input, or when it is -, read a manifest from standard input.\n"
 "\n"
 "  -f, --format=FMT       md (default), csv, json or tex\n"
+"  -o, --output=FILE      write the table (or --partial) to FILE, replaced\n"
+"                         atomically, instead of standard output\n"
 "      --imaging          measure brightness, contrast, sharpness, noise,\n"
 "                         backgrounds and sizes; print the flags\n"
 "      --geometry         measure the defect masks (area, regions)\n"
@@ -147,6 +151,7 @@ parse_args(struct stats *s, int argc, char **argv)
 	    {"mosaic-per", required_argument, NULL, OPT_MOSAIC_PER},
 	    {"mosaic-tile", required_argument, NULL, OPT_MOSAIC_TILE},
 	    {"nodes", required_argument, NULL, OPT_NODES},
+	    {"output", required_argument, NULL, 'o'},
 	    {"partial", no_argument, NULL, OPT_PARTIAL},
 	    {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
 	    {"plots", required_argument, NULL, OPT_PLOTS},
@@ -159,8 +164,8 @@ parse_args(struct stats *s, int argc, char **argv)
 	uint64_t v;
 
 	opterr = 0;
-	while (
-	    (c = getopt_long(argc, argv, ":af:hj:qV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":af:hj:o:qV", longopts, NULL)) !=
+	    -1) {
 		switch (c) {
 		case 'a':
 			s->imaging = s->geometry = true;
@@ -180,6 +185,9 @@ parse_args(struct stats *s, int argc, char **argv)
 			break;
 		case OPT_NODES:
 			s->nodes_file = optarg;
+			break;
+		case 'o':
+			s->output = optarg;
 			break;
 		case OPT_PLOTS:
 			s->plots_dir = optarg;
@@ -699,10 +707,14 @@ main(int argc, char **argv)
 	struct mirad_recordset records = {0};
 	struct mirad_dataset_info info = {0};
 	cJSON *imaging = NULL, *geometry = NULL;
+	struct mirad_outfile *outfile;
+	FILE *out;
 	char err[1024];
 	int status = MIRAD_EXIT_OK;
 
 	mirad_set_progname(argv[0]);
+	/* Over a file-size limit, a write error to report, not a kill. */
+	mirad_signal_ignore_file_limits();
 	/* Counting needs directory entries only. */
 	s.in.scan.read_sizes = false;
 	s.in.scan.problem = mirad_report_problem;
@@ -739,9 +751,16 @@ main(int argc, char **argv)
 			status = MIRAD_EXIT_PARTIAL;
 		}
 
+	/* -o FILE: written under a temporary name, renamed at the end, so a
+	 * failed run keeps the old FILE and concurrent runs each write a
+	 * whole file (the last rename wins). */
+	outfile = mirad_outfile_open(s.output ? s.output : "-");
+	if (outfile == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", s.output);
+	out = mirad_outfile_stream(outfile);
 	if (s.partial) {
-		print_partial(&s, stdout);
-		goto out;
+		print_partial(&s, out);
+		goto done;
 	}
 	count(&s);
 	if (s.imaging || s.plots_dir)
@@ -750,40 +769,40 @@ main(int argc, char **argv)
 		geometry = stats_report_geometry(&s.entries, s.by);
 	switch (s.format) {
 	case FORMAT_MD:
-		print_md(&s, stdout);
+		print_md(&s, out);
 		if (s.imaging) {
-			fputs("\nImaging heterogeneity:\n\n", stdout);
-			stats_print_imaging_md(stdout, imaging, s.by);
+			fputs("\nImaging heterogeneity:\n\n", out);
+			stats_print_imaging_md(out, imaging, s.by);
 		}
 		if (s.geometry) {
-			fputs("\nDefect geometry:\n\n", stdout);
-			stats_print_geometry_md(stdout, geometry, s.by);
+			fputs("\nDefect geometry:\n\n", out);
+			stats_print_geometry_md(out, geometry, s.by);
 		}
 		break;
 	case FORMAT_CSV:
-		print_csv(&s, stdout);
+		print_csv(&s, out);
 		if (s.imaging) {
-			fputc('\n', stdout);
-			stats_print_imaging_csv(stdout, imaging, s.by);
+			fputc('\n', out);
+			stats_print_imaging_csv(out, imaging, s.by);
 		}
 		if (s.geometry) {
-			fputc('\n', stdout);
-			stats_print_geometry_csv(stdout, geometry, s.by);
+			fputc('\n', out);
+			stats_print_geometry_csv(out, geometry, s.by);
 		}
 		break;
 	case FORMAT_JSON:
-		print_json(&s, stdout, s.imaging ? imaging : NULL,
+		print_json(&s, out, s.imaging ? imaging : NULL,
 		    s.geometry ? geometry : NULL);
 		break;
 	case FORMAT_TEX:
-		print_tex(&s, stdout);
+		print_tex(&s, out);
 		if (s.imaging) {
-			fputc('\n', stdout);
-			stats_print_imaging_tex(stdout, imaging, s.by);
+			fputc('\n', out);
+			stats_print_imaging_tex(out, imaging, s.by);
 		}
 		if (s.geometry) {
-			fputc('\n', stdout);
-			stats_print_geometry_tex(stdout, geometry, s.by);
+			fputc('\n', out);
+			stats_print_geometry_tex(out, geometry, s.by);
 		}
 		break;
 	}
@@ -800,7 +819,15 @@ main(int argc, char **argv)
 		status = MIRAD_EXIT_FATAL;
 	}
 
-out:
+done:
+	if (s.output == NULL || status == MIRAD_EXIT_FATAL) {
+		/* Standard output is checked by mirad_close_stdout(); FILE is
+		 * kept as it was when the charts or the mosaic failed. */
+		mirad_outfile_abort(outfile);
+	} else if (mirad_outfile_commit(outfile) != 0) {
+		mirad_warn("%s: %s", s.output, strerror(errno));
+		status = MIRAD_EXIT_FATAL;
+	}
 	cJSON_Delete(imaging);
 	cJSON_Delete(geometry);
 	for (size_t i = 0; i < s.nrows; i++) {

@@ -132,7 +132,10 @@ save_chart(
 	char why[512];
 	int rc = mirad_image_save(im, path, 0, why, sizeof why);
 
-	if (rc != 0)
+	/* A write error's message already starts with the path. */
+	if (rc == MIRAD_IMAGE_WRITE_ERROR)
+		snprintf(err, errlen, "%s", why);
+	else if (rc != 0)
 		snprintf(err, errlen, "%s: %s", path, why);
 	free(path);
 	return rc;
@@ -505,7 +508,13 @@ stats_mosaic_write(const char *path, const struct stats_entries *e,
 			col++;
 		}
 	}
-	if (mirad_image_save(im, path, 0, why, sizeof why) != 0) {
+	switch (mirad_image_save(im, path, 0, why, sizeof why)) {
+	case 0:
+		break;
+	case MIRAD_IMAGE_WRITE_ERROR: /* the message names the path */
+		snprintf(err, errlen, "%s", why);
+		goto out;
+	default:
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto out;
 	}

@@ -306,6 +306,23 @@ stop_requested(struct extractor *x)
 	return false;
 }
 
+/* The disk writer's message for entry NAME, with the system's reason
+ * ("Write failed" alone does not say that the disk is full). */
+static void
+write_error(struct extractor *x, const char *name)
+{
+	const char *msg = archive_error_string(x->out);
+	int e = archive_errno(x->out);
+
+	if (msg == NULL)
+		msg = "cannot write";
+	if (e > 0 && strstr(msg, strerror(e)) == NULL)
+		snprintf(
+		    x->err, x->errlen, "%s: %s: %s", name, msg, strerror(e));
+	else
+		snprintf(x->err, x->errlen, "%s: %s", name, msg);
+}
+
 static int
 copy_data(struct extractor *x, const char *name)
 {
@@ -364,8 +381,7 @@ copy_data(struct extractor *x, const char *name)
 		}
 		if (archive_write_data_block(x->out, buf, size, offset) !=
 		    ARCHIVE_OK) {
-			snprintf(x->err, x->errlen, "%s: %s", name,
-			    archive_error_string(x->out));
+			write_error(x, name);
 			return -1;
 		}
 		if (stop_requested(x))
@@ -435,15 +451,13 @@ extract_entry(struct extractor *x, struct archive_entry *e, GHashTable *seen)
 	archive_entry_set_pathname(e, norm);
 	archive_entry_set_perm(e, is_dir ? 0755 : 0644);
 	if (archive_write_header(x->out, e) != ARCHIVE_OK) {
-		snprintf(x->err, x->errlen, "%s: %s", name,
-		    archive_error_string(x->out));
+		write_error(x, name);
 		return -1;
 	}
 	if (!is_dir && copy_data(x, name) != 0)
 		return -1;
 	if (archive_write_finish_entry(x->out) != ARCHIVE_OK) {
-		snprintf(x->err, x->errlen, "%s: %s", name,
-		    archive_error_string(x->out));
+		write_error(x, name);
 		return -1;
 	}
 	if (is_dir)

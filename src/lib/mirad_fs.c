@@ -242,6 +242,7 @@ struct mirad_outfile {
 	char *tmp;
 	FILE *stream;
 	bool is_stdout;
+	bool finished; /* stream closed, bytes on disk under tmp */
 };
 
 struct mirad_outfile *
@@ -299,17 +300,20 @@ mirad_outfile_stream(struct mirad_outfile *f)
 }
 
 int
-mirad_outfile_commit(struct mirad_outfile *f)
+mirad_outfile_finish(struct mirad_outfile *f)
 {
 	int rc = 0, err = 0;
 
+	if (f->finished)
+		return 0;
 	if (f->is_stdout) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {
-			err = errno ? errno : EIO;
-			rc = -1;
+			errno = errno ? errno : EIO;
+			return -1;
 		}
-		goto out;
+		return 0;
 	}
+	errno = 0;
 	if (fflush(f->stream) != 0 || ferror(f->stream)) {
 		err = errno ? errno : EIO;
 		rc = -1;
@@ -322,13 +326,27 @@ mirad_outfile_commit(struct mirad_outfile *f)
 		err = errno;
 		rc = -1;
 	}
-	if (rc == 0 && rename(f->tmp, f->path) != 0) {
+	f->stream = NULL;
+	f->finished = true;
+	errno = err;
+	return rc;
+}
+
+int
+mirad_outfile_commit(struct mirad_outfile *f)
+{
+	int rc = 0, err = 0;
+
+	if (mirad_outfile_finish(f) != 0) {
 		err = errno;
 		rc = -1;
 	}
-	if (rc != 0)
+	if (rc == 0 && !f->is_stdout && rename(f->tmp, f->path) != 0) {
+		err = errno;
+		rc = -1;
+	}
+	if (rc != 0 && !f->is_stdout)
 		unlink(f->tmp);
-out:
 	free(f->tmp);
 	free(f->path);
 	free(f);
@@ -342,7 +360,8 @@ mirad_outfile_abort(struct mirad_outfile *f)
 	if (f == NULL)
 		return;
 	if (!f->is_stdout) {
-		fclose(f->stream);
+		if (f->stream != NULL)
+			fclose(f->stream);
 		unlink(f->tmp);
 	}
 	free(f->tmp);
@@ -515,19 +534,37 @@ int
 mirad_lock_acquire(const char *target)
 {
 	char *path = lock_path(target);
-	int fd, err;
+	int fd = -1, err;
 
 	if (path == NULL)
 		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0)
-		goto out;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		err = errno;
+	/*
+	 * mirad_lock_release() removes the file before closing it, so a run
+	 * that opened the old file just before may get its lock once it is
+	 * released, while a third run creates and locks a new file: two
+	 * holders.  Hence, with the lock taken, check that the file is still
+	 * the one at PATH, and start again if not.
+	 */
+	for (int attempt = 0; attempt < 100; attempt++) {
+		struct stat held, named;
+
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		if (fd < 0)
+			goto out;
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			err = errno;
+			close(fd);
+			fd = -1;
+			errno = err;
+			goto out;
+		}
+		if (fstat(fd, &held) == 0 && stat(path, &named) == 0 &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+			goto out;
 		close(fd);
 		fd = -1;
-		errno = (err == EWOULDBLOCK) ? EWOULDBLOCK : err;
 	}
+	errno = EWOULDBLOCK;
 out:
 	err = errno;
 	free(path);

@@ -59,8 +59,12 @@ struct mirad_outfile;
 struct mirad_outfile *mirad_outfile_open(const char *path);
 /* The stream to write to; borrowed, valid until commit/abort. */
 FILE *mirad_outfile_stream(struct mirad_outfile *f);
-/* Flush, check for write errors, close, fsync and rename into place; frees
- * F in every case.  On failure the temporary file is removed. */
+/* Flush, check for write errors, fsync and close, without renaming: the
+ * first half of a commit, so that several files can all be written before
+ * any of them replaces its old version.  After it, only commit or abort. */
+int mirad_outfile_finish(struct mirad_outfile *f);
+/* Finish (if not done yet) and rename into place; frees F in every case.
+ * On failure the temporary file is removed. */
 int mirad_outfile_commit(struct mirad_outfile *f);
 /* Close and remove the temporary file; frees F.  Accepts NULL. */
 void mirad_outfile_abort(struct mirad_outfile *f);

@@ -2,6 +2,7 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,10 +203,66 @@ mirad_image_load(const char *path, bool sequential, char *err, size_t errlen)
 	VipsImage *im = vips_image_new_from_file(path, "access",
 	    sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM, "fail_on",
 	    VIPS_FAIL_ON_ERROR, NULL);
+	int w, h;
 
-	if (im == NULL)
+	if (im == NULL) {
 		mirad_image_take_error(err, errlen);
+		return NULL;
+	}
+	/* Only the header has been read: refuse a size that would make the
+	 * pixel buffers of the callers huge before any data is seen. */
+	w = vips_image_get_width(im);
+	h = vips_image_get_height(im);
+	if ((uint64_t)w * (uint64_t)h > MIRAD_IMAGE_MAX_PIXELS) {
+		snprintf(err, errlen,
+		    "declares %dx%d pixels, over the limit of %llu (16384x16384)",
+		    w, h, (unsigned long long)MIRAD_IMAGE_MAX_PIXELS);
+		g_object_unref(im);
+		return NULL;
+	}
 	return im;
+}
+
+/* Write LEN bytes to PATH through a temporary name.  -1 with errno. */
+static int
+write_renamed(const char *path, const void *data, size_t len)
+{
+	char *dir = mirad_path_dirname(path);
+	char *tmp = g_strdup_printf(
+	    "%s/.%s.tmp-%d", dir, mirad_path_basename(path), (int)getpid());
+	const char *p = data;
+	int fd, err = 0;
+
+	free(dir);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		err = errno;
+		g_free(tmp);
+		errno = err;
+		return -1;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : EIO;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	if (err == 0 && rename(tmp, path) != 0)
+		err = errno;
+	if (err != 0)
+		unlink(tmp);
+	g_free(tmp);
+	errno = err;
+	return err == 0 ? 0 : -1;
 }
 
 int
@@ -213,35 +270,34 @@ mirad_image_save(
     VipsImage *im, const char *path, int quality, char *err, size_t errlen)
 {
 	const char *ext = mirad_path_ext(path);
-	char *dir = mirad_path_dirname(path);
-	char *tmp;
+	void *buf = NULL;
+	size_t len = 0;
 	int rc;
 
-	/* Keep the real extension last so libvips picks the saver. */
-	tmp = g_strdup_printf("%s/.%s.tmp-%d%s", dir, mirad_path_basename(path),
-	    (int)getpid(), ext);
-	free(dir);
+	/* Encode in memory first: a failure there is the image's (often a
+	 * damaged input decoded on demand), a failure to write the bytes is
+	 * the output's (a full disk), and the callers treat them apart. */
 	if (strcasecmp(ext, ".jpg") == 0 || strcasecmp(ext, ".jpeg") == 0)
-		rc = vips_jpegsave(im, tmp, "Q", quality > 0 ? quality : 90,
-		    "strip", TRUE, NULL);
+		rc = vips_jpegsave_buffer(im, &buf, &len, "Q",
+		    quality > 0 ? quality : 90, "strip", TRUE, NULL);
 	else if (strcasecmp(ext, ".png") == 0)
-		rc = vips_pngsave(
-		    im, tmp, "compression", 6, "strip", TRUE, NULL);
+		rc = vips_pngsave_buffer(
+		    im, &buf, &len, "compression", 6, "strip", TRUE, NULL);
 	else
-		rc = vips_image_write_to_file(im, tmp, NULL);
+		rc = vips_image_write_to_buffer(im, ext, &buf, &len, NULL);
 	if (rc != 0) {
 		mirad_image_take_error(err, errlen);
-		unlink(tmp);
-		g_free(tmp);
 		return -1;
 	}
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		g_free(tmp);
-		return -1;
+	rc = write_renamed(path, buf, len);
+	g_free(buf);
+	if (rc != 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+		return MIRAD_IMAGE_WRITE_ERROR;
 	}
-	g_free(tmp);
 	return 0;
 }
 

@@ -50,9 +50,18 @@ int mirad_image_header(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen);
 
 /*
- * Open PATH for pixel access.  Damaged files (truncated, bad CRC) are
- * errors.  SEQUENTIAL asks for top-to-bottom streaming (less memory).
- * Returns a new reference; caller g_object_unref()s.
+ * The largest image mirad_image_load() opens: 2^28 pixels (16384 x 16384,
+ * far above any dataset image).  A header declaring more (a damaged file
+ * or a decompression bomb: a few kilobytes of PNG can declare 20000 x
+ * 20000) is refused before any pixel buffer is allocated.
+ */
+#define MIRAD_IMAGE_MAX_PIXELS ((uint64_t)1 << 28)
+
+/*
+ * Open PATH for pixel access.  Damaged files (truncated, bad CRC) and
+ * images over MIRAD_IMAGE_MAX_PIXELS are errors.  SEQUENTIAL asks for
+ * top-to-bottom streaming (less memory).  Returns a new reference; caller
+ * g_object_unref()s.
  */
 VipsImage *mirad_image_load(
     const char *path, bool sequential, char *err, size_t errlen);
@@ -60,8 +69,13 @@ VipsImage *mirad_image_load(
 /*
  * Save IM to PATH, format from PATH's extension (.png, .jpg, .tif, ...),
  * written under a temporary name and renamed.  QUALITY (1..100) applies to
- * JPEG; 0 means the default (90).
+ * JPEG; 0 means the default (90).  Returns 0; -1 when IM cannot be
+ * computed or encoded (for a lazily loaded image, usually a damaged
+ * input); MIRAD_IMAGE_WRITE_ERROR when the file cannot be written (disk
+ * full, ...: errno is set and ERR names PATH).  Nothing is left at PATH
+ * or under a temporary name on failure.
  */
+#define MIRAD_IMAGE_WRITE_ERROR (-2)
 int mirad_image_save(
     VipsImage *im, const char *path, int quality, char *err, size_t errlen);
 

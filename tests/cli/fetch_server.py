@@ -18,6 +18,10 @@ names a file under --root:
   /always503/NAME   503 with Retry-After: 1, always
   /404/NAME         404
   /stall/NAME       half the body, then silence for 30 s
+  /stallatN/NAME    like /ok, but stops sending once byte N of the file
+                    is out (a Range request past N: the rest), then silence
+                    for 30 s: a download caught at an exact byte
+  /slow/NAME        like /ok, the body in 40 pieces 50 ms apart (2 s)
   /html/NAME        200 text/html page
   /htmlbytes/NAME   200 application/octet-stream whose body is an HTML page
   /wrongbytes/NAME  the file with one byte flipped (same size)
@@ -96,7 +100,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def send_file(self, data, honour_range=True, shift=0, drop=False, stall=False, headers=()):
+    def send_file(self, data, honour_range=True, shift=0, drop=False, stall=False, headers=(),
+                  stall_at=None, slow=False):
         total = len(data)
         rng = self.headers.get("Range")
         start = 0
@@ -118,6 +123,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in headers:
             self.send_header(k, v)
         self.end_headers()
+        if stall_at is not None and start < stall_at:
+            self.wfile.write(body[: stall_at - start])
+            self.wfile.flush()
+            time.sleep(30)
+            self.close_connection = True
+            return
+        if slow:
+            piece = max(1, -(-len(body) // 40))
+            for i in range(0, len(body), piece):
+                self.wfile.write(body[i:i + piece])
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
         if stall:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -185,6 +203,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_file(data)
         elif mode == "stall":
             self.send_file(data, stall=True)
+        elif mode.startswith("stallat") and mode[7:].isdigit():
+            self.send_file(data, stall_at=int(mode[7:]))
+        elif mode == "slow":
+            self.send_file(data, slow=True)
         elif mode == "norange":
             self.send_file(data, honour_range=False)
         elif mode == "wrongrange":

@@ -4,6 +4,7 @@
 #include "test_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 
 #include "mirad_fs.h"
@@ -172,6 +173,55 @@ test_fs_lock_excludes_second_holder(void **state)
 	free(d);
 }
 
+/*
+ * Several processes taking and releasing the lock in a tight loop; each
+ * holder creates a marker with O_EXCL, so two holders at once show as
+ * EEXIST.  mirad_lock_release() unlinks the lock file before closing it:
+ * without the inode check in mirad_lock_acquire(), a process that opened
+ * the old file just before the unlink got a lock on it while another one
+ * locked the new file.
+ */
+static void
+test_fs_lock_one_holder_under_contention(void **state)
+{
+	char *d = test_tmpdir();
+	char *target = mirad_path_join(d, "ds");
+	char *marker = mirad_path_join(d, "held");
+	pid_t pids[4];
+	int status, held = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] != 0)
+			continue;
+		for (int n = 0, got = 0; n < 20000 && got < 300; n++) {
+			int fd = mirad_lock_acquire(target), m;
+
+			if (fd < 0)
+				continue;
+			got++;
+			m = open(marker, O_WRONLY | O_CREAT | O_EXCL, 0600);
+			if (m < 0)
+				_exit(2); /* another holder */
+			close(m);
+			unlink(marker);
+			mirad_lock_release(fd, target);
+		}
+		_exit(0);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		held |= WEXITSTATUS(status);
+	}
+	assert_int_equal(held, 0);
+	mirad_rm_rf(d);
+	free(marker);
+	free(target);
+	free(d);
+}
+
 static void
 test_fs_copy_file(void **state)
 {
@@ -227,6 +277,7 @@ main(void)
 	    cmocka_unit_test(test_fs_outfile_appears_only_on_commit),
 	    cmocka_unit_test(test_fs_dir_publish_replaces_whole_tree),
 	    cmocka_unit_test(test_fs_lock_excludes_second_holder),
+	    cmocka_unit_test(test_fs_lock_one_holder_under_contention),
 	    cmocka_unit_test(test_fs_copy_file),
 	    cmocka_unit_test(test_fs_remove_stale_temps),
 	};
