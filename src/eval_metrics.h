@@ -8,6 +8,9 @@
  * every negative pixel as a 32-bit order key (4 bytes) and every positive
  * pixel as a key plus a region id (8 bytes); sorting needs as much again,
  * so the peak is about 8 bytes per negative and 16 per positive pixel.
+ * A store rebuilt from partial files (mirad-eval --merge) holds the
+ * negatives as runs of equal keys with 64-bit counts instead (12 bytes per
+ * distinct key, already in order).
  *
  * Results that are undefined (no positives or no negatives, no regions) are
  * NaN; AP with no positives is 0 (metrics.md §7.4).

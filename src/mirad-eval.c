@@ -342,6 +342,8 @@ parse_args(struct eval *e, int argc, char **argv)
 		if (e->format_given)
 			mirad_usage_error("--format applies to the table: give "
 			                  "it to --merge");
+		if (e->output != NULL && strcmp(e->output, "-") == 0)
+			e->output = NULL;
 		if (e->output == NULL && isatty(STDOUT_FILENO))
 			mirad_usage_error(
 			    "--partial writes binary data: give "
@@ -1762,10 +1764,12 @@ write_partial(struct eval *e, const struct mirad_recordset *records,
 	if (e->output != NULL) {
 		/* One run per output; what a killed run left is swept. */
 		pending_lock = mirad_lock_acquire(e->output);
+		if (pending_lock < 0 && errno == EWOULDBLOCK)
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: another mirad-eval is writing it", e->output);
 		if (pending_lock < 0)
-			mirad_die_errno(MIRAD_EXIT_FATAL, errno,
-			    "%s: cannot lock (another mirad-eval writing it?)",
-			    e->output);
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, errno, "%s", e->output);
 		pending_target = e->output;
 		(void)mirad_remove_stale_temps(e->output);
 	}

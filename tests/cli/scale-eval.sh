@@ -264,6 +264,21 @@ expect_eq "the shard meeting the missing map exits 3 under --strict" "$(sort "$T
 expect_eq "it leaves no partial file, no temporary and no lock" \
 	"$(ls -a "$T" | grep -c 'strict')" 2
 
+# a second run on the same partial file is refused while the first holds it
+if command -v flock >/dev/null 2>&1; then
+	flock "$T/.busy.part.lock" sh -c "touch '$T/locked'; sleep 30" &
+	holder=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		[ -e "$T/locked" ] && break
+		sleep 0.2
+	done
+	run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial -o "$T/busy.part"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	expect_status "a partial file being written by another run: exit 3" 3
+	expect_grep "the other run is named as the reason" "busy.part: another mirad-eval is writing it" "$T/err"
+fi
+
 # usage errors
 run "$EVAL" --merge --shard 0/3 "$T/p/0.part"
 expect_status "--merge with --shard is a usage error" 2
@@ -285,5 +300,12 @@ run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial -f csv -o "$T/f.part"
 expect_status "--partial with --format is a usage error" 2
 run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial -o "$T/nodir/x.part"
 expect_status "an unwritable partial path: exit 3" 3
+expect_grep "it is named with the reason" "nodir/x.part: No such file or directory" "$T/err"
+rc=0; $RUN "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial >/dev/full 2>"$T/err" || rc=$?
+expect_status "a partial on a full disk: exit 3" 3
+expect_grep "the write error is reported" "error writing standard output|No space left" "$T/err"
+run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial -o -
+cp "$T/out" "$T/dash.part"
+expect_same "--partial -o - writes to standard output" "$T/dash.part" "$T/whole.part"
 
 done_testing
