@@ -419,7 +419,8 @@ struct eval_partial_reader {
 	bool run_first;
 };
 
-#define READ_BUF (1u << 20)
+/* The read buffer of a file: --merge keeps every shard's file open. */
+#define READ_BUF (128u << 10)
 
 static int MIRAD_PRINTF(4, 5) r_fail(const struct eval_partial_reader *r,
     char *err, size_t errlen, const char *fmt, ...)

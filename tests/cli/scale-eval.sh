@@ -41,6 +41,7 @@ same() {
 	shift 2
 	run "$EVAL" "$@" -f "$_fmt"
 	cp "$T/out" "$T/single.out"
+	cp "$T/err" "$T/single.err"
 	_src=$rc
 	shards 3 "$T/p" "$@"
 	run "$EVAL" --merge -f "$_fmt" "$T/p/2.part" "$T/p/0.part" "$T/p/1.part"
@@ -145,6 +146,21 @@ cat "$T"/p/*.err >"$T/shards.err"
 expect_grep "that shard counts what it skipped" "1 test images of shard [0-2]/3 skipped" "$T/shards.err"
 expect_grep "the merge reports the skipped image" "1 test images skipped" "$T/err"
 expect_grep "the other categories are in the merged table" "^rabbit_pendant," "$T/out"
+
+# maps of another size: resized; the merge warns as the single run does
+cp -r "$T/m_ties" "$T/m_half"
+$PY - "$T/m_half" <<'EOF'
+import glob, sys
+from PIL import Image
+for p in sorted(glob.glob(sys.argv[1] + "/geometric_button/test/*/*.tiff"))[1:]:
+    im = Image.open(p)
+    im.resize((im.width // 2, im.height // 2), Image.BILINEAR).save(p)
+EOF
+same "maps of another size" csv --gt "$T/ds" --maps "$T/m_half"
+grep 'maps resized' "$T/single.err" >"$T/resized.single"
+grep 'maps resized' "$T/err" >"$T/resized.merge"
+check "the single run warns about the resized maps" grep -q "geometric_button: 3 maps resized" "$T/resized.single"
+expect_same "the merge's resize warning is the single run's" "$T/resized.merge" "$T/resized.single"
 
 # ground-truth problems (a malformed manifest line): exit 1 after merging
 cp "$T/ds.jsonl" "$T/broken.jsonl"
