@@ -787,17 +787,20 @@ write_section(struct eval_partial_writer *w, size_t method, size_t cat,
 {
 	struct eval_partial_image *im =
 	    mirad_xcalloc(st->n ? st->n : 1, sizeof *im);
+	int rc, err;
 
 	for (size_t i = 0; i < st->n; i++) {
 		im[i].index = st->iindex[i];
 		im[i].label = st->ilabel[i];
 		im[i].score = st->iscore[i];
 	}
-	if (eval_partial_write_section(w, method, cat, im, st->n, st->resized,
-	        st->first_resized, st->px) != 0)
-		mirad_die_errno(
-		    MIRAD_EXIT_FATAL, errno, "writing the partial file");
+	rc = eval_partial_write_section(
+	    w, method, cat, im, st->n, st->resized, st->first_resized, st->px);
+	err = errno;
 	free(im);
+	if (rc != 0)
+		mirad_die_errno(
+		    MIRAD_EXIT_FATAL, err, "writing the partial file");
 }
 
 /*
