@@ -275,16 +275,19 @@ oom:
 /* ---- the pixel store ---- */
 
 struct eval_pixels {
-	uint32_t *neg; /* order keys of the negative pixels */
-	size_t n_neg, cap_neg;
-	uint64_t *pos; /* key << 32 | global region index (0-based) */
+	uint32_t *neg;         /* order keys of the negative pixels (or runs) */
+	uint64_t *neg_count;   /* run lengths; NULL while each entry is one
+	                          pixel (stores built from images) */
+	size_t n_neg, cap_neg; /* entries of neg[] */
+	uint64_t neg_pixels;   /* negative pixels */
+	uint64_t *pos;         /* key << 32 | global region index (0-based) */
 	size_t n_pos, cap_pos;
 	uint32_t *region_size;
 	size_t n_regions, cap_regions;
 	uint32_t *labels; /* scratch for one image */
 	size_t cap_labels;
 	uint32_t min_key, max_key;
-	bool sorted;
+	bool neg_sorted, pos_sorted;
 };
 
 struct eval_pixels *
@@ -292,8 +295,10 @@ eval_pixels_new(void)
 {
 	struct eval_pixels *p = calloc(1, sizeof *p);
 
-	if (p != NULL)
+	if (p != NULL) {
 		p->min_key = UINT32_MAX;
+		p->neg_sorted = p->pos_sorted = true;
+	}
 	return p;
 }
 
@@ -303,6 +308,7 @@ eval_pixels_free(struct eval_pixels *p)
 	if (p == NULL)
 		return;
 	free(p->neg);
+	free(p->neg_count);
 	free(p->pos);
 	free(p->region_size);
 	free(p->labels);
@@ -312,7 +318,7 @@ eval_pixels_free(struct eval_pixels *p)
 uint64_t
 eval_pixels_count(const struct eval_pixels *p)
 {
-	return (uint64_t)p->n_neg + p->n_pos;
+	return p->neg_pixels + p->n_pos;
 }
 
 /* Make room for WANT elements of size ELEM in *BUF (capacity *CAP). */
@@ -347,6 +353,10 @@ eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
 	uint32_t *sizes = NULL;
 	long regions;
 
+	if (p->neg_count != NULL) { /* a store of runs takes runs only */
+		errno = EINVAL;
+		return -1;
+	}
 	if (reserve((void **)&p->labels, &p->cap_labels, n, sizeof *p->labels))
 		return -1;
 	regions = eval_label_regions(mask, width, height, p->labels, &sizes);
@@ -384,8 +394,12 @@ eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
 			p->pos[p->n_pos++] = (uint64_t)key << 32 |
 			    (uint64_t)(p->n_regions + p->labels[i] - 1);
 	}
+	p->neg_pixels += n - npos;
 	p->n_regions += (size_t)regions;
-	p->sorted = false;
+	if (n > npos)
+		p->neg_sorted = false;
+	if (npos > 0)
+		p->pos_sorted = false;
 	return 0;
 }
 
@@ -479,24 +493,190 @@ radix_sort_records(uint64_t *a, uint64_t *tmp, size_t n)
 		memcpy(a, src, n * sizeof *a);
 }
 
+static void
+note_key(struct eval_pixels *p, uint32_t key)
+{
+	if (key < p->min_key)
+		p->min_key = key;
+	if (key > p->max_key)
+		p->max_key = key;
+}
+
+int
+eval_pixels_append_regions(
+    struct eval_pixels *p, const uint32_t *sizes, size_t n, size_t *first)
+{
+	for (size_t r = 0; r < n; r++)
+		if (sizes[r] == 0) {
+			errno = EINVAL;
+			return -1;
+		}
+	if ((uint64_t)p->n_regions + n > UINT32_MAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if (reserve((void **)&p->region_size, &p->cap_regions, p->n_regions + n,
+	        sizeof *p->region_size))
+		return -1;
+	if (n > 0)
+		memcpy(p->region_size + p->n_regions, sizes, n * sizeof *sizes);
+	*first = p->n_regions;
+	p->n_regions += n;
+	return 0;
+}
+
+int
+eval_pixels_append_positive(struct eval_pixels *p, uint32_t key, size_t region)
+{
+	if (region >= p->n_regions) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (reserve(
+	        (void **)&p->pos, &p->cap_pos, p->n_pos + 1, sizeof *p->pos))
+		return -1;
+	p->pos[p->n_pos++] = (uint64_t)key << 32 | (uint64_t)region;
+	p->pos_sorted = false;
+	note_key(p, key);
+	return 0;
+}
+
+int
+eval_pixels_append_negatives(
+    struct eval_pixels *p, uint32_t key, uint64_t count)
+{
+	return eval_pixels_append_runs(p, &key, &count, 1);
+}
+
+int
+eval_pixels_append_runs(struct eval_pixels *p, const uint32_t *keys,
+    const uint64_t *counts, size_t n)
+{
+	size_t cap = p->cap_neg;
+	uint32_t hi = 0, lo = 0;
+	bool any = false;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (p->n_neg > 0 && p->neg_count == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (reserve(
+	        (void **)&p->neg, &p->cap_neg, p->n_neg + n, sizeof *p->neg))
+		return -1;
+	if (p->cap_neg != cap || p->neg_count == NULL) {
+		uint64_t *nc =
+		    realloc(p->neg_count, p->cap_neg * sizeof *p->neg_count);
+
+		if (nc == NULL)
+			return -1;
+		p->neg_count = nc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t key = keys[i];
+		uint64_t count = counts[i];
+
+		if (count == 0)
+			continue;
+		if (p->n_neg > 0 && key > p->neg[p->n_neg - 1]) {
+			errno = EINVAL;
+			rc = -1;
+			break;
+		}
+		if (count > UINT64_MAX - p->neg_pixels) {
+			errno = EOVERFLOW;
+			rc = -1;
+			break;
+		}
+		if (p->n_neg > 0 && p->neg[p->n_neg - 1] == key) {
+			p->neg_count[p->n_neg - 1] += count;
+		} else {
+			p->neg[p->n_neg] = key;
+			p->neg_count[p->n_neg++] = count;
+		}
+		p->neg_pixels += count;
+		if (!any)
+			hi = key;
+		lo = key;
+		any = true;
+	}
+	/* Keys come in descending order: the first and the last stored are
+	 * the extremes. */
+	if (any) {
+		note_key(p, hi);
+		note_key(p, lo);
+	}
+	return rc;
+}
+
 static int
 sort_store(struct eval_pixels *p)
 {
+	size_t need = 1;
 	void *tmp;
 
-	if (p->sorted)
+	if (p->neg_sorted && p->pos_sorted)
 		return 0;
-	/* One scratch buffer, sized for the larger of the two sorts. */
-	tmp = malloc(p->n_neg * sizeof(uint32_t) > p->n_pos * sizeof(uint64_t)
-	        ? p->n_neg * sizeof(uint32_t)
-	        : p->n_pos * sizeof(uint64_t) + 1);
+	/* One scratch buffer, sized for the larger of the two sorts.  Stores
+	 * of runs are built in order: only image stores sort negatives. */
+	if (!p->neg_sorted && p->n_neg * sizeof(uint32_t) > need)
+		need = p->n_neg * sizeof(uint32_t);
+	if (!p->pos_sorted && p->n_pos * sizeof(uint64_t) > need)
+		need = p->n_pos * sizeof(uint64_t);
+	tmp = malloc(need);
+	if (tmp == NULL)
+		return -1;
+	if (!p->neg_sorted)
+		radix_sort_keys(p->neg, tmp, p->n_neg);
+	if (!p->pos_sorted)
+		radix_sort_records(p->pos, tmp, p->n_pos);
+	free(tmp);
+	p->neg_sorted = p->pos_sorted = true;
+	return 0;
+}
+
+int
+eval_pixels_sort_negatives(struct eval_pixels *p)
+{
+	uint32_t *tmp;
+
+	if (p->neg_sorted)
+		return 0;
+	tmp = malloc(p->n_neg * sizeof *tmp + 1);
 	if (tmp == NULL)
 		return -1;
 	radix_sort_keys(p->neg, tmp, p->n_neg);
-	radix_sort_records(p->pos, tmp, p->n_pos);
 	free(tmp);
-	p->sorted = true;
+	p->neg_sorted = true;
 	return 0;
+}
+
+void
+eval_pixels_view(const struct eval_pixels *p, struct eval_pixels_data *d)
+{
+	d->neg = p->neg;
+	d->neg_count = p->neg_count;
+	d->n_neg = p->n_neg;
+	d->neg_sorted = p->neg_sorted;
+	d->pos = p->pos;
+	d->n_pos = p->n_pos;
+	d->region_size = p->region_size;
+	d->n_regions = p->n_regions;
+}
+
+/* Negative pixels held by entries [FROM, TO) of neg[]. */
+static uint64_t
+neg_span(const struct eval_pixels *p, size_t from, size_t to)
+{
+	uint64_t n = 0;
+
+	if (p->neg_count == NULL)
+		return to - from;
+	for (size_t i = from; i < to; i++)
+		n += p->neg_count[i];
+	return n;
 }
 
 /*
@@ -535,6 +715,7 @@ eval_pixels_compute(
 	struct eval_scan s;
 	double *weight;
 	size_t i = 0, j = 0;
+	uint64_t used = 0; /* negative pixels consumed */
 
 	if (sort_store(p) != 0)
 		return -1;
@@ -543,31 +724,36 @@ eval_pixels_compute(
 		return -1;
 	for (size_t r = 0; r < p->n_regions; r++)
 		weight[r] = 1.0 / p->region_size[r];
-	eval_scan_init(&s, p->n_neg, p->n_pos, (double)p->n_regions, limit);
+	eval_scan_init(
+	    &s, p->neg_pixels, p->n_pos, (double)p->n_regions, limit);
 	while (i < p->n_neg || j < p->n_pos) {
 		uint64_t neg = 0, pos = 0;
 		double omega = 0;
 		uint32_t v;
+		size_t k;
 
 		if (j == p->n_pos) {
 			/* Only negatives left: one horizontal step. */
-			eval_scan_group(&s, p->n_neg - i, 0, 0, 0);
+			eval_scan_group(&s, p->neg_pixels - used, 0, 0, 0);
 			break;
 		}
 		v = (uint32_t)(p->pos[j] >> 32);
 		/* Negatives above the next positive value share its TP and
 		 * PRO: merging them into one step is exact (metrics.md
 		 * §7.4). */
-		neg = skip_above(p->neg, i, p->n_neg, v) - i;
-		i += neg;
+		k = skip_above(p->neg, i, p->n_neg, v);
+		neg = neg_span(p, i, k);
+		i = k;
+		used += neg;
 		if (neg > 0) {
 			eval_scan_group(&s, neg, 0, 0, 0);
 			neg = 0;
 		}
 		while (i < p->n_neg && p->neg[i] == v) {
+			neg += p->neg_count ? p->neg_count[i] : 1;
 			i++;
-			neg++;
 		}
+		used += neg;
 		while (j < p->n_pos && (uint32_t)(p->pos[j] >> 32) == v) {
 			omega += weight[(uint32_t)p->pos[j]];
 			j++;
@@ -623,7 +809,7 @@ eval_pixels_adeval(const struct eval_pixels *p, unsigned nstrips, double limit,
 	int rc = 0;
 
 	memset(out, 0, sizeof *out);
-	out->negatives = p->n_neg;
+	out->negatives = p->neg_pixels;
 	out->positives = p->n_pos;
 	out->regions = p->n_regions;
 	out->f1max = out->f1_threshold = NAN;
@@ -638,12 +824,15 @@ eval_pixels_adeval(const struct eval_pixels *p, unsigned nstrips, double limit,
 	tpr = fpr + nb;
 	prec = tpr + nb;
 	pro = prec + nb;
+	/* Counts are whole numbers below 2^53, so adding a run's length at
+	 * once gives the same double as adding 1 per pixel. */
 	for (size_t i = 0; i < p->n_neg; i++) {
 		float x = eval_float_from_key(p->neg[i]);
+		double c = p->neg_count ? (double)p->neg_count[i] : 1.0;
 
-		neg[histc_bin(x, mn, mx, nstrips)] += 1;
+		neg[histc_bin(x, mn, mx, nstrips)] += c;
 		if (x >= mx) /* ADEval's overflow bin counts the max again */
-			neg[nb - 1] += 1;
+			neg[nb - 1] += c;
 	}
 	for (size_t i = 0; i < p->n_pos; i++) {
 		float x = eval_float_from_key((uint32_t)(p->pos[i] >> 32));
@@ -749,7 +938,8 @@ eval_pixels_ader_f1max(const struct eval_pixels *p)
 	for (size_t i = 0; i < p->n_neg; i++) {
 		float x = eval_float_from_key(p->neg[i]);
 
-		cneg[count_below(th, NTH, (x - mn) / (mx - mn))]++;
+		cneg[count_below(th, NTH, (x - mn) / (mx - mn))] +=
+		    p->neg_count ? p->neg_count[i] : 1;
 	}
 	for (size_t i = 0; i < p->n_pos; i++) {
 		float x = eval_float_from_key((uint32_t)(p->pos[i] >> 32));

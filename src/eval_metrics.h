@@ -8,6 +8,9 @@
  * every negative pixel as a 32-bit order key (4 bytes) and every positive
  * pixel as a key plus a region id (8 bytes); sorting needs as much again,
  * so the peak is about 8 bytes per negative and 16 per positive pixel.
+ * A store rebuilt from partial files (mirad-eval --merge) holds the
+ * negatives as runs of equal keys with 64-bit counts instead (12 bytes per
+ * distinct key, already in order).
  *
  * Results that are undefined (no positives or no negatives, no regions) are
  * NaN; AP with no positives is 0 (metrics.md §7.4).
@@ -98,6 +101,53 @@ int eval_pixels_add(struct eval_pixels *p, const float *scores,
 
 /* Number of pixels added so far. */
 uint64_t eval_pixels_count(const struct eval_pixels *p);
+
+/*
+ * Building a store from its parts, as mirad-eval --merge does from partial
+ * files (eval_partial.h).  The metrics depend on the negatives only through
+ * how many there are of each key (integer counts), and on the positives
+ * through the order in which they were added (the region weights of equal
+ * keys are summed in that order): a store whose positives are appended in
+ * the order eval_pixels_add() would have added them, and whose negatives
+ * hold the same keys as runs, gives bit-identical results.
+ *
+ * Append N region sizes (each >= 1); *FIRST gets the 0-based index of the
+ * first.  Returns -1 with errno EINVAL (a size 0), EOVERFLOW (past 2^32
+ * regions) or ENOMEM.
+ */
+int eval_pixels_append_regions(
+    struct eval_pixels *p, const uint32_t *sizes, size_t n, size_t *first);
+/* Append one positive pixel with order key KEY in region REGION (0-based,
+ * already appended).  -1 with errno EINVAL or ENOMEM. */
+int eval_pixels_append_positive(
+    struct eval_pixels *p, uint32_t key, size_t region);
+/*
+ * Append COUNT negative pixels of order key KEY.  Keys must come in
+ * non-increasing order, and a store holds either image pixels
+ * (eval_pixels_add) or runs: -1 with errno EINVAL otherwise (and then
+ * eval_pixels_add() refuses the store too), EOVERFLOW or ENOMEM.
+ */
+int eval_pixels_append_negatives(
+    struct eval_pixels *p, uint32_t key, uint64_t count);
+/* The same for N runs; stops at the first refused one. */
+int eval_pixels_append_runs(struct eval_pixels *p, const uint32_t *keys,
+    const uint64_t *counts, size_t n);
+
+/* Read access to a store's arrays, for writing partial files. */
+struct eval_pixels_data {
+	const uint32_t *neg;       /* negative keys */
+	const uint64_t *neg_count; /* their run lengths; NULL: 1 each */
+	size_t n_neg;
+	bool neg_sorted;     /* neg[] is in descending order */
+	const uint64_t *pos; /* key << 32 | region (0-based), in the order
+	                        added until eval_pixels_compute() */
+	size_t n_pos;
+	const uint32_t *region_size;
+	size_t n_regions;
+};
+void eval_pixels_view(const struct eval_pixels *p, struct eval_pixels_data *d);
+/* Sort the negatives (only) in descending order.  -1 if out of memory. */
+int eval_pixels_sort_negatives(struct eval_pixels *p);
 
 /*
  * Exact P-AUROC, P-AP, P-F1max and AU-PRO at LIMIT.  Sorts the store in

@@ -14,15 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "eval_maps.h"
 #include "eval_metrics.h"
+#include "eval_partial.h"
 #include "mirad_cli.h"
 #include "mirad_csv.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
 #include "mirad_formats.h"
 #include "mirad_fs.h"
+#include "mirad_hash.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_progress.h"
@@ -39,6 +42,9 @@ enum {
 	OPT_COMPAT,
 	OPT_ADEVAL_STRIPS,
 	OPT_STRICT,
+	OPT_PARTIAL,
+	OPT_MERGE,
+	OPT_SHARD,
 };
 
 enum format {
@@ -113,6 +119,12 @@ struct eval {
 	struct score_entry *scores;
 	size_t nscores;
 	size_t bad; /* images skipped */
+	/* sharding (--shard/--partial/--merge) */
+	bool partial, merge, format_given;
+	const char *job_option; /* the first option --merge cannot take */
+	unsigned shard_index, shard_count;
+	char **inputs; /* --merge: the partial files */
+	size_t ninputs;
 };
 
 static void
@@ -122,6 +134,7 @@ usage(void)
 	fputs(
 "Usage: mirad-eval [OPTION]... --gt DATASET --maps DIR\n"
 "  or:  mirad-eval [OPTION]... --gt DATASET --methods DIR1,DIR2,...\n"
+"  or:  mirad-eval --merge [-f FMT] [-o FILE] PARTIAL...\n"
 "Compute exact anomaly-detection metrics per category from anomaly maps\n"
 "laid out as <DIR>/<category>/test/<folder>/<stem>.{tiff,tif,png,npy}\n"
 "(float32 or 8/16-bit), with ground truth from DATASET (a MIRAD, MVTec AD or\n"
@@ -143,6 +156,12 @@ usage(void)
 "      --strict           reject maps whose size differs from the mask and\n"
 "                         stop at the first bad image\n"
 "  -o, --output=FILE      write the table to FILE (atomically)\n"
+"      --shard=I/N        evaluate only shard I (0-based) of N, or 'slurm'\n"
+"                         (SLURM_ARRAY_TASK_ID/COUNT); needs --partial\n"
+"      --partial          write a partial file (binary, to -o FILE or a\n"
+"                         pipe) for --merge instead of the table\n"
+"      --merge            merge the partial files of every shard and print\n"
+"                         the table (identical to the single run)\n"
 "      --layout=NAME      force the layout: mirad, mvtec, visa, visa-prepared\n"
 "      --split-csv=FILE   VisA: take the split from FILE\n"
 "      --root=DIR         resolve relative manifest paths against DIR\n"
@@ -190,22 +209,34 @@ parse_args(struct eval *e, int argc, char **argv)
 	    {"format", required_argument, NULL, 'f'},
 	    {"gt", required_argument, NULL, OPT_GT},
 	    {"maps", required_argument, NULL, OPT_MAPS},
+	    {"merge", no_argument, NULL, OPT_MERGE},
 	    {"methods", required_argument, NULL, OPT_METHODS},
 	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"output", required_argument, NULL, 'o'},
+	    {"partial", no_argument, NULL, OPT_PARTIAL},
 	    {"pro-limit", required_argument, NULL, OPT_PRO_LIMIT},
 	    {"scores", required_argument, NULL, OPT_SCORES},
+	    {"shard", required_argument, NULL, OPT_SHARD},
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    MIRAD_CLI_COMMON_LONGOPTS,
 	    MIRAD_CLI_DATASET_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, idx;
 	uint64_t u;
 
 	opterr = 0;
 	while (
-	    (c = getopt_long(argc, argv, ":f:ho:qV", longopts, NULL)) != -1) {
+	    (c = getopt_long(argc, argv, ":f:ho:qV", longopts, &idx)) != -1) {
+		/* What --merge takes from the partial files instead. */
+		if (e->job_option == NULL && c >= OPT_GT && c <= OPT_STRICT)
+			e->job_option = longopts[idx].name;
+		if (e->job_option == NULL &&
+		    (c == MIRAD_OPT_LAYOUT || c == MIRAD_OPT_SPLIT_CSV ||
+		        c == MIRAD_OPT_ROOT))
+			e->job_option = c == MIRAD_OPT_LAYOUT ? "layout"
+			    : c == MIRAD_OPT_ROOT             ? "root"
+			                                      : "split-csv";
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "md") == 0)
@@ -220,6 +251,7 @@ parse_args(struct eval *e, int argc, char **argv)
 				mirad_usage_error("unknown format '%s' (md, "
 				                  "csv, json, tex)",
 				    optarg);
+			e->format_given = true;
 			break;
 		case 'o':
 			e->output = optarg;
@@ -269,12 +301,56 @@ parse_args(struct eval *e, int argc, char **argv)
 		case OPT_STRICT:
 			e->strict = true;
 			break;
+		case OPT_PARTIAL:
+			e->partial = true;
+			break;
+		case OPT_MERGE:
+			e->merge = true;
+			break;
+		case OPT_SHARD:
+			if (mirad_cli_parse_shard(
+			        optarg, &e->shard_index, &e->shard_count) != 0)
+				mirad_usage_error("invalid shard '%s' (I/N "
+				                  "with 0 <= I < N, or slurm)",
+				    optarg);
+			break;
 		default:
 			mirad_cli_common_option(c, argv, usage, &e->in);
 		}
 	}
+	if (e->merge) {
+		if (e->partial || e->shard_count > 0)
+			mirad_usage_error("--merge cannot be used with "
+			                  "--partial or --shard");
+		if (e->job_option != NULL)
+			mirad_usage_error("--merge takes --%s and the other "
+			                  "evaluation options from the partial "
+			                  "files",
+			    e->job_option);
+		if (optind >= argc)
+			mirad_usage_error("--merge needs partial files");
+		e->inputs = argv + optind;
+		e->ninputs = (size_t)(argc - optind);
+		return;
+	}
 	if (optind < argc)
 		mirad_usage_error("unexpected argument '%s'", argv[optind]);
+	if (e->shard_count > 0 && !e->partial)
+		mirad_usage_error("--shard needs --partial (--merge prints the "
+		                  "table)");
+	if (e->partial) {
+		if (e->format_given)
+			mirad_usage_error("--format applies to the table: give "
+			                  "it to --merge");
+		if (e->output != NULL && strcmp(e->output, "-") == 0)
+			e->output = NULL;
+		if (e->output == NULL && isatty(STDOUT_FILENO))
+			mirad_usage_error(
+			    "--partial writes binary data: give "
+			    "-o FILE or redirect standard output");
+		if (e->shard_count == 0) /* the whole run as one shard */
+			e->shard_count = 1;
+	}
 	if (e->gt == NULL)
 		mirad_usage_error("--gt DATASET is required");
 	if ((e->maps == NULL) == (e->methods == NULL))
@@ -483,15 +559,29 @@ struct cat_state {
 	struct eval_pixels *px;
 	double *iscore;
 	uint8_t *ilabel;
+	uint64_t *iindex; /* position among the category's test images */
 	size_t n, cap;
 	size_t resized;
 	char *first_resized;
 };
 
-/* Evaluate one test image into ST.  Returns 0, or -1 if it was skipped. */
+/* Make room for one more image in ST. */
+static void
+grow_images(struct cat_state *st)
+{
+	if (st->n < st->cap)
+		return;
+	st->cap = st->cap ? 2 * st->cap : 64;
+	st->iscore = mirad_xrealloc(st->iscore, st->cap * sizeof *st->iscore);
+	st->ilabel = mirad_xrealloc(st->ilabel, st->cap * sizeof *st->ilabel);
+	st->iindex = mirad_xrealloc(st->iindex, st->cap * sizeof *st->iindex);
+}
+
+/* Evaluate test image number INDEX of its category into ST.  Returns 0, or
+ * -1 if it was skipped. */
 static int
 add_image(struct eval *e, const char *maps, const struct mirad_record *r,
-    struct cat_state *st)
+    uint64_t index, struct cat_state *st)
 {
 	char err[1024], msg[1200];
 	struct eval_map map = {0};
@@ -569,15 +659,10 @@ add_image(struct eval *e, const char *maps, const struct mirad_record *r,
 	}
 	if (eval_pixels_add(st->px, pix, mask, mw, mh) != 0)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", r->image);
-	if (st->n == st->cap) {
-		st->cap = st->cap ? 2 * st->cap : 64;
-		st->iscore =
-		    mirad_xrealloc(st->iscore, st->cap * sizeof *st->iscore);
-		st->ilabel =
-		    mirad_xrealloc(st->ilabel, st->cap * sizeof *st->ilabel);
-	}
+	grow_images(st);
 	st->iscore[st->n] = score;
 	st->ilabel[st->n] = any;
+	st->iindex[st->n] = index;
 	st->n++;
 	rc = 0;
 out:
@@ -643,45 +728,141 @@ finish_category(struct eval *e, struct cat_state *st, struct cat_result *c)
 		    c->category);
 }
 
-/* Evaluate every category of RECORDS (sorted) with the maps in RUN. */
+/* The test images [*LO, *HI) of a category of N that shard I of K takes:
+ * a contiguous block, so that the shards' blocks in shard order are the
+ * single run's image order. */
 static void
-evaluate(struct eval *e, const struct mirad_recordset *records, struct run *run)
+shard_range(uint64_t n, unsigned i, unsigned k, uint64_t *lo, uint64_t *hi)
 {
-	size_t i = 0, ntest = 0;
+	*lo = (uint64_t)((unsigned __int128)n * i / k);
+	*hi = (uint64_t)((unsigned __int128)n * (i + 1) / k);
+}
 
-	for (size_t k = 0; k < records->count; k++)
-		ntest += strcmp(records->items[k]->split, "test") == 0;
+static void
+cat_state_free(struct cat_state *st)
+{
+	eval_pixels_free(st->px);
+	free(st->iscore);
+	free(st->ilabel);
+	free(st->iindex);
+	free(st->first_resized);
+	memset(st, 0, sizeof *st);
+}
+
+/* The result of a category in ST (with images) appended to RUN. */
+static void
+add_category(
+    struct eval *e, struct run *run, const char *category, struct cat_state *st)
+{
+	struct cat_result *c;
+
+	run->cats =
+	    mirad_xrealloc(run->cats, (run->ncats + 1) * sizeof *run->cats);
+	c = &run->cats[run->ncats++];
+	memset(c, 0, sizeof *c);
+	c->category = mirad_xstrdup(category);
+	finish_category(e, st, c);
+}
+
+/* The partial output being written, removed if the run dies, and the
+ * lock on it. */
+static struct mirad_outfile *pending_out;
+static int pending_lock = -1;
+static const char *pending_target;
+
+static void
+discard_pending(void)
+{
+	mirad_outfile_abort(pending_out);
+	pending_out = NULL;
+	if (pending_lock >= 0)
+		mirad_lock_release(pending_lock, pending_target);
+	pending_lock = -1;
+}
+
+/* Write the section of category number CAT of method METHOD. */
+static void
+write_section(struct eval_partial_writer *w, size_t method, size_t cat,
+    struct cat_state *st)
+{
+	struct eval_partial_image *im =
+	    mirad_xcalloc(st->n ? st->n : 1, sizeof *im);
+	int rc, err;
+
+	for (size_t i = 0; i < st->n; i++) {
+		im[i].index = st->iindex[i];
+		im[i].label = st->ilabel[i];
+		im[i].score = st->iscore[i];
+	}
+	rc = eval_partial_write_section(
+	    w, method, cat, im, st->n, st->resized, st->first_resized, st->px);
+	err = errno;
+	free(im);
+	if (rc != 0)
+		mirad_die_errno(
+		    MIRAD_EXIT_FATAL, err, "writing the partial file");
+}
+
+/*
+ * Evaluate every category of RECORDS (sorted) with the maps in RUN, method
+ * number METHOD.  With W (--partial), only this shard's images, written as
+ * sections of W; else into RUN's results.
+ */
+static void
+evaluate(struct eval *e, const struct mirad_recordset *records, struct run *run,
+    size_t method, struct eval_partial_writer *w)
+{
+	size_t i = 0, ntest = 0, cat = 0;
+
+	for (size_t k = 0; k < records->count;) {
+		const char *name = records->items[k]->category;
+		uint64_t n = 0, lo, hi;
+
+		for (; k < records->count &&
+		     strcmp(records->items[k]->category, name) == 0;
+		     k++)
+			n += strcmp(records->items[k]->split, "test") == 0;
+		shard_range(n, e->shard_index, e->shard_count, &lo, &hi);
+		ntest += hi - lo;
+	}
 	mirad_progress_start(run->name, ntest);
 	while (i < records->count) {
-		const char *cat = records->items[i]->category;
+		const char *name = records->items[i]->category;
 		struct cat_state st = {0};
-		struct cat_result *c;
 		size_t j = i;
+		uint64_t n = 0, t = 0, lo, hi;
 
 		while (j < records->count &&
-		    strcmp(records->items[j]->category, cat) == 0)
-			j++;
+		    strcmp(records->items[j]->category, name) == 0)
+			n += strcmp(records->items[j++]->split, "test") == 0;
+		if (n == 0) { /* no test images: not in the table */
+			i = j;
+			continue;
+		}
+		shard_range(n, e->shard_index, e->shard_count, &lo, &hi);
 		st.px = eval_pixels_new();
 		if (st.px == NULL)
-			mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "%s", cat);
+			mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "%s", name);
 		for (size_t k = i; k < j; k++) {
 			if (strcmp(records->items[k]->split, "test") != 0)
 				continue;
-			add_image(e, run->maps, records->items[k], &st);
-			mirad_progress_add(1);
+			if (t >= lo && t < hi) {
+				add_image(
+				    e, run->maps, records->items[k], t, &st);
+				mirad_progress_add(1);
+			}
+			t++;
+			if (w != NULL && mirad_signal_pending() != 0) {
+				discard_pending();
+				mirad_signal_reraise();
+			}
 		}
-		if (st.n > 0) {
-			run->cats = mirad_xrealloc(
-			    run->cats, (run->ncats + 1) * sizeof *run->cats);
-			c = &run->cats[run->ncats++];
-			memset(c, 0, sizeof *c);
-			c->category = mirad_xstrdup(cat);
-			finish_category(e, &st, c);
-		}
-		eval_pixels_free(st.px);
-		free(st.iscore);
-		free(st.ilabel);
-		free(st.first_resized);
+		if (w != NULL)
+			write_section(w, method, cat, &st);
+		else if (st.n > 0)
+			add_category(e, run, name, &st);
+		cat_state_free(&st);
+		cat++;
 		i = j;
 	}
 	mirad_progress_end();
@@ -1093,12 +1274,545 @@ parse_methods(const char *arg, struct run **runs, size_t *nruns)
 	mirad_strlist_free(&l);
 }
 
+/* ---- sharding: partial files and --merge ---- */
+
+/* Append S and its NUL to the growing buffer B. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+static void
+buf_add(struct buf *b, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->data = mirad_xrealloc(b->data, b->cap);
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+}
+
+/* The SHA-256 of what defines the evaluation set: each test record's
+ * category, image, mask, label and map field, in the single run's order. */
+static void
+hash_ground_truth(const struct mirad_recordset *records, char hex[65])
+{
+	struct buf b = {0};
+
+	buf_add(&b, "mirad-eval ground truth 1");
+	for (size_t i = 0; i < records->count; i++) {
+		const struct mirad_record *r = records->items[i];
+		const char *map = mirad_record_get_string(r, "map");
+
+		if (strcmp(r->split, "test") != 0)
+			continue;
+		buf_add(&b, r->category);
+		buf_add(&b, r->image);
+		buf_add(&b, r->mask ? r->mask : "");
+		buf_add(&b, mirad_record_is_anomaly(r) ? "1" : "0");
+		buf_add(&b, map ? map : "");
+	}
+	mirad_hash_sha256_data(b.data, b.len, hex);
+	free(b.data);
+}
+
+static void
+hash_scores(const struct eval *e, char hex[65])
+{
+	struct buf b = {0};
+
+	buf_add(&b, "mirad-eval scores 1");
+	for (size_t i = 0; i < e->nscores; i++) {
+		char v[64];
+
+		snprintf(v, sizeof v, "%a", e->scores[i].score);
+		buf_add(&b, e->scores[i].image);
+		buf_add(&b, v);
+	}
+	mirad_hash_sha256_data(b.data, b.len, hex);
+	free(b.data);
+}
+
+/* What every shard of one run must share (eval_partial.h). */
+static void
+build_job(const struct eval *e, const struct mirad_recordset *records,
+    const struct run *runs, size_t nruns, struct eval_job *job)
+{
+	char v[128], hex[65];
+	struct buf metrics = {0};
+	size_t ntest = 0;
+
+	eval_job_add(job, "tool", "mirad-eval");
+	eval_job_add(job, "mode", e->methods ? "methods" : "maps");
+	for (int m = 0; m < NMETRICS; m++)
+		if (e->metric_on[m]) {
+			if (metrics.len > 0)
+				metrics.data[metrics.len - 1] = ',';
+			buf_add(&metrics, metric_names[m].key);
+		}
+	eval_job_add(job, "metrics", metrics.data);
+	free(metrics.data);
+	snprintf(v, sizeof v, "%a", e->limit);
+	eval_job_add(job, "pro-limit", v);
+	eval_job_add(
+	    job, "compat", e->compat == COMPAT_ADER ? "ader" : "exact");
+	snprintf(v, sizeof v, "%u", e->adeval_strips);
+	eval_job_add(job, "adeval-strips", v);
+	eval_job_add(job, "strict", e->strict ? "yes" : "no");
+	if (e->scores_path != NULL)
+		hash_scores(e, hex);
+	eval_job_add(job, "scores", e->scores_path ? hex : "none");
+	hash_ground_truth(records, hex);
+	eval_job_add(job, "ground-truth", hex);
+	for (size_t i = 0; i < records->count; i++)
+		ntest += strcmp(records->items[i]->split, "test") == 0;
+	snprintf(v, sizeof v, "%zu", ntest);
+	eval_job_add(job, "test-images", v);
+	for (size_t r = 0; r < nruns; r++) {
+		eval_job_add(job, "method", runs[r].name);
+		eval_job_add(job, "maps", runs[r].maps);
+	}
+	/* the categories with test images, in the order of evaluate() */
+	for (size_t i = 0; i < records->count;) {
+		const char *name = records->items[i]->category;
+		size_t n = 0;
+
+		for (; i < records->count &&
+		     strcmp(records->items[i]->category, name) == 0;
+		     i++)
+			n += strcmp(records->items[i]->split, "test") == 0;
+		if (n == 0)
+			continue;
+		snprintf(v, sizeof v, "%zu", n);
+		eval_job_add(job, "category", name);
+		eval_job_add(job, "images", v);
+	}
+}
+
+/* A category of a merged job. */
+struct merge_cat {
+	const char *name; /* borrowed from the job */
+	uint64_t images;
+};
+
+static MIRAD_NORETURN void
+bad_job(const char *file)
+{
+	mirad_die(MIRAD_EXIT_FATAL,
+	    "%s: corrupt partial file (job description)", file);
+}
+
+/* Set E, the runs and categories from JOB (of FILE). */
+static void
+decode_job(struct eval *e, const struct eval_job *job, const char *file,
+    struct run **runs, size_t *nruns, struct merge_cat **cats, size_t *ncats)
+{
+	static const char *const scalars[] = {"tool", "mode", "metrics",
+	    "pro-limit", "compat", "adeval-strips", "strict", "scores",
+	    "ground-truth", "test-images"};
+	const size_t nsc = sizeof scalars / sizeof *scalars;
+	uint64_t u;
+	size_t k;
+	char *end;
+
+	if (job->n < nsc)
+		bad_job(file);
+	for (k = 0; k < nsc; k++)
+		if (strcmp(job->keys[k], scalars[k]) != 0)
+			bad_job(file);
+	if (strcmp(job->values[0], "mirad-eval") != 0)
+		bad_job(file);
+	if (strcmp(job->values[1], "methods") == 0)
+		e->methods = "";
+	else if (strcmp(job->values[1], "maps") != 0)
+		bad_job(file);
+	{
+		struct mirad_strlist l = {0};
+
+		if (mirad_strlist_split(job->values[2], &l) != 0 ||
+		    l.count == 0)
+			bad_job(file);
+		memset(e->metric_on, 0, sizeof e->metric_on);
+		for (size_t i = 0; i < l.count; i++) {
+			int m = -1;
+
+			for (int x = 0; x < NMETRICS; x++)
+				if (strcmp(l.items[i], metric_names[x].key) ==
+				    0)
+					m = x;
+			if (m < 0)
+				bad_job(file);
+			e->metric_on[m] = true;
+		}
+		mirad_strlist_free(&l);
+	}
+	errno = 0;
+	e->limit = strtod(job->values[3], &end);
+	if (errno != 0 || *end != '\0' || !(e->limit > 0 && e->limit <= 1))
+		bad_job(file);
+	if (strcmp(job->values[4], "ader") == 0)
+		e->compat = COMPAT_ADER;
+	else if (strcmp(job->values[4], "exact") != 0)
+		bad_job(file);
+	if (mirad_cli_parse_uint(job->values[5], 1, 1000000, &u) != 0)
+		bad_job(file);
+	e->adeval_strips = (unsigned)u;
+	e->strict = strcmp(job->values[6], "yes") == 0;
+	/* The methods, then the categories, each as a pair of fields. */
+	*runs = NULL;
+	*nruns = 0;
+	for (; k + 1 < job->n && strcmp(job->keys[k], "method") == 0; k += 2) {
+		struct run *r;
+
+		if (strcmp(job->keys[k + 1], "maps") != 0)
+			bad_job(file);
+		*runs = mirad_xrealloc(*runs, (*nruns + 1) * sizeof **runs);
+		r = &(*runs)[(*nruns)++];
+		memset(r, 0, sizeof *r);
+		r->name = mirad_xstrdup(job->values[k]);
+		r->maps = mirad_xstrdup(job->values[k + 1]);
+	}
+	if (*nruns == 0 || (e->methods == NULL && *nruns != 1))
+		bad_job(file);
+	*cats = NULL;
+	*ncats = 0;
+	for (; k + 1 < job->n && strcmp(job->keys[k], "category") == 0;
+	     k += 2) {
+		if (strcmp(job->keys[k + 1], "images") != 0 ||
+		    mirad_cli_parse_uint(
+		        job->values[k + 1], 1, UINT64_MAX, &u) != 0)
+			bad_job(file);
+		*cats = mirad_xrealloc(*cats, (*ncats + 1) * sizeof **cats);
+		(*cats)[*ncats].name = job->values[k];
+		(*cats)[(*ncats)++].images = u;
+	}
+	if (k != job->n || *ncats == 0)
+		bad_job(file);
+}
+
+/* The partial files of --merge, one per shard, in shard order. */
+static struct eval_partial_reader **
+open_partials(const struct eval *e)
+{
+	struct eval_partial_reader **in = mirad_xcalloc(e->ninputs, sizeof *in);
+	struct eval_partial_reader **slot;
+	unsigned n;
+	char err[1024];
+
+	for (size_t i = 0; i < e->ninputs; i++) {
+		in[i] = eval_partial_open(e->inputs[i], err, sizeof err);
+		if (in[i] == NULL)
+			mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	}
+	n = eval_partial_nshards(in[0]);
+	slot = mirad_xcalloc(n, sizeof *slot);
+	for (size_t i = 0; i < e->ninputs; i++) {
+		const char *name = e->inputs[i];
+		unsigned k = eval_partial_shard(in[i]);
+		size_t la, lb;
+		const unsigned char *ja = eval_partial_job_bytes(in[0], &la);
+		const unsigned char *jb = eval_partial_job_bytes(in[i], &lb);
+
+		if (eval_partial_nshards(in[i]) != n)
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: not from the same run as %s (a shard of %u, "
+			    "not of %u)",
+			    name, e->inputs[0], eval_partial_nshards(in[i]), n);
+		if (la != lb || memcmp(ja, jb, la) != 0) {
+			const struct eval_job *a = eval_partial_job(in[0]);
+			const struct eval_job *b = eval_partial_job(in[i]);
+			long d = eval_job_first_difference(a, b);
+			const char *key = d < 0 ? "?"
+			    : (size_t)d < b->n  ? b->keys[d]
+			                        : a->keys[d];
+
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: not from the same run as %s ('%s' differs)",
+			    name, e->inputs[0], key);
+		}
+		if (slot[k] != NULL)
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: shard %u/%u given twice (also %s)", name, k, n,
+			    eval_partial_name(slot[k]));
+		slot[k] = in[i];
+	}
+	for (unsigned k = 0; k < n; k++)
+		if (slot[k] == NULL)
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "missing shard %u/%u (%zu of %u partial files "
+			    "given)",
+			    k, n, e->ninputs, n);
+	free(in);
+	return slot;
+}
+
+/* A source of negative runs in the k-way merge: one shard's section,
+ * decoded a chunk at a time. */
+#define RUN_CHUNK 1024
+struct run_src {
+	struct eval_partial_reader *in;
+	struct eval_partial_section *sec;
+	size_t n, i;
+	uint32_t key[RUN_CHUNK];
+	uint64_t count[RUN_CHUNK];
+};
+
+/* Decode the next chunk of S; false when S is exhausted. */
+static bool
+src_fill(struct run_src *s)
+{
+	char err[1024];
+	long got = eval_partial_read_runs(
+	    s->in, s->sec, s->key, s->count, RUN_CHUNK, err, sizeof err);
+
+	if (got < 0)
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	s->n = (size_t)got;
+	s->i = 0;
+	return got > 0;
+}
+
+static void
+heap_down(struct run_src **h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct run_src *t;
+
+		if (l < n && h[l]->key[h[l]->i] > h[m]->key[h[m]->i])
+			m = l;
+		if (r < n && h[r]->key[h[r]->i] > h[m]->key[h[m]->i])
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void
+append_runs(struct eval_pixels *px, const uint32_t *key, const uint64_t *count,
+    size_t n, const char *name)
+{
+	if (eval_pixels_append_runs(px, key, count, n) != 0)
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", name);
+}
+
+/* Merge the negative runs of the current sections of the N readers into
+ * PX, in descending key order (equal keys of several shards become one
+ * run: counts are integers, so this is exactly the single run's
+ * multiset). */
+static void
+merge_runs(struct eval_partial_reader **in, struct eval_partial_section *sec,
+    unsigned n, struct eval_pixels *px)
+{
+	struct run_src *src = mirad_xcalloc(n, sizeof *src);
+	struct run_src **h = mirad_xcalloc(n, sizeof *h);
+	uint32_t okey[RUN_CHUNK];
+	uint64_t ocount[RUN_CHUNK];
+	size_t nh = 0, on = 0;
+	const char *name = "merging the partial files";
+
+	for (unsigned k = 0; k < n; k++) {
+		src[k].in = in[k];
+		src[k].sec = &sec[k];
+		if (src_fill(&src[k]))
+			h[nh++] = &src[k];
+	}
+	for (size_t i = nh / 2; i-- > 0;)
+		heap_down(h, nh, i);
+	while (nh > 0) {
+		struct run_src *t = h[0];
+		uint32_t next = 0; /* the best key of the other sources */
+		bool more = true;
+
+		if (nh > 1)
+			next = nh > 2 && h[2]->key[h[2]->i] > h[1]->key[h[1]->i]
+			    ? h[2]->key[h[2]->i]
+			    : h[1]->key[h[1]->i];
+		/* Take this source's runs while they stay above the others'. */
+		do {
+			okey[on] = t->key[t->i];
+			ocount[on++] = t->count[t->i++];
+			if (on == RUN_CHUNK) {
+				append_runs(px, okey, ocount, on, name);
+				on = 0;
+			}
+			if (t->i == t->n && !src_fill(t)) {
+				more = false;
+				break;
+			}
+		} while (nh == 1 || t->key[t->i] > next);
+		if (!more)
+			h[0] = h[--nh];
+		heap_down(h, nh, 0);
+	}
+	append_runs(px, okey, ocount, on, name);
+	free(h);
+	free(src);
+}
+
+/*
+ * --merge: rebuild every category's store from the shards' sections in
+ * shard order (the single run's image order) and compute its metrics.
+ * Returns the exit status the single run would have had.
+ */
+static int
+merge(struct eval *e, struct run **runs, size_t *nruns)
+{
+	struct eval_partial_reader **in = open_partials(e);
+	unsigned n = eval_partial_nshards(in[0]);
+	struct eval_partial_section *sec = mirad_xcalloc(n, sizeof *sec);
+	struct merge_cat *cats;
+	size_t ncats;
+	uint32_t flags_any = 0;
+	char err[1024];
+	int status = MIRAD_EXIT_OK;
+
+	decode_job(e, eval_partial_job(in[0]), eval_partial_name(in[0]), runs,
+	    nruns, &cats, &ncats);
+	mirad_progress_start("merging", *nruns * ncats);
+	for (size_t r = 0; r < *nruns; r++) {
+		struct run *run = &(*runs)[r];
+
+		for (size_t c = 0; c < ncats; c++) {
+			struct cat_state st = {0};
+
+			st.px = eval_pixels_new();
+			if (st.px == NULL)
+				mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "%s",
+				    cats[c].name);
+			for (unsigned k = 0; k < n; k++) {
+				struct eval_partial_section *s = &sec[k];
+				uint64_t lo, hi, next;
+
+				if (eval_partial_read_section(in[k], r, c, s,
+				        st.px, err, sizeof err) != 0)
+					mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+				shard_range(cats[c].images, k, n, &lo, &hi);
+				next = lo;
+				for (size_t i = 0; i < s->nimages; i++) {
+					const struct eval_partial_image *im =
+					    &s->images[i];
+
+					if (im->index < next || im->index >= hi)
+						mirad_die(MIRAD_EXIT_FATAL,
+						    "%s: corrupt partial file "
+						    "(image index)",
+						    eval_partial_name(in[k]));
+					next = im->index + 1;
+					grow_images(&st);
+					st.iscore[st.n] = im->score;
+					st.ilabel[st.n] = im->label;
+					st.iindex[st.n++] = im->index;
+				}
+				st.resized += s->resized;
+				if (st.first_resized == NULL &&
+				    s->first_resized != NULL)
+					st.first_resized =
+					    mirad_xstrdup(s->first_resized);
+			}
+			merge_runs(in, sec, n, st.px);
+			if (st.n > 0)
+				add_category(e, run, cats[c].name, &st);
+			cat_state_free(&st);
+			mirad_progress_add(1);
+		}
+		if (run->ncats == 0)
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: no test image could "
+			    "be evaluated",
+			    run->maps);
+	}
+	mirad_progress_end();
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t bad;
+		uint32_t flags;
+
+		if (eval_partial_read_end(
+		        in[k], &bad, &flags, err, sizeof err) != 0)
+			mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+		e->bad += (size_t)bad;
+		flags_any |= flags;
+		eval_partial_section_clear(&sec[k]);
+	}
+	if (flags_any & EVAL_PARTIAL_GT_PROBLEMS) {
+		mirad_warn("the shard runs reported problems in the ground "
+		           "truth");
+		status = MIRAD_EXIT_PARTIAL;
+	}
+	free(sec);
+	free(cats);
+	for (unsigned k = 0; k < n; k++)
+		eval_partial_close(in[k]);
+	free(in);
+	return status;
+}
+
+/* --partial: evaluate this shard's images into a partial file. */
+static int
+write_partial(struct eval *e, const struct mirad_recordset *records,
+    struct run *runs, size_t nruns, int status)
+{
+	struct eval_job job = {0};
+	struct eval_partial_writer *w;
+
+	mirad_signal_install();
+	atexit(discard_pending);
+	if (e->output != NULL) {
+		/* One run per output; what a killed run left is swept. */
+		pending_lock = mirad_lock_acquire(e->output);
+		if (pending_lock < 0 && errno == EWOULDBLOCK)
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: another mirad-eval is writing it", e->output);
+		if (pending_lock < 0)
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, errno, "%s", e->output);
+		pending_target = e->output;
+		(void)mirad_remove_stale_temps(e->output);
+	}
+	pending_out = mirad_outfile_open(e->output ? e->output : "-");
+	if (pending_out == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", e->output);
+	build_job(e, records, runs, nruns, &job);
+	w = eval_partial_writer_new(mirad_outfile_stream(pending_out),
+	    e->shard_index, e->shard_count, &job);
+	eval_job_clear(&job);
+	if (w == NULL)
+		mirad_die_errno(
+		    MIRAD_EXIT_FATAL, errno, "writing the partial file");
+	for (size_t r = 0; r < nruns; r++)
+		evaluate(e, records, &runs[r], r, w);
+	if (eval_partial_writer_finish(w, e->bad,
+	        status != MIRAD_EXIT_OK ? EVAL_PARTIAL_GT_PROBLEMS : 0) != 0)
+		mirad_die_errno(
+		    MIRAD_EXIT_FATAL, errno, "writing the partial file");
+	if (mirad_outfile_commit(pending_out) != 0) {
+		pending_out = NULL;
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s",
+		    e->output ? e->output : "error writing standard output");
+	}
+	pending_out = NULL;
+	discard_pending(); /* releases the lock */
+	if (e->bad > 0) {
+		mirad_warn("%zu test images of shard %u/%u skipped", e->bad,
+		    e->shard_index, e->shard_count);
+		status = MIRAD_EXIT_PARTIAL;
+	}
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct eval e = {0};
 	struct mirad_recordset records = {0};
-	struct mirad_dataset_info info;
+	struct mirad_dataset_info info = {0};
 	struct run *runs = NULL;
 	size_t nruns = 0;
 	struct mirad_outfile *out;
@@ -1113,6 +1827,12 @@ main(int argc, char **argv)
 	e.limit = 0.3;
 	e.adeval_strips = 50;
 	parse_args(&e, argc, argv);
+	if (e.merge) {
+		status = merge(&e, &runs, &nruns);
+		goto table;
+	}
+	if (e.shard_count == 0)
+		e.shard_count = 1;
 	if (e.methods != NULL) {
 		parse_methods(e.methods, &runs, &nruns);
 	} else {
@@ -1140,14 +1860,19 @@ main(int argc, char **argv)
 	if (ntest == 0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s: no test images", e.gt);
 
+	if (e.partial) {
+		status = write_partial(&e, &records, runs, nruns, status);
+		goto done;
+	}
 	for (size_t r = 0; r < nruns; r++) {
-		evaluate(&e, &records, &runs[r]);
+		evaluate(&e, &records, &runs[r], r, NULL);
 		if (runs[r].ncats == 0)
 			mirad_die(MIRAD_EXIT_FATAL,
 			    "%s: no test image could "
 			    "be evaluated",
 			    runs[r].maps);
 	}
+table:
 	if (e.bad > 0)
 		status = MIRAD_EXIT_PARTIAL;
 
@@ -1164,6 +1889,7 @@ main(int argc, char **argv)
 	if (e.bad > 0)
 		mirad_warn("%zu test images skipped", e.bad);
 
+done:
 	for (size_t r = 0; r < nruns; r++) {
 		for (size_t i = 0; i < runs[r].ncats; i++)
 			free(runs[r].cats[i].category);
@@ -1177,6 +1903,7 @@ main(int argc, char **argv)
 	free(e.scores);
 	cJSON_Delete(info.header);
 	mirad_recordset_clear(&records);
-	mirad_image_shutdown();
+	if (!e.merge)
+		mirad_image_shutdown();
 	return mirad_close_stdout(status);
 }
