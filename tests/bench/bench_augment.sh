@@ -4,16 +4,19 @@
 # (tests/bench/bench_augment.json) over the sample at realistic size, against
 # the same chain in NumPy/SciPy/PIL (bench_augment.py, 2 processes), one
 # run each; prints wall time, the ratio, peak memory and how close the two
-# outputs are.  Usage: bench_augment.sh [BUILDDIR] (default: _build).
+# outputs are.  Usage: bench_augment.sh [BUILDDIR] (default: $MIRAD_BUILDDIR
+# or _build).  BENCH_SCALE (default 0.01) and BENCH_IMAGE_SCALE (default 10)
+# size the sample.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-build=${1:-$src/_build}
-PY=/usr/bin/python3
+build=${1:-${MIRAD_BUILDDIR:-$src/_build}}
+. "$here/bench_lib.sh"
+PY=${PYTHON3:-/usr/bin/python3}
 T=$(mktemp -d "${TMPDIR:-/tmp}/bench-augment.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
-"$build/tests/mirad-gen-sample" -o "$T/ds" --scale 0.01 --image-scale 10 \
+"$build/tests/mirad-gen-sample" -o "$T/ds" --scale "${BENCH_SCALE:-0.01}" --image-scale "${BENCH_IMAGE_SCALE:-10}" \
 	--categories building_block,chain_buckle,metal_plate >/dev/null
 "$build/src/mirad-split" "$T/ds" >"$T/in.jsonl"
 n=$(wc -l <"$T/in.jsonl")
@@ -43,6 +46,9 @@ echo "mirad-augment (-j2):       ${c_wall} s wall, ${c_cpu} s CPU, peak ${c_rss}
 echo "NumPy/SciPy/PIL (2 procs): ${py_wall} s wall, ${py_cpu} s CPU, peak ${py_rss} MiB (largest process)"
 awk -v a="$py_wall" -v b="$c_wall" -v c="$py_cpu" -v d="$c_cpu" \
 	'BEGIN { printf "ratio: mirad-augment is %.1fx faster (wall), %.1fx (CPU time)\n", a / b, c / d }'
+bench_row augment "mirad-augment -j2 (severity-3 chain, bench_augment.json)" \
+	"$n images of $mp MP (3 categories)" "$c_wall" "NumPy/SciPy/PIL (2 processes)" "$py_wall" \
+	"CPU $c_cpu s vs $py_cpu s; peak $c_rss vs $py_rss MiB"
 $PY - "$T/in.jsonl" "$T/c" "$T/py" <<'PYEOF'
 import json, sys
 import numpy as np

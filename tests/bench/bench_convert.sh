@@ -9,6 +9,9 @@
 #      prepare_data.py does (shutil copies, PIL mask binarisation).
 #  (c) --resize 256 against the equivalent PIL script.
 # The work folder is $BENCH_DIR (default: a new folder in $TMPDIR or /tmp).
+# BENCH_SCALE (default 1) scales every tree's counts (for (b), every
+# 1/BENCH_SCALE-th row of the split file); BENCH_VISA_IMAGE_SCALE (default
+# 4) and BENCH_IMAGE_SCALE (default 8) are the image sizes of (b) and (c).
 set -eu
 B=${MIRAD_BUILDDIR:?set MIRAD_BUILDDIR to a build tree}
 PY=${PYTHON3:-/usr/bin/python3}
@@ -18,6 +21,8 @@ W=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-convert.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 runs=${BENCH_RUNS:-3}
 C=$B/src/mirad-convert
+scale=${BENCH_SCALE:-1}
+. "$here/bench_lib.sh"
 
 best() { # best-of-N wall time of "$@" with $OUTDIR removed before each run
 	b=""
@@ -39,8 +44,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 line() { printf '%-52s %8.3f s  %s\n' "$1" "$2" "$3"; }
 
 # (a) ---------------------------------------------------------------------
-"$B/tests/mirad-gen-sample" -o "$W/MIRAD" --scale 1 --seed 1
-echo "(a) full-scale MIRAD sample: $(find "$W/MIRAD" -name '*.png' | wc -l) PNG files, $(du -sh "$W/MIRAD" | cut -f1)"
+"$B/tests/mirad-gen-sample" -o "$W/MIRAD" --scale "$scale" --seed 1
+npng=$(find "$W/MIRAD" -name '*.png' | wc -l)
+echo "(a) MIRAD sample (--scale $scale): $npng PNG files, $(du -sh "$W/MIRAD" | cut -f1)"
 cat "$W"/MIRAD/*/*/*/* >/dev/null
 OUTDIR=$W/out
 t_cp=$(best cp -r "$W/MIRAD" "$W/out")
@@ -55,14 +61,24 @@ line "mirad-convert --to mvtec --link copy --no-verify" "$t_copy_nv" "$(ratio "$
 line "cp -al" "$t_al" ""
 line "mirad-convert --to mvtec --link hardlink" "$t_hard" "$(ratio "$t_hard" "$t_al")x the time of cp -al"
 line "mirad-convert --to mvtec --link hardlink --no-verify" "$t_hard_nv" "$(ratio "$t_hard_nv" "$t_al")x the time of cp -al"
+desc="MIRAD --scale $scale ($npng PNG files) -> MVTec"
+bench_row convert "mirad-convert --to mvtec --link copy" "$desc" "$t_copy" "cp -r" "$t_cp" "best of $runs; target: at most 1.5x the time of cp -r (ratio >= 0.67)"
+bench_row convert "mirad-convert --to mvtec --link copy --no-verify" "$desc" "$t_copy_nv" "cp -r" "$t_cp" "best of $runs"
+bench_row convert "mirad-convert --to mvtec --link hardlink" "$desc" "$t_hard" "cp -al" "$t_al" "best of $runs"
+bench_row convert "mirad-convert --to mvtec --link hardlink --no-verify" "$desc" "$t_hard_nv" "cp -al" "$t_al" "best of $runs"
 
 # (b) ---------------------------------------------------------------------
 # Three VisA classes (2,762 images, 300 test masks) at about 400 px.
 mkdir "$W/csv"
-grep -E '^(object|candle|capsules|pcb4),' "$data/visa_split_csv/1cls.csv" >"$W/csv/1cls.csv"
-"$B/tests/mirad-gen-sample" --visa-csv "$W/csv/1cls.csv" --image-scale 4 -o "$W/VisA"
+grep -E '^(object|candle|capsules|pcb4),' "$data/visa_split_csv/1cls.csv" |
+	awk -v k="$(awk -v s="$scale" 'BEGIN { k = int(1 / s + 0.5); print k < 1 ? 1 : k }')" \
+		'NR == 1 || (NR - 1) % k == 0' >"$W/csv/1cls.csv"
+visa_iscale=${BENCH_VISA_IMAGE_SCALE:-4}
+"$B/tests/mirad-gen-sample" --visa-csv "$W/csv/1cls.csv" --image-scale "$visa_iscale" -o "$W/VisA"
+njpg=$(find "$W/VisA" -name '*.JPG' | wc -l)
+nmask=$(find "$W/VisA" -path '*Masks*' -name '*.png' | wc -l)
 echo
-echo "(b) VisA raw: $(find "$W/VisA" -name '*.JPG' | wc -l) JPG images, $(find "$W/VisA" -path '*Masks*' -name '*.png' | wc -l) masks, $(du -sh "$W/VisA" | cut -f1)"
+echo "(b) VisA raw: $njpg JPG images, $nmask masks, $(du -sh "$W/VisA" | cut -f1)"
 cat "$W"/VisA/*/Data/*/*/* >/dev/null
 OUTDIR=$W/vp
 t_py=$(best "$PY" "$here/bench_convert_prepare.py" "$W/VisA" "$W/VisA/split_csv/1cls.csv" "$W/vp")
@@ -71,16 +87,25 @@ t_vp_nv=$(best "$C" --to visa-prepared --no-verify -o "$W/vp" "$W/VisA")
 line "python prepare_data equivalent" "$t_py" ""
 line "mirad-convert --to visa-prepared" "$t_vp" "$(ratio "$t_py" "$t_vp")x faster (target >= 3)"
 line "mirad-convert --to visa-prepared --no-verify" "$t_vp_nv" "$(ratio "$t_py" "$t_vp_nv")x faster"
+desc="VisA raw, 3 classes ($njpg JPG, $nmask masks, --image-scale $visa_iscale) -> visa-prepared 1cls"
+alt="python prepare_data equivalent"
+bench_row convert "mirad-convert --to visa-prepared" "$desc" "$t_vp" "$alt" "$t_py" "best of $runs; target: ratio >= 3"
+bench_row convert "mirad-convert --to visa-prepared --no-verify" "$desc" "$t_vp_nv" "$alt" "$t_py" "best of $runs"
 
 # (c) ---------------------------------------------------------------------
 # A tenth of the MIRAD counts at about 800 px.
-"$B/tests/mirad-gen-sample" -o "$W/MIRAD800" --scale 0.1 --image-scale 8 --seed 2
+iscale=${BENCH_IMAGE_SCALE:-8}
+"$B/tests/mirad-gen-sample" -o "$W/MIRAD800" --scale "$(awk -v s="$scale" 'BEGIN { print 0.1 * s }')" \
+	--image-scale "$iscale" --seed 2
+npng=$(find "$W/MIRAD800" -name '*.png' | wc -l)
 echo
-echo "(c) MIRAD sample at ~800 px: $(find "$W/MIRAD800" -name '*.png' | wc -l) PNG files, $(du -sh "$W/MIRAD800" | cut -f1)"
+echo "(c) MIRAD sample at ~${iscale}00 px: $npng PNG files, $(du -sh "$W/MIRAD800" | cut -f1)"
 cat "$W"/MIRAD800/*/*/*/* >/dev/null
 OUTDIR=$W/r
 t_pil=$(best "$PY" "$here/bench_convert_resize.py" "$W/MIRAD800" "$W/r" 256)
 t_rs=$(best "$C" --to mvtec --resize 256 -o "$W/r" "$W/MIRAD800")
 line "PIL resize script (LANCZOS / NEAREST)" "$t_pil" ""
 line "mirad-convert --to mvtec --resize 256" "$t_rs" "$(ratio "$t_pil" "$t_rs")x faster (target >= 3)"
+bench_row convert "mirad-convert --to mvtec --resize 256" "MIRAD ($npng PNG files of ~${iscale}00 px) -> MVTec 256x256" \
+	"$t_rs" "PIL resize script (LANCZOS / NEAREST)" "$t_pil" "best of $runs; target: ratio >= 3"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) (shared: timings are noisy)"

@@ -16,6 +16,7 @@ PY=${PYTHON3:-/usr/bin/python3}
 EVAL=$BUILD/src/mirad-eval
 W=$(mktemp -d "${TMPDIR:-/tmp}/bench-eval.XXXXXX")
 trap 'rm -rf "$W"' EXIT
+. "$HERE/bench_lib.sh"
 
 echo "# generating $N maps of ${SIZE}x${SIZE} (float32 TIFF) in $W"
 $PY "$HERE/bench_eval.py" data "$W" "$N" "$SIZE" 1
@@ -32,6 +33,8 @@ t_tool=$(wall "$W/tool.time")
 if [ "${BENCH_TOOL_ONLY:-0}" = 1 ]; then
 	echo "tool only: $N maps of ${SIZE}x${SIZE}: wall $t_tool, cpu $(cpu "$W/tool.time") s, peak RSS $(peak "$W/tool.time") KiB"
 	"$PY" -c "import json,sys; c=json.load(open(sys.argv[1]))['categories'][0]; print('P-AUROC %.15f AU-PRO %.15f pixels %d' % (c['p-auroc'], c['aupro'], c['pixels']))" "$W/tool.json"
+	bench_row eval "mirad-eval --metrics p-auroc,aupro" "$N float32 TIFF maps of ${SIZE}x${SIZE}" \
+		"$(bench_secs "$t_tool")" - - "one run; CPU $(cpu "$W/tool.time") s; peak $(($(peak "$W/tool.time") / 1024)) MiB"
 	exit 0
 fi
 echo "# python (sklearn roc_auc_score + NumPy MVTec AU-PRO)"
@@ -65,3 +68,6 @@ ct, cp = float(sys.argv[9]), float(sys.argv[10])
 print("time (cpu)       tool %.2f s   python %.2f s" % (ct, cp))
 print("speed-up         %.1fx wall, %.1fx cpu (shared machine: wall times are noisy)" % (tp / tt, cp / ct))
 PYEOF
+bench_row eval "mirad-eval --metrics p-auroc,aupro" "$N float32 TIFF maps of ${SIZE}x${SIZE}" \
+	"$(bench_secs "$t_tool")" "scikit-learn roc_auc_score + NumPy MVTec AU-PRO" "$(bench_secs "$t_py")" \
+	"one run; CPU $(cpu "$W/tool.time") s vs $(cpu "$W/py.time") s; peak $(($(peak "$W/tool.time") / 1024)) vs $(($(peak "$W/py.time") / 1024)) MiB"

@@ -19,9 +19,12 @@ trap 'rm -rf "$W"' EXIT
 runs=${BENCH_RUNS:-5}
 scale=${BENCH_SCALE:-1}
 iscale=${BENCH_IMAGE_SCALE:-10}
+. "$here/bench_lib.sh"
 
 "$B/tests/mirad-gen-sample" -o "$W/MIRAD" --scale "$scale" --image-scale "$iscale" --seed 1 >/dev/null
-echo "tree: $(find "$W/MIRAD" -type f -name '*.png' | wc -l) PNG files," \
+npng=$(find "$W/MIRAD" -type f -name '*.png' | wc -l)
+desc="MIRAD --scale $scale --image-scale $iscale ($npng PNG files)"
+echo "tree: $npng PNG files," \
 	"$(du -sm "$W/MIRAD" | cut -f1) MB (--scale $scale --image-scale $iscale)"
 cat "$W"/MIRAD/*/*/*/* >/dev/null # warm the page cache
 
@@ -61,6 +64,9 @@ printf '%-46s %9.3f s\n' "python PIL + NumPy, same measures" "$t_py"
 printf '%-46s %9.3f s  (%sx faster)\n' "mirad-stats --all -j 1" "$t_j1" "$(ratio "$t_py" "$t_j1")"
 printf '%-46s %9.3f s  (%sx faster)\n' "mirad-stats --all (-j $(nproc))" "$t_c" "$(ratio "$t_py" "$t_c")"
 echo "flags, masks and regions agree with the NumPy script: $agree; -j 1 output equals -j $(nproc): $same"
+alt="python PIL + NumPy, same measures"
+bench_row stats "mirad-stats --all -j 1" "$desc" "$t_j1" "$alt" "$t_py" "one run; results agree: $agree"
+bench_row stats "mirad-stats --all -j $(nproc)" "$desc" "$t_c" "$alt" "$t_py" "one run; results agree: $agree; same as -j 1: $same"
 
 # Without the masks: NumPy has no connected-component labelling (scipy is
 # not installed), so the pure-Python labelling above dominates its time.
@@ -70,8 +76,12 @@ s=$(now); "$B/src/mirad-stats" --imaging "$W/MIRAD" >/dev/null; t_i=$(since "$s"
 printf '%-46s %9.3f s\n' "python PIL + NumPy, images only" "$t_pyi"
 printf '%-46s %9.3f s  (%sx faster)\n' "mirad-stats --imaging -j 1" "$t_i1" "$(ratio "$t_pyi" "$t_i1")"
 printf '%-46s %9.3f s  (%sx faster)\n' "mirad-stats --imaging (-j $(nproc))" "$t_i" "$(ratio "$t_pyi" "$t_i")"
+alt="python PIL + NumPy, images only"
+bench_row stats "mirad-stats --imaging -j 1" "$desc" "$t_i1" "$alt" "$t_pyi" "one run"
+bench_row stats "mirad-stats --imaging -j $(nproc)" "$desc" "$t_i" "$alt" "$t_pyi" "one run"
 
 t_walk=$(best "$PY" "$here/walk_headers.py" "$W/MIRAD")
 t_counts=$(best "$B/src/mirad-stats" "$W/MIRAD")
 printf '%-46s %9.3f s\n' "python os.walk + PIL headers" "$t_walk"
 printf '%-46s %9.3f s  (%sx faster)\n' "mirad-stats DIR (counts only)" "$t_counts" "$(ratio "$t_walk" "$t_counts")"
+bench_row stats "mirad-stats DIR (counts only)" "$desc" "$t_counts" "python os.walk + PIL headers" "$t_walk" "best of $runs"
