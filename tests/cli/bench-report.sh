@@ -15,6 +15,11 @@ if [ -n "$missing" ]; then
 	exit 0
 fi
 
+# The quick sizes, whatever the caller's shell has set.
+unset BENCH_RUNS BENCH_SCALE BENCH_IMAGE_SCALE BENCH_VISA_IMAGE_SCALE BENCH_RECORDS \
+	BENCH_FACTORS BENCH_IMAGE_SCALES BENCH_REPEAT_BUDGET BENCH_TOOL_ONLY BENCH_DIR \
+	MIRAD_BENCH_ONLY MIRAD_BENCH_RESULTS
+
 REPORT=$MIRAD_SRCDIR/tests/bench/REPORT.md
 before=$(cksum "$REPORT" "${REPORT%.md}.tsv" 2>&1)
 mkdir "$T/tmp"
