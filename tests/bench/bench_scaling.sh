@@ -21,8 +21,8 @@
 # Each time is the best of up to BENCH_RUNS runs (default 3), with no more
 # repeats once a measurement has used BENCH_REPEAT_BUDGET seconds (default
 # 3): long jobs run once.  Output folders are removed between runs
-# (untimed); the page cache is warmed first.  About 7 minutes on a 2-core
-# machine.  BENCH_SCALE (default 0.1) is the 1x sample, BENCH_FACTORS
+# (untimed); the page cache is warmed first.  8 to 10 minutes on the shared
+# 2-core development machine (about 10 minutes of CPU time).  BENCH_SCALE (default 0.1) is the 1x sample, BENCH_FACTORS
 # (default "1 4 16") and BENCH_IMAGE_SCALES (default "1 2 4 8") the axes;
 # the work folder is in $BENCH_DIR (default $TMPDIR or /tmp).
 set -eu

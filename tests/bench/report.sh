@@ -11,8 +11,8 @@
 #   MIRAD_BENCH_ONLY    the benchmarks to run, by name (default: all of
 #                       "foundation split stats fetch convert augment eval
 #                       scaling"); the others are left out of the report
-#   MIRAD_BENCH_QUICK=1 tiny sizes and one run each (seconds, for the smoke
-#                       test tests/cli/bench-report.sh): checks the
+#   MIRAD_BENCH_QUICK=1 tiny sizes and one run each (under a minute, for the
+#                       smoke test tests/cli/bench-report.sh): checks the
 #                       machinery, the numbers mean nothing
 #   MIRAD_BENCH_REPORT  the report to write (default tests/bench/REPORT.md
 #                       in the source tree; the .tsv goes beside it)
@@ -20,7 +20,8 @@
 #                       BENCH_SCALE, ...) given in the environment win over
 #                       the sizes below, for every benchmark that reads them
 #
-# The full run takes about 20 minutes on a 2-core machine.
+# The full run took 21 minutes on the 2-core development machine at load
+# average 1 to 5 (29 minutes at 6 to 7), about 19 minutes of CPU time.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
