@@ -246,24 +246,15 @@ w_put(struct eval_partial_writer *w, const void *p, size_t n)
 	}
 }
 
+/* V as BYTES little-endian bytes (4 or 8). */
 static void
-w_u32(struct eval_partial_writer *w, uint32_t v)
-{
-	unsigned char b[4];
-
-	for (int i = 0; i < 4; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-	w_put(w, b, 4);
-}
-
-static void
-w_u64(struct eval_partial_writer *w, uint64_t v)
+w_uint(struct eval_partial_writer *w, uint64_t v, int bytes)
 {
 	unsigned char b[8];
 
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < bytes; i++)
 		b[i] = (unsigned char)(v >> (8 * i));
-	w_put(w, b, 8);
+	w_put(w, b, (size_t)bytes);
 }
 
 static void
@@ -300,10 +291,10 @@ eval_partial_writer_new(
 	w->f = f;
 	w->hash = FNV_OFFSET;
 	w_put(w, magic, sizeof magic);
-	w_u32(w, EVAL_PARTIAL_VERSION);
-	w_u32(w, shard);
-	w_u32(w, nshards);
-	w_u32(w, (uint32_t)jlen);
+	w_uint(w, EVAL_PARTIAL_VERSION, 4);
+	w_uint(w, shard, 4);
+	w_uint(w, nshards, 4);
+	w_uint(w, (uint32_t)jlen, 4);
 	w_put(w, jb, jlen);
 	free(jb);
 	return w;
@@ -334,7 +325,7 @@ eval_partial_write_section(struct eval_partial_writer *w, size_t method,
 		w_varint(w, images[i].index);
 		w_put(w, &images[i].label, 1);
 		memcpy(&bits, &images[i].score, sizeof bits);
-		w_u64(w, bits);
+		w_uint(w, bits, 8);
 	}
 	w_varint(w, resized);
 	w_varint(w, note);
@@ -344,7 +335,7 @@ eval_partial_write_section(struct eval_partial_writer *w, size_t method,
 		w_varint(w, d.region_size[r]);
 	w_varint(w, d.n_pos);
 	for (size_t i = 0; i < d.n_pos; i++) {
-		w_u32(w, (uint32_t)(d.pos[i] >> 32));
+		w_uint(w, (uint32_t)(d.pos[i] >> 32), 4);
 		w_varint(w, (uint64_t)(uint32_t)d.pos[i] + 1);
 	}
 	for (size_t i = 0; i < d.n_neg; i++)
@@ -378,8 +369,8 @@ eval_partial_writer_finish(
 	int rc;
 
 	w_put(w, end_tag, sizeof end_tag);
-	w_u64(w, bad);
-	w_u32(w, flags);
+	w_uint(w, bad, 8);
+	w_uint(w, flags, 4);
 	w_flush(w);
 	h = w->hash;
 	for (int i = 0; i < 8; i++)
@@ -514,28 +505,29 @@ r_bytes(struct eval_partial_reader *r, void *out, size_t n, char *err,
 	return 0;
 }
 
+/* *V from BYTES little-endian bytes (4 or 8). */
 static int
-r_u32(struct eval_partial_reader *r, uint32_t *v, char *err, size_t errlen)
+r_uint(struct eval_partial_reader *r, uint64_t *v, int bytes, char *err,
+    size_t errlen)
 {
-	unsigned char b[4];
+	unsigned char b[8];
 
-	if (r_bytes(r, b, 4, err, errlen) != 0)
+	if (r_bytes(r, b, (size_t)bytes, err, errlen) != 0)
 		return -1;
-	*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-	    (uint32_t)b[3] << 24;
+	*v = 0;
+	for (int i = bytes - 1; i >= 0; i--)
+		*v = *v << 8 | b[i];
 	return 0;
 }
 
 static int
-r_u64(struct eval_partial_reader *r, uint64_t *v, char *err, size_t errlen)
+r_u32(struct eval_partial_reader *r, uint32_t *v, char *err, size_t errlen)
 {
-	unsigned char b[8];
+	uint64_t wide;
 
-	if (r_bytes(r, b, 8, err, errlen) != 0)
+	if (r_uint(r, &wide, 4, err, errlen) != 0)
 		return -1;
-	*v = 0;
-	for (int i = 7; i >= 0; i--)
-		*v = *v << 8 | b[i];
+	*v = (uint32_t)wide;
 	return 0;
 }
 
@@ -812,7 +804,7 @@ eval_partial_read_section(struct eval_partial_reader *r, size_t method,
 
 		if (r_varint(r, &im->index, err, errlen) != 0 ||
 		    r_byte(r, &im->label, err, errlen) != 0 ||
-		    r_u64(r, &bits, err, errlen) != 0)
+		    r_uint(r, &bits, 8, err, errlen) != 0)
 			return -1;
 		memcpy(&im->score, &bits, sizeof bits);
 		if (im->label > 1 || !isfinite(im->score))
@@ -988,11 +980,11 @@ eval_partial_read_end(struct eval_partial_reader *r, uint64_t *bad,
 		return -1;
 	if (memcmp(tag, end_tag, 4) != 0)
 		return r_corrupt(r, err, errlen, "end expected");
-	if (r_u64(r, bad, err, errlen) != 0 ||
+	if (r_uint(r, bad, 8, err, errlen) != 0 ||
 	    r_u32(r, flags, err, errlen) != 0)
 		return -1;
 	h = r->hash;
-	if (r_u64(r, &stored, err, errlen) != 0)
+	if (r_uint(r, &stored, 8, err, errlen) != 0)
 		return -1;
 	if (stored != h)
 		return r_corrupt(r, err, errlen, "checksum mismatch");

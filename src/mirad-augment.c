@@ -58,10 +58,9 @@ struct options {
 	unsigned shard_index, shard_count; /* --shard I/N: N > 0 */
 	unsigned jobs;
 	bool force;
-	bool merge;   /* --merge PART... */
-	char **parts; /* --merge: the shard folders */
+	struct mirad_cli_merge merge; /* --merge PART... */
+	char **parts;                 /* --merge: the shard folders */
 	int nparts;
-	const char *job_option; /* an option that --merge refuses */
 };
 
 struct job {
@@ -179,7 +178,6 @@ parse_args(struct options *o, int argc, char **argv)
 	    MIRAD_CLI_DATASET_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	static char job_option[64];
 	uint64_t u;
 	int c, longidx;
 
@@ -190,20 +188,8 @@ parse_args(struct options *o, int argc, char **argv)
 		    argc, argv, ":fhj:n:o:p:qs:V", longopts, &longidx);
 		if (c == -1)
 			break;
-		/* What --merge takes; the rest shapes the job (the shards
-		 * had it). */
-		if (c != 'o' && c != 'f' && c != 'q' && c != 'h' && c != 'V' &&
-		    c != ':' && c != '?' && c != MIRAD_OPT_PROGRESS &&
-		    c != MIRAD_OPT_NO_PROGRESS && c != OPT_MERGE &&
-		    c != OPT_SHARD && o->job_option == NULL) {
-			if (longidx >= 0)
-				snprintf(job_option, sizeof job_option, "--%s",
-				    longopts[longidx].name);
-			else
-				snprintf(
-				    job_option, sizeof job_option, "-%c", c);
-			o->job_option = job_option;
-		}
+		mirad_cli_merge_note(
+		    &o->merge, c, longidx, longopts, OPT_MERGE, OPT_SHARD);
 		switch (c) {
 		case OPT_LIST_PROFILES:
 			list_profiles();
@@ -276,27 +262,15 @@ parse_args(struct options *o, int argc, char **argv)
 			o->force = true;
 			break;
 		case OPT_MERGE:
-			o->merge = true;
+			o->merge.requested = true;
 			break;
 		default:
 			mirad_cli_common_option(c, argv, usage, &o->in);
 		}
 	}
-	if (o->merge) {
-		if (o->shard_count > 0)
-			mirad_usage_error(
-			    "--merge cannot be used with --shard");
-		if (o->job_option != NULL)
-			mirad_usage_error("--merge takes the options from the "
-			                  "shards: %s not allowed",
-			    o->job_option);
-		if (o->output == NULL)
-			mirad_usage_error(
-			    "-o OUT is required (the folder to create)");
-		if (optind >= argc)
-			mirad_usage_error("--merge needs the shard folders");
-		o->parts = argv + optind;
-		o->nparts = argc - optind;
+	if (o->merge.requested) {
+		o->parts = mirad_cli_merge_parts(&o->merge, o->shard_count > 0,
+		    o->output, argc, argv, &o->nparts);
 		return;
 	}
 	if (o->profile == NULL)
@@ -755,7 +729,7 @@ main(int argc, char **argv)
 	o.in.scan.read_sizes = false;
 	o.in.scan.problem = mirad_report_problem;
 	parse_args(&o, argc, argv);
-	if (o.merge)
+	if (o.merge.requested)
 		return merge_main(&o);
 	load_profile_or_die(o.profile, &profile);
 

@@ -77,11 +77,10 @@ struct convert {
 	struct convert_plan_options plan;
 	struct convert_pixel_options pixels;
 	unsigned shard_index, shard_count; /* --shard I/N: N > 0 */
-	bool merge;                        /* --merge PART... */
+	struct mirad_cli_merge merge;      /* --merge PART... */
 	char **parts;                      /* --merge: the shard folders */
 	int nparts;
-	const char *job_option; /* an option that --merge refuses */
-	char *abs_mapping;      /* --shard: --mapping made absolute */
+	char *abs_mapping; /* --shard: --mapping made absolute */
 
 	/* run state */
 	char *abs_output;
@@ -230,7 +229,6 @@ parse_args(struct convert *c, int argc, char **argv)
 	uint64_t v;
 	int ch;
 
-	static char job_option[64];
 	int longidx;
 
 	opterr = 0;
@@ -239,21 +237,8 @@ parse_args(struct convert *c, int argc, char **argv)
 		ch = getopt_long(argc, argv, ":fhj:o:qV", longopts, &longidx);
 		if (ch == -1)
 			break;
-		/* What --merge takes; the rest shapes the job (the shards
-		 * had it). */
-		if (ch != 'o' && ch != 'f' && ch != 'q' && ch != 'h' &&
-		    ch != 'V' && ch != ':' && ch != '?' &&
-		    ch != MIRAD_OPT_PROGRESS && ch != MIRAD_OPT_NO_PROGRESS &&
-		    ch != OPT_MERGE && ch != OPT_SHARD &&
-		    c->job_option == NULL) {
-			if (longidx >= 0)
-				snprintf(job_option, sizeof job_option, "--%s",
-				    longopts[longidx].name);
-			else
-				snprintf(
-				    job_option, sizeof job_option, "-%c", ch);
-			c->job_option = job_option;
-		}
+		mirad_cli_merge_note(
+		    &c->merge, ch, longidx, longopts, OPT_MERGE, OPT_SHARD);
 		switch (ch) {
 		case 'o':
 			c->output = optarg;
@@ -347,26 +332,15 @@ parse_args(struct convert *c, int argc, char **argv)
 				    optarg);
 			break;
 		case OPT_MERGE:
-			c->merge = true;
+			c->merge.requested = true;
 			break;
 		default:
 			mirad_cli_common_option(ch, argv, usage, &c->in);
 		}
 	}
-	if (c->merge) {
-		if (c->shard_count > 0)
-			mirad_usage_error(
-			    "--merge cannot be used with --shard");
-		if (c->job_option != NULL)
-			mirad_usage_error("--merge takes the options from the "
-			                  "shards: %s not allowed",
-			    c->job_option);
-		if (c->output == NULL)
-			mirad_usage_error("no output folder (-o OUT)");
-		if (optind >= argc)
-			mirad_usage_error("--merge needs the shard folders");
-		c->parts = argv + optind;
-		c->nparts = argc - optind;
+	if (c->merge.requested) {
+		c->parts = mirad_cli_merge_parts(&c->merge, c->shard_count > 0,
+		    c->output, argc, argv, &c->nparts);
 		return;
 	}
 	if (argc - optind > 1)
@@ -1326,7 +1300,7 @@ main(int argc, char **argv)
 	c.pixels.jpeg_quality = 95;
 	c.pixels.verify = true;
 	parse_args(&c, argc, argv);
-	if (c.merge)
+	if (c.merge.requested)
 		return merge_main(&c);
 	choose_split_type(&c);
 	c.abs_output = mirad_path_absolute(c.output);

@@ -217,3 +217,49 @@ mirad_cli_common_option(
 		mirad_usage_error("unknown option '-%c'", optopt);
 	mirad_usage_error("unknown option '%s'", argv[optind - 1]);
 }
+
+void
+mirad_cli_merge_note(struct mirad_cli_merge *m, int c, int longidx,
+    const struct option *longopts, int merge_opt, int shard_opt)
+{
+	if (m->job_option[0] != '\0')
+		return;
+	switch (c) {
+	case 'o':
+	case 'f':
+	case 'q':
+	case 'h':
+	case 'V':
+	case ':':
+	case '?':
+	case MIRAD_OPT_PROGRESS:
+	case MIRAD_OPT_NO_PROGRESS:
+		return;
+	}
+	/* --shard has its own message in mirad_cli_merge_parts(). */
+	if (c == merge_opt || c == shard_opt)
+		return;
+	if (longidx >= 0)
+		snprintf(m->job_option, sizeof m->job_option, "--%s",
+		    longopts[longidx].name);
+	else
+		snprintf(m->job_option, sizeof m->job_option, "-%c", c);
+}
+
+char **
+mirad_cli_merge_parts(const struct mirad_cli_merge *m, bool sharded,
+    const char *output, int argc, char **argv, int *nparts)
+{
+	if (sharded)
+		mirad_usage_error("--merge cannot be used with --shard");
+	if (m->job_option[0] != '\0')
+		mirad_usage_error(
+		    "--merge takes the options from the shards: %s not allowed",
+		    m->job_option);
+	if (output == NULL)
+		mirad_usage_error("no output folder (-o OUT)");
+	if (optind >= argc)
+		mirad_usage_error("--merge needs the shard folders");
+	*nparts = argc - optind;
+	return argv + optind;
+}

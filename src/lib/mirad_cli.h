@@ -77,6 +77,26 @@ struct mirad_dataset_options;
 void mirad_cli_common_option(
     int c, char **argv, void (*usage)(void), struct mirad_dataset_options *in);
 
+/*
+ * `TOOL --merge -o OUT PART...` takes its job from the shards' metadata, so
+ * it accepts only -o, -f, -q, -h, -V, --progress and --no-progress besides
+ * --merge.  Pass every getopt_long result C (with LONGIDX as getopt_long
+ * set it, or -1) to mirad_cli_merge_note() before handling it: it keeps
+ * the first other option as the user spelled it.  After the loop,
+ * mirad_cli_merge_parts() makes a usage error of --shard (SHARDED), a
+ * refused option, no OUTPUT or no parts, and returns the parts
+ * (argv + optind, borrowed) and their count in *NPARTS.
+ */
+struct option;
+struct mirad_cli_merge {
+	bool requested;      /* --merge was given */
+	char job_option[64]; /* the first option --merge refuses, or "" */
+};
+void mirad_cli_merge_note(struct mirad_cli_merge *m, int c, int longidx,
+    const struct option *longopts, int merge_opt, int shard_opt);
+char **mirad_cli_merge_parts(const struct mirad_cli_merge *m, bool sharded,
+    const char *output, int argc, char **argv, int *nparts);
+
 /* Print the shared exit-status paragraph for --help. */
 void mirad_cli_print_exit_help(void);
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Sourced by every tests/bench/bench_*.sh: the machine-readable result rows
+# Sourced by every tests/bench/*.sh: where the build tree is, and the
+# machine-readable result rows
 # that tests/bench/report.sh collects.  The scripts keep printing their own
 # human output; when $MIRAD_BENCH_RESULTS names a file, each measurement is
 # also appended to it as one line of tab-separated fields:
@@ -45,4 +46,21 @@ bench_row() {
 # bench_secs M:SS.ss|H:MM:SS|SECONDS -> seconds (GNU time's wall clock)
 bench_secs() {
 	printf '%s\n' "$1" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.3f\n", s }'
+}
+
+# bench_find_builddir TOP: unless MIRAD_BUILDDIR is set, the first of
+# TOP/_build/plain, TOP/_build and the current folder that holds built tools;
+# exports it as an absolute path.  Exits 2 when there is none.
+bench_find_builddir() {
+	if [ -z "${MIRAD_BUILDDIR:-}" ]; then
+		for _d in "$1/_build/plain" "$1/_build" "$PWD"; do
+			[ -x "$_d/src/mirad-stats" ] && MIRAD_BUILDDIR=$_d && break
+		done
+	fi
+	if [ -z "${MIRAD_BUILDDIR:-}" ]; then
+		echo "$(basename "$0"): no build tree found: set MIRAD_BUILDDIR" >&2
+		exit 2
+	fi
+	MIRAD_BUILDDIR=$(cd "$MIRAD_BUILDDIR" && pwd)
+	export MIRAD_BUILDDIR
 }

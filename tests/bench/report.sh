@@ -25,14 +25,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-if [ -z "${MIRAD_BUILDDIR:-}" ]; then
-	for d in "$top/_build/plain" "$top/_build" "$PWD"; do
-		[ -x "$d/src/mirad-stats" ] && MIRAD_BUILDDIR=$d && break
-	done
-fi
-: "${MIRAD_BUILDDIR:?no build tree found: set MIRAD_BUILDDIR}"
-MIRAD_BUILDDIR=$(cd "$MIRAD_BUILDDIR" && pwd)
-export MIRAD_BUILDDIR
+. "$here/bench_lib.sh"
+bench_find_builddir "$top"
 PY=${PYTHON3:-/usr/bin/python3}
 export PYTHON3=$PY
 quick=${MIRAD_BENCH_QUICK:-0}

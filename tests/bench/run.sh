@@ -6,12 +6,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-if [ -z "${MIRAD_BUILDDIR:-}" ]; then
-	for d in "$top/_build/plain" "$top/_build" "$PWD"; do
-		[ -x "$d/src/mirad-stats" ] && MIRAD_BUILDDIR=$d && break
-	done
-fi
-export MIRAD_BUILDDIR
+. "$here/bench_lib.sh"
+bench_find_builddir "$top"
 echo "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 for b in "$here"/bench_*.sh; do
 	echo

@@ -226,9 +226,10 @@ expect_grep "the counts match the catalogue" "^catalogue: counts match the catal
 expect_grep "the totals are the paper's" "^images: 4789 \(train 2398, test normal 654, test abnormal 1737\)$" "$T/out"
 
 # ---- lock and stale temporary folders --------------------------------------------
-flock "$T/.locked.lock" sleep 5 &
+( exec 9>"$T/.locked.lock"; flock 9; touch "$T/locked-held"; exec sleep 30 ) \
+	>/dev/null 2>&1 &
 lockpid=$!
-sleep 0.3
+wait_for test -e "$T/locked-held"
 run $FETCH --archive "$T/sample.zip" -o "$T/locked"
 expect_status "a second run on a locked target exits 3" 3
 expect_grep "it names the other run" "another mirad-fetch is working on it" "$T/err"

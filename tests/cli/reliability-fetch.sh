@@ -10,16 +10,6 @@
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
 F="$BIN/mirad-fetch --no-progress"
 
-# wait_for CMD...: poll CMD every 10 ms, for 60 s at most.
-wait_for() {
-	_n=0
-	while ! "$@"; do
-		_n=$((_n + 1))
-		[ "$_n" -ge 6000 ] && return 1
-		sleep 0.01
-	done
-}
-size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
 size_is() { [ "$(size_of "$1")" -eq "$2" ]; }
 size_over() { [ "$(size_of "$1")" -gt "$2" ]; }
 # leftovers NAME: what lies next to $T/NAME besides NAME itself (the

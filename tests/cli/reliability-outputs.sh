@@ -9,16 +9,6 @@
 # never a mix.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
 
-# wait_for CMD...: poll CMD every 10 ms, for 60 s at most.
-wait_for() {
-	_n=0
-	while ! "$@"; do
-		_n=$((_n + 1))
-		[ "$_n" -ge 6000 ] && return 1
-		sleep 0.01
-	done
-}
-size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
 # ulimit -f counts 512-byte blocks in dash, 1024-byte ones in bash.
 ublk=$( (ulimit -f 1; trap '' XFSZ; head -c 4096 /dev/zero >"$T/ublk" 2>/dev/null)
 	size_of "$T/ublk")

@@ -34,7 +34,7 @@ for delay in 0.2 0.6 1.2; do
 done
 
 # A second run while the output is locked is refused and changes nothing.
-( exec 9>"$T/.aug.lock"; flock 9; touch "$T/locked"; exec sleep 60 ) &
+( exec 9>"$T/.aug.lock"; flock 9; touch "$T/locked"; exec sleep 60 ) >/dev/null 2>&1 &
 holder=$!
 while [ ! -e "$T/locked" ]; do sleep 0.1; done
 run "$A" -q --profile node1 -o "$T/aug" --force "$T/ds"

@@ -70,6 +70,18 @@ expect_same() {
 		not_ok "$1 (files differ)"; diff "$2" "$3" | head -10 | sed 's/^/# /'; fi
 }
 
+# wait_for CMD...: run CMD every 10 ms until it succeeds; fail after 60 s.
+wait_for() {
+	_n=0
+	while ! "$@"; do
+		_n=$((_n + 1))
+		[ "$_n" -ge 6000 ] && return 1
+		sleep 0.01
+	done
+}
+# size_of FILE: its size in bytes, 0 if it does not exist.
+size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
 # The checks every tool must pass: --help, --version, a usage error, and
 # that every --long-option in --help is in the man page.
 common_cli_checks() {
