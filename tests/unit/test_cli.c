@@ -5,6 +5,8 @@
 
 #include "mirad_cli.h"
 
+#include <getopt.h>
+
 static void
 test_cli_parse_uint_strict(void **state)
 {
@@ -77,6 +79,41 @@ test_cli_strlist(void **state)
 	assert_int_equal(mirad_strlist_split("", &l), -1);
 }
 
+/* --merge keeps the first option that shapes the job, as spelled. */
+static void
+test_cli_merge_note(void **state)
+{
+	enum {
+		OPT_MERGE = 300,
+		OPT_SHARD,
+		OPT_TO
+	};
+	const struct option longopts[] = {
+	    {"merge", no_argument, NULL, OPT_MERGE},
+	    {"shard", required_argument, NULL, OPT_SHARD},
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"jobs", required_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	struct mirad_cli_merge m = {0};
+
+	(void)state;
+	/* What the merge itself takes is not noted. */
+	for (const int *c = (const int[]){'o', 'f', 'q', 'h', 'V', ':', '?',
+	         MIRAD_OPT_PROGRESS, MIRAD_OPT_NO_PROGRESS, OPT_MERGE,
+	         OPT_SHARD, 0};
+	     *c != 0; c++)
+		mirad_cli_merge_note(
+		    &m, *c, -1, longopts, OPT_MERGE, OPT_SHARD);
+	assert_string_equal(m.job_option, "");
+	/* A long option by its long name, the first one only. */
+	mirad_cli_merge_note(&m, OPT_TO, 2, longopts, OPT_MERGE, OPT_SHARD);
+	mirad_cli_merge_note(&m, 'j', 3, longopts, OPT_MERGE, OPT_SHARD);
+	assert_string_equal(m.job_option, "--to");
+	/* A short option as given. */
+	memset(&m, 0, sizeof m);
+	mirad_cli_merge_note(&m, 'j', -1, longopts, OPT_MERGE, OPT_SHARD);
+	assert_string_equal(m.job_option, "-j");
+}
+
 int
 main(void)
 {
@@ -85,6 +122,7 @@ main(void)
 	    cmocka_unit_test(test_cli_parse_double_range),
 	    cmocka_unit_test(test_cli_parse_shard),
 	    cmocka_unit_test(test_cli_strlist),
+	    cmocka_unit_test(test_cli_merge_note),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
