@@ -20,8 +20,8 @@
 #                       BENCH_SCALE, ...) given in the environment win over
 #                       the sizes below, for every benchmark that reads them
 #
-# The full run took 21 minutes on the 2-core development machine at load
-# average 1 to 5 (29 minutes at 6 to 7), about 19 minutes of CPU time.
+# The full run took 17.5 minutes on the 2-core development machine at load
+# average 1.7 to 2.2 (21 at 1 to 5, 29 at 6 to 7), about 19 minutes of CPU.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
