@@ -52,11 +52,10 @@ for node in $nodes; do
 		i=$((i + 1))
 	done
 	${bin}mirad-augment -q --merge --force -o "$out/$node" "$@" >"$out/$node.jsonl"
-	set --
-	i=0
-	while [ $i -lt "$shards" ]; do
-		set -- "$@" "$out/parts/$node-$i.stats.json"
-		i=$((i + 1))
+	# The same list with .stats.json appended (for expands it once).
+	for part do
+		set -- "$@" "$part.stats.json"
+		shift
 	done
 	${bin}mirad-stats -q --merge --format json "$@" >"$out/$node.stats.json"
 	echo "$node: $(wc -l <"$out/$node.jsonl") images in $out/$node" >&2

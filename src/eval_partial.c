@@ -98,8 +98,10 @@ varint_put(unsigned char *p, uint64_t v)
 	return n;
 }
 
-/* Decode a varint at P[*POS..LEN): 0, or -1 if malformed or cut. */
-static int
+/* Decode a varint at P[*POS..LEN) and advance *POS past it: 0, or -1 if
+ * malformed (over 10 bytes, overlong) or cut at LEN.  The one decoder of
+ * the file: the readers below call it on their buffer. */
+static inline int
 varint_get(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -534,48 +536,30 @@ r_u32(struct eval_partial_reader *r, uint32_t *v, char *err, size_t errlen)
 static inline int
 r_varint(struct eval_partial_reader *r, uint64_t *out, char *err, size_t errlen)
 {
-	uint64_t v = 0;
+	unsigned char b[10];
+	size_t n = 0, pos = 0;
 
-	/* The common case: the whole number is in the buffer. */
+	/* The common case: the whole number is in the buffer (a varint has
+	 * at most 10 bytes, so -1 there means malformed, not cut). */
 	if (r->len - r->pos >= 10 && r->left >= 10) {
 		const unsigned char *p = r->buf + r->pos;
 
-		for (unsigned i = 0; i < 10; i++) {
-			unsigned char b = p[i];
-
-			if (i == 9 && b > 1)
-				break;
-			v |= (uint64_t)(b & 0x7f) << (7 * i);
-			if (!(b & 0x80)) {
-				if (b == 0 && i > 0)
-					break;
-				for (unsigned k = 0; k <= i; k++)
-					r->hash = (r->hash ^ p[k]) * FNV_PRIME;
-				r->pos += i + 1;
-				r->left -= i + 1;
-				*out = v;
-				return 0;
-			}
-		}
-		return r_corrupt(r, err, errlen, "bad number");
+		if (varint_get(p, 10, &pos, out) != 0)
+			return r_corrupt(r, err, errlen, "bad number");
+		for (size_t k = 0; k < pos; k++)
+			r->hash = (r->hash ^ p[k]) * FNV_PRIME;
+		r->pos += pos;
+		r->left -= pos;
+		return 0;
 	}
-
-	for (unsigned i = 0; i < 10; i++) {
-		unsigned char b;
-
-		if (r_byte(r, &b, err, errlen) != 0)
+	/* Near a buffer's end: byte by byte up to the last one. */
+	do {
+		if (r_byte(r, &b[n], err, errlen) != 0)
 			return -1;
-		if (i == 9 && b > 1)
-			break;
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			if (b == 0 && i > 0)
-				break;
-			*out = v;
-			return 0;
-		}
-	}
-	return r_corrupt(r, err, errlen, "bad number");
+	} while ((b[n++] & 0x80) && n < sizeof b);
+	if (varint_get(b, n, &pos, out) != 0)
+		return r_corrupt(r, err, errlen, "bad number");
+	return 0;
 }
 
 /* A count of items taking at least MIN bytes each, checked against what
@@ -776,7 +760,7 @@ eval_partial_read_section(struct eval_partial_reader *r, size_t method,
 {
 	unsigned char tag[4];
 	uint64_t m, c, n, note, nreg, npos;
-	uint32_t *sizes = NULL, *todo = NULL;
+	uint32_t *sizes = NULL, *unfilled = NULL;
 	size_t first;
 	int rc = -1;
 
@@ -830,8 +814,9 @@ eval_partial_read_section(struct eval_partial_reader *r, size_t method,
 	if (r_count(r, 1, &nreg, err, errlen) != 0)
 		return -1;
 	sizes = malloc((nreg ? nreg : 1) * sizeof *sizes);
-	todo = malloc((nreg ? nreg : 1) * sizeof *todo);
-	if (sizes == NULL || todo == NULL) {
+	/* unfilled[i]: pixels region i still expects */
+	unfilled = malloc((nreg ? nreg : 1) * sizeof *unfilled);
+	if (sizes == NULL || unfilled == NULL) {
 		r_nomem(r, err, errlen);
 		goto out;
 	}
@@ -844,7 +829,7 @@ eval_partial_read_section(struct eval_partial_reader *r, size_t method,
 			r_corrupt(r, err, errlen, "region size");
 			goto out;
 		}
-		sizes[i] = todo[i] = (uint32_t)v;
+		sizes[i] = unfilled[i] = (uint32_t)v;
 	}
 	if (eval_pixels_append_regions(px, sizes, (size_t)nreg, &first) != 0) {
 		if (errno == EOVERFLOW)
@@ -864,11 +849,11 @@ eval_partial_read_section(struct eval_partial_reader *r, size_t method,
 		if (r_u32(r, &key, err, errlen) != 0 ||
 		    r_varint(r, &reg, err, errlen) != 0)
 			goto out;
-		if (reg == 0 || reg > nreg || todo[reg - 1] == 0) {
+		if (reg == 0 || reg > nreg || unfilled[reg - 1] == 0) {
 			r_corrupt(r, err, errlen, "region of a pixel");
 			goto out;
 		}
-		todo[reg - 1]--;
+		unfilled[reg - 1]--;
 		if (eval_pixels_append_positive(
 		        px, key, first + (size_t)reg - 1) != 0) {
 			r_nomem(r, err, errlen);
@@ -876,7 +861,7 @@ eval_partial_read_section(struct eval_partial_reader *r, size_t method,
 		}
 	}
 	for (uint64_t i = 0; i < nreg; i++)
-		if (todo[i] != 0) {
+		if (unfilled[i] != 0) {
 			r_corrupt(r, err, errlen, "region size");
 			goto out;
 		}
@@ -887,35 +872,8 @@ eval_partial_read_section(struct eval_partial_reader *r, size_t method,
 	rc = 0;
 out:
 	free(sizes);
-	free(todo);
+	free(unfilled);
 	return rc;
-}
-
-/* Decode a varint at P (at least 10 bytes readable): its length, or 0 if
- * malformed. */
-static inline size_t
-dec_varint(const unsigned char *p, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (p[0] < 0x80) {
-		*out = p[0];
-		return 1;
-	}
-	for (unsigned i = 0; i < 10; i++) {
-		unsigned char b = p[i];
-
-		if (i == 9 && b > 1)
-			return 0;
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			if (b == 0)
-				return 0; /* overlong (i > 0 here) */
-			*out = v;
-			return i + 1;
-		}
-	}
-	return 0;
 }
 
 long
@@ -931,14 +889,15 @@ eval_partial_read_runs(struct eval_partial_reader *r,
 		if (r->len - r->pos >= 20 && r->left >= 20) {
 			/* both numbers in the buffer: no calls per byte */
 			const unsigned char *p = r->buf + r->pos;
-			size_t a = dec_varint(p, &gap), b;
+			size_t pos = 0;
 
-			if (a == 0 || (b = dec_varint(p + a, &count)) == 0)
+			if (varint_get(p, 20, &pos, &gap) != 0 ||
+			    varint_get(p, 20, &pos, &count) != 0)
 				return r_corrupt(r, err, errlen, "bad number");
-			for (size_t k = 0; k < a + b; k++)
+			for (size_t k = 0; k < pos; k++)
 				r->hash = (r->hash ^ p[k]) * FNV_PRIME;
-			r->pos += a + b;
-			r->left -= a + b;
+			r->pos += pos;
+			r->left -= pos;
 		} else if (r_varint(r, &gap, err, errlen) != 0 ||
 		    r_varint(r, &count, err, errlen) != 0) {
 			return -1;

@@ -232,30 +232,22 @@ def main(d):
                     "alternative", "alt. seconds", "ratio", "note"],
                    rows, "lllrlrrl"))
     o.append("")
-    count = scaling_section(results, "scaling-count")
-    if count:
-        o.append("## Cost against the number of images")
-        o.append("")
-        o.append("The bundled sample (1x: `mirad-gen-sample --scale 0.1`, "
-                 "as in `examples/quickstart.sh`, unless the settings above "
-                 "say otherwise) at 1x, 4x and 16x its counts, images of "
-                 "about 100x100 px. Best of up to 3 runs (long jobs run "
-                 "once). *Growth* is the time against 1x: linear cost shows "
-                 "as 4x and 16x; fixed start-up costs make it smaller.")
-        o.append("")
-        o += count
-        o.append("")
-    size = scaling_section(results, "scaling-size")
-    if size:
-        o.append("## Cost against the image size")
-        o.append("")
-        o.append("The 1x counts at `--image-scale` 1, 2, 4, 8 (the pixels "
-                 "per image grow 4x, 16x, 64x). *Growth* is the time against "
-                 "image-scale 1: cost linear in the pixels shows as 4x, 16x, "
-                 "64x; header-only jobs stay flat.")
-        o.append("")
-        o += size
-        o.append("")
+    for bench, title, intro in (
+            ("scaling-count", "Cost against the number of images",
+             "The bundled sample (1x: `mirad-gen-sample --scale 0.1`, "
+             "as in `examples/quickstart.sh`, unless the settings above "
+             "say otherwise) at 1x, 4x and 16x its counts, images of "
+             "about 100x100 px. Best of up to 3 runs (long jobs run "
+             "once). *Growth* is the time against 1x: linear cost shows "
+             "as 4x and 16x; fixed start-up costs make it smaller."),
+            ("scaling-size", "Cost against the image size",
+             "The 1x counts at `--image-scale` 1, 2, 4, 8 (the pixels "
+             "per image grow 4x, 16x, 64x). *Growth* is the time against "
+             "image-scale 1: cost linear in the pixels shows as 4x, 16x, "
+             "64x; header-only jobs stay flat.")):
+        section = scaling_section(results, bench)
+        if section:
+            o += ["## " + title, "", intro, ""] + section + [""]
     o.append("## Output of each benchmark")
     o.append("")
     for r in runs:
