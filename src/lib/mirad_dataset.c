@@ -27,17 +27,11 @@ load_manifest(const char *input, const struct mirad_dataset_options *opts,
 		if (st == MIRAD_MANIFEST_RECORD) {
 			mirad_recordset_push(out, r);
 		} else if (st == MIRAD_MANIFEST_BAD) {
-			const char *msg = mirad_manifest_error(m);
-			const char *sep = strstr(msg, ": ");
-			char where[512];
-
 			info->bad_lines++;
-			if (opts->scan.problem != NULL && sep != NULL) {
-				snprintf(where, sizeof where, "%.*s",
-				    (int)(sep - msg), msg);
-				opts->scan.problem(
-				    opts->scan.problem_ctx, where, sep + 2);
-			}
+			if (opts->scan.problem != NULL)
+				opts->scan.problem(opts->scan.problem_ctx,
+				    mirad_manifest_error_where(m),
+				    mirad_manifest_error_reason(m));
 		} else {
 			snprintf(err, errlen, "%s: %s",
 			    strcmp(input, "-") == 0 ? "<stdin>" : input,

@@ -158,9 +158,14 @@ mirad_exists(const char *path)
 int
 mirad_mkdir_p(const char *path)
 {
-	char *buf = mirad_xstrdup(path);
+	char *buf;
 	int rc = 0;
 
+	if (*path == '\0') { /* like mkdir(""): there is no such folder */
+		errno = ENOENT;
+		return -1;
+	}
+	buf = mirad_xstrdup(path);
 	for (char *p = buf + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
 			char saved = *p;

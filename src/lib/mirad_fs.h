@@ -36,7 +36,8 @@ bool mirad_is_dir(const char *path);
 bool mirad_is_file(const char *path);
 bool mirad_exists(const char *path);
 
-/* mkdir -p with mode 0777 & ~umask.  Existing directories are fine. */
+/* mkdir -p with mode 0777 & ~umask.  Existing directories are fine; ""
+ * fails with ENOENT. */
 int mirad_mkdir_p(const char *path);
 /* rm -rf; a missing PATH is not an error. */
 int mirad_rm_rf(const char *path);

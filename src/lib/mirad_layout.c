@@ -697,6 +697,7 @@ scan_visa_csv(struct scan *s, const char *csv_path, char *err, size_t errlen)
 	struct mirad_strlist row = {0};
 	GHashTable *listed, *classes, *anno;
 	int col[5], rc;
+	size_t needed = 0; /* fields a row needs to reach every column */
 	static const char *const names[] = {
 	    "object", "split", "label", "image", "mask"};
 
@@ -720,6 +721,8 @@ scan_visa_csv(struct scan *s, const char *csv_path, char *err, size_t errlen)
 			mirad_csv_close(c);
 			return -1;
 		}
+		if ((size_t)col[i] + 1 > needed)
+			needed = (size_t)col[i] + 1;
 	}
 	listed = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
 	classes = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
@@ -734,11 +737,15 @@ scan_visa_csv(struct scan *s, const char *csv_path, char *err, size_t errlen)
 		    where, sizeof where, "%s:%lu", csv_path, mirad_csv_line(c));
 		if (row.count == 1 && row.items[0][0] == '\0')
 			continue;
-		if (row.count < 5) {
+		if (row.count < needed) {
+			char why[64];
+
+			snprintf(why, sizeof why,
+			    "expected %zu fields, got %zu", needed, row.count);
 			s->stats->problems++;
 			if (s->opts->problem)
-				s->opts->problem(s->opts->problem_ctx, where,
-				    "expected 5 fields");
+				s->opts->problem(
+				    s->opts->problem_ctx, where, why);
 			continue;
 		}
 		object = row.items[col[0]];

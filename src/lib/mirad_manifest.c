@@ -343,6 +343,8 @@ struct mirad_manifest {
 	size_t cap;
 	unsigned long lineno;
 	char error[512];
+	char *error_where;      /* "name:line" of error */
+	char error_reason[256]; /* the rest of error */
 	cJSON *header;
 };
 
@@ -408,6 +410,9 @@ bad_line(struct mirad_manifest *m, const char *reason)
 {
 	snprintf(m->error, sizeof m->error, "%s:%lu: %s", m->name, m->lineno,
 	    reason);
+	free(m->error_where);
+	m->error_where = mirad_xasprintf("%s:%lu", m->name, m->lineno);
+	snprintf(m->error_reason, sizeof m->error_reason, "%s", reason);
 	return MIRAD_MANIFEST_BAD;
 }
 
@@ -453,13 +458,15 @@ mirad_manifest_next(struct mirad_manifest *m, struct mirad_record **out)
 		while (len > 0 &&
 		    (m->line[len - 1] == '\n' || m->line[len - 1] == '\r'))
 			m->line[--len] = '\0';
+		/* Before the blank test, which would take a leading NUL for
+		 * the end of a blank line. */
+		if (memchr(m->line, '\0', (size_t)len) != NULL)
+			return bad_line(m, "NUL byte in line");
 		p = m->line;
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p == '\0')
 			continue; /* blank lines are allowed */
-		if (memchr(m->line, '\0', (size_t)len) != NULL)
-			return bad_line(m, "NUL byte in line");
 		obj = cJSON_ParseWithLengthOpts(m->line, (size_t)len, &end, 0);
 		if (obj == NULL) {
 			char why[64];
@@ -503,6 +510,18 @@ mirad_manifest_error(const struct mirad_manifest *m)
 	return m->error;
 }
 
+const char *
+mirad_manifest_error_where(const struct mirad_manifest *m)
+{
+	return m->error_where ? m->error_where : "";
+}
+
+const char *
+mirad_manifest_error_reason(const struct mirad_manifest *m)
+{
+	return m->error_reason;
+}
+
 const cJSON *
 mirad_manifest_header(const struct mirad_manifest *m)
 {
@@ -520,6 +539,7 @@ mirad_manifest_close(struct mirad_manifest *m)
 	free(m->base);
 	free(m->root_override);
 	free(m->line);
+	free(m->error_where);
 	cJSON_Delete(m->header);
 	free(m);
 }

@@ -97,6 +97,10 @@ enum mirad_manifest_status mirad_manifest_next(
     struct mirad_manifest *m, struct mirad_record **out);
 /* "name:line: reason" of the last BAD line; borrowed until the next call. */
 const char *mirad_manifest_error(const struct mirad_manifest *m);
+/* The two parts of that message, for callers that place them apart (a name
+ * may itself contain ": "); borrowed until the next call. */
+const char *mirad_manifest_error_where(const struct mirad_manifest *m);
+const char *mirad_manifest_error_reason(const struct mirad_manifest *m);
 /* Header fields seen so far ({"mirad_manifest": ...} lines) or NULL;
  * borrowed. */
 const cJSON *mirad_manifest_header(const struct mirad_manifest *m);

@@ -207,6 +207,32 @@ test_layout_visa_raw_with_split_csv(void **state)
 	free(d);
 }
 
+/* A split file with an extra leading column: a row with only five fields
+ * cannot reach the "mask" column and is reported, not read past its end. */
+static void
+test_layout_visa_split_csv_short_row(void **state)
+{
+	char *d = test_tmpdir();
+	struct mirad_recordset s = {0};
+	struct mirad_scan_stats st;
+
+	(void)state;
+	image_at(d, "candle/Data/Images/Normal/0000.JPG", 8, 8);
+	image_at(d, "candle/Data/Images/Normal/0001.JPG", 8, 8);
+	test_write(d, "split_csv/1cls.csv",
+	    "id,object,split,label,image,mask\n"
+	    "1,candle,train,normal,candle/Data/Images/Normal/0000.JPG,\n"
+	    "2,candle,test,normal,candle/Data/Images/Normal/0001.JPG\n");
+	assert_int_equal(scan(d, MIRAD_LAYOUT_VISA, &s, &st), 0);
+	assert_int_equal(s.count, 1);
+	assert_non_null(find(&s, "candle/Data/Images/Normal/0000.JPG"));
+	assert_non_null(strstr(
+	    problems, "split_csv/1cls.csv:3|expected 6 fields, got 5\n"));
+	mirad_recordset_clear(&s);
+	mirad_rm_rf(d);
+	free(d);
+}
+
 static void
 test_layout_visa_prepared_2cls(void **state)
 {
@@ -296,6 +322,7 @@ main(void)
 	    cmocka_unit_test(test_layout_problems_reported_precisely),
 	    cmocka_unit_test(test_layout_masks_directly_in_ground_truth),
 	    cmocka_unit_test(test_layout_visa_raw_with_split_csv),
+	    cmocka_unit_test(test_layout_visa_split_csv_short_row),
 	    cmocka_unit_test(test_layout_visa_prepared_2cls),
 	    cmocka_unit_test(test_layout_unusable_roots),
 	    cmocka_unit_test(test_layout_names),

@@ -3,6 +3,8 @@
 
 #include "test_util.h"
 
+#include "mirad_dataset.h"
+#include "mirad_err.h"
 #include "mirad_manifest.h"
 
 static struct mirad_manifest *
@@ -97,6 +99,76 @@ test_manifest_bad_lines_reported_and_skipped(void **state)
 	fclose(f);
 }
 
+/* A line that starts with NUL is not blank: it is reported, not skipped. */
+static void
+test_manifest_leading_nul_line_reported(void **state)
+{
+	static const char text[] =
+	    "\0{\"category\":\"a\",\"split\":\"train\",\"label\":\"normal\","
+	    "\"image\":\"x.png\"}\n"
+	    "{\"category\":\"a\",\"split\":\"train\",\"label\":\"normal\","
+	    "\"image\":\"y.png\"}\n";
+	FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
+	struct mirad_manifest *m;
+	struct mirad_record *r;
+
+	(void)state;
+	assert_non_null(f);
+	m = mirad_manifest_from_stream(f, "m.jsonl", "/", NULL);
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_BAD);
+	assert_string_equal(
+	    mirad_manifest_error(m), "m.jsonl:1: NUL byte in line");
+	assert_string_equal(mirad_manifest_error_where(m), "m.jsonl:1");
+	assert_string_equal(mirad_manifest_error_reason(m), "NUL byte in line");
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_RECORD);
+	assert_string_equal(r->image, "y.png");
+	mirad_record_free(r);
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_EOF);
+	mirad_manifest_close(m);
+	fclose(f);
+}
+
+static char seen_where[1024], seen_why[256];
+
+static void
+remember_problem(void *ctx, const char *where, const char *why)
+{
+	(void)ctx;
+	snprintf(seen_where, sizeof seen_where, "%s", where);
+	snprintf(seen_why, sizeof seen_why, "%s", why);
+}
+
+/* A manifest whose name contains ": " keeps its whole name in the place
+ * of a bad line; the reason is only the reason. */
+static void
+test_manifest_bad_line_place_with_colon_space(void **state)
+{
+	char *d = test_tmpdir();
+	char *path = mirad_path_join(d, "run: 2.jsonl");
+	char *want = mirad_xasprintf("%s:2", path);
+	struct mirad_dataset_options o = {.scan.problem = remember_problem};
+	struct mirad_recordset s = {0};
+	struct mirad_dataset_info info;
+	char err[256];
+
+	(void)state;
+	test_write(d, "run: 2.jsonl",
+	    "{\"category\":\"a\",\"split\":\"train\",\"label\":\"normal\","
+	    "\"image\":\"x.png\"}\n[1]\n");
+	assert_int_equal(
+	    mirad_dataset_load(path, &o, &s, &info, err, sizeof err), 0);
+	assert_int_equal(s.count, 1);
+	assert_int_equal(info.bad_lines, 1);
+	assert_string_equal(seen_where, want);
+	assert_string_equal(seen_why, "not a JSON object");
+	cJSON_Delete(info.header);
+	mirad_recordset_clear(&s);
+	mirad_rm_rf(d);
+	free(want);
+	free(path);
+	free(d);
+}
+
 static void
 test_manifest_root_resolution(void **state)
 {
@@ -173,6 +245,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_manifest_round_trip_keeps_extra_fields),
 	    cmocka_unit_test(test_manifest_bad_lines_reported_and_skipped),
+	    cmocka_unit_test(test_manifest_leading_nul_line_reported),
+	    cmocka_unit_test(test_manifest_bad_line_place_with_colon_space),
 	    cmocka_unit_test(test_manifest_root_resolution),
 	    cmocka_unit_test(test_manifest_recordset_sort),
 	};
