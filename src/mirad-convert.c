@@ -381,6 +381,33 @@ choose_split_type(struct convert *c)
 		c->split_type = "1cls";
 }
 
+/*
+ * Refuse the visa-prepared requests that would write a tree other than the
+ * one asked for: a 2cls tree built from the 1cls rows (a VisA folder read
+ * without the 2cls split file), or a 2cls tree under visa_pytorch/, where
+ * anomalib's Visa takes ground_truth/{train,test}/bad for images and does
+ * not accept anomalous training images at all.
+ */
+static void
+check_split_type(const struct convert *c)
+{
+	if (c->plan.target != CONVERT_TO_VISA_PREPARED ||
+	    strncmp(c->split_type, "2cls", 4) != 0)
+		return;
+	if (c->anomalib)
+		mirad_die(MIRAD_EXIT_USAGE,
+		    "--anomalib writes the 1cls layout anomalib's Visa reads; "
+		    "drop it for the %s split",
+		    c->split_type);
+	if (c->in.scan.split_csv == NULL && strcmp(c->input, "-") != 0 &&
+	    mirad_is_dir(c->input))
+		mirad_die(MIRAD_EXIT_USAGE,
+		    "--split-type %s needs --split-csv FILE with its rows "
+		    "(such as %s/split_csv/%s.csv), else the 1cls rows are "
+		    "read",
+		    c->split_type, c->input, c->split_type);
+}
+
 static void
 plan_items(struct convert *c, struct mirad_recordset *records)
 {
@@ -394,6 +421,11 @@ plan_items(struct convert *c, struct mirad_recordset *records)
 		    strcmp(r->split, "train") == 0)
 			train_anomaly = true;
 	}
+	if (c->anomalib && train_anomaly)
+		mirad_die(MIRAD_EXIT_USAGE,
+		    "%s: anomalous training images: anomalib's Visa reads "
+		    "only a 1cls split; drop --anomalib",
+		    c->input);
 	c->plan.two_class =
 	    strncmp(c->split_type, "2cls", 4) == 0 || train_anomaly;
 	c->plan.prefix = c->anomalib ? "visa_pytorch" : c->split_type;
@@ -782,12 +814,20 @@ write_lists(struct convert *c, const struct mirad_recordset *records)
 	if (c->emit[MIRAD_FORMAT_META_JSON])
 		write_list(c, "meta.json", MIRAD_FORMAT_META_JSON, records,
 		    NULL, base);
-	/* UniAD reads train.json and test.json. */
+	/* UniAD reads train.json and test.json; the val records go to a
+	 * val.json of their own rather than nowhere. */
 	if (c->emit[MIRAD_FORMAT_UNIAD]) {
 		write_list(c, "train.json", MIRAD_FORMAT_UNIAD, records,
 		    "train", base);
 		write_list(
 		    c, "test.json", MIRAD_FORMAT_UNIAD, records, "test", base);
+		for (size_t i = 0; i < records->count; i++) {
+			if (strcmp(records->items[i]->split, "val") == 0) {
+				write_list(c, "val.json", MIRAD_FORMAT_UNIAD,
+				    records, "val", base);
+				break;
+			}
+		}
 	}
 	free(split_file);
 }
@@ -1303,6 +1343,7 @@ main(int argc, char **argv)
 	if (c.merge.requested)
 		return merge_main(&c);
 	choose_split_type(&c);
+	check_split_type(&c);
 	c.abs_output = mirad_path_absolute(c.output);
 	if (c.abs_output == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", c.output);

@@ -770,6 +770,11 @@ main(int argc, char **argv)
 				    "another format",
 				    records.items[i]->image);
 	}
+	for (size_t v = 0; v < nviews; v++)
+		if (mirad_format_check(
+		        s.format, &views[v].set, NULL, err, sizeof err) != 0)
+			mirad_usage_error("--format %s: %s",
+			    mirad_format_name(s.format), err);
 	write_outputs(&s, views, nviews);
 	if (s.summary)
 		for (size_t v = 0; v < nviews; v++)

@@ -216,10 +216,76 @@ print_json(FILE *out, cJSON *obj, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * The name UniAD gives the result file of the image at PATH (as written in
+ * the list) of class CLSNAME: "{clsname}_{folder}_{file}" with the last
+ * extension taken off by os.path.splitext (UniAD's utils/eval_helper.py
+ * dump()).  Caller frees.
+ */
+static char *
+uniad_result_name(const char *clsname, const char *path)
+{
+	char *dir = mirad_path_dirname(path);
+	const char *folder =
+	    strcmp(dir, ".") == 0 ? "" : mirad_path_basename(dir);
+	char *name = mirad_xasprintf(
+	    "%s_%s_%s", clsname, folder, mirad_path_basename(path));
+	char *dot = strrchr(name, '.');
+
+	/* splitext ignores the dots a name starts with. */
+	if (dot != NULL && strspn(name, ".") < (size_t)(dot - name))
+		*dot = '\0';
+	free(dir);
+	return name;
+}
+
+/* Two records of one UniAD list whose results would overwrite each other:
+ * refuse the list, naming them. */
+static int
+check_uniad(const struct mirad_recordset *records, const char *split,
+    const struct mirad_format_options *opts, char *err, size_t errlen)
+{
+	GHashTable *seen =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
+	int rc = 0;
+
+	for (size_t i = 0; i < records->count && rc == 0; i++) {
+		const struct mirad_record *r = records->items[i];
+		char *path, *name, *key;
+		const char *other;
+
+		if (!wanted(r, split))
+			continue;
+		path = shown_path(r, r->image, opts);
+		name = uniad_result_name(r->category, path);
+		/* One list per split: names may repeat across splits. */
+		key = mirad_xasprintf("%s/%s", r->split ? r->split : "", name);
+		other = g_hash_table_lookup(seen, key);
+		if (other != NULL) {
+			snprintf(err, errlen,
+			    "%s and %s would share UniAD's result file %s "
+			    "(named {clsname}_{folder}_{stem}); write a tree "
+			    "with unique names and its lists with "
+			    "mirad-convert --to mvtec --emit uniad",
+			    other, path, name);
+			rc = -1;
+			free(key);
+			free(path);
+		} else {
+			g_hash_table_insert(seen, key, path);
+		}
+		free(name);
+	}
+	g_hash_table_destroy(seen);
+	return rc;
+}
+
 static int
 write_uniad(FILE *out, const struct mirad_recordset *records, const char *split,
     const struct mirad_format_options *opts, char *err, size_t errlen)
 {
+	if (check_uniad(records, split, opts, err, errlen) != 0)
+		return -1;
 	for (size_t i = 0; i < records->count; i++) {
 		const struct mirad_record *r = records->items[i];
 		bool anomaly = mirad_record_is_anomaly(r);
@@ -348,6 +414,15 @@ mirad_format_write_split(FILE *out, enum mirad_format fmt,
 	}
 	snprintf(err, errlen, "unknown format %d", (int)fmt);
 	return -1;
+}
+
+int
+mirad_format_check(enum mirad_format fmt, const struct mirad_recordset *records,
+    const struct mirad_format_options *opts, char *err, size_t errlen)
+{
+	if (fmt == MIRAD_FORMAT_UNIAD)
+		return check_uniad(records, NULL, opts, err, errlen);
+	return 0;
 }
 
 int

@@ -61,7 +61,9 @@ int mirad_format_write(FILE *out, enum mirad_format fmt,
  * - uniad: one line per record with filename, label (0/1), label_name
  *   (good/defective), maskname (anomalies with a mask only) and clsname.
  *   UniAD keeps each split in its own file, so the lines carry no split;
- *   write one split per file with mirad_format_write_split().
+ *   write one split per file with mirad_format_write_split().  UniAD
+ *   names each result file {clsname}_{folder}_{stem}: two records of one
+ *   list that would share it are an error (see mirad_format_check()).
  * - meta-json: one object {"train": {cls: [...]}, "test": {...}} with
  *   img_path, mask_path ("" for normal), cls_name, specie_name (the
  *   defect; "good" for normal images) and anomaly (0/1); val records go
@@ -74,6 +76,17 @@ int mirad_format_write(FILE *out, enum mirad_format fmt,
  */
 int mirad_format_write_split(FILE *out, enum mirad_format fmt,
     const struct mirad_recordset *records, const char *split,
+    const struct mirad_format_options *opts, char *err, size_t errlen);
+
+/*
+ * Can FMT hold RECORDS as OPTS would write them?  0, or -1 with the reason
+ * in ERR.  So far one case: two records of one UniAD list whose results
+ * UniAD would write to the same file ({clsname}_{folder}_{stem}, as after
+ * merging categories whose folders share names), which
+ * mirad_format_write_split() refuses too.
+ */
+int mirad_format_check(enum mirad_format fmt,
+    const struct mirad_recordset *records,
     const struct mirad_format_options *opts, char *err, size_t errlen);
 
 /* The usual file extension of FMT with its dot (".jsonl", ".csv",

@@ -42,6 +42,7 @@ mirad_record_free(struct mirad_record *r)
 	free(r->mask);
 	free(r->root);
 	cJSON_Delete(r->extra);
+	cJSON_Delete(r->extra_raw);
 	free(r);
 }
 
@@ -78,6 +79,12 @@ mirad_record_clone(const struct mirad_record *r)
 	if (r->extra != NULL) {
 		c->extra = cJSON_Duplicate(r->extra, 1);
 		if (c->extra == NULL)
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	}
+	if (r->extra_raw != NULL) {
+		c->extra_raw = cJSON_Duplicate(r->extra_raw, 1);
+		if (c->extra_raw == NULL)
 			mirad_die_errno(
 			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
 	}
@@ -131,6 +138,8 @@ mirad_record_put(struct mirad_record *r, const char *key, cJSON *item)
 		cJSON_ReplaceItemInObjectCaseSensitive(r->extra, key, item);
 	else
 		cJSON_AddItemToObject(r->extra, key, item);
+	if (r->extra_raw != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(r->extra_raw, key);
 }
 
 void
@@ -151,6 +160,8 @@ mirad_record_remove(struct mirad_record *r, const char *key)
 {
 	if (r->extra != NULL)
 		cJSON_DeleteItemFromObjectCaseSensitive(r->extra, key);
+	if (r->extra_raw != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(r->extra_raw, key);
 }
 
 char *
@@ -193,11 +204,16 @@ mirad_record_to_json(const struct mirad_record *r)
 		cJSON_AddNumberToObject(obj, "channels", r->channels);
 	if (r->extra != NULL) {
 		for (const cJSON *it = r->extra->child; it; it = it->next) {
+			const cJSON *raw = r->extra_raw
+			    ? cJSON_GetObjectItemCaseSensitive(
+			          r->extra_raw, it->string)
+			    : NULL;
 			cJSON *copy;
 
 			if (is_core_key(it->string))
 				continue;
-			copy = cJSON_Duplicate(it, 1);
+			copy = raw ? cJSON_CreateRaw(raw->valuestring)
+			           : cJSON_Duplicate(it, 1);
 			if (copy == NULL ||
 			    !cJSON_AddItemToObject(obj, it->string, copy))
 				mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM,
@@ -331,6 +347,84 @@ mirad_record_from_json(
 		mirad_record_put(r, it->string, cJSON_Duplicate(it, 1));
 	}
 	return r;
+}
+
+/* Past the bytes cJSON takes for whitespace, up to END. */
+static const char *
+skip_space(const char *p, const char *end)
+{
+	while (p < end && (unsigned char)*p <= ' ')
+		p++;
+	return p;
+}
+
+/* The extent [*START, *STOP) of the JSON value at P, as cJSON reads it; its
+ * parse (caller deletes) or NULL. */
+static cJSON *
+value_extent(
+    const char *p, const char *end, const char **start, const char **stop)
+{
+	cJSON *v;
+
+	*start = skip_space(p, end);
+	v = cJSON_ParseWithLengthOpts(*start, (size_t)(end - *start), stop, 0);
+	return v;
+}
+
+void
+mirad_record_keep_raw(struct mirad_record *r, const char *text, size_t len)
+{
+	const char *end = text + len, *p = skip_space(text, end);
+	cJSON *raw;
+
+	cJSON_Delete(r->extra_raw);
+	r->extra_raw = NULL;
+	if (p == end || *p != '{')
+		return;
+	raw = cJSON_CreateObject();
+	if (raw == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	p = skip_space(p + 1, end);
+	/* Walk the members with cJSON reading each key and value: cJSON
+	 * validated the whole text already, so only the punctuation between
+	 * them is left to step over. */
+	while (p < end && *p != '}') {
+		const char *ks, *ke, *vs, *ve;
+		cJSON *key = value_extent(p, end, &ks, &ke), *value = NULL;
+		char *copy;
+
+		if (!cJSON_IsString(key))
+			goto unreadable;
+		p = skip_space(ke, end);
+		if (p == end || *p != ':')
+			goto unreadable;
+		value = value_extent(p + 1, end, &vs, &ve);
+		if (value == NULL)
+			goto unreadable;
+		if (!is_core_key(key->valuestring)) {
+			copy = mirad_xmalloc((size_t)(ve - vs) + 1);
+			memcpy(copy, vs, (size_t)(ve - vs));
+			copy[ve - vs] = '\0';
+			cJSON_DeleteItemFromObjectCaseSensitive(
+			    raw, key->valuestring);
+			if (!cJSON_AddRawToObject(raw, key->valuestring, copy))
+				mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM,
+				    "allocation failed");
+			free(copy);
+		}
+		cJSON_Delete(key);
+		cJSON_Delete(value);
+		p = skip_space(ve, end);
+		if (p < end && *p == ',')
+			p = skip_space(p + 1, end);
+		continue;
+	unreadable: /* not what cJSON accepted: keep the parsed values */
+		cJSON_Delete(key);
+		cJSON_Delete(value);
+		cJSON_Delete(raw);
+		return;
+	}
+	r->extra_raw = raw;
 }
 
 struct mirad_manifest {
@@ -494,6 +588,8 @@ mirad_manifest_next(struct mirad_manifest *m, struct mirad_record **out)
 		r = mirad_record_from_json(obj,
 		    m->root_override ? m->root_override : m->base, reason,
 		    sizeof reason);
+		if (r != NULL)
+			mirad_record_keep_raw(r, m->line, (size_t)len);
 		if (r != NULL && m->root_override != NULL)
 			mirad_record_set(&r->root, m->root_override);
 		cJSON_Delete(obj);

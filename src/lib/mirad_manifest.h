@@ -29,6 +29,11 @@ struct mirad_record {
 	char *root;     /* absolute directory or NULL (then cwd) */
 	int width, height, channels; /* 0 = unknown */
 	cJSON *extra; /* other fields (an object) or NULL; owned */
+	/* The text those fields had in the line they were read from, as
+	 * cJSON_Raw items under the same keys, or NULL; owned.  Written back
+	 * verbatim (cJSON would round numbers to doubles and cut strings at
+	 * \u0000); a field set or removed later loses its text. */
+	cJSON *extra_raw;
 };
 
 /* An empty record; free with mirad_record_free() (accepts NULL). */
@@ -67,6 +72,13 @@ cJSON *mirad_record_to_json(const struct mirad_record *r);
  */
 struct mirad_record *mirad_record_from_json(
     const cJSON *obj, const char *base, char *err, size_t errlen);
+/*
+ * Keep the text of R's extra fields as written in TEXT (LEN bytes), the
+ * JSON object R was built from (already parsed by cJSON), so that writing
+ * R gives them back unchanged.
+ */
+void mirad_record_keep_raw(
+    struct mirad_record *r, const char *text, size_t len);
 /* Write R as one line.  Returns 0, or -1 with errno on a write error. */
 int mirad_record_write(FILE *out, const struct mirad_record *r);
 

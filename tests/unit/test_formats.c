@@ -182,6 +182,49 @@ test_uniad(void **state)
 	mirad_recordset_clear(&s);
 }
 
+/* UniAD names each result {clsname}_{folder}_{stem}: after merging two
+ * categories, test/good/000.png of each would share one result file.  The
+ * list is refused; the same names in different splits are fine. */
+static void
+test_uniad_result_names_must_differ(void **state)
+{
+	struct mirad_recordset s = {0};
+	char err[512], *text;
+
+	(void)state;
+	mirad_recordset_push(&s,
+	    rec("all", "test", "normal", "good", "bottle/test/good/000.png",
+	        NULL));
+	mirad_recordset_push(&s,
+	    rec("all", "train", "normal", "good", "cable/test/good/000.png",
+	        NULL));
+	mirad_recordset_push(&s,
+	    rec("all", "test", "normal", "good", "cable/test/good/000.jpg.png",
+	        NULL));
+	assert_int_equal(
+	    mirad_format_check(MIRAD_FORMAT_UNIAD, &s, NULL, err, sizeof err),
+	    0);
+	mirad_recordset_push(&s,
+	    rec("all", "test", "normal", "good", "cable/test/good/000.png",
+	        NULL));
+	assert_int_equal(
+	    mirad_format_check(MIRAD_FORMAT_UNIAD, &s, NULL, err, sizeof err),
+	    -1);
+	assert_non_null(strstr(err,
+	    "bottle/test/good/000.png and cable/test/good/000.png would share "
+	    "UniAD's result file all_good_000 "));
+	assert_non_null(strstr(err, "mirad-convert --to mvtec --emit uniad"));
+	/* Other formats have no such names. */
+	assert_int_equal(
+	    mirad_format_check(MIRAD_FORMAT_JSONL, &s, NULL, err, sizeof err),
+	    0);
+	/* The writer refuses the list too, before writing a line. */
+	text = render(MIRAD_FORMAT_UNIAD, &s, "test", NULL, err, sizeof err);
+	assert_null(text);
+	assert_non_null(strstr(err, "all_good_000"));
+	mirad_recordset_clear(&s);
+}
+
 static void
 test_meta_json(void **state)
 {
@@ -289,6 +332,7 @@ main(void)
 	    cmocka_unit_test(test_visa_csv),
 	    cmocka_unit_test(test_tabular_csv),
 	    cmocka_unit_test(test_uniad),
+	    cmocka_unit_test(test_uniad_result_names_must_differ),
 	    cmocka_unit_test(test_meta_json),
 	    cmocka_unit_test(test_jsonl),
 	    cmocka_unit_test(test_write_error),

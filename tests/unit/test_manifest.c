@@ -48,6 +48,55 @@ test_manifest_round_trip_keeps_extra_fields(void **state)
 	fclose(f);
 }
 
+/* Extra fields come back as written: cJSON alone would round the integer
+ * to a double, cut the string at \u0000 and respell the numbers. */
+static void
+test_manifest_extra_fields_keep_their_text(void **state)
+{
+	const char *core =
+	    "{\"category\":\"a\",\"split\":\"train\",\"label\":\"normal\","
+	    "\"defect\":\"good\",\"image\":\"x.png\",\"mask\":null,"
+	    "\"root\":\"/d\"";
+	const char *extra =
+	    ",\"node\":12345678901234567,\"note\":\"a\\u0000b\","
+	    "\"f\":1.10,\"arr\":[1, 2.50e3 ,{\"k\" : -0}]}";
+	char *line = mirad_xasprintf("%s  %s", core, extra);
+	char *want = mirad_xasprintf("%s%s\n", core, extra);
+	struct mirad_record *r, *c;
+	FILE *f;
+	struct mirad_manifest *m = manifest_of(line, &f, "/", NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	assert_int_equal(mirad_manifest_next(m, &r), MIRAD_MANIFEST_RECORD);
+	/* The parsed values are still there for the tools. */
+	assert_string_equal(mirad_record_get_string(r, "note"), "a");
+	c = mirad_record_clone(r);
+	out = open_memstream(&buf, &len);
+	assert_int_equal(mirad_record_write(out, c), 0);
+	fclose(out);
+	assert_string_equal(buf, want);
+	free(buf);
+	/* A field a tool sets is written as set. */
+	mirad_record_put_number(c, "node", 3);
+	mirad_record_remove(c, "arr");
+	out = open_memstream(&buf, &len);
+	assert_int_equal(mirad_record_write(out, c), 0);
+	fclose(out);
+	assert_non_null(strstr(buf,
+	    ",\"node\":3,\"note\":\"a\\u0000b\","
+	    "\"f\":1.10}\n"));
+	free(buf);
+	mirad_record_free(c);
+	mirad_record_free(r);
+	mirad_manifest_close(m);
+	fclose(f);
+	free(want);
+	free(line);
+}
+
 static void
 test_manifest_bad_lines_reported_and_skipped(void **state)
 {
@@ -244,6 +293,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_manifest_round_trip_keeps_extra_fields),
+	    cmocka_unit_test(test_manifest_extra_fields_keep_their_text),
 	    cmocka_unit_test(test_manifest_bad_lines_reported_and_skipped),
 	    cmocka_unit_test(test_manifest_leading_nul_line_reported),
 	    cmocka_unit_test(test_manifest_bad_line_place_with_colon_space),
