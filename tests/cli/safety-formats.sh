@@ -26,6 +26,10 @@ run "$C" --to mvtec -o "$T/one_mv" "$T/one.jsonl"
 expect_status "mirad-convert converts the record" 0
 expect_grep "mirad-convert passes the extra fields through unchanged" \
 	"\"node\":12345678901234567,\"note\":\"a\\\\u0000b\",\"gain\":1.10,\"v\":\\[1, 2.50e3\\]" "$T/out"
+run "$BIN/mirad-augment" -p node1 -o "$T/one_aug" "$T/one.jsonl"
+expect_status "mirad-augment renders the record" 0
+expect_grep "mirad-augment passes the extra fields through unchanged" \
+	"\"node\":12345678901234567,\"note\":\"a\\\\u0000b\",\"gain\":1.10,\"v\":\\[1, 2.50e3\\]" "$T/out"
 
 # ---- --anomalib and the 2cls splits ------------------------------------
 mkdir "$T/csv"
