@@ -1369,6 +1369,12 @@ main(int argc, char **argv)
 	select_categories(&c, &records);
 	if (records.count == 0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s: no images", c.input);
+	/* Lists alone keep the input's names: refuse, before anything is
+	 * written, a UniAD list they would make ambiguous. */
+	if (c.plan.target == CONVERT_TO_NONE && c.emit[MIRAD_FORMAT_UNIAD] &&
+	    mirad_format_check(
+	        MIRAD_FORMAT_UNIAD, &records, NULL, err, sizeof err) != 0)
+		mirad_die(MIRAD_EXIT_USAGE, "--emit uniad: %s", err);
 	plan_items(&c, &records);
 	for (size_t i = 0; i < c.nitems; i++)
 		c.nmine += mine(&c, i);

@@ -98,6 +98,9 @@ check "each category keeps its own UniAD result names" uniad_names_unique "$T/u/
 run "$C" --to mvtec --emit uniad -o "$T/merged_mv" "$T/merged.jsonl"
 expect_status "the suggested mirad-convert --to mvtec --emit uniad works" 0
 check "its merged test list has unique UniAD result names" uniad_names_unique "$T/merged_mv/test.json"
+run "$C" --emit uniad -o "$T/merged_lists" "$T/merged.jsonl"
+expect_status "mirad-convert --emit uniad alone refuses colliding names (2)" 2
+check "the refused --emit run writes nothing" test ! -e "$T/merged_lists"
 expect_eq "its lists hold every record, val in val.json" \
 	"$(cat "$T/merged_mv/train.json" "$T/merged_mv/test.json" "$T/merged_mv/val.json" | wc -l)" \
 	"$(grep -c '"image"' "$T/merged.jsonl")"
