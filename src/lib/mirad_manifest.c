@@ -588,7 +588,7 @@ mirad_manifest_next(struct mirad_manifest *m, struct mirad_record **out)
 		r = mirad_record_from_json(obj,
 		    m->root_override ? m->root_override : m->base, reason,
 		    sizeof reason);
-		if (r != NULL)
+		if (r != NULL && r->extra != NULL)
 			mirad_record_keep_raw(r, m->line, (size_t)len);
 		if (r != NULL && m->root_override != NULL)
 			mirad_record_set(&r->root, m->root_override);
