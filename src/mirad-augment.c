@@ -612,8 +612,12 @@ write_shard(const struct run *run, size_t total, const char *job, int status,
 			}
 			free(full);
 		}
-		if (j->line != NULL)
+		if (j->line != NULL) {
 			rec = cJSON_Parse(j->line);
+			if (rec != NULL) /* the extra fields' text as read */
+				mirad_json_keep_text(
+				    rec, j->line, strlen(j->line), NULL);
+		}
 		if (j->problem != NULL) {
 			data = cJSON_CreateObject();
 			cJSON_AddStringToObject(data, "problem", j->problem);

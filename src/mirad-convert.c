@@ -1233,6 +1233,8 @@ merge_main(struct convert *c)
 		obj = cJSON_Parse(e->record);
 		r = mirad_record_from_json(obj, c->abs_output, err, sizeof err);
 		cJSON_Delete(obj);
+		if (r != NULL)
+			mirad_record_keep_raw(r, e->record, strlen(e->record));
 		if (r == NULL)
 			die_cleanly(c, "%s: record %zu: %s",
 			    set.names[e->shard], i, err);

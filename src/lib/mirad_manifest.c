@@ -371,16 +371,20 @@ value_extent(
 	return v;
 }
 
-void
-mirad_record_keep_raw(struct mirad_record *r, const char *text, size_t len)
+/*
+ * The text of each member of the JSON object TEXT (LEN bytes, already
+ * parsed by cJSON), as an object of cJSON_Raw items under the same keys
+ * (the last of repeated keys wins, as in mirad_record_from_json()), or
+ * NULL when TEXT is not an object.  Caller deletes.
+ */
+static cJSON *
+member_texts(const char *text, size_t len)
 {
 	const char *end = text + len, *p = skip_space(text, end);
 	cJSON *raw;
 
-	cJSON_Delete(r->extra_raw);
-	r->extra_raw = NULL;
 	if (p == end || *p != '{')
-		return;
+		return NULL;
 	raw = cJSON_CreateObject();
 	if (raw == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
@@ -401,30 +405,86 @@ mirad_record_keep_raw(struct mirad_record *r, const char *text, size_t len)
 		value = value_extent(p + 1, end, &vs, &ve);
 		if (value == NULL)
 			goto unreadable;
-		if (!is_core_key(key->valuestring)) {
-			copy = mirad_xmalloc((size_t)(ve - vs) + 1);
-			memcpy(copy, vs, (size_t)(ve - vs));
-			copy[ve - vs] = '\0';
-			cJSON_DeleteItemFromObjectCaseSensitive(
-			    raw, key->valuestring);
-			if (!cJSON_AddRawToObject(raw, key->valuestring, copy))
-				mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM,
-				    "allocation failed");
-			free(copy);
-		}
+		copy = mirad_xmalloc((size_t)(ve - vs) + 1);
+		memcpy(copy, vs, (size_t)(ve - vs));
+		copy[ve - vs] = '\0';
+		cJSON_DeleteItemFromObjectCaseSensitive(raw, key->valuestring);
+		if (!cJSON_AddRawToObject(raw, key->valuestring, copy))
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+		free(copy);
 		cJSON_Delete(key);
 		cJSON_Delete(value);
 		p = skip_space(ve, end);
 		if (p < end && *p == ',')
 			p = skip_space(p + 1, end);
 		continue;
-	unreadable: /* not what cJSON accepted: keep the parsed values */
+	unreadable: /* not what cJSON accepted */
 		cJSON_Delete(key);
 		cJSON_Delete(value);
 		cJSON_Delete(raw);
-		return;
+		return NULL;
 	}
-	r->extra_raw = raw;
+	return raw;
+}
+
+void
+mirad_record_keep_raw(struct mirad_record *r, const char *text, size_t len)
+{
+	cJSON_Delete(r->extra_raw);
+	r->extra_raw = member_texts(text, len);
+	if (r->extra_raw == NULL)
+		return; /* keep the parsed values */
+	for (size_t i = 0; i < sizeof core_keys / sizeof *core_keys; i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(
+		    r->extra_raw, core_keys[i]);
+}
+
+char *
+mirad_json_member_text(const char *text, size_t len, const char *key)
+{
+	cJSON *raw = member_texts(text, len);
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(raw, key);
+	char *out = it ? mirad_xstrdup(it->valuestring) : NULL;
+
+	cJSON_Delete(raw);
+	return out;
+}
+
+static bool
+key_listed(const char *key, const char *const *keys)
+{
+	for (size_t i = 0; keys != NULL && keys[i] != NULL; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+void
+mirad_json_keep_text(
+    cJSON *obj, const char *text, size_t len, const char *const *parsed)
+{
+	cJSON *raw = member_texts(text, len);
+	cJSON *it, *next;
+
+	if (raw == NULL)
+		return;
+	for (it = obj->child; it != NULL; it = next) {
+		const cJSON *t =
+		    cJSON_GetObjectItemCaseSensitive(raw, it->string);
+		cJSON *copy;
+
+		next = it->next;
+		if (t == NULL || key_listed(it->string, parsed))
+			continue;
+		copy = cJSON_CreateRaw(t->valuestring);
+		if (copy == NULL)
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+		copy->string = mirad_xstrdup(it->string);
+		cJSON_ReplaceItemViaPointer(obj, it, copy);
+	}
+	cJSON_Delete(raw);
 }
 
 struct mirad_manifest {

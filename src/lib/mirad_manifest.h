@@ -79,6 +79,20 @@ struct mirad_record *mirad_record_from_json(
  */
 void mirad_record_keep_raw(
     struct mirad_record *r, const char *text, size_t len);
+/*
+ * For code that passes whole records (or lines holding them) through as
+ * JSON: the text of member KEY of the JSON object TEXT (LEN bytes, already
+ * parsed by cJSON), or NULL if it has none.  Caller frees.
+ */
+char *mirad_json_member_text(const char *text, size_t len, const char *key);
+/*
+ * Replace each member of OBJ, the parse of TEXT (LEN bytes), by a
+ * cJSON_Raw item holding its text in TEXT, so that printing OBJ writes it
+ * back unchanged; the members named in PARSED (NULL-terminated, or NULL)
+ * stay parsed for the caller to read or replace.
+ */
+void mirad_json_keep_text(
+    cJSON *obj, const char *text, size_t len, const char *const *parsed);
 /* Write R as one line.  Returns 0, or -1 with errno on a write error. */
 int mirad_record_write(FILE *out, const struct mirad_record *r);
 

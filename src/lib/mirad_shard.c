@@ -280,9 +280,11 @@ struct part_reader {
 	size_t errlen;
 };
 
-/* Parse entry line OBJ (line LINENO) into the set. */
+/* Parse entry line OBJ (line LINENO, LEN bytes of text LINE) into the
+ * set. */
 static int
-read_entry(struct part_reader *p, cJSON *obj, size_t lineno)
+read_entry(struct part_reader *p, cJSON *obj, const char *line, size_t len,
+    size_t lineno)
 {
 	struct mirad_shard_set *set = p->set;
 	const cJSON *files = cJSON_GetObjectItemCaseSensitive(obj, "files");
@@ -337,7 +339,10 @@ read_entry(struct part_reader *p, cJSON *obj, size_t lineno)
 	}
 	set->nfiles += n;
 	if (cJSON_IsObject(record)) {
-		e->record = cJSON_PrintUnformatted(record);
+		/* As written: printing the parse would round its numbers. */
+		e->record = mirad_json_member_text(line, len, "record");
+		if (e->record == NULL)
+			e->record = cJSON_PrintUnformatted(record);
 		if (e->record == NULL)
 			mirad_die_errno(
 			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
@@ -563,7 +568,8 @@ read_part(struct part_reader *p, const char *abs, const char *tool)
 				p->set->status = (int)status;
 			ended = true;
 		} else {
-			if (read_entry(p, obj, lineno) != 0) {
+			if (read_entry(p, obj, line, (size_t)len, lineno) !=
+			    0) {
 				cJSON_Delete(obj);
 				goto out;
 			}
@@ -853,6 +859,7 @@ rewrite_record(struct mirad_shard_entry *e, const char *made_as,
     const char *abs_out, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"image", "mask"};
+	static const char *const rewritten[] = {"root", "image", "mask", NULL};
 	cJSON *obj = cJSON_Parse(e->record), *root;
 	const char *reldir;
 	char *text;
@@ -860,6 +867,8 @@ rewrite_record(struct mirad_shard_entry *e, const char *made_as,
 
 	if (obj == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	/* The other fields are written back as they were. */
+	mirad_json_keep_text(obj, e->record, strlen(e->record), rewritten);
 	root = cJSON_GetObjectItemCaseSensitive(obj, "root");
 	if (!cJSON_IsString(root) || !within(root->valuestring, made_as)) {
 		cJSON_Delete(obj); /* not inside the shard's folder */

@@ -30,6 +30,20 @@ run "$BIN/mirad-augment" -p node1 -o "$T/one_aug" "$T/one.jsonl"
 expect_status "mirad-augment renders the record" 0
 expect_grep "mirad-augment passes the extra fields through unchanged" \
 	"\"node\":12345678901234567,\"note\":\"a\\\\u0000b\",\"gain\":1.10,\"v\":\\[1, 2.50e3\\]" "$T/out"
+# Sharded runs carry the records through their metadata and the merge.
+head -2 "$T/extra.jsonl" >"$T/two.jsonl"
+for tool in convert augment; do
+	opt="--to mvtec"
+	[ "$tool" = augment ] && opt="-p node1"
+	for i in 0 1; do
+		"$BIN/mirad-$tool" $opt --shard $i/2 -o "$T/${tool}_s$i" "$T/two.jsonl" >/dev/null 2>"$T/err" ||
+			diag "$T/err"
+	done
+	run "$BIN/mirad-$tool" --merge -o "$T/${tool}_m" "$T/${tool}_s0" "$T/${tool}_s1"
+	expect_status "mirad-$tool --merge of two shards" 0
+	expect_eq "mirad-$tool --merge passes the extra fields through unchanged" \
+		"$(grep -cF "$extra" "$T/out")" 2
+done
 
 # ---- --anomalib and the 2cls splits ------------------------------------
 mkdir "$T/csv"

@@ -97,6 +97,36 @@ test_manifest_extra_fields_keep_their_text(void **state)
 	free(line);
 }
 
+/* Lines that carry records (the shard metadata) keep their text too. */
+static void
+test_manifest_json_text_helpers(void **state)
+{
+	const char *text =
+	    "{\"seq\":3, \"record\" : {\"node\":1.10,\"v\":[1, 2]},"
+	    "\"root\":\"/a\",\"n\":12345678901234567}";
+	cJSON *obj = cJSON_Parse(text);
+	static const char *const parsed[] = {"root", NULL};
+	char *got;
+
+	(void)state;
+	got = mirad_json_member_text(text, strlen(text), "record");
+	assert_string_equal(got, "{\"node\":1.10,\"v\":[1, 2]}");
+	free(got);
+	assert_null(mirad_json_member_text(text, strlen(text), "absent"));
+	assert_null(mirad_json_member_text("[1]", 3, "record"));
+	assert_non_null(obj);
+	mirad_json_keep_text(obj, text, strlen(text), parsed);
+	assert_true(cJSON_IsString(cJSON_GetObjectItem(obj, "root")));
+	cJSON_ReplaceItemInObjectCaseSensitive(
+	    obj, "root", cJSON_CreateString("/b"));
+	got = cJSON_PrintUnformatted(obj);
+	assert_string_equal(got,
+	    "{\"seq\":3,\"record\":{\"node\":1.10,\"v\":[1, 2]},"
+	    "\"root\":\"/b\",\"n\":12345678901234567}");
+	cJSON_free(got);
+	cJSON_Delete(obj);
+}
+
 static void
 test_manifest_bad_lines_reported_and_skipped(void **state)
 {
@@ -294,6 +324,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_manifest_round_trip_keeps_extra_fields),
 	    cmocka_unit_test(test_manifest_extra_fields_keep_their_text),
+	    cmocka_unit_test(test_manifest_json_text_helpers),
 	    cmocka_unit_test(test_manifest_bad_lines_reported_and_skipped),
 	    cmocka_unit_test(test_manifest_leading_nul_line_reported),
 	    cmocka_unit_test(test_manifest_bad_line_place_with_colon_space),
