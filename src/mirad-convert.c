@@ -383,14 +383,16 @@ choose_split_type(struct convert *c)
 
 /*
  * Refuse the visa-prepared requests that would write a tree other than the
- * one asked for: a 2cls tree built from the 1cls rows (a VisA folder read
- * without the 2cls split file), or a 2cls tree under visa_pytorch/, where
- * anomalib's Visa takes ground_truth/{train,test}/bad for images and does
- * not accept anomalous training images at all.
+ * one asked for: a 2cls tree built from the 1cls rows (a raw VisA folder
+ * read without the 2cls split file), or a 2cls tree under visa_pytorch/,
+ * where anomalib's Visa takes ground_truth/{train,test}/bad for images and
+ * does not accept anomalous training images at all.
  */
 static void
 check_split_type(const struct convert *c)
 {
+	enum mirad_layout from = c->in.scan.layout;
+
 	if (c->plan.target != CONVERT_TO_VISA_PREPARED ||
 	    strncmp(c->split_type, "2cls", 4) != 0)
 		return;
@@ -399,8 +401,12 @@ check_split_type(const struct convert *c)
 		    "--anomalib writes the 1cls layout anomalib's Visa reads; "
 		    "drop it for the %s split",
 		    c->split_type);
-	if (c->in.scan.split_csv == NULL && strcmp(c->input, "-") != 0 &&
-	    mirad_is_dir(c->input))
+	if (c->in.scan.split_csv != NULL || strcmp(c->input, "-") == 0 ||
+	    !mirad_is_dir(c->input))
+		return;
+	if (from == MIRAD_LAYOUT_AUTO)
+		from = mirad_layout_detect(c->input);
+	if (from == MIRAD_LAYOUT_VISA)
 		mirad_die(MIRAD_EXIT_USAGE,
 		    "--split-type %s needs --split-csv FILE with its rows "
 		    "(such as %s/split_csv/%s.csv), else the 1cls rows are "
