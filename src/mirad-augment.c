@@ -601,8 +601,8 @@ safe_folder_name(const char *name)
 
 /* NAME made unique in TAKEN (which keeps it): "x.png", "x_1.png", ... */
 static char *
-unique_name(GHashTable *taken, const char *dir, const char *stem,
-    const char *ext)
+unique_name(
+    GHashTable *taken, const char *dir, const char *stem, const char *ext)
 {
 	char *name = mirad_xasprintf("%s/%s%s", dir, stem, ext);
 
@@ -623,8 +623,8 @@ unique_name(GHashTable *taken, const char *dir, const char *stem,
  * folder name.
  */
 static int
-place_record(const struct mirad_record *r, GHashTable *taken, char **image,
-    char **mask)
+place_record(
+    const struct mirad_record *r, GHashTable *taken, char **image, char **mask)
 {
 	const char *rels[2] = {r->image, r->mask};
 	char *placed[2] = {NULL, NULL};
@@ -642,7 +642,8 @@ place_record(const struct mirad_record *r, GHashTable *taken, char **image,
 		free(full);
 		if (abs != NULL && strcmp(abs, root) != 0 &&
 		    mirad_path_within(abs, root)) {
-			const char *rel = abs + strlen(root) + (root[1] != '\0');
+			const char *rel =
+			    abs + strlen(root) + (root[1] != '\0');
 
 			if (!mirad_path_escapes(rel))
 				placed[k] = mirad_xstrdup(rel);
@@ -661,25 +662,26 @@ place_record(const struct mirad_record *r, GHashTable *taken, char **image,
 	free(placed[1]);
 	if (!safe_folder_name(r->category))
 		return -1;
-	split = r->split == NULL ? "test"
+	split = r->split == NULL           ? "test"
 	    : strcmp(r->split, "val") == 0 ? "validation"
 	                                   : r->split;
 	if (!safe_folder_name(split))
 		return -1;
 	{
 		bool anomaly = mirad_record_is_anomaly(r);
-		char *dir = mirad_xasprintf(
-		    "%s/%s/%s", r->category, split, anomaly ? "anomaly" : "good");
+		char *dir = mirad_xasprintf("%s/%s/%s", r->category, split,
+		    anomaly ? "anomaly" : "good");
 
 		stem = mirad_path_stem(r->image);
-		*image = unique_name(taken, dir, stem, mirad_path_ext(r->image));
+		*image =
+		    unique_name(taken, dir, stem, mirad_path_ext(r->image));
 		free(dir);
 	}
 	*mask = NULL;
 	if (r->mask != NULL) {
 		char *placed_stem = mirad_path_stem(*image);
-		char *mdir = mirad_xasprintf(
-		    "%s/ground_truth/anomaly", r->category);
+		char *mdir =
+		    mirad_xasprintf("%s/ground_truth/anomaly", r->category);
 
 		*mask = mirad_xasprintf("%s/%s_mask.png", mdir, placed_stem);
 		free(mdir);
@@ -922,8 +924,6 @@ main(int argc, char **argv)
 		    "%s: cannot lock (another mirad-augment writing it?)",
 		    o.output);
 	(void)mirad_remove_stale_temps(target);
-	if (mirad_output_replaceable(o.output, o.force, err, sizeof err) != 0)
-		die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
 
 	if (mirad_dataset_load(
 	        o.input, &o.in, &records, &info, err, sizeof err) != 0) {
@@ -936,6 +936,8 @@ main(int argc, char **argv)
 	if (mirad_dataset_check_output(
 	        o.input, &o.in, &records, o.output, err, sizeof err) != 0)
 		die_cleanly(MIRAD_EXIT_USAGE, "%s", err);
+	if (mirad_output_replaceable(o.output, o.force, err, sizeof err) != 0)
+		die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
 
 	sev_lo = sev_hi = o.severity > 0 ? o.severity : profile.severity;
 	if (o.severity < 0)
@@ -967,7 +969,8 @@ main(int argc, char **argv)
 		const struct mirad_record *r = records.items[i];
 
 		if (image_rels[i] == NULL &&
-		    place_record(r, taken, &image_rels[i], &mask_rels[i]) != 0) {
+		    place_record(r, taken, &image_rels[i], &mask_rels[i]) !=
+		        0) {
 			mirad_warn("%s: absolute or '..' path and category "
 			           "'%s' is no folder name: cannot place it "
 			           "under the output; skipped",
@@ -1000,7 +1003,8 @@ main(int argc, char **argv)
 
 	held.tmp = mirad_tmpdir_beside(target);
 	if (held.tmp == NULL)
-		die_cleanly(MIRAD_EXIT_FATAL, "%s: %s", o.output, strerror(errno));
+		die_cleanly(
+		    MIRAD_EXIT_FATAL, "%s: %s", o.output, strerror(errno));
 	run.tmpdir = held.tmp;
 	pthread_mutex_init(&run.lock, NULL);
 	nthreads = o.jobs > 0 ? o.jobs : (unsigned)g_get_num_processors();
@@ -1023,8 +1027,8 @@ main(int argc, char **argv)
 		struct job *j = &run.jobs[i];
 
 		if (j->fatal)
-			die_cleanly(MIRAD_EXIT_FATAL, "%s (nothing was published)",
-			    j->problem);
+			die_cleanly(MIRAD_EXIT_FATAL,
+			    "%s (nothing was published)", j->problem);
 		if (j->line != NULL)
 			rendered++;
 	}
@@ -1043,7 +1047,8 @@ main(int argc, char **argv)
 		if (write_shard(&run, total, job, status, err, sizeof err) != 0)
 			die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
 	} else if (mirad_output_mark(held.tmp, "mirad-augment") != 0) {
-		die_cleanly(MIRAD_EXIT_FATAL, "%s: %s", o.output, strerror(errno));
+		die_cleanly(
+		    MIRAD_EXIT_FATAL, "%s: %s", o.output, strerror(errno));
 	}
 	stop_if_interrupted();
 	if (mirad_dir_publish(held.tmp, target, o.force) != 0)

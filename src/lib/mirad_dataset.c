@@ -104,7 +104,8 @@ mirad_dataset_check_output(const char *input,
 			/* Records share a few roots: check each once in a
 			 * row. */
 			if (rels[k][0] != '/' && r->root != NULL &&
-			    (last_root == NULL || strcmp(r->root, last_root) != 0)) {
+			    (last_root == NULL ||
+			        strcmp(r->root, last_root) != 0)) {
 				rc = mirad_out_guard_check(
 				    g, r->root, true, err, errlen);
 				last_root = r->root;

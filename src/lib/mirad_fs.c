@@ -160,8 +160,8 @@ append_missing(char *head, const char *rest)
 			char *joined;
 
 			if (comp == NULL)
-				mirad_die_errno(
-				    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+				mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM,
+				    "allocation failed");
 			joined = mirad_path_join(out, comp);
 			free(comp);
 			free(out);
@@ -189,7 +189,8 @@ mirad_path_real(const char *p)
 	for (;;) {
 		head = strndup(abs, cut > 0 ? cut : 1);
 		if (head == NULL)
-			mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
 		real = realpath(head, NULL);
 		free(head);
 		if (real != NULL)
@@ -695,7 +696,8 @@ mirad_output_mark(const char *dir, const char *tool)
 	char *text, *path;
 	int rc, err;
 
-	if (o == NULL || cJSON_AddNumberToObject(o, "mirad_output", 1) == NULL ||
+	if (o == NULL ||
+	    cJSON_AddNumberToObject(o, "mirad_output", 1) == NULL ||
 	    cJSON_AddStringToObject(o, "tool", tool) == NULL ||
 	    cJSON_AddStringToObject(o, "version", PACKAGE_VERSION) == NULL ||
 	    (text = cJSON_PrintUnformatted(o)) == NULL)

@@ -120,8 +120,8 @@ struct mirad_out_guard *mirad_out_guard_new(const char *out);
  * a manifest's root), when OUT lies inside IN.  An input that does not
  * exist is accepted.  Returns 0, or -1 with "OUT: why" in ERR.
  */
-int mirad_out_guard_check(struct mirad_out_guard *g, const char *in,
-    bool tree, char *err, size_t errlen);
+int mirad_out_guard_check(struct mirad_out_guard *g, const char *in, bool tree,
+    char *err, size_t errlen);
 void mirad_out_guard_free(struct mirad_out_guard *g);
 
 /*

@@ -133,8 +133,8 @@ struct mirad_shard_merge {
  * Is OUT apart from every part (not one of them, not holding one, not
  * inside one)?  0, or -1 with the reason in ERR: a usage mistake.
  */
-int mirad_shard_check_output(const struct mirad_shard_set *set,
-    const char *out, char *err, size_t errlen);
+int mirad_shard_check_output(const struct mirad_shard_set *set, const char *out,
+    char *err, size_t errlen);
 
 /*
  * Lock OUT, sweep what killed runs left beside it and create the private

@@ -330,7 +330,8 @@ test_fs_out_guard(void **state)
 	assert_int_equal(symlink(ds, link), 0);
 	/* OUT is the dataset (through a link), holds it, lies inside it. */
 	g = mirad_out_guard_new(link);
-	assert_int_equal(mirad_out_guard_check(g, ds, true, err, sizeof err), -1);
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), -1);
 	assert_non_null(strstr(err, "is the input"));
 	mirad_out_guard_free(g);
 	g = mirad_out_guard_new(d);
@@ -340,17 +341,21 @@ test_fs_out_guard(void **state)
 	mirad_out_guard_free(g);
 	out = mirad_path_join(d, "link/new");
 	g = mirad_out_guard_new(out);
-	assert_int_equal(mirad_out_guard_check(g, ds, true, err, sizeof err), -1);
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), -1);
 	assert_non_null(strstr(err, "lies inside the input"));
 	/* A file is no tree: OUT beside it is fine. */
-	assert_int_equal(mirad_out_guard_check(g, img, false, err, sizeof err), 0);
+	assert_int_equal(
+	    mirad_out_guard_check(g, img, false, err, sizeof err), 0);
 	mirad_out_guard_free(g);
 	free(out);
 	/* Component-wise: .../ds is not inside .../dsx, nor the reverse. */
 	out = mirad_path_join(d, "dsx");
 	g = mirad_out_guard_new(out);
-	assert_int_equal(mirad_out_guard_check(g, ds, true, err, sizeof err), 0);
-	assert_int_equal(mirad_out_guard_check(g, img, false, err, sizeof err), 0);
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), 0);
+	assert_int_equal(
+	    mirad_out_guard_check(g, img, false, err, sizeof err), 0);
 	mirad_out_guard_free(g);
 	free(out);
 	mirad_rm_rf(d);
@@ -370,15 +375,18 @@ test_fs_replace_only_marked(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(mirad_output_replaceable(out, false, err, sizeof err), 0);
+	assert_int_equal(
+	    mirad_output_replaceable(out, false, err, sizeof err), 0);
 	test_write(d, "out/data.txt", "precious");
 	assert_int_equal(
 	    mirad_output_replaceable(out, false, err, sizeof err), -1);
 	assert_non_null(strstr(err, "exists (use --force"));
-	assert_int_equal(mirad_output_replaceable(out, true, err, sizeof err), -1);
+	assert_int_equal(
+	    mirad_output_replaceable(out, true, err, sizeof err), -1);
 	assert_non_null(strstr(err, "not written by mirad-tools"));
 	assert_int_equal(mirad_output_mark(out, "mirad-test"), 0);
-	assert_int_equal(mirad_output_replaceable(out, true, err, sizeof err), 0);
+	assert_int_equal(
+	    mirad_output_replaceable(out, true, err, sizeof err), 0);
 	test_write(d, "file", "x");
 	assert_int_equal(
 	    mirad_output_replaceable(file, true, err, sizeof err), -1);
