@@ -170,7 +170,9 @@ mirad_archive_pack_dir(const char *dir, const char *top, const char *out_path,
 		/* gzip stores a timestamp in its header: leave it out so the
 		 * archive is reproducible. */
 		archive_write_set_filter_option(p.a, "gzip", "timestamp", NULL);
-	if (archive_write_open_FILE(p.a, mirad_outfile_stream(f)) !=
+	/* The descriptor, not the stream: a filter run as a child process
+	 * must not inherit buffered bytes. */
+	if (archive_write_open_fd(p.a, fileno(mirad_outfile_stream(f))) !=
 	    ARCHIVE_OK) {
 		snprintf(
 		    err, errlen, "%s: %s", out_path, archive_error_string(p.a));
