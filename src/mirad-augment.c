@@ -8,7 +8,6 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <getopt.h>
 #include <inttypes.h>
 #if defined(__GLIBC__)
@@ -16,6 +15,7 @@
 #endif
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +114,7 @@ abandon(void)
 	}
 }
 
-/* Clean up and exit with STATUS, or by the pending signal. */
+/* Clean up, print the message and exit with STATUS. */
 MIRAD_NORETURN static void die_cleanly(int status, const char *fmt, ...)
     MIRAD_PRINTF(2, 3);
 
@@ -131,6 +131,7 @@ die_cleanly(int status, const char *fmt, ...)
 	mirad_die(status, "%s", msg);
 }
 
+/* After a SIGINT, SIGTERM or SIGHUP: clean up and end by that signal. */
 static void
 stop_if_interrupted(void)
 {
@@ -934,7 +935,7 @@ main(int argc, char **argv)
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
 	if (mirad_dataset_check_output(
-	        o.input, &o.in, &records, o.output, err, sizeof err) != 0)
+	        o.input, &o.in, &records, o.output, true, err, sizeof err) != 0)
 		die_cleanly(MIRAD_EXIT_USAGE, "%s", err);
 	if (mirad_output_replaceable(o.output, o.force, err, sizeof err) != 0)
 		die_cleanly(MIRAD_EXIT_FATAL, "%s", err);

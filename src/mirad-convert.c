@@ -1322,7 +1322,7 @@ main(int argc, char **argv)
 	/* Writing into the input, or replacing it with --force, is a
 	 * mistake. */
 	if (mirad_dataset_check_output(
-	        c.input, &c.in, &records, c.output, err, sizeof err) != 0)
+	        c.input, &c.in, &records, c.output, true, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;

@@ -76,10 +76,11 @@ mirad_dataset_load(const char *input, const struct mirad_dataset_options *opts,
 int
 mirad_dataset_check_output(const char *input,
     const struct mirad_dataset_options *opts,
-    const struct mirad_recordset *records, const char *out, char *err,
-    size_t errlen)
+    const struct mirad_recordset *records, const char *out, bool replaces,
+    char *err, size_t errlen)
 {
-	struct mirad_out_guard *g = mirad_out_guard_new(out);
+	struct mirad_out_guard *g = replaces ? mirad_out_guard_new(out)
+	                                     : mirad_out_guard_new_adding(out);
 	const char *last_root = NULL;
 	int rc = 0;
 

@@ -592,6 +592,7 @@ struct mirad_out_guard {
 	char *out_real; /* mirad_path_real(out) */
 	char *dir;      /* the last input folder resolved ... */
 	char *dir_real; /* ... and its real path */
+	bool adding;    /* OUT is never replaced: it may hold inputs */
 };
 
 struct mirad_out_guard *
@@ -608,6 +609,16 @@ mirad_out_guard_new(const char *out)
 		return NULL;
 	}
 	g->out = mirad_xstrdup(out);
+	return g;
+}
+
+struct mirad_out_guard *
+mirad_out_guard_new_adding(const char *out)
+{
+	struct mirad_out_guard *g = mirad_out_guard_new(out);
+
+	if (g != NULL)
+		g->adding = true;
 	return g;
 }
 
@@ -673,7 +684,8 @@ mirad_out_guard_check(struct mirad_out_guard *g, const char *in, bool tree,
 		real = real_file(g, in);
 	if (real == NULL)
 		return 0; /* a dangling link or an unreadable folder */
-	if (mirad_path_within(real, g->out_real)) {
+	if (g->adding ? strcmp(real, g->out_real) == 0
+	              : mirad_path_within(real, g->out_real)) {
 		snprintf(err, errlen,
 		    "%s: %s the input %s; choose another output folder", g->out,
 		    strcmp(real, g->out_real) == 0 ? "is" : "would hold", in);

@@ -114,9 +114,12 @@ int mirad_dir_publish(const char *tmp, const char *target, bool replace);
 struct mirad_out_guard;
 /* NULL with errno when OUT cannot be resolved.  Free with _free(). */
 struct mirad_out_guard *mirad_out_guard_new(const char *out);
+/* The same for an OUT that only gains files (charts, a mosaic) and is
+ * never replaced: it may hold inputs, but not be one or lie inside one. */
+struct mirad_out_guard *mirad_out_guard_new_adding(const char *out);
 /*
  * May the run read input IN while writing OUT?  Refused when OUT is IN or
- * holds it, and, for a TREE (a folder whose contents are read: a dataset,
+ * (unless made by _new_adding()) holds it, and, for a TREE (a folder whose contents are read: a dataset,
  * a manifest's root), when OUT lies inside IN.  An input that does not
  * exist is accepted.  Returns 0, or -1 with "OUT: why" in ERR.
  */

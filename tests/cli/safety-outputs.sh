@@ -66,6 +66,15 @@ run $C -o "$T/p/dsx" "$T/p/ds"
 expect_status "an output named like the input plus a suffix is fine" 0
 rm -rf "$T/p/dsx"
 
+# mirad-stats adds charts and a mosaic: not into the dataset, not over an
+# image; a folder that holds the dataset is fine, nothing is replaced.
+run "$BIN/mirad-stats" -q --plots "$T/p/ds/plots" "$T/p/ds"
+refused "stats --plots DS/plots DS"
+run "$BIN/mirad-stats" -q --mosaic "$T/p/ds/building_block/train/good/000.png" "$T/p/ds"
+refused "stats --mosaic over an input image"
+run "$BIN/mirad-stats" -q --plots "$T/charts" "$T/m.jsonl"
+expect_status "stats --plots elsewhere is fine" 0
+
 # ---- --merge ---------------------------------------------------------------
 for i in 0 1; do
 	$A --shard "$i/2" -o "$T/ash$i" "$T/p/ds" >/dev/null

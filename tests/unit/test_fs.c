@@ -349,6 +349,21 @@ test_fs_out_guard(void **state)
 	    mirad_out_guard_check(g, img, false, err, sizeof err), 0);
 	mirad_out_guard_free(g);
 	free(out);
+	/* An OUT that only gains files may hold inputs, not be one. */
+	g = mirad_out_guard_new_adding(d);
+	assert_int_equal(
+	    mirad_out_guard_check(g, img, false, err, sizeof err), 0);
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), 0);
+	mirad_out_guard_free(g);
+	g = mirad_out_guard_new_adding(img);
+	assert_int_equal(
+	    mirad_out_guard_check(g, img, false, err, sizeof err), -1);
+	assert_non_null(strstr(err, "is the input"));
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "lies inside the input"));
+	mirad_out_guard_free(g);
 	/* Component-wise: .../ds is not inside .../dsx, nor the reverse. */
 	out = mirad_path_join(d, "dsx");
 	g = mirad_out_guard_new(out);
