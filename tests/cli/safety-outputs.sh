@@ -164,15 +164,16 @@ check "augment: the tree is there" test -s "$T/piped/.mirad-output.json"
 check "augment: no lock is left after the closed pipe" test ! -e "$T/.piped.lock"
 
 # ---- mirad-augment: lock first, cleanup on signals ---------------------------
-# The manifest comes through a FIFO the test holds open, so the run waits
-# in its input with the lock taken; then it gets the signal and EOF.
+# The manifest comes on standard input from a FIFO the test holds open, so
+# the run waits in its input with the lock taken; then it gets the signal
+# and EOF.
 $A -o "$T/sig" "$T/p/ds" >/dev/null
 snapsig() { (cd "$T/sig" && find . -type f | sort | xargs sha256sum); }
 snapsig >"$T/sig0"
 for s in INT TERM; do
 	rm -f "$T/fifo"
 	mkfifo "$T/fifo"
-	$BIN/mirad-augment -q -p "$DATA/augment/identity.json" -f -o "$T/sig" "$T/fifo" >/dev/null 2>"$T/err" &
+	$BIN/mirad-augment -q -p "$DATA/augment/identity.json" -f -o "$T/sig" - <"$T/fifo" >/dev/null 2>"$T/err" &
 	pid=$!
 	exec 3>"$T/fifo"
 	head -n 1 "$T/m.jsonl" >&3
