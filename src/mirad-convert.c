@@ -866,8 +866,10 @@ write_mapping(struct convert *c, const struct mirad_recordset *out)
 	static const char *const head[] = {"source", "target"};
 	FILE *s;
 
+	/* Written after OUT was published: say so when it fails. */
 	if (f == NULL)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", c->mapping);
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
+		    "%s (%s was published without it)", c->mapping, c->output);
 	s = mirad_outfile_stream(f);
 	mirad_csv_write_row(s, head, 2, false);
 	for (size_t i = 0; i < out->count; i++) {
@@ -883,7 +885,8 @@ write_mapping(struct convert *c, const struct mirad_recordset *out)
 			    false);
 	}
 	if (mirad_outfile_commit(f) != 0)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", c->mapping);
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
+		    "%s (%s was published without it)", c->mapping, c->output);
 }
 
 /* libvips' warnings ("not enough data", "error in tile") repeat the

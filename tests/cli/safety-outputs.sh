@@ -146,6 +146,10 @@ expect_status "convert with a full standard output exits 3" 3
 expect_grep "it says the tree was published" "full: the dataset was published" "$T/err"
 expect_eq "the tree is complete" "$(find "$T/full" -name '*.png' ! -path '*ground_truth*' | wc -l)" "$nimg"
 check "convert: no lock is left" test ! -e "$T/.full.lock"
+run $C --mapping "$T/no/such/dir/map.csv" -o "$T/mapless" "$T/p/ds"
+expect_status "convert with an unwritable --mapping exits 3" 3
+expect_grep "it says the tree was published without the map" "map.csv \(.*mapless was published without it\)" "$T/err"
+check "the tree is there" test -s "$T/mapless/.mirad-output.json"
 # A closed pipe: a write error to report, not a kill by SIGPIPE.
 closed_pipe() {
 	"$PY" - "$@" <<'PYEOF'
