@@ -61,68 +61,7 @@ convert_pixels_same_format(const char *ext_a, const char *ext_b)
 int
 convert_pixels_copy_file(const char *src, const char *dst)
 {
-	int in, out, err = 0;
-	bool use_range = true;
-	char buf[1 << 16];
-
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -1;
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (out < 0) {
-		err = errno;
-		close(in);
-		errno = err;
-		return -1;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (use_range) {
-			/* In-kernel copy (reflinks on filesystems that
-			 * have them); falls back to read/write. */
-			n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-			if (n < 0 &&
-			    (errno == EXDEV || errno == ENOSYS ||
-			        errno == EINVAL || errno == EOPNOTSUPP)) {
-				use_range = false;
-				continue;
-			}
-		} else {
-			n = read(in, buf, sizeof buf);
-			if (n > 0) {
-				ssize_t off = 0;
-
-				while (off < n) {
-					ssize_t w = write(
-					    out, buf + off, (size_t)(n - off));
-
-					if (w < 0) {
-						n = -1;
-						break;
-					}
-					off += w;
-				}
-			}
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = errno;
-			break;
-		}
-		if (n == 0)
-			break;
-	}
-	if (close(out) != 0 && err == 0)
-		err = errno;
-	close(in);
-	if (err != 0) {
-		unlink(dst);
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return mirad_clone_file(src, dst);
 }
 
 static int
@@ -136,13 +75,9 @@ place_file(enum convert_link mode, const char *src, const char *dst)
 	case CONVERT_LINK_SYMLINK:
 		return symlink(src, dst);
 	case CONVERT_LINK_AUTO:
-		if (link(src, dst) == 0)
-			return 0;
-		/* Another filesystem, or one without hard links. */
-		if (errno == EXDEV || errno == EPERM || errno == EMLINK ||
-		    errno == ENOTSUP || errno == EOPNOTSUPP)
-			return convert_pixels_copy_file(src, dst);
-		return -1;
+		/* Never a hard link by default: an in-place edit of the
+		 * converted tree would change the source dataset too. */
+		return mirad_clone_file(src, dst);
 	}
 	errno = EINVAL;
 	return -1;

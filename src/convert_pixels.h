@@ -13,8 +13,8 @@
 #include "convert_plan.h"
 
 enum convert_link {
-	CONVERT_LINK_AUTO = 0, /* hardlink, else copy (other filesystem) */
-	CONVERT_LINK_COPY,
+	CONVERT_LINK_AUTO = 0, /* as COPY: never shares an inode */
+	CONVERT_LINK_COPY,     /* reflink where offered, else the bytes */
 	CONVERT_LINK_HARDLINK,
 	CONVERT_LINK_SYMLINK
 };

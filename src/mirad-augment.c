@@ -14,6 +14,8 @@
 #include <malloc.h>
 #endif
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,8 @@ struct options {
 struct job {
 	size_t seq; /* its place in the single run's output */
 	const struct mirad_record *record;
+	/* Where its image and mask go, relative to the output (borrowed). */
+	const char *image_rel, *mask_rel;
 	int severity;
 	unsigned variant;
 	/* results */
@@ -87,6 +91,56 @@ struct run {
 	bool stop;
 	pthread_mutex_t lock;
 };
+
+/* What a failed or interrupted run removes: its private folder and its
+ * lock on OUT. */
+static struct {
+	char *tmp;
+	const char *target;
+	int lock_fd;
+} held = {NULL, NULL, -1};
+
+static void
+abandon(void)
+{
+	if (held.tmp != NULL) {
+		(void)mirad_rm_rf(held.tmp);
+		free(held.tmp);
+		held.tmp = NULL;
+	}
+	if (held.lock_fd >= 0) {
+		mirad_lock_release(held.lock_fd, held.target);
+		held.lock_fd = -1;
+	}
+}
+
+/* Clean up, print the message and exit with STATUS. */
+MIRAD_NORETURN static void die_cleanly(int status, const char *fmt, ...)
+    MIRAD_PRINTF(2, 3);
+
+MIRAD_NORETURN static void
+die_cleanly(int status, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	abandon();
+	mirad_die(status, "%s", msg);
+}
+
+/* After a SIGINT, SIGTERM or SIGHUP: clean up and end by that signal. */
+static void
+stop_if_interrupted(void)
+{
+	if (mirad_signal_pending() == 0)
+		return;
+	abandon();
+	mirad_signal_reraise();
+	exit(MIRAD_EXIT_FATAL);
+}
 
 static void
 usage(void)
@@ -350,7 +404,7 @@ render_job(struct run *run, struct job *j)
 	int status = 1;
 
 	outdir = mirad_path_join(run->tmpdir, sub);
-	outpath = mirad_path_join(outdir, r->image);
+	outpath = mirad_path_join(outdir, j->image_rel);
 	if (augment_profile_sample(p, &ctx, &sample) != 0) {
 		j->problem = mirad_xasprintf(
 		    "%s: cannot evaluate the profile", src_path);
@@ -395,7 +449,7 @@ render_job(struct run *run, struct job *j)
 		goto done;
 	}
 	if (mask_path != NULL) {
-		char *mout = mirad_path_join(outdir, r->mask);
+		char *mout = mirad_path_join(outdir, j->mask_rel);
 
 		if (wmask != NULL) {
 			if (mirad_image_pixel_sha256(
@@ -445,6 +499,9 @@ render_job(struct run *run, struct job *j)
 	rec = mirad_record_clone(r);
 	root = mirad_path_join(run->target, sub);
 	mirad_record_set(&rec->root, root);
+	mirad_record_set(&rec->image, j->image_rel);
+	if (j->mask_rel != NULL)
+		mirad_record_set(&rec->mask, j->mask_rel);
 	free(root);
 	rec->width = out->Xsize;
 	rec->height = out->Ysize;
@@ -534,6 +591,107 @@ in_shard(const struct options *o, const char *image_id, const char *variant_id)
 	    o->shard_index;
 }
 
+/* ---- where the files go ------------------------------------------------ */
+
+static bool
+safe_folder_name(const char *name)
+{
+	return name != NULL && name[0] != '\0' && name[0] != '.' &&
+	    strchr(name, '/') == NULL;
+}
+
+/* NAME made unique in TAKEN (which keeps it): "x.png", "x_1.png", ... */
+static char *
+unique_name(
+    GHashTable *taken, const char *dir, const char *stem, const char *ext)
+{
+	char *name = mirad_xasprintf("%s/%s%s", dir, stem, ext);
+
+	for (unsigned k = 1; g_hash_table_contains(taken, name); k++) {
+		free(name);
+		name = mirad_xasprintf("%s/%s_%u%s", dir, stem, k, ext);
+	}
+	g_hash_table_add(taken, mirad_xstrdup(name));
+	return name;
+}
+
+/*
+ * Where the image and mask of R go under the output, for a record whose
+ * paths are absolute or climb with "..": relative to the record's root
+ * when they lie inside it, else where mirad-convert --to mirad puts them,
+ * CATEGORY/SPLIT/good|anomaly/ and CATEGORY/ground_truth/anomaly/, under
+ * their own file names (made unique).  -1 when the category cannot be a
+ * folder name.
+ */
+static int
+place_record(
+    const struct mirad_record *r, GHashTable *taken, char **image, char **mask)
+{
+	const char *rels[2] = {r->image, r->mask};
+	char *placed[2] = {NULL, NULL};
+	char *root = mirad_path_absolute(r->root != NULL ? r->root : ".");
+	const char *split;
+	char *stem;
+
+	for (int k = 0; k < 2 && root != NULL; k++) {
+		char *full, *abs;
+
+		if (rels[k] == NULL)
+			continue;
+		full = mirad_record_path(r, rels[k]);
+		abs = mirad_path_absolute(full);
+		free(full);
+		if (abs != NULL && strcmp(abs, root) != 0 &&
+		    mirad_path_within(abs, root)) {
+			const char *rel =
+			    abs + strlen(root) + (root[1] != '\0');
+
+			if (!mirad_path_escapes(rel))
+				placed[k] = mirad_xstrdup(rel);
+		}
+		free(abs);
+	}
+	free(root);
+	if (placed[0] != NULL && (r->mask == NULL || placed[1] != NULL) &&
+	    !g_hash_table_contains(taken, placed[0])) {
+		g_hash_table_add(taken, mirad_xstrdup(placed[0]));
+		*image = placed[0];
+		*mask = placed[1];
+		return 0;
+	}
+	free(placed[0]);
+	free(placed[1]);
+	if (!safe_folder_name(r->category))
+		return -1;
+	split = r->split == NULL           ? "test"
+	    : strcmp(r->split, "val") == 0 ? "validation"
+	                                   : r->split;
+	if (!safe_folder_name(split))
+		return -1;
+	{
+		bool anomaly = mirad_record_is_anomaly(r);
+		char *dir = mirad_xasprintf("%s/%s/%s", r->category, split,
+		    anomaly ? "anomaly" : "good");
+
+		stem = mirad_path_stem(r->image);
+		*image =
+		    unique_name(taken, dir, stem, mirad_path_ext(r->image));
+		free(dir);
+	}
+	*mask = NULL;
+	if (r->mask != NULL) {
+		char *placed_stem = mirad_path_stem(*image);
+		char *mdir =
+		    mirad_xasprintf("%s/ground_truth/anomaly", r->category);
+
+		*mask = mirad_xasprintf("%s/%s_mask.png", mdir, placed_stem);
+		free(mdir);
+		free(placed_stem);
+	}
+	free(stem);
+	return 0;
+}
+
 /* ---- --shard and --merge --------------------------------------------- */
 
 /* What decides the output, so parts of different jobs are not mixed. */
@@ -590,7 +748,7 @@ write_shard(const struct run *run, size_t total, const char *job, int status,
 	}
 	for (size_t i = 0; i < run->njobs && rc == 0; i++) {
 		const struct job *j = &run->jobs[i];
-		const char *rels[2] = {j->record->image, j->record->mask};
+		const char *rels[2] = {j->image_rel, j->mask_rel};
 		char *files[2] = {NULL, NULL};
 		char *sub = variant_dir(run, j);
 		size_t nfiles = 0;
@@ -653,13 +811,17 @@ merge_main(const struct options *o)
 	struct mirad_shard_place_options po = {
 	    mirad_signal_pending, merge_progress};
 	char err[1024] = "";
-	int status;
+	int status, out_status;
 	size_t written_n = 0, skipped = 0;
 
 	mirad_signal_install();
 	if (mirad_shard_load((const char *const *)o->parts, (size_t)o->nparts,
 	        "mirad-augment", &set, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	if (mirad_shard_check_output(&set, o->output, err, sizeof err) != 0) {
+		mirad_shard_set_free(&set);
+		mirad_die(MIRAD_EXIT_USAGE, "%s", err);
+	}
 	status = set.status;
 	/* The single run's warnings, in its order. */
 	for (size_t i = 0; i < set.total; i++) {
@@ -703,7 +865,12 @@ merge_main(const struct options *o)
 		           "shards)",
 		    o->output, written_n, skipped, set.count);
 	mirad_shard_set_free(&set);
-	return mirad_close_stdout(status);
+	out_status = mirad_close_stdout(status);
+	if (out_status != status)
+		mirad_warn("%s: the dataset was published; only its manifest "
+		           "on standard output is incomplete",
+		    o->output);
+	return out_status;
 }
 
 int
@@ -717,9 +884,10 @@ main(int argc, char **argv)
 	pthread_t *threads;
 	char err[1024], job[65];
 	size_t total = 0; /* pairs of the single run */
-	char *tmp, *target;
-	int lock_fd;
-	int status = MIRAD_EXIT_OK, sev_lo, sev_hi;
+	size_t rendered = 0;
+	char *target, **image_rels, **mask_rels;
+	GHashTable *taken;
+	int status = MIRAD_EXIT_OK, sev_lo, sev_hi, out_status;
 	unsigned nthreads;
 
 	mirad_set_progname(argv[0]);
@@ -733,6 +901,9 @@ main(int argc, char **argv)
 	o.in.scan.read_sizes = false;
 	o.in.scan.problem = mirad_report_problem;
 	parse_args(&o, argc, argv);
+	/* A closed standard output is a write error to report (after the
+	 * cleanup), not a kill that leaves the lock behind. */
+	signal(SIGPIPE, SIG_IGN);
 	if (o.merge.requested)
 		return merge_main(&o);
 	load_profile_or_die(o.profile, &profile);
@@ -740,22 +911,38 @@ main(int argc, char **argv)
 	target = mirad_path_absolute(o.output);
 	if (target == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", o.output);
-	if (mirad_exists(target) && !o.force)
-		mirad_die(MIRAD_EXIT_FATAL,
-		    "%s: exists (use --force to "
-		    "replace it)",
-		    o.output);
 	if (mirad_image_init(argv[0], 0, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
 	/* Belt and braces: the chain is all-float, but keep libvips off its
 	 * vector path so no operation depends on orc (augment.md 5.2). */
 	vips_vector_set_enabled(FALSE);
 
+	mirad_signal_install();
+	/* One run per output: a second one is told, not interleaved.  The
+	 * lock comes before looking at OUT, so two runs cannot both find it
+	 * missing; what a killed run left beside OUT is swept once it is
+	 * ours. */
+	held.target = target;
+	held.lock_fd = mirad_lock_acquire(target);
+	if (held.lock_fd < 0)
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
+		    "%s: cannot lock (another mirad-augment writing it?)",
+		    o.output);
+	(void)mirad_remove_stale_temps(target);
+
 	if (mirad_dataset_load(
-	        o.input, &o.in, &records, &info, err, sizeof err) != 0)
-		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	        o.input, &o.in, &records, &info, err, sizeof err) != 0) {
+		stop_if_interrupted();
+		die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
+	}
+	stop_if_interrupted();
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
+	if (mirad_dataset_check_output(
+	        o.input, &o.in, &records, o.output, true, err, sizeof err) != 0)
+		die_cleanly(MIRAD_EXIT_USAGE, "%s", err);
+	if (mirad_output_replaceable(o.output, o.force, err, sizeof err) != 0)
+		die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
 
 	sev_lo = sev_hi = o.severity > 0 ? o.severity : profile.severity;
 	if (o.severity < 0)
@@ -768,14 +955,31 @@ main(int argc, char **argv)
 	run.jobs = mirad_xcalloc(
 	    records.count * (size_t)(sev_hi - sev_lo + 1) * o.variants + 1,
 	    sizeof *run.jobs);
+	/* Where each record's files go: relative paths as they are, the
+	 * others placed by place_record(), clear of the relative ones. */
+	image_rels = mirad_xcalloc(records.count + 1, sizeof *image_rels);
+	mask_rels = mirad_xcalloc(records.count + 1, sizeof *mask_rels);
+	taken = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
 	for (size_t i = 0; i < records.count; i++) {
 		const struct mirad_record *r = records.items[i];
 
-		if (mirad_path_escapes(r->image) ||
-		    (r->mask != NULL && mirad_path_escapes(r->mask))) {
-			mirad_warn("%s: absolute or '..' path: cannot place it "
+		if (!mirad_path_escapes(r->image) &&
+		    (r->mask == NULL || !mirad_path_escapes(r->mask))) {
+			image_rels[i] = mirad_xstrdup(r->image);
+			mask_rels[i] = r->mask ? mirad_xstrdup(r->mask) : NULL;
+			g_hash_table_add(taken, mirad_xstrdup(r->image));
+		}
+	}
+	for (size_t i = 0; i < records.count; i++) {
+		const struct mirad_record *r = records.items[i];
+
+		if (image_rels[i] == NULL &&
+		    place_record(r, taken, &image_rels[i], &mask_rels[i]) !=
+		        0) {
+			mirad_warn("%s: absolute or '..' path and category "
+			           "'%s' is no folder name: cannot place it "
 			           "under the output; skipped",
-			    r->image);
+			    r->image, r->category ? r->category : "");
 			status = MIRAD_EXIT_PARTIAL;
 			continue;
 		}
@@ -789,6 +993,8 @@ main(int argc, char **argv)
 
 					j->seq = total;
 					j->record = r;
+					j->image_rel = image_rels[i];
+					j->mask_rel = mask_rels[i];
 					j->severity = s;
 					j->variant = v;
 				}
@@ -796,22 +1002,15 @@ main(int argc, char **argv)
 				total++;
 			}
 	}
+	g_hash_table_destroy(taken);
 	if (o.shard_count > 0)
 		job_fingerprint(&run, sev_lo, sev_hi, &records, job);
 
-	mirad_signal_install();
-	/* One run per output: a second one is told, not interleaved; what a
-	 * killed run left beside OUT is swept once the lock is ours. */
-	lock_fd = mirad_lock_acquire(target);
-	if (lock_fd < 0)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
-		    "%s: cannot lock (another mirad-augment writing it?)",
-		    o.output);
-	(void)mirad_remove_stale_temps(target);
-	tmp = mirad_tmpdir_beside(target);
-	if (tmp == NULL)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", o.output);
-	run.tmpdir = tmp;
+	held.tmp = mirad_tmpdir_beside(target);
+	if (held.tmp == NULL)
+		die_cleanly(
+		    MIRAD_EXIT_FATAL, "%s: %s", o.output, strerror(errno));
+	run.tmpdir = held.tmp;
 	pthread_mutex_init(&run.lock, NULL);
 	nthreads = o.jobs > 0 ? o.jobs : (unsigned)g_get_num_processors();
 	if (nthreads > run.njobs)
@@ -820,42 +1019,49 @@ main(int argc, char **argv)
 	mirad_progress_start("augmenting", run.njobs);
 	for (unsigned t = 0; t < nthreads; t++)
 		if (pthread_create(&threads[t], NULL, worker, &run) != 0)
-			mirad_die(MIRAD_EXIT_FATAL, "cannot start a thread");
+			die_cleanly(MIRAD_EXIT_FATAL, "cannot start a thread");
 	for (unsigned t = 0; t < nthreads; t++)
 		pthread_join(threads[t], NULL);
 	mirad_progress_end();
 	free(threads);
 	pthread_mutex_destroy(&run.lock);
-	if (mirad_signal_pending() != 0) {
-		/* Interrupted: leave no partial output behind. */
-		mirad_rm_rf(tmp);
-		mirad_signal_reraise();
-	}
+	/* Interrupted: leave no partial output and no lock behind. */
+	stop_if_interrupted();
 
 	for (size_t i = 0; i < run.njobs; i++) {
 		struct job *j = &run.jobs[i];
 
-		if (j->fatal) {
-			mirad_rm_rf(tmp);
-			mirad_die(MIRAD_EXIT_FATAL, "%s", j->problem);
-		}
+		if (j->fatal)
+			die_cleanly(MIRAD_EXIT_FATAL,
+			    "%s (nothing was published)", j->problem);
+		if (j->line != NULL)
+			rendered++;
 	}
 	for (size_t i = 0; i < run.njobs; i++)
 		if (run.jobs[i].problem != NULL) {
 			mirad_warn("%s; skipped", run.jobs[i].problem);
 			status = MIRAD_EXIT_PARTIAL;
 		}
-	if (o.shard_count > 0 &&
-	    write_shard(&run, total, job, status, err, sizeof err) != 0) {
-		mirad_rm_rf(tmp);
-		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	/* (A shard's images may all fail, or it may have none: the merge
+	 * decides.) */
+	if (rendered == 0 && o.shard_count == 0)
+		die_cleanly(MIRAD_EXIT_FATAL,
+		    "%s: no image could be augmented; nothing was published",
+		    o.input);
+	if (o.shard_count > 0) {
+		if (write_shard(&run, total, job, status, err, sizeof err) != 0)
+			die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
+	} else if (mirad_output_mark(held.tmp, "mirad-augment") != 0) {
+		die_cleanly(
+		    MIRAD_EXIT_FATAL, "%s: %s", o.output, strerror(errno));
 	}
-	if (mirad_dir_publish(tmp, target, o.force) != 0) {
-		int e = errno;
-
-		mirad_rm_rf(tmp);
-		mirad_die_errno(MIRAD_EXIT_FATAL, e, "%s", o.output);
-	}
+	stop_if_interrupted();
+	if (mirad_dir_publish(held.tmp, target, o.force) != 0)
+		die_cleanly(MIRAD_EXIT_FATAL, "%s: %s (nothing was published)",
+		    o.output, strerror(errno));
+	free(held.tmp);
+	held.tmp = NULL;
+	abandon(); /* now only the lock */
 	for (size_t i = 0; i < run.njobs; i++) {
 		struct job *j = &run.jobs[i];
 
@@ -864,13 +1070,22 @@ main(int argc, char **argv)
 		cJSON_free(j->line);
 		free(j->problem);
 	}
+	out_status = mirad_close_stdout(status);
+	if (out_status != status)
+		mirad_warn("%s: the dataset was published; only its manifest "
+		           "on standard output is incomplete",
+		    o.output);
+	for (size_t i = 0; i < records.count; i++) {
+		free(image_rels[i]);
+		free(mask_rels[i]);
+	}
+	free(image_rels);
+	free(mask_rels);
 	free(run.jobs);
-	free(tmp);
-	mirad_lock_release(lock_fd, target);
 	free(target);
 	cJSON_Delete(info.header);
 	mirad_recordset_clear(&records);
 	augment_profile_free(&profile);
 	mirad_image_shutdown();
-	return mirad_close_stdout(status);
+	return out_status;
 }

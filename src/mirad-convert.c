@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <glib.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -559,6 +560,20 @@ run_workers(struct convert *c)
 
 /* ---- cleanup on failure ----------------------------------------------- */
 
+/* The last step, after OUT was published: a failing standard output (full,
+ * closed) is status 3, but the tree is there and complete. */
+static int
+close_stdout_published(const struct convert *c, int status)
+{
+	int out_status = mirad_close_stdout(status);
+
+	if (out_status != status)
+		mirad_warn("%s: the dataset was published; only its manifest "
+		           "on standard output is incomplete",
+		    c->output);
+	return out_status;
+}
+
 static void
 abandon(struct convert *c)
 {
@@ -897,8 +912,10 @@ write_mapping(struct convert *c, const struct mirad_recordset *out)
 	static const char *const head[] = {"source", "target"};
 	FILE *s;
 
+	/* Written after OUT was published: say so when it fails. */
 	if (f == NULL)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", c->mapping);
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
+		    "%s (%s was published without it)", c->mapping, c->output);
 	s = mirad_outfile_stream(f);
 	mirad_csv_write_row(s, head, 2, false);
 	for (size_t i = 0; i < out->count; i++) {
@@ -914,7 +931,8 @@ write_mapping(struct convert *c, const struct mirad_recordset *out)
 			    false);
 	}
 	if (mirad_outfile_commit(f) != 0)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", c->mapping);
+		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
+		    "%s (%s was published without it)", c->mapping, c->output);
 }
 
 /* libvips' warnings ("not enough data", "error in tile") repeat the
@@ -1188,6 +1206,10 @@ merge_main(struct convert *c)
 	        "mirad-convert", &set, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
 	c->set = &set;
+	if (mirad_shard_check_output(&set, c->output, err, sizeof err) != 0) {
+		abandon(c);
+		mirad_die(MIRAD_EXIT_USAGE, "%s", err);
+	}
 	if (merge_options(c, set.data[0]) != 0)
 		die_cleanly(
 		    c, "%s: bad mirad-convert shard data", set.names[0]);
@@ -1276,7 +1298,7 @@ merge_main(struct convert *c)
 	free(c->abs_output);
 	mirad_recordset_clear(&c->merge_src);
 	mirad_recordset_clear(&out);
-	return mirad_close_stdout(status);
+	return close_stdout_published(c, status);
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -1309,28 +1331,6 @@ select_categories(struct convert *c, struct mirad_recordset *records)
 	records->count = kept;
 }
 
-/* Refuse to write into the input: with --force the input would go. */
-static void
-check_not_input(struct convert *c)
-{
-	bool inside;
-	char *in;
-	size_t n;
-
-	if (strcmp(c->input, "-") == 0 || !mirad_is_dir(c->input))
-		return;
-	in = mirad_path_absolute(c->input);
-	if (in == NULL)
-		return;
-	n = strlen(c->abs_output);
-	inside = strcmp(in, c->abs_output) == 0 ||
-	    (strncmp(in, c->abs_output, n) == 0 && in[n] == '/');
-	free(in);
-	if (inside)
-		mirad_die(MIRAD_EXIT_USAGE,
-		    "%s: the output folder would replace the input", c->output);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1348,6 +1348,9 @@ main(int argc, char **argv)
 	c.pixels.jpeg_quality = 95;
 	c.pixels.verify = true;
 	parse_args(&c, argc, argv);
+	/* A closed standard output is a write error to report, not a kill
+	 * that leaves the lock behind. */
+	signal(SIGPIPE, SIG_IGN);
 	if (c.merge.requested)
 		return merge_main(&c);
 	choose_split_type(&c);
@@ -1355,7 +1358,6 @@ main(int argc, char **argv)
 	c.abs_output = mirad_path_absolute(c.output);
 	if (c.abs_output == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", c.output);
-	check_not_input(&c);
 
 	/* Our threads each run one image pipeline: libvips' own worker
 	 * threads would only compete with them for the cores. */
@@ -1369,6 +1371,11 @@ main(int argc, char **argv)
 	if (mirad_dataset_load(
 	        c.input, &c.in, &records, &info, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	/* Writing into the input, or replacing it with --force, is a
+	 * mistake. */
+	if (mirad_dataset_check_output(
+	        c.input, &c.in, &records, c.output, true, err, sizeof err) != 0)
+		mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
 	if (c.strict && status != MIRAD_EXIT_OK)
@@ -1407,11 +1414,8 @@ main(int argc, char **argv)
 		    c.output);
 	/* The lock is ours: what killed runs left beside OUT is stale. */
 	(void)mirad_remove_stale_temps(c.output);
-	if (mirad_exists(c.output) && !c.force) {
-		abandon(&c);
-		mirad_die(MIRAD_EXIT_FATAL,
-		    "%s: exists (use --force to replace)", c.output);
-	}
+	if (mirad_output_replaceable(c.output, c.force, err, sizeof err) != 0)
+		die_cleanly(&c, "%s", err);
 	c.tmp = mirad_tmpdir_beside(c.output);
 	if (c.tmp == NULL) {
 		int e = errno;
@@ -1488,12 +1492,18 @@ main(int argc, char **argv)
 		if (c.plan.target == CONVERT_TO_VISA)
 			write_visa_anno(&c, &out);
 	}
+	/* A shard's folder is marked by its metadata. */
+	if (c.shard_count == 0 &&
+	    mirad_output_mark(c.tmp, "mirad-convert") != 0)
+		die_cleanly(&c, "%s: %s (nothing was published)", c.output,
+		    strerror(errno));
 	check_signal(&c);
 
 	if (mirad_dir_publish(c.tmp, c.output, c.force) != 0) {
 		int e = errno;
 
-		die_cleanly(&c, "%s: %s", c.output, strerror(e));
+		die_cleanly(&c, "%s: %s (nothing was published)", c.output,
+		    strerror(e));
 	}
 	free(c.tmp);
 	c.tmp = NULL;
@@ -1520,5 +1530,5 @@ main(int argc, char **argv)
 	mirad_recordset_clear(&out);
 	mirad_recordset_clear(&records);
 	mirad_image_shutdown();
-	return mirad_close_stdout(status);
+	return close_stdout_published(&c, status);
 }

@@ -927,9 +927,26 @@ run_fetch(struct fetch *f)
 		mirad_die(MIRAD_EXIT_FATAL, "%s: cannot take the lock: %s",
 		    f->out, strerror(errno));
 	}
+	if (f->archive != NULL) {
+		/* Unpacking over the folder that holds the archive would
+		 * remove the archive with the old tree. */
+		struct mirad_out_guard *g = mirad_out_guard_new(f->out);
+
+		if (g == NULL)
+			fail(f, MIRAD_EXIT_FATAL, "%s: %s", f->out,
+			    strerror(errno));
+		if (mirad_out_guard_check(
+		        g, f->archive, false, err, sizeof err) != 0) {
+			mirad_out_guard_free(g);
+			fail(f, MIRAD_EXIT_USAGE, "%s", err);
+		}
+		mirad_out_guard_free(g);
+	}
 	if (mirad_exists(f->out) && !f->force)
 		fail(f, MIRAD_EXIT_FATAL,
 		    "%s: already exists (use --force to replace it)", f->out);
+	if (mirad_output_replaceable(f->out, f->force, err, sizeof err) != 0)
+		fail(f, MIRAD_EXIT_FATAL, "%s", err);
 	remove_stale(f);
 
 	if (downloaded) {
@@ -1049,7 +1066,7 @@ main(int argc, char **argv)
 {
 	struct fetch f = {0};
 	char err[1024];
-	int status;
+	int status, out_status;
 
 	mirad_set_progname(argv[0]);
 	f.lock_fd = -1;
@@ -1061,7 +1078,13 @@ main(int argc, char **argv)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
 
 	status = f.verify != NULL ? run_verify(&f) : run_fetch(&f);
+	out_status = mirad_close_stdout(status);
+	/* run_fetch() returns only once the tree is published. */
+	if (out_status != status && f.verify == NULL)
+		mirad_warn("%s: the dataset was published; only the report on "
+		           "standard output is incomplete",
+		    f.out);
 	free_fetch(&f);
 	mirad_image_shutdown();
-	return mirad_close_stdout(status);
+	return out_status;
 }

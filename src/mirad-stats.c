@@ -736,6 +736,15 @@ main(int argc, char **argv)
 			mirad_die(MIRAD_EXIT_FATAL, "%s", err);
 		}
 		mirad_progress_end();
+		/* Charts and the mosaic must not land in, or on, the
+		 * dataset. */
+		if ((s.plots_dir != NULL &&
+		        mirad_dataset_check_output(s.input, &s.in, &records,
+		            s.plots_dir, false, err, sizeof err) != 0) ||
+		    (s.mosaic != NULL &&
+		        mirad_dataset_check_output(s.input, &s.in, &records,
+		            s.mosaic, false, err, sizeof err) != 0))
+			mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 		if (info.scan.problems > 0 || info.bad_lines > 0)
 			status = MIRAD_EXIT_PARTIAL;
 		build_entries(&s, &records);

@@ -146,12 +146,15 @@ mirad_archive_pack_dir(const char *dir, const char *top, const char *out_path,
     enum mirad_archive_format format, char *err, size_t errlen)
 {
 	struct packer p = {archive_write_new(), err, errlen};
-	char *tmp_dir = mirad_path_dirname(out_path);
-	char *tmp = mirad_xasprintf("%s/.%s.tmp-%d", tmp_dir,
-	    mirad_path_basename(out_path), (int)getpid());
+	/* Under a unique temporary name, flushed to disk, then renamed. */
+	struct mirad_outfile *f = mirad_outfile_open(out_path);
 	int rc = -1;
 
-	free(tmp_dir);
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
+		archive_write_free(p.a);
+		return -1;
+	}
 	if (format == MIRAD_ARCHIVE_ZIP) {
 		archive_write_set_format_zip(p.a);
 	} else {
@@ -167,7 +170,10 @@ mirad_archive_pack_dir(const char *dir, const char *top, const char *out_path,
 		/* gzip stores a timestamp in its header: leave it out so the
 		 * archive is reproducible. */
 		archive_write_set_filter_option(p.a, "gzip", "timestamp", NULL);
-	if (archive_write_open_filename(p.a, tmp) != ARCHIVE_OK) {
+	/* The descriptor, not the stream: a filter run as a child process
+	 * must not inherit buffered bytes. */
+	if (archive_write_open_fd(p.a, fileno(mirad_outfile_stream(f))) !=
+	    ARCHIVE_OK) {
 		snprintf(
 		    err, errlen, "%s: %s", out_path, archive_error_string(p.a));
 		goto out;
@@ -186,15 +192,16 @@ mirad_archive_pack_dir(const char *dir, const char *top, const char *out_path,
 		    err, errlen, "%s: %s", out_path, archive_error_string(p.a));
 		rc = -1;
 	}
-	if (rc == 0 && rename(tmp, out_path) != 0) {
+out:
+	archive_write_free(p.a);
+	if (rc != 0) {
+		mirad_outfile_abort(f);
+		return rc;
+	}
+	if (mirad_outfile_commit(f) != 0) {
 		snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
 		rc = -1;
 	}
-out:
-	archive_write_free(p.a);
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
 	return rc;
 }
 

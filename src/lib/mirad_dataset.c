@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mirad_dataset.h"
@@ -64,4 +65,53 @@ mirad_dataset_load(const char *input, const struct mirad_dataset_options *opts,
 	}
 	return mirad_layout_scan(
 	    input, &opts->scan, out, &info->scan, err, errlen);
+}
+
+int
+mirad_dataset_check_output(const char *input,
+    const struct mirad_dataset_options *opts,
+    const struct mirad_recordset *records, const char *out, bool replaces,
+    char *err, size_t errlen)
+{
+	struct mirad_out_guard *g = replaces ? mirad_out_guard_new(out)
+	                                     : mirad_out_guard_new_adding(out);
+	const char *last_root = NULL;
+	int rc = 0;
+
+	if (g == NULL) {
+		snprintf(err, errlen, "%s: %s", out, strerror(errno));
+		return -1;
+	}
+	if (strcmp(input, "-") != 0)
+		rc = mirad_out_guard_check(
+		    g, input, mirad_is_dir(input), err, errlen);
+	if (rc == 0 && opts->root != NULL)
+		rc = mirad_out_guard_check(g, opts->root, true, err, errlen);
+	for (size_t i = 0; i < records->count && rc == 0; i++) {
+		const struct mirad_record *r = records->items[i];
+		const char *rels[2] = {r->image, r->mask};
+
+		for (int k = 0; k < 2 && rc == 0; k++) {
+			char *path;
+
+			if (rels[k] == NULL)
+				continue;
+			/* Records share a few roots: check each once in a
+			 * row. */
+			if (rels[k][0] != '/' && r->root != NULL &&
+			    (last_root == NULL ||
+			        strcmp(r->root, last_root) != 0)) {
+				rc = mirad_out_guard_check(
+				    g, r->root, true, err, errlen);
+				last_root = r->root;
+				if (rc != 0)
+					break;
+			}
+			path = mirad_record_path(r, rels[k]);
+			rc = mirad_out_guard_check(g, path, false, err, errlen);
+			free(path);
+		}
+	}
+	mirad_out_guard_free(g);
+	return rc;
 }

@@ -34,4 +34,16 @@ int mirad_dataset_load(const char *input,
     const struct mirad_dataset_options *opts, struct mirad_recordset *out,
     struct mirad_dataset_info *info, char *err, size_t errlen);
 
+/*
+ * Is the output OUT apart from the input: not the dataset folder, the
+ * manifest, a record's root (when a relative path uses it), image or mask,
+ * not inside a root, and, when it REPLACES what is there (a folder
+ * published with -f), not holding one of them?  Compared by real paths
+ * (mirad_out_guard).  0, or -1 with "OUT: why" in ERR.
+ */
+int mirad_dataset_check_output(const char *input,
+    const struct mirad_dataset_options *opts,
+    const struct mirad_recordset *records, const char *out, bool replaces,
+    char *err, size_t errlen);
+
 #endif

@@ -9,8 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/fs.h>
+#endif
+
+#include <cjson/cJSON.h>
 
 #include "mirad_err.h"
 #include "mirad_fs.h"
@@ -129,6 +135,92 @@ mirad_path_escapes(const char *p)
 		s = e + 1;
 	}
 	return false;
+}
+
+/* Append relative path REST to the real directory HEAD (taking over HEAD),
+ * resolving "." and ".." by name: none of REST exists, so none of it is a
+ * link. */
+static char *
+append_missing(char *head, const char *rest)
+{
+	char *out = head;
+	const char *s = rest;
+
+	while (*s) {
+		const char *e = strchr(s, '/');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			char *up = mirad_path_dirname(out);
+
+			free(out);
+			out = up;
+		} else if (len > 0 && !(len == 1 && s[0] == '.')) {
+			char *comp = strndup(s, len);
+			char *joined;
+
+			if (comp == NULL)
+				mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM,
+				    "allocation failed");
+			joined = mirad_path_join(out, comp);
+			free(comp);
+			free(out);
+			out = joined;
+		}
+		if (e == NULL)
+			break;
+		s = e + 1;
+	}
+	return out;
+}
+
+char *
+mirad_path_real(const char *p)
+{
+	char *abs = mirad_path_absolute(p);
+	char *head, *real, *out;
+	size_t cut;
+
+	if (abs == NULL)
+		return NULL;
+	/* Find the longest prefix that exists: cut at slashes from the
+	 * right. */
+	cut = strlen(abs);
+	for (;;) {
+		head = strndup(abs, cut > 0 ? cut : 1);
+		if (head == NULL)
+			mirad_die_errno(
+			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+		real = realpath(head, NULL);
+		free(head);
+		if (real != NULL)
+			break;
+		if ((errno != ENOENT && errno != ENOTDIR) || cut <= 1) {
+			int err = errno;
+
+			free(abs);
+			errno = err;
+			return NULL;
+		}
+		while (cut > 1 && abs[cut - 1] != '/')
+			cut--;
+		if (cut > 1)
+			cut--; /* the slash itself */
+	}
+	out = append_missing(real, abs[cut] == '/' ? abs + cut + 1 : abs + cut);
+	free(abs);
+	return out;
+}
+
+bool
+mirad_path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+
+	if (n == 1 && outer[0] == '/')
+		return inner[0] == '/';
+	return strncmp(inner, outer, n) == 0 &&
+	    (inner[n] == '\0' || inner[n] == '/');
 }
 
 bool
@@ -426,6 +518,266 @@ mirad_copy_file(const char *src, const char *dst)
 	return mirad_outfile_commit(f);
 }
 
+int
+mirad_clone_file(const char *src, const char *dst)
+{
+	int in, out, err = 0;
+	bool use_range = true;
+	char buf[1 << 16];
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (out < 0) {
+		err = errno;
+		close(in);
+		errno = err;
+		return -1;
+	}
+#if defined(FICLONE)
+	/* Shared blocks, copied on the first write to either file. */
+	if (ioctl(out, FICLONE, in) == 0)
+		goto done;
+#endif
+	for (;;) {
+		ssize_t n;
+
+		if (use_range) {
+			/* In-kernel copy; falls back to read/write. */
+			n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+			if (n < 0 &&
+			    (errno == EXDEV || errno == ENOSYS ||
+			        errno == EINVAL || errno == EOPNOTSUPP)) {
+				use_range = false;
+				continue;
+			}
+		} else {
+			n = read(in, buf, sizeof buf);
+			if (n > 0) {
+				ssize_t off = 0;
+
+				while (off < n) {
+					ssize_t w = write(
+					    out, buf + off, (size_t)(n - off));
+
+					if (w < 0) {
+						n = -1;
+						break;
+					}
+					off += w;
+				}
+			}
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+	}
+#if defined(FICLONE)
+done:
+#endif
+	if (close(out) != 0 && err == 0)
+		err = errno;
+	close(in);
+	if (err != 0) {
+		unlink(dst);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+struct mirad_out_guard {
+	char *out;      /* as given, for messages */
+	char *out_real; /* mirad_path_real(out) */
+	char *dir;      /* the last input folder resolved ... */
+	char *dir_real; /* ... and its real path */
+	bool adding;    /* OUT is never replaced: it may hold inputs */
+};
+
+struct mirad_out_guard *
+mirad_out_guard_new(const char *out)
+{
+	struct mirad_out_guard *g = mirad_xcalloc(1, sizeof *g);
+
+	g->out_real = mirad_path_real(out);
+	if (g->out_real == NULL) {
+		int err = errno;
+
+		free(g);
+		errno = err;
+		return NULL;
+	}
+	g->out = mirad_xstrdup(out);
+	return g;
+}
+
+struct mirad_out_guard *
+mirad_out_guard_new_adding(const char *out)
+{
+	struct mirad_out_guard *g = mirad_out_guard_new(out);
+
+	if (g != NULL)
+		g->adding = true;
+	return g;
+}
+
+void
+mirad_out_guard_free(struct mirad_out_guard *g)
+{
+	if (g == NULL)
+		return;
+	free(g->out);
+	free(g->out_real);
+	free(g->dir);
+	free(g->dir_real);
+	free(g);
+}
+
+/* The real path of file IN, resolving its folder once for all the files of
+ * that folder (a dataset lists thousands of files in a few folders). */
+static char *
+real_file(struct mirad_out_guard *g, const char *in)
+{
+	char *abs = mirad_path_absolute(in);
+	char *dir, *real;
+
+	if (abs == NULL)
+		return NULL;
+	dir = mirad_path_dirname(abs);
+	if (g->dir == NULL || strcmp(g->dir, dir) != 0) {
+		char *dir_real = realpath(dir, NULL);
+
+		if (dir_real == NULL) {
+			int err = errno;
+
+			free(dir);
+			free(abs);
+			errno = err;
+			return NULL;
+		}
+		free(g->dir);
+		free(g->dir_real);
+		g->dir = dir;
+		g->dir_real = dir_real;
+	} else {
+		free(dir);
+	}
+	real = mirad_path_join(g->dir_real, mirad_path_basename(abs));
+	free(abs);
+	return real;
+}
+
+int
+mirad_out_guard_check(struct mirad_out_guard *g, const char *in, bool tree,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	char *real;
+	int rc = 0;
+
+	if (lstat(in, &st) != 0)
+		return 0; /* nothing there to lose */
+	if (tree || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))
+		real = realpath(in, NULL);
+	else
+		real = real_file(g, in);
+	if (real == NULL)
+		return 0; /* a dangling link or an unreadable folder */
+	if (g->adding ? strcmp(real, g->out_real) == 0
+	              : mirad_path_within(real, g->out_real)) {
+		snprintf(err, errlen,
+		    "%s: %s the input %s; choose another output folder", g->out,
+		    strcmp(real, g->out_real) == 0 ? "is" : "would hold", in);
+		rc = -1;
+	} else if (tree && mirad_path_within(g->out_real, real)) {
+		snprintf(err, errlen,
+		    "%s: lies inside the input %s; choose a folder outside "
+		    "it",
+		    g->out, in);
+		rc = -1;
+	}
+	free(real);
+	return rc;
+}
+
+int
+mirad_output_mark(const char *dir, const char *tool)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text, *path;
+	int rc, err;
+
+	if (o == NULL ||
+	    cJSON_AddNumberToObject(o, "mirad_output", 1) == NULL ||
+	    cJSON_AddStringToObject(o, "tool", tool) == NULL ||
+	    cJSON_AddStringToObject(o, "version", PACKAGE_VERSION) == NULL ||
+	    (text = cJSON_PrintUnformatted(o)) == NULL)
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	cJSON_Delete(o);
+	path = mirad_path_join(dir, MIRAD_OUTPUT_MARK);
+	{
+		char *line = mirad_xasprintf("%s\n", text);
+
+		rc = mirad_write_file_atomic(path, line, strlen(line));
+		err = errno;
+		free(line);
+	}
+	cJSON_free(text);
+	free(path);
+	errno = err;
+	return rc;
+}
+
+int
+mirad_output_replaceable(
+    const char *target, bool force, char *err, size_t errlen)
+{
+	/* The marks of the family's outputs (mirad_shard.h, mirad-fetch). */
+	static const char *const marks[] = {
+	    MIRAD_OUTPUT_MARK, ".mirad-shard.jsonl", ".mirad-fetch.json"};
+	struct mirad_strlist names;
+	struct stat st;
+	bool ok = false;
+
+	if (lstat(target, &st) != 0)
+		return 0;
+	if (!force) {
+		snprintf(err, errlen, "%s: exists (use --force to replace it)",
+		    target);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen,
+		    "%s: exists and is not a folder; --force replaces only "
+		    "folders written by mirad-tools",
+		    target);
+		return -1;
+	}
+	if (mirad_list_dir(target, &names) != 0) {
+		snprintf(err, errlen, "%s: %s", target, strerror(errno));
+		return -1;
+	}
+	ok = names.count == 0;
+	for (size_t i = 0; i < sizeof marks / sizeof *marks && !ok; i++)
+		ok = mirad_strlist_contains(&names, marks[i]);
+	mirad_strlist_free(&names);
+	if (!ok) {
+		snprintf(err, errlen,
+		    "%s: not written by mirad-tools (no %s in it); --force "
+		    "replaces only such folders: remove it yourself or choose "
+		    "another name",
+		    target, MIRAD_OUTPUT_MARK);
+		return -1;
+	}
+	return 0;
+}
+
 char *
 mirad_tmpdir_beside(const char *target)
 {
@@ -455,6 +807,14 @@ mirad_dir_publish(const char *tmp, const char *target, bool replace)
 	char *old = NULL;
 	int err;
 
+	/* mkdtemp() made TMP private; publish it like any new folder. */
+	{
+		mode_t mask = umask(0);
+
+		umask(mask);
+		if (chmod(tmp, 0777 & ~mask) != 0)
+			return -1;
+	}
 	if (mirad_exists(target)) {
 		if (!replace) {
 			errno = EEXIST;

@@ -31,6 +31,16 @@ char *mirad_path_stem(const char *p);
 char *mirad_path_absolute(const char *p);
 /* Does any component of relative path P equal ".." or is P absolute? */
 bool mirad_path_escapes(const char *p);
+/*
+ * The real path of P: absolute, with symbolic links, "." and ".." resolved,
+ * also when P or its last components do not exist yet (the deepest existing
+ * ancestor is resolved by realpath(), the rest appended).  Caller frees;
+ * NULL with errno.
+ */
+char *mirad_path_real(const char *p);
+/* Is absolute, normalised INNER equal to OUTER or below it?  Compares whole
+ * components: "/a/bc" is not inside "/a/b". */
+bool mirad_path_within(const char *inner, const char *outer);
 
 bool mirad_is_dir(const char *path);
 bool mirad_is_file(const char *path);
@@ -49,6 +59,14 @@ int mirad_list_dir(const char *path, struct mirad_strlist *out);
 /* Copy the bytes of SRC to DST (created 0666 & ~umask, replaced if it
  * exists), written under a temporary name and renamed. */
 int mirad_copy_file(const char *src, const char *dst);
+/*
+ * Create DST (which must not exist; 0666 & ~umask) with the bytes of SRC:
+ * a reflink (FICLONE) where the filesystem shares blocks copy-on-write,
+ * else an in-kernel copy (copy_file_range), else read and write.  Unlike a
+ * hard link, writing to one file never changes the other.  On failure DST
+ * is removed.
+ */
+int mirad_clone_file(const char *src, const char *dst);
 
 /*
  * An output file written under a temporary name in the target's directory
@@ -80,11 +98,54 @@ int mirad_write_file_atomic(const char *path, const void *data, size_t len);
  */
 char *mirad_tmpdir_beside(const char *target);
 /*
- * Move directory TMP to TARGET.  If TARGET exists: with REPLACE false fail
+ * Move directory TMP to TARGET, first giving it the usual folder mode
+ * (0777 & ~umask; mkdtemp() made it 0700).  If TARGET exists: with REPLACE
+ * false fail
  * with EEXIST; with REPLACE true the old tree is moved aside, TMP renamed in
  * and the old tree removed, so TARGET is never half-replaced.
  */
 int mirad_dir_publish(const char *tmp, const char *target, bool replace);
+
+/*
+ * Keeping a tool's output folder OUT apart from its inputs, so that -f (or
+ * writing at all) cannot delete, overwrite or grow into them.  Paths are
+ * compared by their real paths (mirad_path_real()), so symbolic links do
+ * not hide an overlap.
+ */
+struct mirad_out_guard;
+/* NULL with errno when OUT cannot be resolved.  Free with _free(). */
+struct mirad_out_guard *mirad_out_guard_new(const char *out);
+/* The same for an OUT that only gains files (charts, a mosaic) and is
+ * never replaced: it may hold inputs, but not be one or lie inside one. */
+struct mirad_out_guard *mirad_out_guard_new_adding(const char *out);
+/*
+ * May the run read input IN while writing OUT?  Refused when OUT is IN or
+ * (unless made by _new_adding()) holds it, and, for a TREE (a folder whose contents are read: a dataset,
+ * a manifest's root), when OUT lies inside IN.  An input that does not
+ * exist is accepted.  Returns 0, or -1 with "OUT: why" in ERR.
+ */
+int mirad_out_guard_check(struct mirad_out_guard *g, const char *in, bool tree,
+    char *err, size_t errlen);
+void mirad_out_guard_free(struct mirad_out_guard *g);
+
+/*
+ * Every folder a tool of the family publishes carries a mark: this file
+ * (mirad-convert, mirad-augment and their --merge), a shard's
+ * ".mirad-shard.jsonl" or mirad-fetch's ".mirad-fetch.json".  -f replaces
+ * only marked folders.
+ */
+#define MIRAD_OUTPUT_MARK ".mirad-output.json"
+/* Write the mark of TOOL into DIR (the private folder about to be
+ * published).  -1 with errno. */
+int mirad_output_mark(const char *dir, const char *tool);
+/*
+ * May a new folder be published as TARGET?  Yes when TARGET does not
+ * exist, and with FORCE when it is an empty folder or a marked one.
+ * Otherwise -1 with "TARGET: why" in ERR (an existing one without FORCE,
+ * a file, a folder without a mark).
+ */
+int mirad_output_replaceable(
+    const char *target, bool force, char *err, size_t errlen);
 
 /*
  * Remove the ".NAME.tmp-*" files and folders next to TARGET that killed

@@ -238,48 +238,6 @@ mirad_image_load(const char *path, bool sequential, char *err, size_t errlen)
 	return im;
 }
 
-/* Write LEN bytes to PATH through a temporary name.  -1 with errno. */
-static int
-write_renamed(const char *path, const void *data, size_t len)
-{
-	char *dir = mirad_path_dirname(path);
-	char *tmp = g_strdup_printf(
-	    "%s/.%s.tmp-%d", dir, mirad_path_basename(path), (int)getpid());
-	const char *p = data;
-	int fd, err = 0;
-
-	free(dir);
-	fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		err = errno;
-		g_free(tmp);
-		errno = err;
-		return -1;
-	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? errno : EIO;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) != 0 && err == 0)
-		err = errno;
-	if (err == 0 && rename(tmp, path) != 0)
-		err = errno;
-	if (err != 0)
-		unlink(tmp);
-	g_free(tmp);
-	errno = err;
-	return err == 0 ? 0 : -1;
-}
-
 int
 mirad_image_save(
     VipsImage *im, const char *path, int quality, char *err, size_t errlen)
@@ -304,7 +262,8 @@ mirad_image_save(
 		mirad_image_take_error(err, errlen);
 		return -1;
 	}
-	rc = write_renamed(path, buf, len);
+	/* A unique temporary name, flushed to disk, then renamed. */
+	rc = mirad_write_file_atomic(path, buf, len);
 	g_free(buf);
 	if (rc != 0) {
 		int e = errno;

@@ -751,6 +751,23 @@ within(const char *a, const char *b)
 }
 
 int
+mirad_shard_check_output(const struct mirad_shard_set *set, const char *out,
+    char *err, size_t errlen)
+{
+	struct mirad_out_guard *g = mirad_out_guard_new(out);
+	int rc = 0;
+
+	if (g == NULL) {
+		seterr(err, errlen, "%s: %s", out, strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < set->count && rc == 0; i++)
+		rc = mirad_out_guard_check(g, set->names[i], true, err, errlen);
+	mirad_out_guard_free(g);
+	return rc;
+}
+
+int
 mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
     bool force, const struct mirad_shard_set *set, char *err, size_t errlen)
 {
@@ -758,21 +775,14 @@ mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
 	m->lock_fd = -1;
 	m->out = mirad_xstrdup(out);
 	m->force = force;
+	m->tool = mirad_xstrdup(set->tool);
 	m->abs_out = mirad_path_absolute(out);
 	if (m->abs_out == NULL) {
 		seterr(err, errlen, "%s: %s", out, strerror(errno));
 		goto fail;
 	}
-	for (unsigned i = 0; i < set->count; i++) {
-		if (within(m->abs_out, set->dirs[i]) ||
-		    within(set->dirs[i], m->abs_out)) {
-			seterr(err, errlen,
-			    "%s: the output would hold or replace the shard "
-			    "folder %s",
-			    out, set->names[i]);
-			goto fail;
-		}
-	}
+	if (mirad_shard_check_output(set, out, err, errlen) != 0)
+		goto fail;
 	/* The lock before looking at OUT: two merges cannot both see it
 	 * missing. */
 	m->lock_fd = mirad_lock_acquire(out);
@@ -783,10 +793,8 @@ mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
 		goto fail;
 	}
 	(void)mirad_remove_stale_temps(out);
-	if (mirad_exists(out) && !force) {
-		seterr(err, errlen, "%s: exists (use --force to replace)", out);
+	if (mirad_output_replaceable(out, force, err, errlen) != 0)
 		goto fail;
-	}
 	m->tmp = mirad_tmpdir_beside(out);
 	if (m->tmp == NULL) {
 		seterr(err, errlen, "%s: %s", out, strerror(errno));
@@ -1002,13 +1010,15 @@ release_out(struct mirad_shard_merge *m)
 	free(m->out);
 	free(m->abs_out);
 	free(m->tmp);
-	m->out = m->abs_out = m->tmp = NULL;
+	free(m->tool);
+	m->out = m->abs_out = m->tmp = m->tool = NULL;
 }
 
 int
 mirad_shard_merge_publish(struct mirad_shard_merge *m, char *err, size_t errlen)
 {
-	if (mirad_dir_publish(m->tmp, m->out, m->force) != 0) {
+	if (mirad_output_mark(m->tmp, m->tool) != 0 ||
+	    mirad_dir_publish(m->tmp, m->out, m->force) != 0) {
 		seterr(err, errlen, "%s: %s", m->out, strerror(errno));
 		mirad_shard_merge_abort(m);
 		return -1;

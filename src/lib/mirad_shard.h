@@ -124,14 +124,23 @@ struct mirad_shard_merge {
 	char *out;     /* OUT as given */
 	char *abs_out; /* absolute */
 	char *tmp;     /* the private folder to publish as OUT */
+	char *tool;    /* the parts' tool, for OUT's mark */
 	int lock_fd;
 	bool force;
 };
 
 /*
+ * Is OUT apart from every part (not one of them, not holding one, not
+ * inside one)?  0, or -1 with the reason in ERR: a usage mistake.
+ */
+int mirad_shard_check_output(const struct mirad_shard_set *set, const char *out,
+    char *err, size_t errlen);
+
+/*
  * Lock OUT, sweep what killed runs left beside it and create the private
- * folder M->tmp.  Fails when OUT exists and FORCE is false, or when OUT is
- * one of the parts or inside or around one.
+ * folder M->tmp.  Fails when OUT exists and FORCE is false or it is not a
+ * folder the family wrote (mirad_output_replaceable()), or when OUT is one
+ * of the parts or inside or around one.
  */
 int mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
     bool force, const struct mirad_shard_set *set, char *err, size_t errlen);
@@ -152,7 +161,8 @@ int mirad_shard_merge_place(struct mirad_shard_merge *m,
     struct mirad_shard_set *set, const struct mirad_shard_place_options *o,
     char *err, size_t errlen);
 
-/* Move M->tmp to OUT (replacing it with FORCE) and unlock OUT. */
+/* Mark M->tmp as the tool's output, move it to OUT (replacing it with
+ * FORCE) and unlock OUT. */
 int mirad_shard_merge_publish(
     struct mirad_shard_merge *m, char *err, size_t errlen);
 

@@ -51,10 +51,11 @@ run $ANOMALIB "$T/mv" "$T/mv.jsonl"
 expect_status "anomalib's MVTecAD rules pair every image with its own mask" 0
 expect_grep "the checker saw every pair" "pairs $nmask\$" "$T/out"
 check "no ground_truth/good is created" test -z "$(find "$T/mv" -path '*ground_truth/good*')"
-check "no hidden files are created" test -z "$(find "$T/mv" -name '.*')"
+check "no hidden files are created but the output's mark" test -z "$(find "$T/mv" -name '.*' ! -path "$T/mv/.mirad-output.json")"
+check "the output carries the mark" test -f "$T/mv/.mirad-output.json"
 expect_grep "the manifest records the source" '"source":"[^"]*/mir/building_block/test/anomaly/000.png"' "$T/mv.jsonl"
 f=$(find "$T/mv" -path '*/train/good/000.png' | head -n 1)
-expect_eq "--link auto hard-links unchanged images" "$(stat -c %h "$f")" 2
+expect_eq "--link auto copies (or reflinks) unchanged images, never a hard link" "$(stat -c %h "$f")" 1
 
 # ---- MVTec -> MIRAD round trip: same names, same pixels ---------------------
 run "$C" --to mirad -o "$T/mir2" "$T/mv"
@@ -222,9 +223,9 @@ PYEOF
 expect_eq "every non-zero mask pixel is kept, nothing else" "$(tr '\n' ' ' <"$T/check")" \
 	"onebit 30 palette 30 rgb 30 upper 30 zeroone 30 "
 check "the upper-case .PNG image is written as .png" test -f "$T/odd/odd/test/upper/000.png"
-expect_eq "an 8-bit 0/255 mask is used as it is (hard link)" "$(stat -c %h "$T/odd/odd/ground_truth/upper/000_mask.png")" 2
+expect_same "an 8-bit 0/255 mask is used as it is" "$T/odd/odd/ground_truth/upper/000_mask.png" "$T/oddsrc/odd/ground_truth/upper/000_mask.PNG"
 expect_eq "a 0/1 mask is re-encoded" "$(stat -c %h "$T/odd/odd/ground_truth/zeroone/000_mask.png")" 1
-check "hidden files and folders are not copied" test -z "$(find "$T/odd" -name '.*')"
+check "hidden files and folders are not copied" test -z "$(find "$T/odd" -name '.*' ! -path "$T/odd/.mirad-output.json")"
 check "the folders of skipped records are not left empty" test ! -e "$T/odd/odd/test/trunc"
 run "$C" --to mvtec --strict -o "$T/odds" "$T/oddsrc"
 expect_status "--strict stops at the first bad image (3)" 3

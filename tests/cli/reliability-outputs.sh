@@ -59,8 +59,8 @@ expect_grep "convert names the re-encoded file and the reason" \
 	"conv/.*\\.jpg: File too large \\(nothing was published\\)\$" "$T/err"
 same_tree "convert re-encoding: the previous output is intact" "$T/conv.before" "$T/c/conv"
 expect_eq "convert re-encoding: no temporary file is left" "$(temps "$T/c")" ""
-# --emit writes a list beside the tree.
-full 1024 $BIN/mirad-convert -q --to mvtec --emit jsonl --force -o "$T/c/conv" "$T/ds"
+# --emit writes a list beside the tree (hard links: only the list grows).
+full 1024 $BIN/mirad-convert -q --to mvtec --link hardlink --emit jsonl --force -o "$T/c/conv" "$T/ds"
 expect_status "convert --emit over the limit is fatal (3)" 3
 expect_grep "convert names the list" "manifest.jsonl: File too large" "$T/err"
 same_tree "convert --emit: the previous output is intact" "$T/conv.before" "$T/c/conv"

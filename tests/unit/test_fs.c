@@ -5,8 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "mirad_err.h"
 #include "mirad_fs.h"
 
 static void
@@ -287,6 +290,197 @@ test_fs_remove_stale_temps(void **state)
 	free(d);
 }
 
+static void
+test_fs_path_real_and_within(void **state)
+{
+	char *d = test_tmpdir();
+	char *real_d = realpath(d, NULL);
+	char *link = mirad_path_join(d, "link");
+	char *p, *want;
+
+	(void)state;
+	test_write(d, "ds/cat/a.png", "x");
+	p = mirad_path_join(d, "ds");
+	assert_int_equal(symlink(p, link), 0);
+	free(p);
+	/* A path through a symbolic link, and a missing tail with "..". */
+	p = mirad_xasprintf("%s/link/new/../out", d);
+	{
+		char *r = mirad_path_real(p);
+
+		want = mirad_xasprintf("%s/ds/out", real_d);
+		assert_string_equal(r, want);
+		free(r);
+		free(want);
+	}
+	free(p);
+	assert_true(mirad_path_within("/a/b", "/a/b"));
+	assert_true(mirad_path_within("/a/b/c", "/a/b"));
+	assert_false(mirad_path_within("/a/bc", "/a/b"));
+	assert_false(mirad_path_within("/a", "/a/b"));
+	assert_true(mirad_path_within("/a", "/"));
+	mirad_rm_rf(d);
+	free(link);
+	free(real_d);
+	free(d);
+}
+
+static void
+test_fs_out_guard(void **state)
+{
+	char *d = test_tmpdir();
+	char *ds = mirad_path_join(d, "ds");
+	char *img = mirad_path_join(d, "ds/cat/a.png");
+	char *link = mirad_path_join(d, "link");
+	char *out, err[512];
+	struct mirad_out_guard *g;
+
+	(void)state;
+	test_write(d, "ds/cat/a.png", "x");
+	test_write(d, "dsx/b.png", "x");
+	assert_int_equal(symlink(ds, link), 0);
+	/* OUT is the dataset (through a link), holds it, lies inside it. */
+	g = mirad_out_guard_new(link);
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "is the input"));
+	mirad_out_guard_free(g);
+	g = mirad_out_guard_new(d);
+	assert_int_equal(
+	    mirad_out_guard_check(g, img, false, err, sizeof err), -1);
+	assert_non_null(strstr(err, "would hold the input"));
+	mirad_out_guard_free(g);
+	out = mirad_path_join(d, "link/new");
+	g = mirad_out_guard_new(out);
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "lies inside the input"));
+	/* A file is no tree: OUT beside it is fine. */
+	assert_int_equal(
+	    mirad_out_guard_check(g, img, false, err, sizeof err), 0);
+	mirad_out_guard_free(g);
+	free(out);
+	/* An OUT that only gains files may hold inputs, not be one. */
+	g = mirad_out_guard_new_adding(d);
+	assert_int_equal(
+	    mirad_out_guard_check(g, img, false, err, sizeof err), 0);
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), 0);
+	mirad_out_guard_free(g);
+	g = mirad_out_guard_new_adding(img);
+	assert_int_equal(
+	    mirad_out_guard_check(g, img, false, err, sizeof err), -1);
+	assert_non_null(strstr(err, "is the input"));
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "lies inside the input"));
+	mirad_out_guard_free(g);
+	/* Component-wise: .../ds is not inside .../dsx, nor the reverse. */
+	out = mirad_path_join(d, "dsx");
+	g = mirad_out_guard_new(out);
+	assert_int_equal(
+	    mirad_out_guard_check(g, ds, true, err, sizeof err), 0);
+	assert_int_equal(
+	    mirad_out_guard_check(g, img, false, err, sizeof err), 0);
+	mirad_out_guard_free(g);
+	free(out);
+	mirad_rm_rf(d);
+	free(ds);
+	free(img);
+	free(link);
+	free(d);
+}
+
+static void
+test_fs_replace_only_marked(void **state)
+{
+	char *d = test_tmpdir();
+	char *out = mirad_path_join(d, "out");
+	char *file = mirad_path_join(d, "file");
+	char *empty = mirad_path_join(d, "empty");
+	char err[512];
+
+	(void)state;
+	assert_int_equal(
+	    mirad_output_replaceable(out, false, err, sizeof err), 0);
+	test_write(d, "out/data.txt", "precious");
+	assert_int_equal(
+	    mirad_output_replaceable(out, false, err, sizeof err), -1);
+	assert_non_null(strstr(err, "exists (use --force"));
+	assert_int_equal(
+	    mirad_output_replaceable(out, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not written by mirad-tools"));
+	assert_int_equal(mirad_output_mark(out, "mirad-test"), 0);
+	assert_int_equal(
+	    mirad_output_replaceable(out, true, err, sizeof err), 0);
+	test_write(d, "file", "x");
+	assert_int_equal(
+	    mirad_output_replaceable(file, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a folder"));
+	assert_int_equal(mirad_mkdir_p(empty), 0);
+	assert_int_equal(
+	    mirad_output_replaceable(empty, true, err, sizeof err), 0);
+	mirad_rm_rf(d);
+	free(out);
+	free(file);
+	free(empty);
+	free(d);
+}
+
+static void
+test_fs_publish_mode(void **state)
+{
+	char *d = test_tmpdir();
+	char *target = mirad_path_join(d, "out");
+	char *tmp = mirad_tmpdir_beside(target);
+	mode_t old = umask(022);
+	struct stat st;
+
+	(void)state;
+	assert_non_null(tmp);
+	assert_int_equal(mirad_dir_publish(tmp, target, false), 0);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	umask(old);
+	mirad_rm_rf(d);
+	free(tmp);
+	free(target);
+	free(d);
+}
+
+static void
+test_fs_clone_file(void **state)
+{
+	char *d = test_tmpdir();
+	char *a = mirad_path_join(d, "a"), *b = mirad_path_join(d, "b");
+	struct stat sa, sb;
+	char buf[16] = {0};
+	FILE *f;
+
+	(void)state;
+	test_write(d, "a", "payload");
+	assert_int_equal(mirad_clone_file(a, b), 0);
+	assert_int_equal(stat(a, &sa), 0);
+	assert_int_equal(stat(b, &sb), 0);
+	assert_true(sa.st_ino != sb.st_ino);
+	/* Writing to the clone leaves the source alone. */
+	f = fopen(b, "r+");
+	assert_non_null(f);
+	fputs("CHANGED", f);
+	fclose(f);
+	f = fopen(a, "r");
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	assert_string_equal(buf, "payload");
+	/* DST must be new. */
+	assert_int_equal(mirad_clone_file(a, b), -1);
+	assert_int_equal(errno, EEXIST);
+	mirad_rm_rf(d);
+	free(a);
+	free(b);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -300,6 +494,11 @@ main(void)
 	    cmocka_unit_test(test_fs_lock_one_holder_under_contention),
 	    cmocka_unit_test(test_fs_copy_file),
 	    cmocka_unit_test(test_fs_remove_stale_temps),
+	    cmocka_unit_test(test_fs_path_real_and_within),
+	    cmocka_unit_test(test_fs_out_guard),
+	    cmocka_unit_test(test_fs_replace_only_marked),
+	    cmocka_unit_test(test_fs_publish_mode),
+	    cmocka_unit_test(test_fs_clone_file),
 	};
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
 }

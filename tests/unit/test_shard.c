@@ -412,9 +412,16 @@ test_shard_out_rules(void **state)
 	assert_int_equal(
 	    mirad_shard_merge_begin(&m, inside, true, &set, err, sizeof err),
 	    -1);
-	assert_non_null(strstr(err, "hold or replace the shard folder"));
+	assert_non_null(strstr(err, "lies inside the input"));
 	assert_int_equal(
 	    mirad_shard_merge_begin(&m, p0, true, &set, err, sizeof err), -1);
+	assert_non_null(strstr(err, "is the input"));
+	/* --force replaces only a folder the family wrote. */
+	assert_int_equal(
+	    mirad_shard_merge_begin(&m, out, true, &set, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not written by mirad-tools"));
+	assert_true(mirad_is_file(keep));
+	assert_int_equal(mirad_output_mark(out, "t"), 0);
 	/* Abandoning a begun merge leaves OUT and no temporary. */
 	assert_int_equal(
 	    mirad_shard_merge_begin(&m, out, true, &set, err, sizeof err), 0);
@@ -425,6 +432,7 @@ test_shard_out_rules(void **state)
 	assert_int_equal(mirad_list_dir(d, &l), 0);
 	assert_int_equal(l.count, 3);
 	assert_string_equal(l.items[0], ".p0.lock"); /* held while loaded */
+	/* (OUT's own lock is gone with the abandoned merge.) */
 	assert_string_equal(l.items[1], "out");
 	assert_string_equal(l.items[2], "p0");
 	mirad_strlist_free(&l);
