@@ -11,8 +11,8 @@ C=$BIN/mirad-convert
 "$GEN" -o "$T/mvt" --scale 0.02 --seed 8 --layout mvtec --categories chain_buckle,magnetic_block >/dev/null
 "$GEN" -o "$T/visa" --scale 0.02 --seed 9 --layout visa --categories chain_buckle,number_block >/dev/null
 # A tree with hostile images: truncated, empty, huge, bad masks.
-"$GEN" -o "$T/bad" --scale 0.02 --seed 7 --categories chain_buckle,magnetic_block >/dev/null
-"$PY" "$MIRAD_SRCDIR/tests/cli/make_bad_images.py" "$T/bad" chain_buckle
+"$GEN" -o "$T/badds" --scale 0.02 --seed 7 --categories chain_buckle,magnetic_block >/dev/null
+"$PY" "$MIRAD_SRCDIR/tests/cli/make_bad_images.py" "$T/badds" chain_buckle
 
 # same_tree DESC A B: diff -r finds no difference.
 same_tree() {
@@ -87,13 +87,13 @@ check "prepared-collide: colliding stems got their folder's name" \
 	test -n "$(find "$T/prepared-collide/out" -name '*_0*.png' | head -n 1)"
 
 one_case resize "$T/mir" --to mirad --resize 40x32 --image-format jpg --quality 80
-one_case bad "$T/bad" --to mvtec --emit jsonl
+one_case bad "$T/badds" --to mvtec --emit jsonl
 expect_grep "bad: the merge repeats why records were skipped" "bad_empty.png" "$T/bad/merge.err"
 expect_eq "bad: the survivors are numbered without gaps" \
 	"$(ls "$T/bad/out/chain_buckle/train/good" | tail -n 1)" \
 	"$(printf '%03d.png' $(($(ls "$T/bad/out/chain_buckle/train/good" | wc -l) - 1)))"
 check "bad: some images were skipped" \
-	test "$(ls "$T/bad/out/chain_buckle/train/good" | wc -l)" -lt "$(ls "$T/bad/chain_buckle/train/good" | wc -l)"
+	test "$(ls "$T/bad/out/chain_buckle/train/good" | wc -l)" -lt "$(ls "$T/badds/chain_buckle/train/good" | wc -l)"
 # A malformed manifest line: every shard exits 1, and so does the merge.
 "$BIN/mirad-split" "$T/mir" >"$T/badline.jsonl"
 echo '{"category":' >>"$T/badline.jsonl"
@@ -173,7 +173,7 @@ mkdir -p "$E/out"
 echo keep >"$E/out/keep.txt"
 run "$C" --merge -o "$E/out" "$E/q0" "$E/q1" "$E/q2"
 expect_status "an existing OUT without --force: exit 3" 3
-expect_grep "an existing OUT: says so" "out: exists \(use --force to replace\)" "$T/err"
+expect_grep "an existing OUT: says so" "out: exists \(use --force to replace" "$T/err"
 run "$C" --merge -f -o "$E/out" "$E/q0" "$E/q2"
 expect_status "--force with a missing shard: exit 3" 3
 expect_eq "OUT is left as it was" "$(ls -A "$E/out" | tr '\n' ' ')$(cat "$E/out/keep.txt")" "keep.txt keep"
@@ -182,8 +182,16 @@ expect_same "the refused merges changed no part" "$E.before" "$E.after"
 expect_eq "the refused merges left no temporary folder or lock" \
 	"$(ls -A "$E" | grep -c '\.tmp-\|\.lock$')" 0
 
-# With --force and the full set, OUT is replaced; what a killed merge left
-# beside OUT is swept.
+# --force replaces only a folder mirad-tools wrote: this one is refused.
+run "$C" --merge -f -o "$E/out" "$E/q2" "$E/q1" "$E/q0"
+expect_status "--force over a folder mirad-tools did not write: exit 3" 3
+expect_grep "--force: says the folder is not ours" "not written by mirad-tools" "$T/err"
+expect_eq "the unmarked OUT is left as it was" "$(ls -A "$E/out" | tr '\n' ' ')$(cat "$E/out/keep.txt")" "keep.txt keep"
+# With --force and the full set, an earlier output is replaced; what a
+# killed merge left beside OUT is swept.
+rm -rf "$E/out"
+"$C" --to mvtec -o "$E/out" "$T/mir" >/dev/null
+echo keep >"$E/out/keep.txt"
 mkdir -p "$E/.out.tmp-KILLED/chain_buckle"
 run "$C" --merge -f -o "$E/out" "$E/q2" "$E/q1" "$E/q0"
 expect_status "--force with the full set: exit 0" 0
