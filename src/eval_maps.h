@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mirad-eval's inputs: anomaly maps (float32 or 16/8-bit TIFF, PNG, and
- * NumPy .npy float32) and ground-truth masks, decoded to plain arrays, and
- * the bilinear resize used when a map's size differs from its mask.
+ * mirad-eval's inputs: anomaly maps (float32, float64 or 16/8-bit TIFF,
+ * PNG, and NumPy .npy float32) and ground-truth masks, decoded to plain
+ * arrays, and the bilinear resize used when a map's size differs from its
+ * image.  float64 TIFF, which libvips refuses, is read with libtiff.
  *
  * Errors: functions return -1 (or NULL) and write a one-line reason into the
  * caller's ERR buffer; they never print.

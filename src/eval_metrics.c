@@ -106,7 +106,7 @@ eval_scan_finish(const struct eval_scan *s, struct eval_result *out)
 	} else {
 		out->auroc = NAN;
 	}
-	out->ap = s->n_pos > 0 ? s->ap : 0.0;
+	out->ap = s->n_pos > 0 ? s->ap : NAN;
 	out->f1max = s->n_pos > 0 ? s->f1 : NAN;
 	out->f1_threshold = s->n_pos > 0 ? s->f1_threshold : NAN;
 	if (s->n_neg > 0 && s->n_regions > 0)

@@ -13,7 +13,8 @@
  * distinct key, already in order).
  *
  * Results that are undefined (no positives or no negatives, no regions) are
- * NaN; AP with no positives is 0 (metrics.md §7.4).
+ * NaN, AP without positives included (sklearn returns 0 with a warning;
+ * a 0 would pull a mean over categories down for no measured reason).
  */
 #ifndef EVAL_METRICS_H
 #define EVAL_METRICS_H
@@ -30,7 +31,7 @@ float eval_float_from_key(uint32_t key);
 
 struct eval_result {
 	double auroc;        /* NaN when P or N is 0 */
-	double ap;           /* sklearn average_precision_score; 0 if P = 0 */
+	double ap;           /* sklearn average_precision_score; NaN if P = 0 */
 	double f1max;        /* max 2TP/(TP+FP+P); NaN if P = 0 */
 	double f1_threshold; /* the lowest score reaching f1max */
 	double aupro;        /* MVTec AU-PRO at the limit; NaN if no regions */

@@ -41,6 +41,7 @@ enum {
 	OPT_PRO_LIMIT,
 	OPT_COMPAT,
 	OPT_ADEVAL_STRIPS,
+	OPT_ADER_POOLING,
 	OPT_STRICT,
 	OPT_PARTIAL,
 	OPT_MERGE,
@@ -112,6 +113,8 @@ struct eval {
 	enum format format;
 	enum compat compat;
 	unsigned adeval_strips;
+	unsigned ader_pooling; /* --compat=ader image score kernel; 0: none */
+	bool ader_pooling_given;
 	bool metric_on[NMETRICS];
 	bool metrics_given;
 	double limit;
@@ -119,6 +122,7 @@ struct eval {
 	struct score_entry *scores;
 	size_t nscores;
 	size_t bad; /* images skipped */
+	bool rounded_warned;
 	/* sharding (--shard/--partial/--merge) */
 	bool partial, merge, format_given;
 	const char *job_option; /* the first option --merge cannot take */
@@ -151,9 +155,12 @@ usage(void)
 "                         (default: all; with --methods: i-auroc,aupro)\n"
 "      --pro-limit=L      AU-PRO integration limit, 0 < L <= 1 (default 0.3)\n"
 "      --compat=NAME      exact (default) or ader: ADer's numbers (ADEval\n"
-"                         histograms, 16x16 pooled image scores)\n"
+"                         histograms, pooled image scores)\n"
 "      --adeval-strips=N  histogram bins for --compat=ader (default 50)\n"
-"      --strict           reject maps whose size differs from the mask and\n"
+"      --ader-pooling=K|none\n"
+"                         --compat=ader image scores: the max of the KxK\n"
+"                         mean-pooled map (default 16), or of the map\n"
+"      --strict           reject maps whose size differs from the image and\n"
 "                         stop at the first bad image\n"
 "  -o, --output=FILE      write the table to FILE (atomically)\n"
 "      --shard=I/N        evaluate only shard I (0-based) of N, or 'slurm'\n"
@@ -205,6 +212,7 @@ parse_args(struct eval *e, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"adeval-strips", required_argument, NULL, OPT_ADEVAL_STRIPS},
+	    {"ader-pooling", required_argument, NULL, OPT_ADER_POOLING},
 	    {"compat", required_argument, NULL, OPT_COMPAT},
 	    {"format", required_argument, NULL, 'f'},
 	    {"gt", required_argument, NULL, OPT_GT},
@@ -298,6 +306,18 @@ parse_args(struct eval *e, int argc, char **argv)
 				    optarg);
 			e->adeval_strips = (unsigned)u;
 			break;
+		case OPT_ADER_POOLING:
+			if (strcmp(optarg, "none") == 0)
+				u = 0;
+			else if (mirad_cli_parse_uint(optarg, 1, 4096, &u) != 0)
+				mirad_usage_error(
+				    "--ader-pooling must be an "
+				    "integer in 1..4096 or 'none', "
+				    "not '%s'",
+				    optarg);
+			e->ader_pooling = (unsigned)u;
+			e->ader_pooling_given = true;
+			break;
 		case OPT_STRICT:
 			e->strict = true;
 			break;
@@ -357,6 +377,8 @@ parse_args(struct eval *e, int argc, char **argv)
 		mirad_usage_error("give either --maps DIR or --methods LIST");
 	if (e->methods != NULL && e->scores_path != NULL)
 		mirad_usage_error("--scores applies to --maps only");
+	if (e->ader_pooling_given && e->compat != COMPAT_ADER)
+		mirad_usage_error("--ader-pooling needs --compat=ader");
 	if (!e->metrics_given) {
 		for (int k = 0; k < NMETRICS; k++)
 			e->metric_on[k] = e->methods == NULL;
@@ -563,6 +585,7 @@ struct cat_state {
 	size_t n, cap;
 	size_t resized;
 	char *first_resized;
+	size_t unpooled; /* --compat=ader maps smaller than the kernel */
 };
 
 /* Make room for one more image in ST. */
@@ -603,8 +626,12 @@ add_image(struct eval *e, const char *maps, const struct mirad_record *r,
 		bad_image(e, err);
 		goto out;
 	}
-	if (map.rounded && st->n == 0)
-		mirad_warn("%s: float64 map rounded to float32", mpath);
+	if (map.rounded && !e->rounded_warned) {
+		mirad_note("%s: float64 map rounded to float32", mpath);
+		e->rounded_warned = true;
+	}
+	/* Every map is evaluated at its image's size: the mask's, or for
+	 * an image without a mask the image's own, from its header. */
 	if (r->mask != NULL) {
 		path = mirad_record_path(r, r->mask);
 		if (eval_mask_read(path, &mask, &mw, &mh, err, sizeof err) !=
@@ -613,16 +640,27 @@ add_image(struct eval *e, const char *maps, const struct mirad_record *r,
 			goto out;
 		}
 	} else {
-		mw = map.width;
-		mh = map.height;
+		struct mirad_image_info info;
+		char why[512];
+
+		path = mirad_record_path(r, r->image);
+		if (mirad_image_header(path, &info, why, sizeof why) != 0) {
+			snprintf(msg, sizeof msg,
+			    "%s: cannot read the image's size (%s)", path, why);
+			bad_image(e, msg);
+			goto out;
+		}
+		mw = (size_t)info.width;
+		mh = (size_t)info.height;
 		mask = mirad_xcalloc((mw * mh) > 0 ? mw * mh : 1, 1);
 	}
 	pix = map.data;
 	if (mw != map.width || mh != map.height) {
 		if (e->strict) {
 			snprintf(msg, sizeof msg,
-			    "%s: map is %zux%zu, mask is %zux%zu", mpath,
-			    map.width, map.height, mw, mh);
+			    "%s: map is %zux%zu, %s is %zux%zu", mpath,
+			    map.width, map.height,
+			    r->mask != NULL ? "mask" : "image", mw, mh);
 			bad_image(e, msg);
 			goto out;
 		}
@@ -632,13 +670,13 @@ add_image(struct eval *e, const char *maps, const struct mirad_record *r,
 		pix = resized;
 		if (st->resized++ == 0)
 			st->first_resized =
-			    mirad_xasprintf("%s (%zux%zu, mask %zux%zu)", mpath,
-			        map.width, map.height, mw, mh);
+			    mirad_xasprintf("%s (%zux%zu, image %zux%zu)",
+			        mpath, map.width, map.height, mw, mh);
 	}
 	for (size_t i = 0; i < mw * mh; i++)
 		any |= mask[i] != 0;
 	if (mirad_record_is_anomaly(r) && !any)
-		mirad_warn(
+		mirad_note(
 		    "%s: labelled anomalous but its mask is empty", r->image);
 	if (e->scores != NULL) {
 		if (!lookup_score(e, r, &score)) {
@@ -647,9 +685,17 @@ add_image(struct eval *e, const char *maps, const struct mirad_record *r,
 			bad_image(e, msg);
 			goto out;
 		}
-	} else if (e->compat == COMPAT_ADER) {
-		/* ADer: the max of the 16x16 mean-pooled map */
-		score = eval_avgpool_max(pix, mw, mh, 16);
+	} else if (e->compat == COMPAT_ADER && e->ader_pooling > 0) {
+		/* ADer: the max of the KxK mean-pooled map, pooled at the
+		 * map's own resolution (ADer pools its model-size maps). */
+		unsigned k = e->ader_pooling;
+
+		if ((map.width < k || map.height < k) && st->unpooled++ == 0)
+			mirad_note("%s: map is %zux%zu, smaller than the "
+			           "%ux%u pooling kernel: image scores of such "
+			           "maps are their maximum",
+			    mpath, map.width, map.height, k, k);
+		score = eval_avgpool_max(map.data, map.width, map.height, k);
 		if (isnan(score))
 			mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "%s", mpath);
 	} else {
@@ -679,14 +725,12 @@ finish_category(struct eval *e, struct cat_state *st, struct cat_result *c)
 {
 	struct eval_result img, px;
 
-	if (st->resized > 0) {
-		mirad_progress_clear();
-		mirad_warn(
-		    "%s: %zu maps resized (bilinear) to their mask size, "
-		    "e.g. %s; results are not comparable with the "
-		    "official evaluation",
+	mirad_progress_clear();
+	if (st->resized > 0)
+		mirad_note("%s: %zu maps resized (bilinear) to their image "
+		           "size, e.g. %s; results are not comparable with "
+		           "the official evaluation",
 		    c->category, st->resized, st->first_resized);
-	}
 	c->images = st->n;
 	for (size_t i = 0; i < st->n; i++)
 		c->anomalous += st->ilabel[i];
@@ -707,24 +751,36 @@ finish_category(struct eval *e, struct cat_state *st, struct cat_result *c)
 
 		if (eval_pixels_adeval(
 		        st->px, e->adeval_strips, e->limit, &h) != 0) {
-			mirad_warn("%s: constant anomaly maps: ADEval's "
+			mirad_note("%s: constant anomaly maps: ADEval's "
 			           "histogram is undefined",
 			    c->category);
 			h.auroc = h.ap = h.aupro = NAN;
+		} else if (isnan(h.aupro) && c->regions > 0 &&
+		    e->metric_on[M_AUPRO]) {
+			mirad_note("%s: ADEval's AU-PRO is undefined (no "
+			           "histogram point with a false-positive "
+			           "rate on each side of %g)",
+			    c->category, e->limit);
 		}
 		c->m[M_P_AUROC] = h.auroc;
 		c->m[M_P_AP] = h.ap;
 		c->m[M_AUPRO] = h.aupro;
 		c->m[M_P_F1MAX] = eval_pixels_ader_f1max(st->px);
 	}
-	if (c->anomalous == 0 || c->anomalous == c->images)
-		mirad_warn("%s: %s: image-level AUROC is undefined",
-		    c->category,
-		    c->anomalous == 0 ? "no anomalous test images"
-		                      : "no normal test images");
+	if (c->anomalous == 0)
+		mirad_note("%s: no anomalous test images: I-AUROC, I-AP and "
+		           "I-F1max are undefined",
+		    c->category);
+	else if (c->anomalous == c->images)
+		mirad_note("%s: no normal test images: I-AUROC is undefined",
+		    c->category);
 	if (c->regions == 0)
-		mirad_warn("%s: no anomalous pixels: pixel AUROC and AU-PRO "
-		           "are undefined",
+		mirad_note("%s: no anomalous pixels: P-AUROC, P-AP, P-F1max "
+		           "and AU-PRO are undefined",
+		    c->category);
+	else if (px.negatives == 0)
+		mirad_note("%s: no normal pixels: P-AUROC and AU-PRO are "
+		           "undefined",
 		    c->category);
 }
 
@@ -896,6 +952,60 @@ mean_over(const struct run *run, int m)
 	return n ? sum / (double)n : NAN;
 }
 
+/* Number of categories of RUN where metric M is defined. */
+static size_t
+defined_count(const struct run *run, int m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->ncats; i++)
+		n += !isnan(run->cats[i].m[m]);
+	return n;
+}
+
+/*
+ * The footnote of a md or tex table whose means leave out undefined
+ * values: which metric (of which method, when there are several) is a
+ * mean over how many categories.  Nothing when every value is defined.
+ */
+static void
+print_undefined_note(const struct eval *e, const struct run *runs, size_t nruns,
+    size_t columns, FILE *f)
+{
+	bool tex = e->format == FORMAT_TEX, any = false;
+
+	for (size_t r = 0; r < nruns; r++)
+		for (int m = 0; m < NMETRICS; m++) {
+			size_t n = defined_count(&runs[r], m);
+
+			if (!e->metric_on[m] || n == runs[r].ncats)
+				continue;
+			if (!any)
+				fprintf(f,
+				    tex ? "\\multicolumn{%zu}{l}{\\footnotesize "
+				          "n/a: undefined, left out of the means: "
+				        : "\nn/a: undefined (no anomalous or no "
+				          "normal images or pixels), left out of "
+				          "the means: ",
+				    columns);
+			else
+				fputs(", ", f);
+			any = true;
+			if (nruns > 1) {
+				if (tex)
+					mirad_print_category_name(
+					    f, runs[r].name, true);
+				else
+					fputs(runs[r].name, f);
+				fputc(' ', f);
+			}
+			fprintf(f, "%s over %zu of %zu categories",
+			    metric_names[m].title, n, runs[r].ncats);
+		}
+	if (any)
+		fputs(tex ? "} \\\\\n" : ".\n", f);
+}
+
 static void
 print_single(const struct eval *e, const struct run *run, FILE *f)
 {
@@ -938,6 +1048,13 @@ print_single(const struct eval *e, const struct run *run, FILE *f)
 				    isnan(v) ? cJSON_CreateNull()
 				             : cJSON_CreateNumber(v));
 			}
+		/* how many categories each mean is over */
+		mean = cJSON_AddObjectToObject(root, "mean_categories");
+		for (int m = 0; m < NMETRICS; m++)
+			if (e->metric_on[m])
+				cJSON_AddNumberToObject(mean,
+				    metric_names[m].key,
+				    (double)defined_count(run, m));
 		text = cJSON_Print(root);
 		if (text == NULL)
 			mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "json");
@@ -1031,7 +1148,16 @@ print_single(const struct eval *e, const struct run *run, FILE *f)
 		fputs(md ? "\n" : " \\\\\n", f);
 	}
 	if (tex)
-		fputs("\\hline\n\\end{tabular}\n", f);
+		fputs("\\hline\n", f);
+	{
+		size_t columns = 2;
+
+		for (int m = 0; m < NMETRICS; m++)
+			columns += e->metric_on[m];
+		print_undefined_note(e, run, 1, columns, f);
+	}
+	if (tex)
+		fputs("\\end{tabular}\n", f);
 }
 
 /* Mean and population std of method values V[0..N) (NaN skipped). */
@@ -1165,6 +1291,16 @@ print_methods(
 				cJSON_AddItemToObject(o, "std",
 				    isnan(sd) ? cJSON_CreateNull()
 				              : cJSON_CreateNumber(sd));
+				if (!cat) {
+					cJSON *n = cJSON_AddObjectToObject(
+					    o, "categories");
+
+					for (size_t r = 0; r < nruns; r++)
+						cJSON_AddNumberToObject(n,
+						    runs[r].name,
+						    (double)defined_count(
+						        &runs[r], m));
+				}
 				cJSON_AddItemToArray(rows, o);
 				continue;
 			}
@@ -1224,7 +1360,11 @@ print_methods(
 		cJSON_free(text);
 		cJSON_Delete(root);
 	} else if (tex) {
-		fputs("\\hline\n\\end{tabular}\n", f);
+		fputs("\\hline\n", f);
+		print_undefined_note(e, runs, nruns, nruns + 3, f);
+		fputs("\\end{tabular}\n", f);
+	} else if (md) {
+		print_undefined_note(e, runs, nruns, 0, f);
 	}
 	free(v);
 	free(sdsum);
@@ -1357,8 +1497,16 @@ build_job(const struct eval *e, const struct mirad_recordset *records,
 	free(metrics.data);
 	snprintf(v, sizeof v, "%a", e->limit);
 	eval_job_add(job, "pro-limit", v);
-	eval_job_add(
-	    job, "compat", e->compat == COMPAT_ADER ? "ader" : "exact");
+	/* "ader" alone is the default 16x16 pooling (and what files
+	 * written before --ader-pooling hold). */
+	if (e->compat != COMPAT_ADER || e->ader_pooling == 16)
+		snprintf(v, sizeof v, "%s",
+		    e->compat == COMPAT_ADER ? "ader" : "exact");
+	else if (e->ader_pooling == 0)
+		snprintf(v, sizeof v, "ader,pooling=none");
+	else
+		snprintf(v, sizeof v, "ader,pooling=%u", e->ader_pooling);
+	eval_job_add(job, "compat", v);
 	snprintf(v, sizeof v, "%u", e->adeval_strips);
 	eval_job_add(job, "adeval-strips", v);
 	eval_job_add(job, "strict", e->strict ? "yes" : "no");
@@ -1453,10 +1601,19 @@ decode_job(struct eval *e, const struct eval_job *job, const char *file,
 	e->limit = strtod(job->values[3], &end);
 	if (errno != 0 || *end != '\0' || !(e->limit > 0 && e->limit <= 1))
 		bad_job(file);
-	if (strcmp(job->values[4], "ader") == 0)
+	if (strcmp(job->values[4], "ader") == 0) {
 		e->compat = COMPAT_ADER;
-	else if (strcmp(job->values[4], "exact") != 0)
+	} else if (strcmp(job->values[4], "ader,pooling=none") == 0) {
+		e->compat = COMPAT_ADER;
+		e->ader_pooling = 0;
+	} else if (strncmp(job->values[4], "ader,pooling=", 13) == 0) {
+		if (mirad_cli_parse_uint(job->values[4] + 13, 1, 4096, &u) != 0)
+			bad_job(file);
+		e->compat = COMPAT_ADER;
+		e->ader_pooling = (unsigned)u;
+	} else if (strcmp(job->values[4], "exact") != 0) {
 		bad_job(file);
+	}
 	if (mirad_cli_parse_uint(job->values[5], 1, 1000000, &u) != 0)
 		bad_job(file);
 	e->adeval_strips = (unsigned)u;
@@ -1826,6 +1983,7 @@ main(int argc, char **argv)
 	e.in.scan.problem = mirad_report_problem;
 	e.limit = 0.3;
 	e.adeval_strips = 50;
+	e.ader_pooling = 16;
 	parse_args(&e, argc, argv);
 	if (e.merge) {
 		status = merge(&e, &runs, &nruns);

@@ -7,13 +7,19 @@
   ref DATASET MAPS             print reference metrics (JSON) computed with
                                scikit-learn and a NumPy restatement of the
                                MVTec AD AU-PRO (metrics.md §1.2-1.3)
-  ader DATASET MAPS            print ADer's (use_adeval, nstrips=50) numbers
+  ader DATASET MAPS [K|none]   print ADer's (use_adeval, nstrips=50) numbers,
+                               image scores pooled KxK (default 16) or not
   cmp REF.json TOOL.json TOL   compare; prints one line per difference,
                                exits 1 if any exceeds TOL
 
 KIND: float (random float32 TIFF), ties (float32 TIFF with 6 levels, so
 ties mix positives and negatives), quant8 (8-bit PNG), uint16 (16-bit
-TIFF), png16 (16-bit PNG), npy (float32 .npy), heavy (exp of float maps).
+TIFF), png16 (16-bit PNG), npy (float32 .npy), heavy (exp of float maps),
+float64 (float64 TIFF as NumPy/tifffile write it, which PIL cannot read).
+
+Maps of another size than their image are resized bilinearly (half-pixel
+centres, edge clamping, in float64 rounded to float32: mirad-eval's rule)
+to the size of the mask, or of the image for a normal image without one.
 
 The AU-PRO restatement follows MVTec's compute_pro: 8-connected components
 (scipy.ndimage.label with a 3x3 structure, or a BFS when scipy is absent),
@@ -25,6 +31,7 @@ with linear interpolation, divided by the limit.  It keeps FPR in float64
 import glob
 import json
 import os
+import struct
 import sys
 
 import numpy as np
@@ -38,6 +45,62 @@ except ImportError:  # pragma: no cover - python3-scipy is optional
     ndimage = None
 
 EXTS = (".tiff", ".tif", ".png", ".npy")
+
+TIFF_TYPES = {3: ("<H", 2), 4: ("<I", 4)}
+
+
+def write_tiff64(path, a):
+    """A minimal little-endian TIFF: one float64 strip, no compression."""
+    a = np.ascontiguousarray(a, dtype="<f8")
+    h, w = a.shape
+    data = a.tobytes()
+    entries = [(256, 4, w), (257, 4, h), (258, 3, 64), (259, 3, 1),
+               (262, 3, 1), (273, 4, None), (277, 3, 1), (278, 4, h),
+               (279, 4, len(data)), (284, 3, 1), (339, 3, 3)]
+    data_off = 8 + 2 + 12 * len(entries) + 4
+    out = bytearray(b"II*\x00" + struct.pack("<I", 8))
+    out += struct.pack("<H", len(entries))
+    for tag, typ, val in entries:
+        val = data_off if val is None else val
+        if typ == 3:
+            out += struct.pack("<HHIHH", tag, typ, 1, val, 0)
+        else:
+            out += struct.pack("<HHII", tag, typ, 1, val)
+    out += struct.pack("<I", 0) + data
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+def read_tiff64(path):
+    """Read back what write_tiff64 wrote (one strip of float64)."""
+    b = open(path, "rb").read()
+    off = struct.unpack_from("<I", b, 4)[0]
+    tags = {}
+    for i in range(struct.unpack_from("<H", b, off)[0]):
+        tag, typ, _ = struct.unpack_from("<HHI", b, off + 2 + 12 * i)
+        tags[tag] = struct.unpack_from(TIFF_TYPES[typ][0], b,
+                                       off + 2 + 12 * i + 8)[0]
+    return np.frombuffer(b, "<f8", tags[256] * tags[257],
+                         tags[273]).reshape(tags[257], tags[256])
+
+
+def resize_bilinear(a, ow, oh):
+    """mirad-eval's eval_resize_bilinear, operation for operation."""
+    ih, iw = a.shape
+    a = a.astype(np.float64)
+
+    def axis(n_out, n_in):
+        f = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+        f = np.maximum(f, 0)
+        i0 = np.minimum(f.astype(np.int64), n_in - 1)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        return i0, i1, f - i0
+    y0, y1, wy = axis(oh, ih)
+    x0, x1, wx = axis(ow, iw)
+    top = a[y0][:, x0] * (1 - wx) + a[y0][:, x1] * wx
+    bot = a[y1][:, x0] * (1 - wx) + a[y1][:, x1] * wx
+    wy = wy[:, None]
+    return (top * (1 - wy) + bot * wy).astype(np.float32)
 
 
 def test_images(dataset):
@@ -97,6 +160,8 @@ def gen(dataset, maps, kind, seed):
             Image.fromarray(q).save(base + ".png")
         elif kind == "npy":
             np.save(base + ".npy", amap.astype(np.float32))
+        elif kind == "float64":
+            write_tiff64(base + ".tiff", amap)
         else:
             sys.exit("unknown kind " + kind)
 
@@ -107,7 +172,10 @@ def read_map(maps, cat, folder, stem):
         if os.path.exists(p):
             if ext == ".npy":
                 return np.load(p).astype(np.float32)
-            a = np.array(Image.open(p))
+            try:
+                a = np.array(Image.open(p))
+            except OSError:  # PIL reads no float64 TIFF
+                a = read_tiff64(p)
             return a.astype(np.float32)
     raise FileNotFoundError(stem)
 
@@ -201,19 +269,24 @@ def ref(dataset, maps, limit=0.3):
     for cat, folder, stem, mask, image in test_images(dataset):
         gt = read_mask(mask, image)
         amap = read_map(maps, cat, folder, stem)
-        per.setdefault(cat, []).append((amap, gt))
+        # the image score is the max of the map as written
+        score = float(amap.max())
+        if amap.shape != gt.shape:
+            amap = resize_bilinear(amap, gt.shape[1], gt.shape[0])
+        per.setdefault(cat, []).append((amap, gt, score))
     out = {"categories": []}
     for cat in sorted(per):
-        maps_, gts = zip(*per[cat])
+        maps_, gts, isc = zip(*per[cat])
         il = np.array([g.any() for g in gts])
-        isc = np.array([float(m.max()) for m in maps_])
+        isc = np.array(isc)
         pl = np.concatenate([g.ravel() for g in gts])
         ps = np.concatenate([m.ravel() for m in maps_]).astype(np.float64)
         row = {"category": cat, "images": len(gts), "pixels": int(pl.size)}
         if 0 < il.sum() < len(il):
             row["i-auroc"] = float(roc_auc_score(il, isc))
-        row["i-ap"] = float(average_precision_score(il, isc))
-        row["i-f1max"] = f1max(il, isc)
+        if il.any():
+            row["i-ap"] = float(average_precision_score(il, isc))
+            row["i-f1max"] = f1max(il, isc)
         if 0 < pl.sum() < pl.size:
             row["p-auroc"] = float(roc_auc_score(pl, ps))
             row["p-ap"] = float(average_precision_score(pl, ps))
@@ -227,7 +300,7 @@ def ref(dataset, maps, limit=0.3):
     print()
 
 
-def ader(dataset, maps, nstrips=50, limit=0.3):
+def ader(dataset, maps, pooling=16, nstrips=50, limit=0.3):
     """ADer's use_adeval numbers restated from metrics.md §3 and the ADEval
     description: 50 bins between the category's min and max, binned in
     float32 like torch.histc, the max counted again in the overflow bin,
@@ -298,12 +371,16 @@ def ader(dataset, maps, nstrips=50, limit=0.3):
         # image level on the 16x16 mean-pooled max
         il = np.array([g.any() for g in gts])
         isc = []
+        k = pooling
         for m in maps_:
             h, w = m.shape
+            if k is None or h < k or w < k:  # no pooling, or no window
+                isc.append(float(m.max()))
+                continue
             c = np.zeros((h + 1, w + 1))
             c[1:, 1:] = np.cumsum(np.cumsum(m.astype(np.float64), 0), 1)
-            s = c[16:, 16:] - c[:-16, 16:] - c[16:, :-16] + c[:-16, :-16]
-            isc.append(float(np.float32(s / 256.0).max()))
+            s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
+            isc.append(float(np.float32(s / float(k * k)).max()))
         if 0 < il.sum() < len(il):
             row["i-auroc"] = float(roc_auc_score(il, isc))
         out["categories"].append(row)
@@ -354,7 +431,8 @@ if __name__ == "__main__":
         ref(sys.argv[2], sys.argv[3],
             float(sys.argv[4]) if len(sys.argv) > 4 else 0.3)
     elif cmd == "ader":
-        ader(sys.argv[2], sys.argv[3])
+        k = sys.argv[4] if len(sys.argv) > 4 else "16"
+        ader(sys.argv[2], sys.argv[3], None if k == "none" else int(k))
     elif cmd == "cmp":
         cmp(*sys.argv[2:5])
     else:

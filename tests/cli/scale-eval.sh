@@ -159,7 +159,7 @@ EOF
 same "maps of another size" csv --gt "$T/ds" --maps "$T/m_half"
 grep 'maps resized' "$T/single.err" >"$T/resized.single"
 grep 'maps resized' "$T/err" >"$T/resized.merge"
-check "the single run warns about the resized maps" grep -q "geometric_button: 3 maps resized" "$T/resized.single"
+check "the single run warns about the resized maps, normal ones too" grep -q "geometric_button: 5 maps resized" "$T/resized.single"
 expect_same "the merge's resize warning is the single run's" "$T/resized.merge" "$T/resized.single"
 
 # ground-truth problems (a malformed manifest line): exit 1 after merging
