@@ -752,6 +752,21 @@ main(int argc, char **argv)
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
+	/* The same image twice in one split is augmented once; both
+	 * records of an image in two splits (a leak) stay as given. */
+	for (size_t i = 0; i < info.nduplicates; i++) {
+		char msg[1024];
+
+		mirad_duplicate_describe(&records, &info.duplicates[i],
+		    mirad_dataset_name(o.input), msg, sizeof msg);
+		mirad_warn("%s%s", msg,
+		    mirad_duplicate_is_repeat(&records, &info.duplicates[i])
+		        ? " (augmented once)"
+		        : "");
+		status = MIRAD_EXIT_PARTIAL;
+	}
+	mirad_recordset_drop_repeats(
+	    &records, info.duplicates, info.nduplicates);
 
 	sev_lo = sev_hi = o.severity > 0 ? o.severity : profile.severity;
 	if (o.severity < 0)
@@ -865,6 +880,7 @@ main(int argc, char **argv)
 	mirad_lock_release(lock_fd, target);
 	free(target);
 	cJSON_Delete(info.header);
+	free(info.duplicates);
 	mirad_recordset_clear(&records);
 	augment_profile_free(&profile);
 	mirad_image_shutdown();
