@@ -578,6 +578,7 @@ build_entries(struct stats *s, const struct mirad_recordset *records)
 {
 	GHashTable *nodes = NULL;
 	char *auto_nodes = NULL;
+	struct mirad_shard_job *job = NULL;
 
 	if (s->nodes_file) {
 		nodes = load_nodes(s->nodes_file);
@@ -587,21 +588,25 @@ build_entries(struct stats *s, const struct mirad_recordset *records)
 		if (mirad_is_file(auto_nodes))
 			nodes = load_nodes(auto_nodes);
 	}
-	struct mirad_shard_job *job = mirad_shard_job_new("mirad-stats");
-
-	/* What the merge takes from the partials is part of the job, so
-	 * that shards made with other options do not merge. */
-	mirad_shard_job_add(job, "imaging", s->imaging ? "yes" : "no");
-	mirad_shard_job_add(job, "geometry", s->geometry ? "yes" : "no");
-	mirad_shard_job_add(job, "by", stats_by_name(s->by));
+	if (s->partial) {
+		/* What the merge takes from the partials is part of the job,
+		 * so that shards made with other options do not merge. */
+		job = mirad_shard_job_new("mirad-stats");
+		mirad_shard_job_add(job, "imaging", s->imaging ? "yes" : "no");
+		mirad_shard_job_add(
+		    job, "geometry", s->geometry ? "yes" : "no");
+		mirad_shard_job_add(job, "by", stats_by_name(s->by));
+	}
 	for (size_t i = 0; i < records->count; i++) {
 		const struct mirad_record *r = records->items[i];
 		struct stats_entry *x;
 		char buf[64];
 		const char *node = record_node(r, nodes, buf, sizeof buf);
 
-		mirad_shard_job_add_record(job, r);
-		mirad_shard_job_add(job, "node", node);
+		if (job != NULL) {
+			mirad_shard_job_add_record(job, r);
+			mirad_shard_job_add(job, "node", node);
+		}
 		if (s->shard_count > 0 && i % s->shard_count != s->shard_index)
 			continue;
 		x = stats_entries_add(&s->entries, r->category, r->split,
@@ -611,7 +616,8 @@ build_entries(struct stats *s, const struct mirad_recordset *records)
 		if (r->mask && mirad_record_is_anomaly(r))
 			x->mask_path = mirad_record_path(r, r->mask);
 	}
-	mirad_shard_job_finish(job, s->job);
+	if (job != NULL)
+		mirad_shard_job_finish(job, s->job);
 	if (nodes)
 		g_hash_table_destroy(nodes);
 	free(auto_nodes);
@@ -749,7 +755,7 @@ merge_inputs(struct stats *s)
 	struct merge_part *parts =
 	    mirad_xcalloc((size_t)s->ninputs, sizeof *parts);
 	const char **slot = NULL;
-	unsigned n = 0;
+	unsigned n = 0, k;
 
 	for (int i = 0; i < s->ninputs; i++) {
 		gchar *text = NULL;
@@ -794,12 +800,13 @@ merge_inputs(struct stats *s)
 			    slot[parts[i].shard]);
 		slot[parts[i].shard] = s->inputs[i];
 	}
-	for (unsigned k = 0; k < n; k++)
-		if (slot[k] == NULL)
-			mirad_die(MIRAD_EXIT_FATAL,
-			    "missing shard %u/%u (%d of %u partial files "
-			    "given)",
-			    k, n, s->ninputs, n);
+	for (k = 0; k < n && slot[k] != NULL; k++)
+		continue;
+	free(slot);
+	if (k < n)
+		mirad_die(MIRAD_EXIT_FATAL,
+		    "missing shard %u/%u (%d of %u partial files given)", k, n,
+		    s->ninputs, n);
 	take_options(s, docs[0]);
 	for (int i = 0; i < s->ninputs; i++) {
 		char err[512];
@@ -810,7 +817,6 @@ merge_inputs(struct stats *s)
 			    MIRAD_EXIT_FATAL, "%s: %s", s->inputs[i], err);
 		cJSON_Delete(docs[i]);
 	}
-	free(slot);
 	free(parts);
 	free(docs);
 }

@@ -44,6 +44,11 @@ run "$STATS" --merge "$T/two0.json" "$T/alien1.json"
 expect_status "a part of another dataset: fatal" 3
 expect_grep "the foreign part is named" "alien1.json: not from the same run as .*two0.json" "$T/err"
 
+"$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); del d["job"]; json.dump(d, open(sys.argv[2], "w"))' "$T/two1.json" "$T/nojob1.json"
+run "$STATS" --merge "$T/two0.json" "$T/nojob1.json"
+expect_status "a part without a job fingerprint: fatal" 3
+expect_grep "the part without a fingerprint is named" "nojob1.json: no job fingerprint or shard number" "$T/err"
+
 "$STATS" --partial --imaging --shard 1/2 "$S" >"$T/img1.json"
 run "$STATS" --merge "$T/two0.json" "$T/img1.json"
 expect_status "parts made with other options: fatal" 3
@@ -121,6 +126,13 @@ run "$EVAL" --gt "$T/edup.jsonl" --maps "$T/maps" -f json
 expect_status "eval of a ground truth with a repeat: exit 1" 1
 expect_grep "eval names both lines" "^mirad-eval: .*edup.jsonl:$(($(wc -l <"$T/e.jsonl") + 1)): .* also at line [0-9]+" "$T/err"
 expect_same "eval counts the repeated image once" "$T/out" "$T/e.json"
+eline=$(($(wc -l <"$T/e.jsonl") + 1))
+run "$BIN/mirad-convert" --to mvtec -o "$T/conv" "$T/edup.jsonl"
+expect_status "convert of a manifest with a repeat: exit 1" 1
+expect_grep "convert names both lines" "^mirad-convert: .*edup.jsonl:$eline: .* also at line [0-9]+ \(converted once\)" "$T/err"
+run "$BIN/mirad-augment" --no-progress -p node3 -o "$T/aug" "$T/edup.jsonl"
+expect_status "augment of a manifest with a repeat: exit 1" 1
+expect_grep "augment names both lines" "^mirad-augment: .*edup.jsonl:$eline: .* also at line [0-9]+ \(augmented once\)" "$T/err"
 
 # --- mirad-stats --nodes: columns by their header ------------------------
 "$STATS" --by node --nodes "$S/nodes.csv" --format csv "$S" >"$T/bynode.csv"
