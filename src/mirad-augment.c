@@ -943,6 +943,21 @@ main(int argc, char **argv)
 		die_cleanly(MIRAD_EXIT_USAGE, "%s", err);
 	if (mirad_output_replaceable(o.output, o.force, err, sizeof err) != 0)
 		die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
+	/* The same image twice in one split is augmented once; both
+	 * records of an image in two splits (a leak) stay as given. */
+	for (size_t i = 0; i < info.nduplicates; i++) {
+		char msg[1024];
+
+		mirad_duplicate_describe(&records, &info.duplicates[i],
+		    mirad_dataset_name(o.input), msg, sizeof msg);
+		mirad_warn("%s%s", msg,
+		    mirad_duplicate_is_repeat(&records, &info.duplicates[i])
+		        ? " (augmented once)"
+		        : "");
+		status = MIRAD_EXIT_PARTIAL;
+	}
+	mirad_recordset_drop_repeats(
+	    &records, info.duplicates, info.nduplicates);
 
 	sev_lo = sev_hi = o.severity > 0 ? o.severity : profile.severity;
 	if (o.severity < 0)
@@ -1084,6 +1099,7 @@ main(int argc, char **argv)
 	free(run.jobs);
 	free(target);
 	cJSON_Delete(info.header);
+	free(info.duplicates);
 	mirad_recordset_clear(&records);
 	augment_profile_free(&profile);
 	mirad_image_shutdown();

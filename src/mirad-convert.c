@@ -1378,6 +1378,21 @@ main(int argc, char **argv)
 		mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
+	/* The same image twice in one split is converted once; both
+	 * records of an image in two splits (a leak) stay as given. */
+	for (size_t i = 0; i < info.nduplicates; i++) {
+		char msg[1024];
+
+		mirad_duplicate_describe(&records, &info.duplicates[i],
+		    mirad_dataset_name(c.input), msg, sizeof msg);
+		mirad_warn("%s%s", msg,
+		    mirad_duplicate_is_repeat(&records, &info.duplicates[i])
+		        ? " (converted once)"
+		        : "");
+		status = MIRAD_EXIT_PARTIAL;
+	}
+	mirad_recordset_drop_repeats(
+	    &records, info.duplicates, info.nduplicates);
 	if (c.strict && status != MIRAD_EXIT_OK)
 		mirad_die(MIRAD_EXIT_FATAL,
 		    "%s: problems in the input (--strict)", c.input);
@@ -1527,6 +1542,7 @@ main(int argc, char **argv)
 	free(c.abs_mapping);
 	mirad_strlist_free(&c.categories);
 	cJSON_Delete(info.header);
+	free(info.duplicates);
 	mirad_recordset_clear(&out);
 	mirad_recordset_clear(&records);
 	mirad_image_shutdown();

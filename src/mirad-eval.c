@@ -1964,6 +1964,28 @@ write_partial(struct eval *e, const struct mirad_recordset *records,
 	return status;
 }
 
+/* Warn about every record naming an image listed before it; an image
+ * twice in the test split is evaluated once (the first record).  Returns
+ * how many. */
+static size_t
+report_duplicates(const char *gt, struct mirad_recordset *records,
+    const struct mirad_dataset_info *info)
+{
+	for (size_t i = 0; i < info->nduplicates; i++) {
+		char msg[1024];
+
+		mirad_duplicate_describe(records, &info->duplicates[i],
+		    mirad_dataset_name(gt), msg, sizeof msg);
+		mirad_warn("%s%s", msg,
+		    mirad_duplicate_is_repeat(records, &info->duplicates[i])
+		        ? " (evaluated once)"
+		        : "");
+	}
+	mirad_recordset_drop_repeats(
+	    records, info->duplicates, info->nduplicates);
+	return info->nduplicates;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2011,6 +2033,8 @@ main(int argc, char **argv)
 	    0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
 	if (info.scan.problems > 0 || info.bad_lines > 0)
+		status = MIRAD_EXIT_PARTIAL;
+	if (report_duplicates(e.gt, &records, &info) > 0)
 		status = MIRAD_EXIT_PARTIAL;
 	mirad_recordset_sort(&records);
 	for (size_t i = 0; i < records.count; i++)
@@ -2060,6 +2084,7 @@ done:
 		free(e.scores[i].image);
 	free(e.scores);
 	cJSON_Delete(info.header);
+	free(info.duplicates);
 	mirad_recordset_clear(&records);
 	if (!e.merge)
 		mirad_image_shutdown();

@@ -644,7 +644,7 @@ check_archive(struct fetch *f, const char *path)
 
 struct row {
 	char *category;
-	size_t train, test_normal, test_abnormal, val;
+	size_t train, test_normal, test_abnormal, val, train_abnormal;
 };
 
 /* TEXT with every FROM replaced by TO.  Caller frees. */
@@ -716,7 +716,8 @@ validate(struct fetch *f, const char *root, bool *mismatch,
 	struct mirad_scan_stats ss = {0};
 	struct mirad_recordset recs = {0};
 	struct row *rows = NULL;
-	size_t nrows = 0, total[4] = {0};
+	size_t nrows = 0, total[5] = {0};
+	bool train_abnormal = false;
 	const struct fetch_dataset *d = f->dataset;
 	long images;
 
@@ -738,26 +739,41 @@ validate(struct fetch *f, const char *root, bool *mismatch,
 		const struct mirad_record *r = recs.items[i];
 		struct row *row = row_for(&rows, &nrows, r->category);
 
-		if (strcmp(r->split, "train") == 0)
+		/* The rule of mirad-stats: Train counts normal images. */
+		switch (mirad_count_column(r->split, r->label)) {
+		case MIRAD_COUNT_TRAIN:
 			row->train++;
-		else if (strcmp(r->split, "val") == 0)
+			break;
+		case MIRAD_COUNT_TRAIN_ABNORMAL:
+			row->train_abnormal++;
+			train_abnormal = true;
+			break;
+		case MIRAD_COUNT_VAL:
 			row->val++;
-		else if (mirad_record_is_anomaly(r))
-			row->test_abnormal++;
-		else
+			break;
+		case MIRAD_COUNT_TEST_NORMAL:
 			row->test_normal++;
+			break;
+		case MIRAD_COUNT_TEST_ABNORMAL:
+			row->test_abnormal++;
+			break;
+		}
 	}
 	if (nrows > 1)
 		qsort(rows, nrows, sizeof *rows, cmp_rows);
 
-	printf("| Category | Train | Test normal | Test abnormal |%s\n",
+	printf("| Category | Train |%s Test normal | Test abnormal |%s\n",
+	    train_abnormal ? " Train abnormal |" : "",
 	    d ? " Expected | Status |" : "");
-	printf("|---|---:|---:|---:|%s\n", d ? "---|---|" : "");
+	printf("|---|---:|%s---:|---:|%s\n", train_abnormal ? "---:|" : "",
+	    d ? "---|---|" : "");
 	for (size_t i = 0; i < nrows; i++) {
 		const struct row *row = &rows[i];
 
-		printf("| %s | %zu | %zu | %zu |", row->category, row->train,
-		    row->test_normal, row->test_abnormal);
+		printf("| %s | %zu |", row->category, row->train);
+		if (train_abnormal)
+			printf(" %zu |", row->train_abnormal);
+		printf(" %zu | %zu |", row->test_normal, row->test_abnormal);
 		if (d != NULL) {
 			const struct fetch_count *c =
 			    fetch_catalogue_count(d, row->category);
@@ -767,13 +783,15 @@ validate(struct fetch *f, const char *root, bool *mismatch,
 				*mismatch = true;
 			} else {
 				bool same = c->train == row->train &&
+				    row->train_abnormal == 0 &&
 				    c->test_normal == row->test_normal &&
 				    c->test_abnormal == row->test_abnormal;
 
 				printf(" %u/%u/%u | %s |", c->train,
 				    c->test_normal, c->test_abnormal,
 				    same ? "ok"
-				        : row->train + row->test_normal +
+				        : row->train + row->train_abnormal +
+				                row->test_normal +
 				                row->test_abnormal ==
 				            0
 				        ? "missing"
@@ -787,12 +805,15 @@ validate(struct fetch *f, const char *root, bool *mismatch,
 		total[1] += row->test_normal;
 		total[2] += row->test_abnormal;
 		total[3] += row->val;
+		total[4] += row->train_abnormal;
 		free(row->category);
 	}
 	free(rows);
 	printf("\nlayout: %s\n", mirad_layout_name(ss.layout));
-	printf("images: %zu (train %zu, test normal %zu, test abnormal %zu",
-	    recs.count, total[0], total[1], total[2]);
+	printf("images: %zu (train %zu", recs.count, total[0]);
+	if (total[4] > 0)
+		printf(", train abnormal %zu", total[4]);
+	printf(", test normal %zu, test abnormal %zu", total[1], total[2]);
 	if (total[3] > 0)
 		printf(", val %zu", total[3]);
 	printf(")\nproblems: %zu\n", ss.problems);

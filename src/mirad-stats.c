@@ -24,6 +24,7 @@
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_progress.h"
+#include "mirad_shard.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
 #include "stats_plot.h"
@@ -70,12 +71,14 @@ struct stats {
 	int ninputs;
 	bool imaging, geometry, partial, merge, mosaic_masks;
 	enum stats_by by;
+	bool by_given;
 	const char *nodes_file;
 	const char *plots_dir;
 	int plot_w, plot_h;
 	const char *mosaic;
 	int mosaic_per, mosaic_tile;
 	unsigned shard_index, shard_count;
+	char job[65]; /* --partial: the fingerprint every shard shares */
 	int jobs;
 	struct stats_entries entries;
 	struct counts *rows;
@@ -182,6 +185,7 @@ parse_args(struct stats *s, int argc, char **argv)
 				                  "(category, node, split, "
 				                  "defect, variant)",
 				    optarg);
+			s->by_given = true;
 			break;
 		case OPT_NODES:
 			s->nodes_file = optarg;
@@ -312,17 +316,22 @@ count(struct stats *s)
 		struct counts *row = row_for(s, stats_entry_group(r, s->by));
 		bool anomaly = strcmp(r->label, "anomaly") == 0;
 
-		if (strcmp(r->split, "train") == 0) {
-			if (anomaly)
-				row->train_abnormal++;
-			else
-				row->train++;
-		} else if (strcmp(r->split, "val") == 0) {
+		switch (mirad_count_column(r->split, r->label)) {
+		case MIRAD_COUNT_TRAIN:
+			row->train++;
+			break;
+		case MIRAD_COUNT_TRAIN_ABNORMAL:
+			row->train_abnormal++;
+			break;
+		case MIRAD_COUNT_VAL:
 			row->val++;
-		} else if (anomaly) {
-			row->test_abnormal++;
-		} else {
+			break;
+		case MIRAD_COUNT_TEST_NORMAL:
 			row->test_normal++;
+			break;
+		case MIRAD_COUNT_TEST_ABNORMAL:
+			row->test_abnormal++;
+			break;
 		}
 		if (anomaly &&
 		    !mirad_strlist_contains(&row->defects, r->defect))
@@ -506,29 +515,17 @@ print_tex(const struct stats *s, FILE *f)
 	fputs("\\hline\n\\end{tabular}\n", f);
 }
 
-/* --nodes: image (relative path) -> node.  Returns NULL and warns when
- * FILE cannot be read. */
+/* --nodes: image (relative path) -> node, by the columns named in the
+ * header (the reader mirad-split uses). */
 static GHashTable *
 load_nodes(const char *file)
 {
-	struct mirad_csv *csv = mirad_csv_open(file);
-	struct mirad_strlist row = {0};
-	GHashTable *map;
-	int rc;
+	char err[1024];
+	GHashTable *map =
+	    mirad_csv_read_map(file, "image", "node", err, sizeof err);
 
-	if (csv == NULL)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", file);
-	map = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
-	while ((rc = mirad_csv_next(csv, &row)) == 1) {
-		if (row.count < 2 || strcmp(row.items[1], "node") == 0)
-			continue; /* header or short row */
-		g_hash_table_replace(map, mirad_xstrdup(row.items[0]),
-		    mirad_xstrdup(row.items[1]));
-	}
-	if (rc < 0)
-		mirad_die(MIRAD_EXIT_FATAL, "%s", mirad_csv_error(csv));
-	mirad_strlist_free(&row);
-	mirad_csv_close(csv);
+	if (map == NULL)
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
 	return map;
 }
 
@@ -549,6 +546,27 @@ record_node(
 	return nodes ? g_hash_table_lookup(nodes, r->image) : NULL;
 }
 
+/* Warn about every record naming an image listed before it; the same
+ * image twice in one split is counted once.  Returns how many. */
+static size_t
+report_duplicates(const char *input, struct mirad_recordset *records,
+    const struct mirad_dataset_info *info)
+{
+	for (size_t i = 0; i < info->nduplicates; i++) {
+		char msg[1024];
+
+		mirad_duplicate_describe(records, &info->duplicates[i],
+		    mirad_dataset_name(input), msg, sizeof msg);
+		mirad_warn("%s%s", msg,
+		    mirad_duplicate_is_repeat(records, &info->duplicates[i])
+		        ? " (counted once)"
+		        : "");
+	}
+	mirad_recordset_drop_repeats(
+	    records, info->duplicates, info->nduplicates);
+	return info->nduplicates;
+}
+
 static bool
 measuring(const struct stats *s)
 {
@@ -560,6 +578,7 @@ build_entries(struct stats *s, const struct mirad_recordset *records)
 {
 	GHashTable *nodes = NULL;
 	char *auto_nodes = NULL;
+	struct mirad_shard_job *job = NULL;
 
 	if (s->nodes_file) {
 		nodes = load_nodes(s->nodes_file);
@@ -569,21 +588,36 @@ build_entries(struct stats *s, const struct mirad_recordset *records)
 		if (mirad_is_file(auto_nodes))
 			nodes = load_nodes(auto_nodes);
 	}
+	if (s->partial) {
+		/* What the merge takes from the partials is part of the job,
+		 * so that shards made with other options do not merge. */
+		job = mirad_shard_job_new("mirad-stats");
+		mirad_shard_job_add(job, "imaging", s->imaging ? "yes" : "no");
+		mirad_shard_job_add(
+		    job, "geometry", s->geometry ? "yes" : "no");
+		mirad_shard_job_add(job, "by", stats_by_name(s->by));
+	}
 	for (size_t i = 0; i < records->count; i++) {
 		const struct mirad_record *r = records->items[i];
 		struct stats_entry *x;
 		char buf[64];
+		const char *node = record_node(r, nodes, buf, sizeof buf);
 
+		if (job != NULL) {
+			mirad_shard_job_add_record(job, r);
+			mirad_shard_job_add(job, "node", node);
+		}
 		if (s->shard_count > 0 && i % s->shard_count != s->shard_index)
 			continue;
 		x = stats_entries_add(&s->entries, r->category, r->split,
-		    r->label ? r->label : "normal", r->defect, r->image,
-		    record_node(r, nodes, buf, sizeof buf),
+		    r->label ? r->label : "normal", r->defect, r->image, node,
 		    mirad_record_get_string(r, "variant"));
 		x->path = mirad_record_path(r, r->image);
 		if (r->mask && mirad_record_is_anomaly(r))
 			x->mask_path = mirad_record_path(r, r->mask);
 	}
+	if (job != NULL)
+		mirad_shard_job_finish(job, s->job);
 	if (nodes)
 		g_hash_table_destroy(nodes);
 	free(auto_nodes);
@@ -616,10 +650,21 @@ measure_entry(struct stats *s, size_t i)
 	if (x->mask_path) {
 		im = mirad_image_load(x->mask_path, true, err, sizeof err);
 		if (im == NULL ||
-		    stats_measure_mask(im, &x->mask_m, err, sizeof err) != 0)
+		    stats_measure_mask(im, &x->mask_m, err, sizeof err) != 0) {
 			x->error = mirad_xasprintf("%s: %s", x->mask_path, err);
-		else
+		} else if (x->mask_m.width != x->image_m.width ||
+		    x->mask_m.height != x->image_m.height) {
+			/* Its geometry would be measured against the wrong
+			 * image size: reported and left out, as split and
+			 * convert do. */
+			x->error =
+			    mirad_xasprintf("%s: mask is %dx%d, image is %dx%d",
+			        x->mask_path, x->mask_m.width, x->mask_m.height,
+			        x->image_m.width, x->image_m.height);
+			stats_mask_measure_clear(&x->mask_m);
+		} else {
 			x->has_mask = true;
+		}
 		if (im)
 			g_object_unref(im);
 	}
@@ -656,16 +701,66 @@ measure_all(struct stats *s)
 	mirad_progress_end();
 }
 
-/* --merge: read every partial file into the entries. */
+/* The parts of one --partial run's shards, as --merge checks them. */
+struct merge_part {
+	const char *file;
+	const char *job;
+	unsigned shard, shards;
+};
+
+/* The job fields of DOC (a partial of FILE) into P; dies when absent. */
+static void
+read_part(const cJSON *doc, const char *file, struct merge_part *p)
+{
+	const cJSON *job = cJSON_GetObjectItemCaseSensitive(doc, "job");
+	const cJSON *shard = cJSON_GetObjectItemCaseSensitive(doc, "shard");
+	const cJSON *shards = cJSON_GetObjectItemCaseSensitive(doc, "shards");
+
+	if (!cJSON_IsString(job) || !cJSON_IsNumber(shard) ||
+	    !cJSON_IsNumber(shards) || shards->valuedouble < 1 ||
+	    shards->valuedouble > 1e6 || shard->valuedouble < 0 ||
+	    shard->valuedouble >= shards->valuedouble)
+		mirad_die(MIRAD_EXIT_FATAL,
+		    "%s: no job fingerprint or shard number (made by an "
+		    "older mirad-stats? make it again)",
+		    file);
+	p->file = file;
+	p->job = job->valuestring;
+	p->shard = (unsigned)shard->valuedouble;
+	p->shards = (unsigned)shards->valuedouble;
+}
+
+/* The report options the partials were made with: --merge applies them
+ * without their being repeated (--by given to --merge wins). */
+static void
+take_options(struct stats *s, const cJSON *doc)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, "options");
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(o, "by");
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "imaging")))
+		s->imaging = true;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "geometry")))
+		s->geometry = true;
+	if (!s->by_given && cJSON_IsString(by))
+		stats_by_from_name(by->valuestring, &s->by);
+}
+
+/* --merge: check that the partial files are every shard of one job, each
+ * once, then read them into the entries. */
 static void
 merge_inputs(struct stats *s)
 {
+	cJSON **docs = mirad_xcalloc((size_t)s->ninputs, sizeof *docs);
+	struct merge_part *parts =
+	    mirad_xcalloc((size_t)s->ninputs, sizeof *parts);
+	const char **slot = NULL;
+	unsigned n = 0, k;
+
 	for (int i = 0; i < s->ninputs; i++) {
 		gchar *text = NULL;
 		gsize len = 0;
 		GError *gerr = NULL;
-		cJSON *doc;
-		char err[512];
 
 		if (!g_file_get_contents(s->inputs[i], &text, &len, &gerr)) {
 			mirad_warn("%s", gerr->message);
@@ -673,24 +768,77 @@ merge_inputs(struct stats *s)
 			mirad_image_shutdown();
 			exit(MIRAD_EXIT_FATAL);
 		}
-		doc = cJSON_ParseWithLength(text, len);
+		docs[i] = cJSON_ParseWithLength(text, len);
 		g_free(text);
-		if (doc == NULL ||
-		    stats_partial_read(doc, &s->entries, err, sizeof err) !=
-		        0) {
-			cJSON_Delete(doc);
-			mirad_die(MIRAD_EXIT_FATAL, "%s: %s", s->inputs[i],
-			    doc ? err : "not valid JSON");
+		if (docs[i] == NULL)
+			mirad_die(MIRAD_EXIT_FATAL, "%s: not valid JSON",
+			    s->inputs[i]);
+		if (!cJSON_IsObject(docs[i]) ||
+		    !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
+		        docs[i], "mirad_stats_partial")))
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: not a mirad-stats partial file", s->inputs[i]);
+		read_part(docs[i], s->inputs[i], &parts[i]);
+		if (i == 0) {
+			n = parts[0].shards;
+			slot = mirad_xcalloc(n, sizeof *slot);
+		} else if (parts[i].shards != n) {
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: not from the same run as %s (a shard of %u, "
+			    "not of %u)",
+			    s->inputs[i], s->inputs[0], parts[i].shards, n);
+		} else if (strcmp(parts[i].job, parts[0].job) != 0) {
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: not from the same run as %s (another dataset "
+			    "or other options)",
+			    s->inputs[i], s->inputs[0]);
 		}
-		cJSON_Delete(doc);
+		if (slot[parts[i].shard] != NULL)
+			mirad_die(MIRAD_EXIT_FATAL,
+			    "%s: shard %u/%u given twice (also %s)",
+			    s->inputs[i], parts[i].shard, n,
+			    slot[parts[i].shard]);
+		slot[parts[i].shard] = s->inputs[i];
 	}
+	for (k = 0; k < n && slot[k] != NULL; k++)
+		continue;
+	free(slot);
+	if (k < n)
+		mirad_die(MIRAD_EXIT_FATAL,
+		    "missing shard %u/%u (%d of %u partial files given)", k, n,
+		    s->ninputs, n);
+	take_options(s, docs[0]);
+	for (int i = 0; i < s->ninputs; i++) {
+		char err[512];
+
+		if (stats_partial_read(docs[i], &s->entries, err, sizeof err) !=
+		    0)
+			mirad_die(
+			    MIRAD_EXIT_FATAL, "%s: %s", s->inputs[i], err);
+		cJSON_Delete(docs[i]);
+	}
+	free(parts);
+	free(docs);
 }
 
 static void
 print_partial(const struct stats *s, FILE *f)
 {
 	cJSON *doc = stats_partial_to_json(&s->entries);
-	char *text = cJSON_PrintUnformatted(doc);
+	cJSON *options = cJSON_CreateObject();
+	char *text;
+
+	/* Which shard of which job: --merge refuses incomplete or mixed
+	 * sets.  A run without --shard is shard 0 of 1. */
+	cJSON_AddStringToObject(doc, "job", s->job);
+	cJSON_AddNumberToObject(doc, "shard", s->shard_index);
+	cJSON_AddNumberToObject(
+	    doc, "shards", s->shard_count > 0 ? s->shard_count : 1);
+	cJSON_AddBoolToObject(options, "imaging", s->imaging);
+	cJSON_AddBoolToObject(options, "geometry", s->geometry);
+	cJSON_AddStringToObject(options, "by", stats_by_name(s->by));
+	cJSON_AddItemToObject(doc, "options", options);
+	text = cJSON_PrintUnformatted(doc);
 
 	if (text == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
@@ -746,6 +894,8 @@ main(int argc, char **argv)
 		            s.mosaic, false, err, sizeof err) != 0))
 			mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 		if (info.scan.problems > 0 || info.bad_lines > 0)
+			status = MIRAD_EXIT_PARTIAL;
+		if (report_duplicates(s.input, &records, &info) > 0)
 			status = MIRAD_EXIT_PARTIAL;
 		build_entries(&s, &records);
 		if (measuring(&s))
@@ -846,6 +996,7 @@ done:
 	free(s.rows);
 	stats_entries_free(&s.entries);
 	cJSON_Delete(info.header);
+	free(info.duplicates);
 	mirad_recordset_clear(&records);
 	mirad_image_shutdown();
 	return mirad_close_stdout(status);

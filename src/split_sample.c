@@ -97,13 +97,6 @@ compact(struct mirad_recordset *set, const bool *drop)
 	set->count = j;
 }
 
-/* A GHashTable of owned strings to owned strings. */
-static GHashTable *
-string_table(void)
-{
-	return g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
-}
-
 /* Open CSV FILE and find the columns NAMES in its header; -1 with ERR. */
 static struct mirad_csv *
 open_csv_columns(const char *file, const char *const *names, size_t n,
@@ -136,40 +129,11 @@ int
 split_attach_nodes(struct mirad_recordset *set, const char *file,
     size_t *unmatched, char *err, size_t errlen)
 {
-	static const char *const names[] = {"image", "node"};
-	struct mirad_strlist row = {0};
-	GHashTable *nodes = string_table();
-	struct mirad_csv *c;
-	int cols[2], rc;
+	GHashTable *nodes =
+	    mirad_csv_read_map(file, "image", "node", err, errlen);
 
-	err[0] = '\0';
-	c = open_csv_columns(file, names, 2, cols, &row, err, errlen);
-	if (c == NULL) {
-		mirad_strlist_free(&row);
-		g_hash_table_destroy(nodes);
+	if (nodes == NULL)
 		return -1;
-	}
-	while ((rc = mirad_csv_next(c, &row)) == 1) {
-		if (row.count == 1 && row.items[0][0] == '\0')
-			continue;
-		if ((size_t)cols[0] >= row.count ||
-		    (size_t)cols[1] >= row.count) {
-			snprintf(err, errlen, "%s:%lu: expected image,node",
-			    file, mirad_csv_line(c));
-			rc = -1;
-			break;
-		}
-		g_hash_table_replace(nodes, mirad_xstrdup(row.items[cols[0]]),
-		    mirad_xstrdup(row.items[cols[1]]));
-	}
-	if (rc < 0 && err[0] == '\0')
-		snprintf(err, errlen, "%s", mirad_csv_error(c));
-	mirad_strlist_free(&row);
-	mirad_csv_close(c);
-	if (rc < 0) {
-		g_hash_table_destroy(nodes);
-		return -1;
-	}
 	*unmatched = 0;
 	for (size_t i = 0; i < set->count; i++) {
 		struct mirad_record *r = set->items[i];

@@ -209,3 +209,59 @@ mirad_csv_write_row(FILE *out, const char *const *fields, size_t n, bool crlf)
 		return -1;
 	return 0;
 }
+
+GHashTable *
+mirad_csv_read_map(const char *file, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	struct mirad_strlist row = {0};
+	struct mirad_csv *c = mirad_csv_open(file);
+	GHashTable *map;
+	int kcol, vcol, rc;
+
+	if (c == NULL) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	rc = mirad_csv_next(c, &row);
+	if (rc != 1) {
+		if (rc < 0)
+			snprintf(err, errlen, "%s", mirad_csv_error(c));
+		else
+			snprintf(err, errlen, "%s: empty file", file);
+		mirad_strlist_free(&row);
+		mirad_csv_close(c);
+		return NULL;
+	}
+	kcol = mirad_csv_column(&row, key);
+	vcol = mirad_csv_column(&row, value);
+	if (kcol < 0 || vcol < 0) {
+		snprintf(err, errlen, "%s: header has no \"%s\" column", file,
+		    kcol < 0 ? key : value);
+		mirad_strlist_free(&row);
+		mirad_csv_close(c);
+		return NULL;
+	}
+	map = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
+	while ((rc = mirad_csv_next(c, &row)) == 1) {
+		if (row.count == 1 && row.items[0][0] == '\0')
+			continue;
+		if ((size_t)kcol >= row.count || (size_t)vcol >= row.count) {
+			snprintf(err, errlen, "%s:%lu: expected %s,%s", file,
+			    mirad_csv_line(c), key, value);
+			rc = -2;
+			break;
+		}
+		g_hash_table_replace(map, mirad_xstrdup(row.items[kcol]),
+		    mirad_xstrdup(row.items[vcol]));
+	}
+	if (rc == -1)
+		snprintf(err, errlen, "%s", mirad_csv_error(c));
+	mirad_strlist_free(&row);
+	mirad_csv_close(c);
+	if (rc < 0) {
+		g_hash_table_destroy(map);
+		return NULL;
+	}
+	return map;
+}

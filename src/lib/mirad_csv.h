@@ -8,6 +8,7 @@
 
 #include "mirad_platform.h"
 
+#include <glib.h>
 #include <stdio.h>
 
 #include "mirad_cli.h"
@@ -34,6 +35,17 @@ void mirad_csv_close(struct mirad_csv *c);
 
 /* Index of column NAME in HEADER, or -1. */
 int mirad_csv_column(const struct mirad_strlist *header, const char *name);
+
+/*
+ * Read the two columns KEY and VALUE of CSV FILE, found by name in its
+ * header row (in any order, among other columns), into a new table from
+ * each row's KEY to its VALUE (owned strings; a later row replaces an
+ * earlier one; blank rows are skipped).  NULL with a reason in ERR when
+ * FILE cannot be read, has no header with both columns, or a row is too
+ * short.  Free with g_hash_table_destroy().
+ */
+GHashTable *mirad_csv_read_map(const char *file, const char *key,
+    const char *value, char *err, size_t errlen);
 
 /* Write one row with fields quoted when needed, ending in CRLF or LF. */
 int mirad_csv_write_row(

@@ -53,6 +53,9 @@ mirad_dataset_load(const char *input, const struct mirad_dataset_options *opts,
     struct mirad_recordset *out, struct mirad_dataset_info *info, char *err,
     size_t errlen)
 {
+	size_t first = out->count;
+	int rc;
+
 	memset(info, 0, sizeof *info);
 	if (strcmp(input, "-") == 0 || !mirad_is_dir(input)) {
 		if (strcmp(input, "-") != 0 && !mirad_exists(input)) {
@@ -61,10 +64,21 @@ mirad_dataset_load(const char *input, const struct mirad_dataset_options *opts,
 			return -1;
 		}
 		info->from_manifest = true;
-		return load_manifest(input, opts, out, info, err, errlen);
+		rc = load_manifest(input, opts, out, info, err, errlen);
+	} else {
+		rc = mirad_layout_scan(
+		    input, &opts->scan, out, &info->scan, err, errlen);
 	}
-	return mirad_layout_scan(
-	    input, &opts->scan, out, &info->scan, err, errlen);
+	if (rc == 0)
+		info->nduplicates = mirad_recordset_find_duplicates(
+		    out, first, &info->duplicates);
+	return rc;
+}
+
+const char *
+mirad_dataset_name(const char *input)
+{
+	return strcmp(input, "-") == 0 ? "<stdin>" : input;
 }
 
 int

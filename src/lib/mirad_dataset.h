@@ -23,12 +23,18 @@ struct mirad_dataset_info {
 	size_t bad_lines;             /* malformed manifest lines */
 	cJSON *header;                /* manifest header or NULL; owned,
 	                                 free with cJSON_Delete() */
+	/* The records naming an image loaded before them, as indexes into
+	 * OUT as loaded; owned, free().  See mirad_duplicate_describe(). */
+	struct mirad_duplicate *duplicates;
+	size_t nduplicates;
 };
 
 /*
  * Load INPUT into OUT (appending).  Problems and malformed manifest lines
- * go to the scan options' callback and are counted in INFO.  Returns 0, or
- * -1 when INPUT cannot be read at all (reason in ERR).
+ * go to the scan options' callback and are counted in INFO; records naming
+ * the same image file are listed in INFO's duplicates (the tool decides
+ * what to say and do).  Returns 0, or -1 when INPUT cannot be read at all
+ * (reason in ERR).
  */
 int mirad_dataset_load(const char *input,
     const struct mirad_dataset_options *opts, struct mirad_recordset *out,
@@ -45,5 +51,8 @@ int mirad_dataset_check_output(const char *input,
     const struct mirad_dataset_options *opts,
     const struct mirad_recordset *records, const char *out, bool replaces,
     char *err, size_t errlen);
+
+/* INPUT as messages name it: "<stdin>" for "-"; borrowed. */
+const char *mirad_dataset_name(const char *input);
 
 #endif

@@ -278,6 +278,7 @@ struct header_job {
 	struct mirad_record *record;
 	struct mirad_image_info image, mask;
 	int image_rc, mask_rc; /* 0 ok, -1 error, 1 not read */
+	bool reported;         /* a problem was reported for the record */
 	char image_err[160], mask_err[160];
 };
 
@@ -353,20 +354,35 @@ read_sizes(struct scan *s, size_t first)
 		if (job->image_rc != 0) {
 			problem(s, r->image, "unreadable image: %s",
 			    job->image_err);
+			job->reported = true;
 			continue;
 		}
 		r->width = job->image.width;
 		r->height = job->image.height;
 		r->channels = job->image.bands;
-		if (job->mask_rc < 0)
+		if (job->mask_rc < 0) {
 			problem(
 			    s, r->mask, "unreadable mask: %s", job->mask_err);
-		else if (job->mask_rc == 0 &&
+			job->reported = true;
+		} else if (job->mask_rc == 0 &&
 		    (job->mask.width != job->image.width ||
-		        job->mask.height != job->image.height))
+		        job->mask.height != job->image.height)) {
 			problem(s, r->mask, "mask is %dx%d, image is %dx%d",
 			    job->mask.width, job->mask.height, job->image.width,
 			    job->image.height);
+			job->reported = true;
+		}
+	}
+	if (s->opts->drop_reported) {
+		size_t kept = first;
+
+		for (size_t i = 0; i < pool.count; i++) {
+			if (pool.jobs[i].reported)
+				mirad_record_free(pool.jobs[i].record);
+			else
+				s->out->items[kept++] = pool.jobs[i].record;
+		}
+		s->out->count = kept;
 	}
 	free(pool.jobs);
 }

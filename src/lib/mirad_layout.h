@@ -39,6 +39,9 @@ struct mirad_scan_options {
 	const char *split_csv;    /* VisA: split file (default
 	                             split_csv/1cls.csv under the root) */
 	bool read_sizes;          /* read image and mask headers */
+	/* With read_sizes: leave out the records whose image is unreadable
+	 * or whose mask is unreadable or of another size (still reported). */
+	bool drop_reported;
 	mirad_problem_fn problem; /* may be NULL */
 	void *problem_ctx;
 };

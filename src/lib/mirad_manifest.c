@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_manifest.h"
@@ -76,6 +78,7 @@ mirad_record_clone(const struct mirad_record *r)
 	c->width = r->width;
 	c->height = r->height;
 	c->channels = r->channels;
+	c->line = r->line;
 	if (r->extra != NULL) {
 		c->extra = cJSON_Duplicate(r->extra, 1);
 		if (c->extra == NULL)
@@ -655,6 +658,7 @@ mirad_manifest_next(struct mirad_manifest *m, struct mirad_record **out)
 		cJSON_Delete(obj);
 		if (r == NULL)
 			return bad_line(m, reason);
+		r->line = m->lineno;
 		*out = r;
 		return MIRAD_MANIFEST_RECORD;
 	}
@@ -764,4 +768,125 @@ mirad_recordset_clear(struct mirad_recordset *s)
 	free(s->items);
 	s->items = NULL;
 	s->count = s->cap = 0;
+}
+
+/* ---- duplicates ---------------------------------------------------------- */
+
+/* The file R names, with "." and ".." resolved (no file system access: a
+ * link to the same file is not found).  Caller g_free()s. */
+static char *
+record_file_key(const struct mirad_record *r)
+{
+	return g_canonicalize_filename(r->image, r->root ? r->root : "/");
+}
+
+size_t
+mirad_recordset_find_duplicates(
+    const struct mirad_recordset *s, size_t from, struct mirad_duplicate **out)
+{
+	GHashTable *seen =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	for (size_t i = from; i < s->count; i++) {
+		char *key = record_file_key(s->items[i]);
+		gpointer first;
+
+		if (g_hash_table_lookup_extended(seen, key, NULL, &first)) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				*out = mirad_xrealloc(*out, cap * sizeof **out);
+			}
+			(*out)[n].first = GPOINTER_TO_SIZE(first);
+			(*out)[n].later = i;
+			n++;
+			g_free(key);
+		} else {
+			g_hash_table_insert(seen, key, GSIZE_TO_POINTER(i));
+		}
+	}
+	g_hash_table_destroy(seen);
+	return n;
+}
+
+static bool
+same_label(const struct mirad_record *a, const struct mirad_record *b)
+{
+	return mirad_record_is_anomaly(a) == mirad_record_is_anomaly(b);
+}
+
+bool
+mirad_duplicate_is_repeat(
+    const struct mirad_recordset *s, const struct mirad_duplicate *d)
+{
+	return cmp_opt(s->items[d->first]->split, s->items[d->later]->split) ==
+	    0;
+}
+
+void
+mirad_duplicate_describe(const struct mirad_recordset *s,
+    const struct mirad_duplicate *d, const char *name, char *buf, size_t len)
+{
+	const struct mirad_record *a = s->items[d->first];
+	const struct mirad_record *b = s->items[d->later];
+	char where[64], why[128] = "";
+	int n;
+
+	if (!mirad_duplicate_is_repeat(s, d))
+		snprintf(why, sizeof why, " (%s and %s: leakage)",
+		    a->split ? a->split : "?", b->split ? b->split : "?");
+	else if (!same_label(a, b))
+		snprintf(why, sizeof why, " (%s and %s)",
+		    mirad_record_is_anomaly(a) ? "anomaly" : "normal",
+		    mirad_record_is_anomaly(b) ? "anomaly" : "normal");
+	if (a->line > 0)
+		snprintf(where, sizeof where, "line %lu", a->line);
+	else
+		snprintf(where, sizeof where, "record %zu", d->first + 1);
+	if (b->line > 0)
+		n = snprintf(buf, len, "%s:%lu: ", name, b->line);
+	else
+		n = snprintf(buf, len, "%s: ", name);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%s also at %s%s", b->image,
+		    where, why);
+}
+
+size_t
+mirad_recordset_drop_repeats(
+    struct mirad_recordset *s, const struct mirad_duplicate *d, size_t n)
+{
+	bool *drop;
+	size_t j = 0, dropped = 0;
+
+	if (n == 0)
+		return 0;
+	drop = mirad_xcalloc(s->count, sizeof *drop);
+	for (size_t i = 0; i < n; i++)
+		if (mirad_duplicate_is_repeat(s, &d[i]))
+			drop[d[i].later] = true;
+	for (size_t i = 0; i < s->count; i++) {
+		if (drop[i]) {
+			mirad_record_free(s->items[i]);
+			dropped++;
+		} else {
+			s->items[j++] = s->items[i];
+		}
+	}
+	s->count = j;
+	free(drop);
+	return dropped;
+}
+
+enum mirad_count_column
+mirad_count_column(const char *split, const char *label)
+{
+	bool anomaly = label != NULL && strcmp(label, "anomaly") == 0;
+
+	if (split != NULL && strcmp(split, "train") == 0)
+		return anomaly ? MIRAD_COUNT_TRAIN_ABNORMAL : MIRAD_COUNT_TRAIN;
+	if (split != NULL && strcmp(split, "val") == 0)
+		return MIRAD_COUNT_VAL;
+	return anomaly ? MIRAD_COUNT_TEST_ABNORMAL : MIRAD_COUNT_TEST_NORMAL;
 }

@@ -34,6 +34,8 @@ struct mirad_record {
 	 * verbatim (cJSON would round numbers to doubles and cut strings at
 	 * \u0000); a field set or removed later loses its text. */
 	cJSON *extra_raw;
+	/* The manifest line it was read from; 0 when scanned or made. */
+	unsigned long line;
 };
 
 /* An empty record; free with mirad_record_free() (accepts NULL). */
@@ -146,5 +148,55 @@ void mirad_recordset_push(struct mirad_recordset *s, struct mirad_record *r);
 void mirad_recordset_sort(struct mirad_recordset *s);
 /* Free every record and the array; S itself is not freed. */
 void mirad_recordset_clear(struct mirad_recordset *s);
+
+/*
+ * Duplicates: two records naming the same image file (ROOT and IMAGE
+ * joined, "." and ".." resolved).  LATER's image was already listed by
+ * FIRST (FIRST < LATER, indexes into the set as it was searched); an image
+ * listed three times gives two pairs with the same FIRST.
+ */
+struct mirad_duplicate {
+	size_t first, later;
+};
+/*
+ * The duplicates among S->items[FROM..], in the order of LATER, into *OUT
+ * (caller frees; NULL when none).  Returns how many.
+ */
+size_t mirad_recordset_find_duplicates(
+    const struct mirad_recordset *s, size_t from, struct mirad_duplicate **out);
+/*
+ * "NAME:LINE: IMAGE also at line N" for D (NAME is the manifest's name in
+ * messages), followed by " (train and test: leakage)" when the two splits
+ * differ or " (normal and anomaly)" when the labels do.  Records without a
+ * line number are named by their path.
+ */
+void mirad_duplicate_describe(const struct mirad_recordset *s,
+    const struct mirad_duplicate *d, const char *name, char *buf, size_t len);
+/* Is D the same image twice in one split (not a leak between splits)? */
+bool mirad_duplicate_is_repeat(
+    const struct mirad_recordset *s, const struct mirad_duplicate *d);
+/*
+ * Remove (and free) the LATER record of every repeat among the N
+ * duplicates D (found on S as it is now), keeping the order of the rest;
+ * leaks between splits stay.  Returns how many records were removed.
+ */
+size_t mirad_recordset_drop_repeats(
+    struct mirad_recordset *s, const struct mirad_duplicate *d, size_t n);
+
+/*
+ * The column of the overview table (mirad-stats, mirad-fetch) an image of
+ * SPLIT with LABEL (NULL = normal) is counted in.  Anomalous training
+ * images have their own column: "Train" counts normal training images
+ * only, as in the papers' tables.
+ */
+enum mirad_count_column {
+	MIRAD_COUNT_TRAIN,
+	MIRAD_COUNT_TRAIN_ABNORMAL,
+	MIRAD_COUNT_VAL,
+	MIRAD_COUNT_TEST_NORMAL,
+	MIRAD_COUNT_TEST_ABNORMAL
+};
+enum mirad_count_column mirad_count_column(
+    const char *split, const char *label);
 
 #endif

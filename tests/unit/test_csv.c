@@ -90,6 +90,39 @@ test_csv_write_round_trip(void **state)
 	free(buf);
 }
 
+static void
+test_csv_read_map_by_header(void **state)
+{
+	char *dir = test_tmpdir();
+	char *path = mirad_path_join(dir, "nodes.csv");
+	char err[256];
+	GHashTable *map;
+
+	(void)state;
+	/* Columns in any order, among others, found by their names. */
+	test_write(dir, "nodes.csv",
+	    "node,extra,image\n3,x,a/0.png\n\n4,y,a/1.png\n5,z,a/0.png\n");
+	map = mirad_csv_read_map(path, "image", "node", err, sizeof err);
+	assert_non_null(map);
+	assert_int_equal(g_hash_table_size(map), 2);
+	assert_string_equal(g_hash_table_lookup(map, "a/0.png"), "5");
+	assert_string_equal(g_hash_table_lookup(map, "a/1.png"), "4");
+	g_hash_table_destroy(map);
+
+	test_write(dir, "nodes.csv", "a/0.png,3\n");
+	assert_null(mirad_csv_read_map(path, "image", "node", err, sizeof err));
+	assert_non_null(strstr(err, "header has no \"image\" column"));
+	test_write(dir, "nodes.csv", "image,node\na/0.png\n");
+	assert_null(mirad_csv_read_map(path, "image", "node", err, sizeof err));
+	assert_non_null(strstr(err, "nodes.csv:2: expected image,node"));
+	test_write(dir, "nodes.csv", "");
+	assert_null(mirad_csv_read_map(path, "image", "node", err, sizeof err));
+	assert_non_null(strstr(err, "empty file"));
+	mirad_rm_rf(dir);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -98,6 +131,7 @@ main(void)
 	    cmocka_unit_test(test_csv_quotes),
 	    cmocka_unit_test(test_csv_unterminated_quote_is_an_error),
 	    cmocka_unit_test(test_csv_write_round_trip),
+	    cmocka_unit_test(test_csv_read_map_by_header),
 	};
 	return cmocka_run_group_tests_name("csv", tests, NULL, NULL);
 }

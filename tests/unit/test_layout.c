@@ -55,6 +55,21 @@ scan(const char *root, enum mirad_layout layout, struct mirad_recordset *out,
 	return mirad_layout_scan(root, &o, out, st, err, sizeof err);
 }
 
+/* The same, leaving out the records whose image or mask was reported. */
+static int
+scan_dropping(
+    const char *root, struct mirad_recordset *out, struct mirad_scan_stats *st)
+{
+	struct mirad_scan_options o = {.read_sizes = true,
+	    .drop_reported = true,
+	    .problem = collect,
+	    .problem_ctx = (void *)root};
+	char err[512];
+
+	problems[0] = '\0';
+	return mirad_layout_scan(root, &o, out, st, err, sizeof err);
+}
+
 static const struct mirad_record *
 find(const struct mirad_recordset *s, const char *image)
 {
@@ -138,6 +153,43 @@ test_layout_problems_reported_precisely(void **state)
 	    "cat/train/crack|anomalous images under train/ (skipped)\n"
 	    "cat/ground_truth/crack/007_mask.png|mask without an image\n"
 	    "cat/ground_truth/crack/001_mask.png|mask is 4x8, image is 8x8\n");
+	mirad_recordset_clear(&s);
+	mirad_rm_rf(d);
+	free(d);
+}
+
+static void
+test_layout_drop_reported_records(void **state)
+{
+	char *d = test_tmpdir();
+	struct mirad_recordset s = {0};
+	struct mirad_scan_stats st;
+
+	(void)state;
+	image_at(d, "cat/train/good/000.png", 8, 8);
+	test_write(d, "cat/train/good/001.png", "");
+	image_at(d, "cat/test/good/000.png", 8, 8);
+	image_at(d, "cat/test/anomaly/000.png", 8, 8);
+	image_at(d, "cat/test/anomaly/001.png", 8, 8);
+	image_at(d, "cat/test/anomaly/002.png", 8, 8);
+	image_at(d, "cat/ground_truth/anomaly/000_mask.png", 8, 8);
+	image_at(d, "cat/ground_truth/anomaly/001_mask.png", 4, 8);
+	test_write(d, "cat/ground_truth/anomaly/002_mask.png", "");
+
+	assert_int_equal(scan_dropping(d, &s, &st), 0);
+	assert_int_equal(st.problems, 3);
+	assert_int_equal(s.count, 3);
+	assert_non_null(find(&s, "cat/train/good/000.png"));
+	assert_non_null(find(&s, "cat/test/good/000.png"));
+	assert_non_null(find(&s, "cat/test/anomaly/000.png"));
+	assert_null(find(&s, "cat/train/good/001.png"));
+	assert_null(find(&s, "cat/test/anomaly/001.png"));
+	assert_null(find(&s, "cat/test/anomaly/002.png"));
+	mirad_recordset_clear(&s);
+	/* Without the option every record stays (and is still reported). */
+	assert_int_equal(scan(d, MIRAD_LAYOUT_AUTO, &s, &st), 0);
+	assert_int_equal(st.problems, 3);
+	assert_int_equal(s.count, 6);
 	mirad_recordset_clear(&s);
 	mirad_rm_rf(d);
 	free(d);
@@ -320,6 +372,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_layout_mirad_masks_matched_by_name),
 	    cmocka_unit_test(test_layout_problems_reported_precisely),
+	    cmocka_unit_test(test_layout_drop_reported_records),
 	    cmocka_unit_test(test_layout_masks_directly_in_ground_truth),
 	    cmocka_unit_test(test_layout_visa_raw_with_split_csv),
 	    cmocka_unit_test(test_layout_visa_split_csv_short_row),

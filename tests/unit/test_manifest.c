@@ -318,6 +318,115 @@ test_manifest_recordset_sort(void **state)
 	assert_int_equal(s.count, 0);
 }
 
+/* Read TEXT (base "/data") into SET. */
+static void
+load_text(const char *text, struct mirad_recordset *set)
+{
+	FILE *f;
+	struct mirad_manifest *m = manifest_of(text, &f, "/data", NULL);
+	struct mirad_record *r;
+
+	while (mirad_manifest_next(m, &r) == MIRAD_MANIFEST_RECORD)
+		mirad_recordset_push(set, r);
+	mirad_manifest_close(m);
+	fclose(f);
+}
+
+static void
+test_manifest_duplicates_found_described_and_dropped(void **state)
+{
+	const char *text =
+	    "{\"category\":\"a\",\"split\":\"train\",\"label\":\"normal\","
+	    "\"image\":\"x.png\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"anomaly\","
+	    "\"image\":\"y.png\"}\n"
+	    "\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"./x.png\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"anomaly\","
+	    "\"image\":\"sub/../y.png\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"y.png\",\"root\":\"/other\"}\n";
+	struct mirad_recordset set = {0};
+	struct mirad_duplicate *d;
+	char msg[256];
+	size_t n;
+
+	(void)state;
+	load_text(text, &set);
+	assert_int_equal(set.count, 5);
+	assert_int_equal(set.items[2]->line, 4);
+	n = mirad_recordset_find_duplicates(&set, 0, &d);
+	/* The last record is another file (another root). */
+	assert_int_equal(n, 2);
+	assert_int_equal(d[0].first, 0);
+	assert_int_equal(d[0].later, 2);
+	assert_int_equal(d[1].first, 1);
+	assert_int_equal(d[1].later, 3);
+	assert_false(mirad_duplicate_is_repeat(&set, &d[0]));
+	assert_true(mirad_duplicate_is_repeat(&set, &d[1]));
+	mirad_duplicate_describe(&set, &d[0], "m.jsonl", msg, sizeof msg);
+	assert_string_equal(
+	    msg, "m.jsonl:4: ./x.png also at line 1 (train and test: leakage)");
+	mirad_duplicate_describe(&set, &d[1], "m.jsonl", msg, sizeof msg);
+	assert_string_equal(msg, "m.jsonl:5: sub/../y.png also at line 2");
+	/* Searching from a later index sees only the records after it. */
+	free(d);
+	assert_int_equal(mirad_recordset_find_duplicates(&set, 2, &d), 0);
+	assert_null(d);
+	n = mirad_recordset_find_duplicates(&set, 0, &d);
+	/* Only the repeat goes; the leak between splits stays. */
+	assert_int_equal(mirad_recordset_drop_repeats(&set, d, n), 1);
+	assert_int_equal(set.count, 4);
+	assert_string_equal(set.items[2]->image, "./x.png");
+	assert_string_equal(set.items[3]->root, "/other");
+	free(d);
+	mirad_recordset_clear(&set);
+}
+
+static void
+test_manifest_duplicate_labels_described(void **state)
+{
+	const char *text =
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"x.png\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"anomaly\","
+	    "\"image\":\"x.png\"}\n";
+	struct mirad_recordset set = {0};
+	struct mirad_duplicate *d;
+	char msg[256];
+
+	(void)state;
+	load_text(text, &set);
+	assert_int_equal(mirad_recordset_find_duplicates(&set, 0, &d), 1);
+	mirad_duplicate_describe(&set, &d[0], "m.jsonl", msg, sizeof msg);
+	assert_string_equal(
+	    msg, "m.jsonl:2: x.png also at line 1 (normal and anomaly)");
+	/* A record that was not read from a manifest has no line. */
+	set.items[0]->line = set.items[1]->line = 0;
+	mirad_duplicate_describe(&set, &d[0], "DIR", msg, sizeof msg);
+	assert_string_equal(
+	    msg, "DIR: x.png also at record 1 (normal and anomaly)");
+	free(d);
+	mirad_recordset_clear(&set);
+}
+
+static void
+test_manifest_count_column_rule(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    mirad_count_column("train", "normal"), MIRAD_COUNT_TRAIN);
+	assert_int_equal(mirad_count_column("train", NULL), MIRAD_COUNT_TRAIN);
+	assert_int_equal(
+	    mirad_count_column("train", "anomaly"), MIRAD_COUNT_TRAIN_ABNORMAL);
+	assert_int_equal(mirad_count_column("val", "anomaly"), MIRAD_COUNT_VAL);
+	assert_int_equal(
+	    mirad_count_column("test", "normal"), MIRAD_COUNT_TEST_NORMAL);
+	assert_int_equal(
+	    mirad_count_column("test", "anomaly"), MIRAD_COUNT_TEST_ABNORMAL);
+}
+
 int
 main(void)
 {
@@ -330,6 +439,10 @@ main(void)
 	    cmocka_unit_test(test_manifest_bad_line_place_with_colon_space),
 	    cmocka_unit_test(test_manifest_root_resolution),
 	    cmocka_unit_test(test_manifest_recordset_sort),
+	    cmocka_unit_test(
+	        test_manifest_duplicates_found_described_and_dropped),
+	    cmocka_unit_test(test_manifest_duplicate_labels_described),
+	    cmocka_unit_test(test_manifest_count_column_rule),
 	};
 	return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
 }
