@@ -193,4 +193,56 @@ expect_empty "split --nodes | stats --by node: no warning" "$T/err"
 expect_eq "split --nodes | stats --by node: the six nodes" \
 	"$(cut -d, -f1 "$T/out" | tr '\n' ' ')" "node 1 2 3 4 5 6 total "
 
+# --- charts people can read -------------------------------------------------
+run "$ST" --plots "$T/plots" "$T/mirad"
+expect_status "--plots: exit 0" 0
+# Read each chart as a person would: find the axes (the longest black
+# lines), the tick marks outside them, and ink where the labels belong.
+"$PY" - "$T/plots" >"$T/charts" 2>&1 <<'PYEOF'
+import sys
+from PIL import Image
+def black(p): return p[0] == p[1] == p[2] == 0
+def dark(p): return max(p) < 110
+def ink(px, x0, y0, x1, y1):
+    return any(dark(px[x, y]) for x in range(max(0, x0), x1) for y in range(max(0, y0), y1))
+def runs(idx):
+    out = []
+    for i in idx:
+        if out and i == out[-1][-1] + 1: out[-1].append(i)
+        else: out.append([i])
+    return [r[len(r) // 2] for r in out]
+for name in ("counts", "defect_area", "brightness", "resolution"):
+    im = Image.open("%s/%s.png" % (sys.argv[1], name)).convert("RGB")
+    w, h = im.size
+    px = im.load()
+    ya = max(range(h), key=lambda y: sum(black(px[x, y]) for x in range(w)))
+    xa = max(range(w), key=lambda x: sum(black(px[x, y]) for y in range(h)))
+    xt = runs([x for x in range(w) if black(px[x, ya + 2]) and black(px[x, ya + 4])])
+    yt = runs([y for y in range(h) if black(px[xa - 2, y]) and black(px[xa - 4, y])])
+    xl = sum(ink(px, x - 12, ya + 7, x + 12, ya + 30) for x in xt)
+    yl = sum(ink(px, xa - 60, y - 5, xa - 7, y + 6) for y in yt)
+    title = ink(px, 0, 0, w, 18)
+    xtitle = ink(px, xa, h - 22, w, h)
+    ytitle = ink(px, 0, h // 4, 18, 3 * h // 4)
+    line = "%s: xticks=%d labelled=%d yticks=%d labelled=%d title=%s axis-titles=%s,%s" % (
+        name, len(xt), xl, len(yt), yl, title, xtitle, ytitle)
+    if name == "brightness":
+        ok = 0
+        for x in xt:
+            col = [y for y in range(ya) if px[x + 2, y] == (66, 114, 196)]
+            whisk = [y for y in range(ya) if black(px[x, y])]
+            if col and whisk and min(whisk) - 1 <= col[0] <= max(whisk) + 1:
+                ok += 1
+        line += " whiskers-on-bars=%d" % ok
+    print(line)
+PYEOF
+expect_grep "counts.png: a tick and a label per category, y ticks labelled, title and axis titles" \
+	'^counts: xticks=10 labelled=10 yticks=([3-9]|1[0-9]) labelled=\1 title=True axis-titles=True,True$' "$T/charts"
+expect_grep "defect_area.png: seven labelled bins on the x axis" \
+	'^defect_area: xticks=7 labelled=7 yticks=([3-9]|1[0-9]) labelled=\1 title=True axis-titles=True,True$' "$T/charts"
+expect_grep "brightness.png: labelled axes, and every whisker spans its bar's top" \
+	'^brightness: xticks=10 labelled=10 yticks=6 labelled=6 title=True axis-titles=True,True whiskers-on-bars=10$' "$T/charts"
+expect_grep "resolution.png: ticks and labels along both axes, not just 0 and the maxima" \
+	'^resolution: xticks=([3-9]|1[0-9]) labelled=\1 yticks=([3-9]|1[0-9]) labelled=\2 title=True axis-titles=True,True$' "$T/charts"
+
 done_testing
