@@ -26,6 +26,7 @@
 #include "mirad_progress.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
+#include "stats_html.h"
 #include "stats_plot.h"
 #include "stats_report.h"
 #include "stats_table.h"
@@ -48,6 +49,7 @@ enum {
 	OPT_SHARD,
 	OPT_CATEGORIES,
 	OPT_DEFECTS,
+	OPT_HTML,
 };
 
 enum format {
@@ -76,6 +78,7 @@ struct stats {
 	struct stats_entries entries;
 	struct mirad_strlist categories; /* --categories; empty: all */
 	const char *defects_file;        /* --defects FILE or NULL */
+	const char *html;                /* --html FILE or NULL */
 	struct stats_table table;
 };
 
@@ -107,6 +110,8 @@ usage(void)
 "                         anomalies in pooled folders (test/anomaly)\n"
 "      --nodes=FILE       CSV of image,node for records without a node\n"
 "                         (default with --by=node: DATASET/nodes.csv)\n"
+"      --html=FILE        write the dataset report, one self-contained HTML\n"
+"                         page (tables, flags, charts, mosaic, problems)\n"
 "      --plots=DIR        write PNG charts into DIR\n"
 "      --plot-size=WxH    size of each chart (default 640x400)\n"
 "      --mosaic=FILE      write a PNG grid of sample images per group\n"
@@ -144,6 +149,7 @@ parse_args(struct stats *s, int argc, char **argv)
 	    {"check-sizes", no_argument, NULL, OPT_CHECK_SIZES},
 	    {"format", required_argument, NULL, 'f'},
 	    {"geometry", no_argument, NULL, OPT_GEOMETRY},
+	    {"html", required_argument, NULL, OPT_HTML},
 	    {"imaging", no_argument, NULL, OPT_IMAGING},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"merge", no_argument, NULL, OPT_MERGE},
@@ -198,6 +204,9 @@ parse_args(struct stats *s, int argc, char **argv)
 			break;
 		case OPT_DEFECTS:
 			s->defects_file = optarg;
+			break;
+		case OPT_HTML:
+			s->html = optarg;
 			break;
 		case 'o':
 			s->output = optarg;
@@ -290,9 +299,9 @@ parse_args(struct stats *s, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		mirad_usage_error("one input expected, got %d", argc - optind);
-	if (s->partial && (s->plots_dir || s->mosaic))
-		mirad_usage_error(
-		    "--partial cannot be used with --plots or --mosaic");
+	if (s->partial && (s->plots_dir || s->mosaic || s->html))
+		mirad_usage_error("--partial cannot be used with --plots, "
+		                  "--mosaic or --html");
 	s->input = optind < argc ? argv[optind] : "-";
 }
 
@@ -342,7 +351,8 @@ record_node(
 static bool
 measuring(const struct stats *s)
 {
-	return s->imaging || s->geometry || s->partial || s->plots_dir;
+	return s->imaging || s->geometry || s->partial || s->plots_dir ||
+	    s->html;
 }
 
 static void
@@ -476,6 +486,31 @@ merge_inputs(struct stats *s)
 	}
 }
 
+/* --html FILE: written under a temporary name, renamed when complete. */
+static int
+write_html(const struct stats *s, const cJSON *imaging, const cJSON *geometry)
+{
+	struct mirad_outfile *out = mirad_outfile_open(s->html);
+	char err[1024];
+
+	if (out == NULL) {
+		mirad_warn("%s: %s", s->html, strerror(errno));
+		return -1;
+	}
+	if (stats_html_write(mirad_outfile_stream(out),
+	        s->merge ? "merged partial statistics" : s->input, &s->table,
+	        &s->entries, imaging, geometry, err, sizeof err) != 0) {
+		mirad_warn("%s", err);
+		mirad_outfile_abort(out);
+		return -1;
+	}
+	if (mirad_outfile_commit(out) != 0) {
+		mirad_warn("%s: %s", s->html, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 print_partial(const struct stats *s, FILE *f)
 {
@@ -579,9 +614,9 @@ main(int argc, char **argv)
 		goto done;
 	}
 	stats_table_count(&s.table, &s.entries, s.by);
-	if (s.imaging || s.plots_dir)
+	if (s.imaging || s.plots_dir || s.html)
 		imaging = stats_report_imaging(&s.entries, s.by);
-	if (s.geometry || s.plots_dir)
+	if (s.geometry || s.plots_dir || s.html)
 		geometry = stats_report_geometry(&s.entries, s.by);
 	switch (s.format) {
 	case FORMAT_MD:
@@ -629,6 +664,8 @@ main(int argc, char **argv)
 		mirad_warn("%s", err);
 		status = MIRAD_EXIT_FATAL;
 	}
+	if (s.html && write_html(&s, imaging, geometry) != 0)
+		status = MIRAD_EXIT_FATAL;
 	if (s.mosaic &&
 	    stats_mosaic_write(s.mosaic, &s.entries, s.by, s.mosaic_per,
 	        s.mosaic_tile, 160, s.mosaic_masks, err, sizeof err) != 0) {

@@ -398,3 +398,71 @@ stats_table_print_tex(
 	}
 	fputs("\\end{tabular}\n", f);
 }
+
+/* TEXT with the HTML specials escaped. */
+static void
+html_text(FILE *f, const char *text)
+{
+	gchar *escaped = g_markup_escape_text(text, -1);
+
+	fputs(escaped, f);
+	g_free(escaped);
+}
+
+void
+stats_table_print_html(
+    FILE *f, const struct stats_table *t, const cJSON *imaging)
+{
+	static const char *const flags[] = {"DV", "DI", "DR", "DB"};
+
+	fputs("<table id=\"counts\">\n<thead><tr><th>", f);
+	print_by_title(f, t->by);
+	fputs("</th>", f);
+	for (size_t c = 0; c < NCOLUMNS; c++)
+		if (shown(t, c))
+			fprintf(f, "<th>%s%s</th>", columns[c].title,
+			    c == DEFECT_COLUMN && t->total.defects_unknown
+			        ? "<sup>a</sup>"
+			        : "");
+	if (imaging)
+		for (int k = 0; k < 4; k++)
+			fprintf(f, "<th>%s</th>", flags[k]);
+	fputs("</tr></thead>\n<tbody>\n", f);
+	for (size_t i = 0; i <= t->nrows; i++) {
+		const struct stats_count_row *row = row_at(t, i);
+		const cJSON *g = NULL, *fl;
+
+		fputs(i == t->nrows ? "<tr class=\"total\"><th>Total</th>"
+		                    : "<tr><th>",
+		    f);
+		if (i < t->nrows) {
+			html_text(f, row->name);
+			fputs("</th>", f);
+		}
+		for (size_t c = 0; c < NCOLUMNS; c++) {
+			if (!shown(t, c))
+				continue;
+			if (unknown(row, c))
+				fputs("<td>" UNKNOWN_CELL "</td>", f);
+			else
+				fprintf(f, "<td>%zu</td>", value(row, c));
+		}
+		if (imaging && i < t->nrows)
+			g = imaging_group_named(imaging, t->by, row->name);
+		fl = cJSON_GetObjectItemCaseSensitive(g, "flags");
+		if (imaging)
+			for (int k = 0; k < 4; k++)
+				fputs(cJSON_IsTrue(
+				          cJSON_GetObjectItemCaseSensitive(
+				              fl, flags[k]))
+				        ? "<td class=\"flag\">✓</td>"
+				        : "<td class=\"flag\"></td>",
+				    f);
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody>\n</table>\n", f);
+	if (t->total.defects_unknown)
+		fputs("<p class=\"note\"><sup>a</sup> " UNKNOWN_CELL
+		      ": " UNKNOWN_NOTE ".</p>\n",
+		    f);
+}

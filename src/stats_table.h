@@ -52,6 +52,10 @@ void stats_table_print_md(FILE *f, const struct stats_table *t);
 void stats_table_print_csv(FILE *f, const struct stats_table *t);
 void stats_table_print_tex(
     FILE *f, const struct stats_table *t, const cJSON *imaging);
+/* The table as an HTML table (id "counts") with the flags of IMAGING (may
+ * be NULL) and the footnote when a count is unknown. */
+void stats_table_print_html(
+    FILE *f, const struct stats_table *t, const cJSON *imaging);
 /* The JSON document: the groups ("categories" or "groups"), "totals", and
  * IMAGING / GEOMETRY (may be NULL) with their thresholds; printed with
  * exact numbers. */
