@@ -27,8 +27,10 @@
 #include "mirad_shard.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
+#include "stats_html.h"
 #include "stats_plot.h"
 #include "stats_report.h"
+#include "stats_table.h"
 
 enum {
 	OPT_CHECK_SIZES = 256,
@@ -46,6 +48,9 @@ enum {
 	OPT_PARTIAL,
 	OPT_MERGE,
 	OPT_SHARD,
+	OPT_CATEGORIES,
+	OPT_DEFECTS,
+	OPT_HTML,
 };
 
 enum format {
@@ -53,13 +58,6 @@ enum format {
 	FORMAT_CSV,
 	FORMAT_JSON,
 	FORMAT_TEX
-};
-
-struct counts {
-	char *category;
-	size_t train, test_normal, test_abnormal, val, train_abnormal;
-	size_t defect_types;
-	struct mirad_strlist defects; /* distinct anomaly defect labels */
 };
 
 struct stats {
@@ -81,9 +79,10 @@ struct stats {
 	char job[65]; /* --partial: the fingerprint every shard shares */
 	int jobs;
 	struct stats_entries entries;
-	struct counts *rows;
-	size_t nrows;
-	struct counts total;
+	struct mirad_strlist categories; /* --categories; empty: all */
+	const char *defects_file;        /* --defects FILE or NULL */
+	const char *html;                /* --html FILE or NULL */
+	struct stats_table table;
 };
 
 static void
@@ -109,8 +108,13 @@ usage(void)
 "  -a, --all              both --imaging and --geometry\n"
 "      --by=KEY           group by category (default), node, split, defect\n"
 "                         or variant\n"
+"      --categories=LIST  only these categories (comma-separated)\n"
+"      --defects=FILE     CSV of image,defect giving the defect type of\n"
+"                         anomalies in pooled folders (test/anomaly)\n"
 "      --nodes=FILE       CSV of image,node for records without a node\n"
 "                         (default with --by=node: DATASET/nodes.csv)\n"
+"      --html=FILE        write the dataset report, one self-contained HTML\n"
+"                         page (tables, flags, charts, mosaic, problems)\n"
 "      --plots=DIR        write PNG charts into DIR\n"
 "      --plot-size=WxH    size of each chart (default 640x400)\n"
 "      --mosaic=FILE      write a PNG grid of sample images per group\n"
@@ -143,9 +147,12 @@ parse_args(struct stats *s, int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"all", no_argument, NULL, 'a'},
 	    {"by", required_argument, NULL, OPT_BY},
+	    {"categories", required_argument, NULL, OPT_CATEGORIES},
+	    {"defects", required_argument, NULL, OPT_DEFECTS},
 	    {"check-sizes", no_argument, NULL, OPT_CHECK_SIZES},
 	    {"format", required_argument, NULL, 'f'},
 	    {"geometry", no_argument, NULL, OPT_GEOMETRY},
+	    {"html", required_argument, NULL, OPT_HTML},
 	    {"imaging", no_argument, NULL, OPT_IMAGING},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"merge", no_argument, NULL, OPT_MERGE},
@@ -189,6 +196,21 @@ parse_args(struct stats *s, int argc, char **argv)
 			break;
 		case OPT_NODES:
 			s->nodes_file = optarg;
+			break;
+		case OPT_CATEGORIES:
+			mirad_strlist_free(&s->categories);
+			if (mirad_strlist_split(optarg, &s->categories) != 0 ||
+			    s->categories.count == 0)
+				mirad_usage_error("--categories takes a "
+				                  "comma-separated list of "
+				                  "categories, got '%s'",
+				    optarg);
+			break;
+		case OPT_DEFECTS:
+			s->defects_file = optarg;
+			break;
+		case OPT_HTML:
+			s->html = optarg;
 			break;
 		case 'o':
 			s->output = optarg;
@@ -281,238 +303,10 @@ parse_args(struct stats *s, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		mirad_usage_error("one input expected, got %d", argc - optind);
-	if (s->partial && (s->plots_dir || s->mosaic))
-		mirad_usage_error(
-		    "--partial cannot be used with --plots or --mosaic");
+	if (s->partial && (s->plots_dir || s->mosaic || s->html))
+		mirad_usage_error("--partial cannot be used with --plots, "
+		                  "--mosaic or --html");
 	s->input = optind < argc ? argv[optind] : "-";
-}
-
-static struct counts *
-row_for(struct stats *s, const char *category)
-{
-	/* Records arrive sorted by category from a scan, but not
-	 * necessarily from a manifest: look up, then append. */
-	for (size_t i = s->nrows; i-- > 0;)
-		if (strcmp(s->rows[i].category, category) == 0)
-			return &s->rows[i];
-	s->rows = mirad_xrealloc(s->rows, (s->nrows + 1) * sizeof *s->rows);
-	memset(&s->rows[s->nrows], 0, sizeof *s->rows);
-	s->rows[s->nrows].category = mirad_xstrdup(category);
-	return &s->rows[s->nrows++];
-}
-
-static int
-cmp_rows(const void *a, const void *b)
-{
-	return strcmp(((const struct counts *)a)->category,
-	    ((const struct counts *)b)->category);
-}
-
-static void
-count(struct stats *s)
-{
-	for (size_t i = 0; i < s->entries.count; i++) {
-		const struct stats_entry *r = &s->entries.items[i];
-		struct counts *row = row_for(s, stats_entry_group(r, s->by));
-		bool anomaly = strcmp(r->label, "anomaly") == 0;
-
-		switch (mirad_count_column(r->split, r->label)) {
-		case MIRAD_COUNT_TRAIN:
-			row->train++;
-			break;
-		case MIRAD_COUNT_TRAIN_ABNORMAL:
-			row->train_abnormal++;
-			break;
-		case MIRAD_COUNT_VAL:
-			row->val++;
-			break;
-		case MIRAD_COUNT_TEST_NORMAL:
-			row->test_normal++;
-			break;
-		case MIRAD_COUNT_TEST_ABNORMAL:
-			row->test_abnormal++;
-			break;
-		}
-		if (anomaly &&
-		    !mirad_strlist_contains(&row->defects, r->defect))
-			mirad_strlist_add(&row->defects, r->defect);
-	}
-	if (s->nrows > 1)
-		qsort(s->rows, s->nrows, sizeof *s->rows, cmp_rows);
-	for (size_t i = 0; i < s->nrows; i++) {
-		struct counts *row = &s->rows[i];
-
-		row->defect_types = row->defects.count;
-		s->total.train += row->train;
-		s->total.test_normal += row->test_normal;
-		s->total.test_abnormal += row->test_abnormal;
-		s->total.val += row->val;
-		s->total.train_abnormal += row->train_abnormal;
-		s->total.defect_types += row->defect_types;
-	}
-}
-
-/* Columns beyond the paper's appear only when the data has them. */
-struct column {
-	const char *key;   /* csv/json name */
-	const char *title; /* md/tex heading */
-	size_t offset;
-	bool optional;
-};
-
-static const struct column columns[] = {
-    {"train", "Train", offsetof(struct counts, train), false},
-    {"train_abnormal", "Train abnormal",
-        offsetof(struct counts, train_abnormal), true},
-    {"val", "Val", offsetof(struct counts, val), true},
-    {"test_normal", "Test normal", offsetof(struct counts, test_normal), false},
-    {"test_abnormal", "Test abnormal", offsetof(struct counts, test_abnormal),
-        false},
-    {"defect_types", "Defect types", offsetof(struct counts, defect_types),
-        false},
-};
-#define NCOLUMNS (sizeof columns / sizeof *columns)
-
-static size_t
-value(const struct counts *c, size_t col)
-{
-	return *(const size_t *)((const char *)c + columns[col].offset);
-}
-
-static bool
-shown(const struct stats *s, size_t col)
-{
-	return !columns[col].optional || value(&s->total, col) > 0;
-}
-
-static void
-print_md(const struct stats *s, FILE *f)
-{
-	if (s->by == STATS_BY_CATEGORY)
-		fputs("| Category |", f);
-	else
-		fprintf(f, "| %c%s |", stats_by_name(s->by)[0] - 32,
-		    stats_by_name(s->by) + 1);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(s, c))
-			fprintf(f, " %s |", columns[c].title);
-	fputs("\n|---|", f);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(s, c))
-			fputs("---:|", f);
-	fputc('\n', f);
-	for (size_t i = 0; i <= s->nrows; i++) {
-		const struct counts *row =
-		    i < s->nrows ? &s->rows[i] : &s->total;
-
-		fprintf(
-		    f, "| %s |", i < s->nrows ? row->category : "**Total**");
-		for (size_t c = 0; c < NCOLUMNS; c++)
-			if (shown(s, c))
-				fprintf(f, " %zu |", value(row, c));
-		fputc('\n', f);
-	}
-}
-
-static void
-print_csv(const struct stats *s, FILE *f)
-{
-	fputs(stats_by_name(s->by), f);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(s, c))
-			fprintf(f, ",%s", columns[c].key);
-	fputc('\n', f);
-	for (size_t i = 0; i <= s->nrows; i++) {
-		const struct counts *row =
-		    i < s->nrows ? &s->rows[i] : &s->total;
-
-		fputs(i < s->nrows ? row->category : "total", f);
-		for (size_t c = 0; c < NCOLUMNS; c++)
-			if (shown(s, c))
-				fprintf(f, ",%zu", value(row, c));
-		fputc('\n', f);
-	}
-}
-
-static cJSON *
-row_json(const struct stats *s, const struct counts *row, bool with_name)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (with_name)
-		cJSON_AddStringToObject(o, stats_by_name(s->by), row->category);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(s, c))
-			cJSON_AddNumberToObject(
-			    o, columns[c].key, (double)value(row, c));
-	return o;
-}
-
-static void
-print_json(const struct stats *s, FILE *f, cJSON *imaging, cJSON *geometry)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON *cats = cJSON_AddArrayToObject(
-	    root, s->by == STATS_BY_CATEGORY ? "categories" : "groups");
-	char *text;
-
-	for (size_t i = 0; i < s->nrows; i++)
-		cJSON_AddItemToArray(cats, row_json(s, &s->rows[i], true));
-	cJSON_AddItemToObject(root, "totals", row_json(s, &s->total, false));
-	if (imaging) {
-		cJSON *o = cJSON_AddObjectToObject(root, "imaging");
-
-		cJSON_AddStringToObject(o, "by", stats_by_name(s->by));
-		cJSON_AddItemToObject(
-		    o, "thresholds", stats_report_thresholds());
-		cJSON_AddItemReferenceToObject(o, "groups", imaging);
-	}
-	if (geometry) {
-		cJSON *o = cJSON_AddObjectToObject(root, "geometry");
-
-		cJSON_AddStringToObject(o, "by", stats_by_name(s->by));
-		cJSON_AddItemReferenceToObject(o, "groups", geometry);
-	}
-	text = cJSON_Print(root);
-	if (text == NULL)
-		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
-	fputs(text, f);
-	fputc('\n', f);
-	cJSON_free(text);
-	cJSON_Delete(root);
-}
-
-static void
-print_tex(const struct stats *s, FILE *f)
-{
-	fputs("\\begin{tabular}{l", f);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(s, c))
-			fputc('r', f);
-	fputs("}\n\\hline\n", f);
-	if (s->by == STATS_BY_CATEGORY)
-		fputs("Category", f);
-	else
-		fprintf(f, "%c%s", stats_by_name(s->by)[0] - 32,
-		    stats_by_name(s->by) + 1);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(s, c))
-			fprintf(f, " & %s", columns[c].title);
-	fputs(" \\\\\n\\hline\n", f);
-	for (size_t i = 0; i <= s->nrows; i++) {
-		const struct counts *row =
-		    i < s->nrows ? &s->rows[i] : &s->total;
-
-		if (i == s->nrows)
-			fputs("\\hline\n\\textbf{Total}", f);
-		else
-			mirad_print_category_name(f, row->category, true);
-		for (size_t c = 0; c < NCOLUMNS; c++)
-			if (shown(s, c))
-				fprintf(f, " & %zu", value(row, c));
-		fputs(" \\\\\n", f);
-	}
-	fputs("\\hline\n\\end{tabular}\n", f);
 }
 
 /* --nodes: image (relative path) -> node, by the columns named in the
@@ -570,7 +364,8 @@ report_duplicates(const char *input, struct mirad_recordset *records,
 static bool
 measuring(const struct stats *s)
 {
-	return s->imaging || s->geometry || s->partial || s->plots_dir;
+	return s->imaging || s->geometry || s->partial || s->plots_dir ||
+	    s->html;
 }
 
 static void
@@ -821,6 +616,31 @@ merge_inputs(struct stats *s)
 	free(docs);
 }
 
+/* --html FILE: written under a temporary name, renamed when complete. */
+static int
+write_html(const struct stats *s, const cJSON *imaging, const cJSON *geometry)
+{
+	struct mirad_outfile *out = mirad_outfile_open(s->html);
+	char err[1024];
+
+	if (out == NULL) {
+		mirad_warn("%s: %s", s->html, strerror(errno));
+		return -1;
+	}
+	if (stats_html_write(mirad_outfile_stream(out),
+	        s->merge ? "merged partial statistics" : s->input, &s->table,
+	        &s->entries, imaging, geometry, err, sizeof err) != 0) {
+		mirad_warn("%s", err);
+		mirad_outfile_abort(out);
+		return -1;
+	}
+	if (mirad_outfile_commit(out) != 0) {
+		mirad_warn("%s: %s", s->html, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 print_partial(const struct stats *s, FILE *f)
 {
@@ -838,13 +658,11 @@ print_partial(const struct stats *s, FILE *f)
 	cJSON_AddBoolToObject(options, "geometry", s->geometry);
 	cJSON_AddStringToObject(options, "by", stats_by_name(s->by));
 	cJSON_AddItemToObject(doc, "options", options);
-	text = cJSON_PrintUnformatted(doc);
+	text = stats_json_print(doc, false);
 
-	if (text == NULL)
-		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
 	fputs(text, f);
 	fputc('\n', f);
-	cJSON_free(text);
+	free(text);
 	cJSON_Delete(doc);
 }
 
@@ -876,6 +694,10 @@ main(int argc, char **argv)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
 	if (s.merge) {
 		merge_inputs(&s);
+		if (s.categories.count > 0 &&
+		    stats_entries_keep_categories(
+		        &s.entries, &s.categories, err, sizeof err) != 0)
+			mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 	} else {
 		mirad_progress_start("scanning", 0);
 		if (mirad_dataset_load(s.input, &s.in, &records, &info, err,
@@ -897,11 +719,35 @@ main(int argc, char **argv)
 			status = MIRAD_EXIT_PARTIAL;
 		if (report_duplicates(s.input, &records, &info) > 0)
 			status = MIRAD_EXIT_PARTIAL;
+		if (s.categories.count > 0 &&
+		    stats_records_keep_categories(
+		        &records, &s.categories, err, sizeof err) != 0)
+			mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 		build_entries(&s, &records);
 		if (measuring(&s))
 			measure_all(&s);
 	}
 	stats_entries_sort(&s.entries);
+	if (s.defects_file) {
+		long unused = stats_entries_apply_defects(
+		    &s.entries, s.defects_file, err, sizeof err);
+
+		if (unused < 0)
+			mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+		if (unused > 0)
+			mirad_warn("%s: %ld listed images are not in the input "
+			           "(ignored)",
+			    s.defects_file, unused);
+	}
+	if (s.by == STATS_BY_NODE && !s.partial) {
+		size_t lost = stats_entries_without_node(&s.entries);
+
+		if (lost > 0)
+			mirad_warn("%zu of %zu images have no node (no node "
+			           "field in the records and none in --nodes "
+			           "FILE): grouped as 'unknown'",
+			    lost, s.entries.count);
+	}
 	/* Failed measures, also those recorded in partial files, so that a
 	 * merge reports and exits like the single run. */
 	for (size_t i = 0; i < s.entries.count; i++)
@@ -921,14 +767,14 @@ main(int argc, char **argv)
 		print_partial(&s, out);
 		goto done;
 	}
-	count(&s);
-	if (s.imaging || s.plots_dir)
+	stats_table_count(&s.table, &s.entries, s.by);
+	if (s.imaging || s.plots_dir || s.html)
 		imaging = stats_report_imaging(&s.entries, s.by);
-	if (s.geometry || s.plots_dir)
+	if (s.geometry || s.plots_dir || s.html)
 		geometry = stats_report_geometry(&s.entries, s.by);
 	switch (s.format) {
 	case FORMAT_MD:
-		print_md(&s, out);
+		stats_table_print_md(out, &s.table);
 		if (s.imaging) {
 			fputs("\nImaging heterogeneity:\n\n", out);
 			stats_print_imaging_md(out, imaging, s.by);
@@ -939,7 +785,7 @@ main(int argc, char **argv)
 		}
 		break;
 	case FORMAT_CSV:
-		print_csv(&s, out);
+		stats_table_print_csv(out, &s.table);
 		if (s.imaging) {
 			fputc('\n', out);
 			stats_print_imaging_csv(out, imaging, s.by);
@@ -950,11 +796,12 @@ main(int argc, char **argv)
 		}
 		break;
 	case FORMAT_JSON:
-		print_json(&s, out, s.imaging ? imaging : NULL,
-		    s.geometry ? geometry : NULL);
+		stats_table_print_json(out, &s.table,
+		    s.imaging ? imaging : NULL, s.geometry ? geometry : NULL);
 		break;
 	case FORMAT_TEX:
-		print_tex(&s, out);
+		stats_table_print_tex(
+		    out, &s.table, s.imaging ? imaging : NULL);
 		if (s.imaging) {
 			fputc('\n', out);
 			stats_print_imaging_tex(out, imaging, s.by);
@@ -971,6 +818,8 @@ main(int argc, char **argv)
 		mirad_warn("%s", err);
 		status = MIRAD_EXIT_FATAL;
 	}
+	if (s.html && write_html(&s, imaging, geometry) != 0)
+		status = MIRAD_EXIT_FATAL;
 	if (s.mosaic &&
 	    stats_mosaic_write(s.mosaic, &s.entries, s.by, s.mosaic_per,
 	        s.mosaic_tile, 160, s.mosaic_masks, err, sizeof err) != 0) {
@@ -989,11 +838,8 @@ done:
 	}
 	cJSON_Delete(imaging);
 	cJSON_Delete(geometry);
-	for (size_t i = 0; i < s.nrows; i++) {
-		free(s.rows[i].category);
-		mirad_strlist_free(&s.rows[i].defects);
-	}
-	free(s.rows);
+	stats_table_free(&s.table);
+	mirad_strlist_free(&s.categories);
 	stats_entries_free(&s.entries);
 	cJSON_Delete(info.header);
 	free(info.duplicates);

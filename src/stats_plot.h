@@ -17,12 +17,24 @@
 #define STATS_PLOT_AREA       "defect_area.png"
 #define STATS_PLOT_BRIGHTNESS "brightness.png"
 #define STATS_PLOT_RESOLUTION "resolution.png"
+#define STATS_PLOT_COUNT      4
+/* The four file names, in the order of stats_plot_render()'s CHART. */
+extern const char *const stats_plot_names[STATS_PLOT_COUNT];
+
+/*
+ * Draw chart CHART (0 counts, 1 defect area, 2 brightness, 3 resolution)
+ * on a new W x H canvas.  Returns a new reference, or NULL with ERR set.
+ */
+VipsImage *stats_plot_render(int chart, const struct stats_entries *e,
+    const cJSON *imaging, const cJSON *geometry, enum stats_by by, int w, int h,
+    char *err, size_t errlen);
 
 /*
  * Write the four charts (each W x H pixels) into directory DIR (created if
  * needed): images per group (stacked train / test normal / test abnormal),
- * the defect-area histogram, linear brightness per group (mean with the
- * p10..p90 range of the foreground) and the resolution scatter.  IMAGING
+ * the defect-area histogram, the foreground's linear brightness per group
+ * (median bar, p10..p90 whisker) and the resolution scatter, each with a
+ * title, axis titles with units and labelled ticks.  IMAGING
  * and GEOMETRY are the summaries of stats_report_*().  Returns 0, or -1
  * with a reason in ERR.
  */
@@ -41,5 +53,9 @@ int stats_plot_write_all(const char *dir, const struct stats_entries *e,
 int stats_mosaic_write(const char *path, const struct stats_entries *e,
     enum stats_by by, int per, int tile, int label_width, bool masks, char *err,
     size_t errlen);
+
+/* The mosaic of stats_mosaic_write() as a new image, or NULL with ERR. */
+VipsImage *stats_mosaic_render(const struct stats_entries *e, enum stats_by by,
+    int per, int tile, int label_width, bool masks, char *err, size_t errlen);
 
 #endif

@@ -4,12 +4,15 @@
  */
 #include "mirad_platform.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mirad_cli.h"
+#include "mirad_csv.h"
 #include "mirad_err.h"
+#include "mirad_formats.h"
 #include "stats_report.h"
 
 const double stats_area_bin_edges[STATS_AREA_BINS] = {
@@ -77,24 +80,27 @@ stats_entries_sort(struct stats_entries *e)
 		qsort(e->items, e->count, sizeof *e->items, cmp_entries);
 }
 
+static void
+entry_clear(struct stats_entry *x)
+{
+	free(x->category);
+	free(x->split);
+	free(x->label);
+	free(x->defect);
+	free(x->image);
+	free(x->node);
+	free(x->variant);
+	free(x->path);
+	free(x->mask_path);
+	free(x->error);
+	stats_mask_measure_clear(&x->mask_m);
+}
+
 void
 stats_entries_free(struct stats_entries *e)
 {
-	for (size_t i = 0; i < e->count; i++) {
-		struct stats_entry *x = &e->items[i];
-
-		free(x->category);
-		free(x->split);
-		free(x->label);
-		free(x->defect);
-		free(x->image);
-		free(x->node);
-		free(x->variant);
-		free(x->path);
-		free(x->mask_path);
-		free(x->error);
-		stats_mask_measure_clear(&x->mask_m);
-	}
+	for (size_t i = 0; i < e->count; i++)
+		entry_clear(&e->items[i]);
 	free(e->items);
 	e->items = NULL;
 	e->count = 0;
@@ -116,6 +122,169 @@ stats_entry_group(const struct stats_entry *e, enum stats_by by)
 	default:
 		return e->category;
 	}
+}
+
+/* ---- selection and labels --------------------------------------------- */
+
+size_t
+stats_entries_without_node(const struct stats_entries *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->count; i++)
+		n += e->items[i].node == NULL;
+	return n;
+}
+
+/* ERR: NAME is not among the categories of CATEGORY[0..N). */
+static void
+unknown_category(
+    const char *name, char *const *category, size_t n, char *err, size_t errlen)
+{
+	struct mirad_strlist have = {0};
+	GString *list = g_string_new(NULL);
+
+	for (size_t i = 0; i < n; i++)
+		if (!mirad_strlist_contains(&have, category[i]))
+			mirad_strlist_add(&have, category[i]);
+	for (size_t i = 0; i < have.count; i++)
+		g_string_append_printf(
+		    list, "%s%s", i ? ", " : "", have.items[i]);
+	snprintf(err, errlen,
+	    "--categories: unknown category '%s' (available: %s)", name,
+	    list->str);
+	g_string_free(list, TRUE);
+	mirad_strlist_free(&have);
+}
+
+int
+stats_records_keep_categories(struct mirad_recordset *set,
+    const struct mirad_strlist *names, char *err, size_t errlen)
+{
+	size_t kept = 0;
+
+	for (size_t k = 0; k < names->count; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < set->count && !found; i++)
+			found = strcmp(set->items[i]->category,
+			            names->items[k]) == 0;
+		if (!found) {
+			char **cats = mirad_xcalloc(
+			    set->count ? set->count : 1, sizeof *cats);
+
+			for (size_t i = 0; i < set->count; i++)
+				cats[i] = set->items[i]->category;
+			unknown_category(
+			    names->items[k], cats, set->count, err, errlen);
+			free(cats);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < set->count; i++) {
+		if (mirad_strlist_contains(names, set->items[i]->category))
+			set->items[kept++] = set->items[i];
+		else
+			mirad_record_free(set->items[i]);
+	}
+	set->count = kept;
+	return 0;
+}
+
+int
+stats_entries_keep_categories(struct stats_entries *e,
+    const struct mirad_strlist *names, char *err, size_t errlen)
+{
+	size_t kept = 0;
+
+	for (size_t k = 0; k < names->count; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < e->count && !found; i++)
+			found =
+			    strcmp(e->items[i].category, names->items[k]) == 0;
+		if (!found) {
+			char **cats = mirad_xcalloc(
+			    e->count ? e->count : 1, sizeof *cats);
+
+			for (size_t i = 0; i < e->count; i++)
+				cats[i] = e->items[i].category;
+			unknown_category(
+			    names->items[k], cats, e->count, err, errlen);
+			free(cats);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < e->count; i++) {
+		if (mirad_strlist_contains(names, e->items[i].category))
+			e->items[kept++] = e->items[i];
+		else
+			entry_clear(&e->items[i]);
+	}
+	e->count = kept;
+	return 0;
+}
+
+long
+stats_entries_apply_defects(
+    struct stats_entries *e, const char *file, char *err, size_t errlen)
+{
+	struct mirad_csv *csv = mirad_csv_open(file);
+	struct mirad_strlist row = {0};
+	GHashTable *map;
+	int col_image, col_defect, rc;
+	long unused = 0;
+
+	if (csv == NULL) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	rc = mirad_csv_next(csv, &row);
+	if (rc != 1 || (col_image = mirad_csv_column(&row, "image")) < 0 ||
+	    (col_defect = mirad_csv_column(&row, "defect")) < 0) {
+		if (rc < 0)
+			snprintf(err, errlen, "%s", mirad_csv_error(csv));
+		else
+			snprintf(err, errlen,
+			    "%s: no header naming the columns image and defect",
+			    file);
+		mirad_strlist_free(&row);
+		mirad_csv_close(csv);
+		return -1;
+	}
+	map = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
+	while ((rc = mirad_csv_next(csv, &row)) == 1) {
+		if ((size_t)col_image >= row.count ||
+		    (size_t)col_defect >= row.count ||
+		    row.items[col_defect][0] == '\0')
+			continue;
+		g_hash_table_replace(map, mirad_xstrdup(row.items[col_image]),
+		    mirad_xstrdup(row.items[col_defect]));
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", mirad_csv_error(csv));
+		g_hash_table_destroy(map);
+		mirad_strlist_free(&row);
+		mirad_csv_close(csv);
+		return -1;
+	}
+	mirad_strlist_free(&row);
+	mirad_csv_close(csv);
+	unused = (long)g_hash_table_size(map);
+	for (size_t i = 0; i < e->count; i++) {
+		struct stats_entry *x = &e->items[i];
+		const char *defect = g_hash_table_lookup(map, x->image);
+
+		if (defect == NULL)
+			continue;
+		if (strcmp(x->label, "anomaly") == 0) {
+			free(x->defect);
+			x->defect = mirad_xstrdup(defect);
+		}
+		unused--;
+	}
+	g_hash_table_destroy(map);
+	return unused;
 }
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -163,15 +332,99 @@ pct(const double *v, size_t n, unsigned percent)
 	return v[((n - 1) * percent + 50) / 100];
 }
 
-/* X rounded to DIGITS decimals, so that JSON stays readable; the rounding
- * goes through text and is therefore the same everywhere. */
-static double
-rnd(double x, int digits)
+void
+stats_format_exact(char *buf, size_t len, double v)
 {
-	char buf[64];
+	if (!isfinite(v)) {
+		snprintf(buf, len, "null");
+		return;
+	}
+	/* Whole numbers as integers (10, not 1e+01). */
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(buf, len, "%.0f", v);
+		return;
+	}
+	/* The fewest significant digits that read back as the same double. */
+	for (int digits = 1; digits <= 17; digits++) {
+		snprintf(buf, len, "%.*g", digits, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
 
-	snprintf(buf, sizeof buf, "%.*f", digits, x);
-	return strtod(buf, NULL);
+void
+stats_format_readable(char *buf, size_t len, double v)
+{
+	int mag, decimals;
+	char *dot, *end;
+
+	if (!isfinite(v) || v == 0) {
+		snprintf(buf, len, isfinite(v) ? "0" : "–");
+		return;
+	}
+	mag = (int)floor(log10(fabs(v)));
+	decimals = STATS_READABLE_DIGITS - 1 - mag;
+	if (decimals < 0)
+		decimals = 0;
+	snprintf(buf, len, "%.*f", decimals, v);
+	/* 0.2500 reads as 0.25, 3.000 as 3. */
+	dot = strchr(buf, '.');
+	if (dot) {
+		end = buf + strlen(buf);
+		while (end > dot + 1 && end[-1] == '0')
+			*--end = '\0';
+		if (end == dot + 1)
+			*dot = '\0';
+	}
+}
+
+/* Replace every number under ITEM by raw text of its exact value. */
+static void
+exact_numbers(cJSON *item)
+{
+	cJSON *child = item->child;
+
+	while (child) {
+		cJSON *next = child->next;
+
+		if (cJSON_IsNumber(child)) {
+			char buf[40];
+			cJSON *raw;
+
+			stats_format_exact(buf, sizeof buf, child->valuedouble);
+			raw = cJSON_CreateRaw(buf);
+			if (raw != NULL) {
+				/* The key moves to the replacement. */
+				raw->string = child->string;
+				raw->type |= child->type & cJSON_StringIsConst;
+				child->string = NULL;
+			}
+			if (raw == NULL ||
+			    !cJSON_ReplaceItemViaPointer(item, child, raw))
+				mirad_die(MIRAD_EXIT_FATAL, "out of memory");
+		} else {
+			exact_numbers(child);
+		}
+		child = next;
+	}
+}
+
+char *
+stats_json_print(const cJSON *doc, bool formatted)
+{
+	cJSON *copy = cJSON_Duplicate(doc, true);
+	char *text, *out;
+
+	if (copy == NULL)
+		mirad_die(MIRAD_EXIT_FATAL, "out of memory");
+	exact_numbers(copy);
+	text = formatted ? cJSON_Print(copy) : cJSON_PrintUnformatted(copy);
+	cJSON_Delete(copy);
+	if (text == NULL)
+		mirad_die(MIRAD_EXIT_FATAL, "out of memory");
+	out = mirad_xstrdup(text);
+	cJSON_free(text);
+	return out;
 }
 
 static void
@@ -181,18 +434,30 @@ add_num(cJSON *o, const char *key, double v)
 		mirad_die(MIRAD_EXIT_FATAL, "out of memory");
 }
 
-/* min/median/p10/p90/max of V (sorted in place) as an object. */
+/* The mean of the two middle values of sorted V[N] (the middle one when N
+ * is odd): numpy.median's definition. */
+static double
+median_numpy(const double *v, size_t n)
+{
+	if (n == 0)
+		return 0.0;
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* min/p10/median/p90/max and numpy's median of V (sorted in place) as an
+ * object. */
 static cJSON *
-summary(double *v, size_t n, int digits)
+summary(double *v, size_t n)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	qsort(v, n, sizeof *v, cmp_double);
-	add_num(o, "min", rnd(n ? v[0] : 0, digits));
-	add_num(o, "p10", rnd(pct(v, n, 10), digits));
-	add_num(o, "median", rnd(pct(v, n, 50), digits));
-	add_num(o, "p90", rnd(pct(v, n, 90), digits));
-	add_num(o, "max", rnd(n ? v[n - 1] : 0, digits));
+	add_num(o, "min", n ? v[0] : 0);
+	add_num(o, "p10", pct(v, n, 10));
+	add_num(o, "median", pct(v, n, 50));
+	add_num(o, "median_numpy", median_numpy(v, n));
+	add_num(o, "p90", pct(v, n, 90));
+	add_num(o, "max", n ? v[n - 1] : 0);
 	return o;
 }
 
@@ -279,7 +544,7 @@ imaging_group(const struct stats_entries *e, enum stats_by by, const char *name)
 	cJSON *o = cJSON_CreateObject(), *a, *flags;
 	double lin_mean, lin_std, srgb_mean, srgb_std, cx_std, cy_std, dummy;
 	bool dr, di, db, dv;
-	double di_ratio, dv_ratio;
+	double di_ratio, dv_ratio, size_spread;
 
 	for (size_t i = 0; i < e->count; i++) {
 		const struct stats_entry *x = &e->items[i];
@@ -368,18 +633,18 @@ imaging_group(const struct stats_entries *e, enum stats_by by, const char *name)
 	/* Brightness, contrast, sharpness, noise. */
 	lin_mean = mean_std(lin, n, &lin_std);
 	srgb_mean = mean_std(srgb, n, &srgb_std);
-	add_num(o, "luma_linear_mean", rnd(lin_mean, 4));
-	add_num(o, "luma_linear_std", rnd(lin_std, 4));
-	add_num(o, "luma_srgb_mean", rnd(srgb_mean, 4));
-	add_num(o, "luma_srgb_std", rnd(srgb_std, 4));
-	cJSON_AddItemToObject(o, "contrast", summary(contrast, n, 4));
-	cJSON_AddItemToObject(o, "sharpness", summary(sharp, n, 2));
-	cJSON_AddItemToObject(o, "noise", summary(noise, n, 3));
-	cJSON_AddItemToObject(o, "foreground_luma_linear", summary(fg, nfg, 4));
+	add_num(o, "luma_linear_mean", lin_mean);
+	add_num(o, "luma_linear_std", lin_std);
+	add_num(o, "luma_srgb_mean", srgb_mean);
+	add_num(o, "luma_srgb_std", srgb_std);
+	cJSON_AddItemToObject(o, "contrast", summary(contrast, n));
+	cJSON_AddItemToObject(o, "sharpness", summary(sharp, n));
+	cJSON_AddItemToObject(o, "noise", summary(noise, n));
+	cJSON_AddItemToObject(o, "foreground_luma_linear", summary(fg, nfg));
 	add_num(o, "foreground_images", (double)nfg);
 	mean_std(cx, n, &cx_std);
 	mean_std(cy, n, &cy_std);
-	add_num(o, "centroid_std", rnd(cx_std > cy_std ? cx_std : cy_std, 4));
+	add_num(o, "centroid_std", cx_std > cy_std ? cx_std : cy_std);
 	if (njpeg) {
 		add_num(o, "jpeg_quality_min", qmin);
 		add_num(o, "jpeg_quality_max", qmax);
@@ -427,13 +692,31 @@ imaging_group(const struct stats_entries *e, enum stats_by by, const char *name)
 	dv_ratio = n && pct(sharp, n, 10) > 0
 	    ? pct(sharp, n, 90) / pct(sharp, n, 10)
 	    : (n && pct(sharp, n, 90) > 0 ? INFINITY : 1.0);
-	dr = nsizes > 1;
+	{
+		int minw = 0, maxw = 0, minh = 0, maxh = 0;
+
+		for (size_t k = 0; k < nsizes; k++) {
+			if (k == 0 || sizes[k].w < minw)
+				minw = sizes[k].w;
+			if (k == 0 || sizes[k].w > maxw)
+				maxw = sizes[k].w;
+			if (k == 0 || sizes[k].h < minh)
+				minh = sizes[k].h;
+			if (k == 0 || sizes[k].h > maxh)
+				maxh = sizes[k].h;
+		}
+		size_spread = minw > 0 && minh > 0
+		    ? fmax((double)maxw / minw, (double)maxh / minh) - 1
+		    : 0;
+	}
+	dr = size_spread > STATS_DR_RELATIVE;
 	di = di_ratio > STATS_DI_RATIO;
 	db = nclusters > 1;
 	dv = dv_ratio > STATS_DV_SHARPNESS_RATIO ||
 	    (cx_std > STATS_DV_CENTROID_STD || cy_std > STATS_DV_CENTROID_STD);
-	add_num(o, "illumination_ratio", rnd(di_ratio, 3));
-	add_num(o, "sharpness_ratio", isinf(dv_ratio) ? 1e9 : rnd(dv_ratio, 3));
+	add_num(o, "size_spread", size_spread);
+	add_num(o, "illumination_ratio", di_ratio);
+	add_num(o, "sharpness_ratio", isinf(dv_ratio) ? 1e9 : dv_ratio);
 	flags = cJSON_AddObjectToObject(o, "flags");
 	cJSON_AddBoolToObject(flags, "DV", dv);
 	cJSON_AddBoolToObject(flags, "DI", di);
@@ -521,18 +804,18 @@ geometry_group(
 	add_num(o, "masks", (double)n);
 	add_num(o, "empty_masks", (double)empty);
 	add_num(o, "full_masks", (double)full);
-	cJSON_AddItemToObject(o, "area_fraction", summary(area, n, 5));
+	cJSON_AddItemToObject(o, "area_fraction", summary(area, n));
 	a = cJSON_AddArrayToObject(o, "area_histogram");
 	for (int b = 0; b < STATS_AREA_BINS; b++)
 		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)bins[b]));
 	mean = mean_std(per_mask, n, &std);
-	cJSON_AddItemToObject(o, "regions_per_mask", summary(per_mask, n, 0));
-	add_num(o, "regions_per_mask_mean", rnd(mean, 3));
+	cJSON_AddItemToObject(o, "regions_per_mask", summary(per_mask, n));
+	add_num(o, "regions_per_mask_mean", mean);
 	add_num(o, "regions", (double)nregions);
-	cJSON_AddItemToObject(o, "region_pixels", summary(region_px, k, 0));
+	cJSON_AddItemToObject(o, "region_pixels", summary(region_px, k));
 	add_num(o, "tiny_regions", (double)tiny);
-	add_num(o, "tiny_share",
-	    rnd(nregions ? (double)tiny / (double)nregions : 0, 4));
+	add_num(
+	    o, "tiny_share", nregions ? (double)tiny / (double)nregions : 0);
 	free(area);
 	free(per_mask);
 	free(region_px);
@@ -571,8 +854,30 @@ stats_report_thresholds(void)
 	add_num(o, "DB_colour_distance", STATS_DB_DISTANCE);
 	add_num(o, "DV_sharpness_ratio", STATS_DV_SHARPNESS_RATIO);
 	add_num(o, "DV_centroid_std", STATS_DV_CENTROID_STD);
-	add_num(o, "DR_distinct_sizes", 2);
+	add_num(o, "DR_size_spread", STATS_DR_RELATIVE);
 	add_num(o, "tiny_region_side", STATS_TINY_SIDE);
+	return o;
+}
+
+cJSON *
+stats_report_definitions(void)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "median",
+	    "lower median: the value at rank floor((n - 1) / 2) of the "
+	    "sorted values, counted from 0 (an observed value)");
+	cJSON_AddStringToObject(o, "median_numpy",
+	    "numpy.median: the mean of the two middle values (the middle "
+	    "one when n is odd)");
+	cJSON_AddStringToObject(o, "p10, p90",
+	    "the value at rank floor((n - 1) * p / 100 + 1/2) of the sorted "
+	    "values, counted from 0");
+	cJSON_AddStringToObject(
+	    o, "std", "sample standard deviation (divides by n - 1)");
+	cJSON_AddStringToObject(o, "size_spread",
+	    "max(largest width / smallest width, largest height / smallest "
+	    "height) - 1");
 	return o;
 }
 
@@ -608,6 +913,19 @@ flag(const cJSON *o, const char *name)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, name));
 }
 
+/* SEP and V: exact (CSV) or rounded for reading (Markdown, LaTeX). */
+static void
+put_num(FILE *f, const char *sep, double v, bool exact)
+{
+	char buf[64];
+
+	if (exact)
+		stats_format_exact(buf, sizeof buf, v);
+	else
+		stats_format_readable(buf, sizeof buf, v);
+	fprintf(f, "%s%s", sep, buf);
+}
+
 static void
 backgrounds_text(const cJSON *o, char *buf, size_t len, const char *sep)
 {
@@ -629,20 +947,31 @@ backgrounds_text(const cJSON *o, char *buf, size_t len, const char *sep)
 
 static const char *const flag_names[] = {"DV", "DI", "DR", "DB"};
 
-/* One row of imaging values, SEP-separated, with FLAG_ON / FLAG_OFF. */
+/* The measures of one imaging row, each preceded by SEP. */
+static void
+imaging_measures(FILE *f, const cJSON *g, const char *sep, bool exact)
+{
+	put_num(f, sep, num(g, "images"), true);
+	put_num(f, sep, num(g, "distinct_sizes"), true);
+	fprintf(
+	    f, "%s%s%s%s", sep, str(g, "size_min"), sep, str(g, "size_max"));
+	put_num(f, sep, num(g, "luma_linear_mean"), exact);
+	put_num(f, sep, num(g, "luma_srgb_mean"), exact);
+	put_num(f, sep, sub(g, "contrast", "median"), exact);
+	put_num(f, sep, sub(g, "sharpness", "median"), exact);
+	put_num(f, sep, sub(g, "noise", "median"), exact);
+}
+
+/* One row of imaging values, SEP-separated, with flags ON / OFF. */
 static void
 imaging_cells(FILE *f, const cJSON *g, const char *sep, const char *on,
-    const char *off, const char *bg_sep)
+    const char *off, bool exact)
 {
 	char bgs[512];
 
-	backgrounds_text(g, bgs, sizeof bgs, bg_sep);
-	fprintf(f, "%s%g%s%g%s%s%s%s%s%.4f%s%.4f%s%.4f%s%.2f%s%.3f%s%s", sep,
-	    num(g, "images"), sep, num(g, "distinct_sizes"), sep,
-	    str(g, "size_min"), sep, str(g, "size_max"), sep,
-	    num(g, "luma_linear_mean"), sep, num(g, "luma_srgb_mean"), sep,
-	    sub(g, "contrast", "median"), sep, sub(g, "sharpness", "median"),
-	    sep, sub(g, "noise", "median"), sep, bgs);
+	imaging_measures(f, g, sep, exact);
+	backgrounds_text(g, bgs, sizeof bgs, " ");
+	fprintf(f, "%s%s", sep, bgs);
 	for (int i = 0; i < 4; i++)
 		fprintf(f, "%s%s", sep, flag(g, flag_names[i]) ? on : off);
 }
@@ -655,6 +984,8 @@ static const char *const imaging_keys[] = {"images", "distinct_sizes",
     "contrast_median", "sharpness_median", "noise_median", "backgrounds", "DV",
     "DI", "DR", "DB"};
 #define IMAGING_COLS (sizeof imaging_titles / sizeof *imaging_titles)
+/* The LaTeX measures table stops before the colours and the flags. */
+#define IMAGING_TEX_COLS 9
 
 static void
 title_case(FILE *f, const char *s)
@@ -683,7 +1014,7 @@ stats_print_imaging_md(FILE *f, const cJSON *groups, enum stats_by by)
 	cJSON_ArrayForEach(g, groups)
 	{
 		fprintf(f, "| %s", str(g, stats_by_name(by)));
-		imaging_cells(f, g, " | ", "✓", " ", " ");
+		imaging_cells(f, g, " | ", "✓", " ", false);
 		fputs(" |\n", f);
 	}
 }
@@ -700,23 +1031,19 @@ stats_print_imaging_csv(FILE *f, const cJSON *groups, enum stats_by by)
 	cJSON_ArrayForEach(g, groups)
 	{
 		fputs(str(g, stats_by_name(by)), f);
-		imaging_cells(f, g, ",", "1", "0", " ");
+		imaging_cells(f, g, ",", "1", "0", true);
 		fputc('\n', f);
 	}
 }
 
+/* A page-wide tabular: the columns spread over \textwidth. */
 static void
-tex_name(FILE *f, const char *name)
+tex_wide_begin(FILE *f, const char *cols)
 {
-	for (const char *p = name; *p; p++) {
-		char c = *p == '_' || *p == '-' ? ' ' : *p;
-
-		if (p == name && c >= 'a' && c <= 'z')
-			c = (char)(c - 32);
-		if (strchr("&%$#{}~^\\", c))
-			fputc('\\', f);
-		fputc(c, f);
-	}
+	fprintf(f,
+	    "\\begin{tabular*}{\\textwidth}{@{\\extracolsep{\\fill}}%s}\n"
+	    "\\hline\n",
+	    cols);
 }
 
 void
@@ -724,31 +1051,22 @@ stats_print_imaging_tex(FILE *f, const cJSON *groups, enum stats_by by)
 {
 	const cJSON *g;
 
-	fputs("\\begin{tabular}{lrrllrrrrrlcccc}\n\\hline\n", f);
+	/* The flags stand in the counts table, as in the paper; here the
+	 * measures behind them, and the number of background colours. */
+	tex_wide_begin(f, "lrrllrrrrrr");
 	title_case(f, stats_by_name(by));
-	for (size_t c = 0; c < IMAGING_COLS; c++)
+	for (size_t c = 0; c < IMAGING_TEX_COLS; c++)
 		fprintf(f, " & %s", imaging_titles[c]);
-	fputs(" \\\\\n\\hline\n", f);
+	fputs(" & Backgrounds \\\\\n\\hline\n", f);
 	cJSON_ArrayForEach(g, groups)
 	{
-		char bgs[512];
-
-		tex_name(f, str(g, stats_by_name(by)));
-		backgrounds_text(g, bgs, sizeof bgs, " ");
-		fprintf(f,
-		    " & %g & %g & %s & %s & %.4f & %.4f & %.4f & %.2f & %.3f & ",
-		    num(g, "images"), num(g, "distinct_sizes"),
-		    str(g, "size_min"), str(g, "size_max"),
-		    num(g, "luma_linear_mean"), num(g, "luma_srgb_mean"),
-		    sub(g, "contrast", "median"), sub(g, "sharpness", "median"),
-		    sub(g, "noise", "median"));
-		tex_name(f, bgs);
-		for (int i = 0; i < 4; i++)
-			fputs(flag(g, flag_names[i]) ? " & \\checkmark" : " & ",
-			    f);
-		fputs(" \\\\\n", f);
+		mirad_print_category_name(f, str(g, stats_by_name(by)), true);
+		imaging_measures(f, g, " & ", false);
+		fprintf(f, " & %d \\\\\n",
+		    cJSON_GetArraySize(
+		        cJSON_GetObjectItemCaseSensitive(g, "backgrounds")));
 	}
-	fputs("\\hline\n\\end{tabular}\n", f);
+	fputs("\\hline\n\\end{tabular*}\n", f);
 }
 
 static const char *const geometry_titles[] = {"Masks", "Empty", "Full",
@@ -760,15 +1078,17 @@ static const char *const geometry_keys[] = {"masks", "empty_masks",
 #define GEOMETRY_COLS (sizeof geometry_titles / sizeof *geometry_titles)
 
 static void
-geometry_cells(FILE *f, const cJSON *g, const char *sep)
+geometry_cells(FILE *f, const cJSON *g, const char *sep, bool exact)
 {
-	fprintf(f, "%s%g%s%g%s%g%s%.5f%s%.5f%s%.5f%s%.3f%s%g%s%.4f", sep,
-	    num(g, "masks"), sep, num(g, "empty_masks"), sep,
-	    num(g, "full_masks"), sep, sub(g, "area_fraction", "min"), sep,
-	    sub(g, "area_fraction", "median"), sep,
-	    sub(g, "area_fraction", "max"), sep,
-	    num(g, "regions_per_mask_mean"), sep,
-	    sub(g, "region_pixels", "median"), sep, num(g, "tiny_share"));
+	put_num(f, sep, num(g, "masks"), true);
+	put_num(f, sep, num(g, "empty_masks"), true);
+	put_num(f, sep, num(g, "full_masks"), true);
+	put_num(f, sep, sub(g, "area_fraction", "min"), exact);
+	put_num(f, sep, sub(g, "area_fraction", "median"), exact);
+	put_num(f, sep, sub(g, "area_fraction", "max"), exact);
+	put_num(f, sep, num(g, "regions_per_mask_mean"), exact);
+	put_num(f, sep, sub(g, "region_pixels", "median"), exact);
+	put_num(f, sep, num(g, "tiny_share"), exact);
 }
 
 void
@@ -788,7 +1108,7 @@ stats_print_geometry_md(FILE *f, const cJSON *groups, enum stats_by by)
 	cJSON_ArrayForEach(g, groups)
 	{
 		fprintf(f, "| %s", str(g, stats_by_name(by)));
-		geometry_cells(f, g, " | ");
+		geometry_cells(f, g, " | ", false);
 		fputs(" |\n", f);
 	}
 }
@@ -805,7 +1125,7 @@ stats_print_geometry_csv(FILE *f, const cJSON *groups, enum stats_by by)
 	cJSON_ArrayForEach(g, groups)
 	{
 		fputs(str(g, stats_by_name(by)), f);
-		geometry_cells(f, g, ",");
+		geometry_cells(f, g, ",", true);
 		fputc('\n', f);
 	}
 }
@@ -815,18 +1135,18 @@ stats_print_geometry_tex(FILE *f, const cJSON *groups, enum stats_by by)
 {
 	const cJSON *g;
 
-	fputs("\\begin{tabular}{lrrrrrrrrr}\n\\hline\n", f);
+	tex_wide_begin(f, "lrrrrrrrrr");
 	title_case(f, stats_by_name(by));
 	for (size_t c = 0; c < GEOMETRY_COLS; c++)
 		fprintf(f, " & %s", geometry_titles[c]);
 	fputs(" \\\\\n\\hline\n", f);
 	cJSON_ArrayForEach(g, groups)
 	{
-		tex_name(f, str(g, stats_by_name(by)));
-		geometry_cells(f, g, " & ");
+		mirad_print_category_name(f, str(g, stats_by_name(by)), true);
+		geometry_cells(f, g, " & ", false);
 		fputs(" \\\\\n", f);
 	}
-	fputs("\\hline\n\\end{tabular}\n", f);
+	fputs("\\hline\n\\end{tabular*}\n", f);
 }
 
 /* ---- partial files ---------------------------------------------------- */

@@ -16,6 +16,8 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+#include "mirad_cli.h"
+#include "mirad_manifest.h"
 #include "stats_measure.h"
 
 /* Flag thresholds (documented in mirad-stats(1)). */
@@ -27,6 +29,10 @@
 /* DB: background colours further apart than this (Euclidean, 8-bit
  * sRGB) are distinct; two or more distinct colours set DB. */
 #define STATS_DB_DISTANCE 40.0
+/* DR: the largest width (or height) of the group is more than this share
+ * above the smallest: crops that differ by a pixel or two are one
+ * resolution, another camera is not. */
+#define STATS_DR_RELATIVE 0.10
 /* DV: p90 / p10 of the Laplacian variance above this, or a standard
  * deviation of the foreground centroid above this share of the size. */
 #define STATS_DV_SHARPNESS_RATIO 2.0
@@ -76,6 +82,27 @@ void stats_entries_free(struct stats_entries *e);
  * absent). */
 const char *stats_entry_group(const struct stats_entry *e, enum stats_by by);
 
+/* How many entries have no node. */
+size_t stats_entries_without_node(const struct stats_entries *e);
+/*
+ * Keep only the records (entries) whose category is in NAMES.  Returns 0,
+ * or -1 with a reason in ERR when a name is not a category of the set
+ * (nothing is removed then).
+ */
+int stats_records_keep_categories(struct mirad_recordset *set,
+    const struct mirad_strlist *names, char *err, size_t errlen);
+int stats_entries_keep_categories(struct stats_entries *e,
+    const struct mirad_strlist *names, char *err, size_t errlen);
+/*
+ * --defects FILE: a CSV whose header names an "image" and a "defect"
+ * column (other columns ignored); images are paths relative to the dataset
+ * root, as in manifests.  Every anomaly of E listed there takes the
+ * defect.  Returns the number of listed images that are not entries of E,
+ * or -1 with a reason in ERR.
+ */
+long stats_entries_apply_defects(
+    struct stats_entries *e, const char *file, char *err, size_t errlen);
+
 /*
  * Per-group imaging summaries and flags: an array of objects, one per
  * group in strcmp order.  Caller cJSON_Delete()s.
@@ -85,6 +112,21 @@ cJSON *stats_report_imaging(const struct stats_entries *e, enum stats_by by);
 cJSON *stats_report_geometry(const struct stats_entries *e, enum stats_by by);
 /* The thresholds as an object. Caller cJSON_Delete()s. */
 cJSON *stats_report_thresholds(void);
+/* How medians and percentiles are computed, as text per key.  Caller
+ * cJSON_Delete()s. */
+cJSON *stats_report_definitions(void);
+
+/* Significant digits of the numbers in Markdown, LaTeX and charts. */
+#define STATS_READABLE_DIGITS 4
+/* V as the shortest text that reads back as the same double ("null" when
+ * not finite): for JSON and CSV. */
+void stats_format_exact(char *buf, size_t len, double v);
+/* V rounded to STATS_READABLE_DIGITS significant digits, in fixed
+ * notation without trailing zeros: for people. */
+void stats_format_readable(char *buf, size_t len, double v);
+/* DOC as JSON text with every number exact (stats_format_exact()).
+ * Caller free()s. */
+char *stats_json_print(const cJSON *doc, bool formatted);
 
 /* Upper edges of the defect-area histogram bins (the last is 1). */
 extern const double stats_area_bin_edges[];
