@@ -1318,8 +1318,12 @@ main(int argc, char **argv)
 	mirad_signal_install();
 
 	if (mirad_dataset_load(
-	        c.input, &c.in, &records, &info, err, sizeof err) != 0)
+	        c.input, &c.in, &records, &info, err, sizeof err) != 0) {
+		/* A signal stopped the read (EINTR): end by it, not by
+		 * "Interrupted system call". */
+		mirad_signal_reraise();
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	}
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
 	if (c.strict && status != MIRAD_EXIT_OK)
