@@ -69,7 +69,7 @@ mirad_image_reason(const char *libvips_message, char *err, size_t errlen)
 	const char *nl;
 
 	for (size_t i = 0; i < sizeof known_errors / sizeof *known_errors;
-	    i++) {
+	     i++) {
 		if (strstr(msg, known_errors[i].libvips_says) != NULL) {
 			snprintf(err, errlen, "%s", known_errors[i].reason);
 			return;
@@ -81,8 +81,8 @@ mirad_image_reason(const char *libvips_message, char *err, size_t errlen)
 	}
 	/* Unknown: keep libvips' first line, the detail may help. */
 	nl = strchr(msg, '\n');
-	snprintf(err, errlen, "%.*s", nl ? (int)(nl - msg) : (int)strlen(msg),
-	    msg);
+	snprintf(
+	    err, errlen, "%.*s", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
 }
 
 void
