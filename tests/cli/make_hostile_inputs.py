@@ -4,7 +4,7 @@
 
   make_hostile_inputs.py make DIR      into the image folder DIR: a CMYK
       JPEG of pure red (32x32), a JPEG named .png (green, 40x40), a BMP,
-      and a truncated PNG whose name holds a newline and ESC
+      a truncated PNG and an empty file whose names hold a newline and ESC
   make_hostile_inputs.py check TREE    the 32x32 and 40x40 images of TREE
       (a tool's output) are RGB or grey, red and green, and every file's
       bytes are the format its extension names; prints one line per
@@ -33,6 +33,7 @@ def make(d):
     Image.new("RGB", (16, 16), (9, 9, 9)).save(png, "PNG")
     with open(os.path.join(d, "evil\nname\x1b[31m.png"), "wb") as f:
         f.write(png.getvalue()[:-20])
+    open(os.path.join(d, "empty\x1b[2J\n.png"), "wb").close()
 
 
 def check(tree):

@@ -147,12 +147,14 @@ done
 "$GEN" -o "$T/hd" --scale 0.01 --seed 2 --categories chain_buckle
 "$PY" "$HOSTILE" make "$T/hd/chain_buckle/train/good"
 evil='hd/chain_buckle/train/good/evil\\x0aname\\x1b\[31m\.png'
+empty='hd/chain_buckle/train/good/empty\\x1b\[2J\\x0a\.png'
 bmp='hd/chain_buckle/train/good/bitmap\.bmp: (unreadable image: )?BMP is not supported: convert it to PNG first'
 esc=$(printf '\033')
 
 check_messages() {
 	expect_grep "$1: the BMP is reported as not supported" "$bmp(; skipped)?\$" "$T/err"
 	expect_grep "$1: the truncated PNG is named, escaped, with a short reason" "$evil: (unreadable image: )?truncated PNG" "$T/err"
+	expect_grep "$1: the empty file is named, escaped" "$empty: (unreadable image: )?empty file" "$T/err"
 	expect_no_grep "$1: no raw ESC in the messages" "$esc" "$T/err"
 	expect_no_grep "$1: no libvips words in the messages" "vipspng|VipsForeignLoad|magickload" "$T/err"
 	expect_eq "$1: one message line per problem" "$(grep -vc "^$2: " "$T/err")" 0
