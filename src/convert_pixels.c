@@ -363,6 +363,28 @@ save_mask(VipsImage *mask, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * Must the image at PATH (opened as IM) be re-encoded although its format
+ * is the target's?  A CMYK JPEG (placed as it is, consumers would read
+ * four bands: the load converted it to sRGB), and a file whose bytes are
+ * not what its extension says (a JPEG named .png: the output's name
+ * promises the extension's format).
+ */
+static bool
+needs_reencoding(const char *path, VipsImage *im)
+{
+	char format[16];
+	int from_cmyk = 0;
+
+	if (vips_image_get_typeof(im, MIRAD_IMAGE_META_FROM_CMYK) != 0 &&
+	    vips_image_get_int(im, MIRAD_IMAGE_META_FROM_CMYK, &from_cmyk) ==
+	        0 &&
+	    from_cmyk)
+		return true;
+	mirad_image_format_of(im, format, sizeof format);
+	return strcmp(format, format_family(mirad_path_ext(path))) != 0;
+}
+
 int
 convert_pixels_record(const struct convert_pixel_options *o,
     struct convert_item *item, const char *image_out, const char *mask_out)
@@ -428,7 +450,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 			mask = t;
 		}
 	}
-	if (item->transcode) {
+	if (item->transcode || needs_reencoding(src, im)) {
 		VipsImage *outim = im;
 
 		if (resize) {

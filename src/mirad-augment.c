@@ -461,19 +461,12 @@ render_job(struct run *run, struct job *j)
 				goto done;
 			}
 		} else {
-			/* Photometric only: the mask file, byte for byte. */
+			/* Photometric only: the mask file, byte for byte.  It
+			 * is loaded first: a FIFO or a device is refused
+			 * there, where copying it would block forever. */
 			char *dir = mirad_path_dirname(mout);
 			VipsImage *m = mask_raw;
 
-			if (mirad_mkdir_p(dir) != 0 ||
-			    mirad_copy_file(mask_path, mout) != 0) {
-				j->problem = mirad_xasprintf(
-				    "%s: %s", mout, strerror(errno));
-				free(dir);
-				free(mout);
-				goto done;
-			}
-			free(dir);
 			if (m == NULL)
 				m = mirad_image_load(
 				    mask_path, true, err, sizeof err);
@@ -487,10 +480,20 @@ render_job(struct run *run, struct job *j)
 				    mirad_xasprintf("%s: %s", mask_path, err);
 				if (m != NULL)
 					g_object_unref(m);
+				free(dir);
 				free(mout);
 				goto done;
 			}
 			g_object_unref(m);
+			if (mirad_mkdir_p(dir) != 0 ||
+			    mirad_copy_file(mask_path, mout) != 0) {
+				j->problem = mirad_xasprintf(
+				    "%s: %s", mout, strerror(errno));
+				free(dir);
+				free(mout);
+				goto done;
+			}
+			free(dir);
 		}
 		free(mout);
 	}

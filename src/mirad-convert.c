@@ -1369,8 +1369,12 @@ main(int argc, char **argv)
 	mirad_signal_install();
 
 	if (mirad_dataset_load(
-	        c.input, &c.in, &records, &info, err, sizeof err) != 0)
+	        c.input, &c.in, &records, &info, err, sizeof err) != 0) {
+		/* A signal stopped the read (EINTR): end by it, not by
+		 * "Interrupted system call". */
+		mirad_signal_reraise();
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	}
 	/* Writing into the input, or replacing it with --force, is a
 	 * mistake. */
 	if (mirad_dataset_check_output(

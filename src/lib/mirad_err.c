@@ -46,16 +46,50 @@ mirad_is_quiet(void)
 static void vwarn_errno(int errnum, const char *fmt, va_list ap)
     MIRAD_PRINTF(2, 0);
 
+char *
+mirad_escape_controls(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	char *out, *p;
+
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		n += *c < 0x20 || *c == 0x7f ? 4 : 1;
+	out = mirad_xmalloc(n + 1);
+	p = out;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c >= 0x20 && *c != 0x7f) {
+			*p++ = (char)*c;
+			continue;
+		}
+		*p++ = '\\';
+		*p++ = 'x';
+		*p++ = hex[*c >> 4];
+		*p++ = hex[*c & 0xf];
+	}
+	*p = '\0';
+	return out;
+}
+
 static void
 vwarn_errno(int errnum, const char *fmt, va_list ap)
 {
+	char *msg, *shown;
+
+	/* File names come from manifests, archives and folders: a newline
+	 * would forge a second message and an escape sequence would drive
+	 * the terminal, so the whole line is escaped here, once. */
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	shown = mirad_escape_controls(msg != NULL ? msg : fmt);
 	mirad_progress_clear();
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "%s: %s", progname, shown);
 	if (errnum != 0)
 		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);
 	fflush(stderr);
+	free(shown);
+	free(msg);
 }
 
 void

@@ -56,6 +56,15 @@ int mirad_close_stdout(int status);
  */
 void mirad_report_problem(void *ctx, const char *where, const char *why);
 
+/*
+ * S with every control character (bytes 0x01-0x1f and 0x7f: newline, tab,
+ * ESC, ...) written as \xHH, so that a file name cannot break a message
+ * line or drive the terminal.  Other bytes (UTF-8 included) are kept.
+ * Every message of this module goes through it.  New string; caller
+ * frees.
+ */
+char *mirad_escape_controls(const char *s);
+
 /* Allocation helpers that exit with status 3 on out-of-memory. */
 void *mirad_xmalloc(size_t size);
 void *mirad_xcalloc(size_t n, size_t size);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mirad_fs.h"
@@ -37,20 +38,59 @@ mirad_image_set_warning_handler(mirad_image_warning_fn fn, void *ctx)
 	warning_ctx = ctx;
 }
 
+/*
+ * libvips' words for the failures users meet, and what to say instead.
+ * Its messages name the loader's internals ("vipspng: libpng read error")
+ * and the absolute path; the caller already names the file as the user
+ * gave it.
+ */
+static const struct {
+	const char *libvips_says;
+	const char *reason;
+} known_errors[] = {
+    {"is not a known file format", "not an image (unknown format)"},
+    {"libpng read error", "truncated or damaged PNG"},
+    {"Premature end of JPEG file", "truncated JPEG"},
+    {"Premature end of input file", "truncated JPEG"},
+    {"Not a JPEG file", "damaged JPEG"},
+    {"Corrupt JPEG data", "damaged JPEG"},
+    {"Not a TIFF", "damaged TIFF"},
+    {"Read error on strip", "truncated TIFF"},
+    {"Read error on tile", "truncated TIFF"},
+    {"TIFFFillStrip", "truncated TIFF"},
+    {"TIFFFillTile", "truncated TIFF"},
+    {"operation is blocked", "format not supported"},
+};
+
+void
+mirad_image_reason(const char *libvips_message, char *err, size_t errlen)
+{
+	const char *msg = libvips_message ? libvips_message : "";
+	const char *nl;
+
+	for (size_t i = 0; i < sizeof known_errors / sizeof *known_errors;
+	     i++) {
+		if (strstr(msg, known_errors[i].libvips_says) != NULL) {
+			snprintf(err, errlen, "%s", known_errors[i].reason);
+			return;
+		}
+	}
+	if (*msg == '\0') {
+		snprintf(err, errlen, "image error");
+		return;
+	}
+	/* Unknown: keep libvips' first line, the detail may help. */
+	nl = strchr(msg, '\n');
+	snprintf(
+	    err, errlen, "%.*s", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
+}
+
 void
 mirad_image_take_error(char *err, size_t errlen)
 {
 	char *msg = vips_error_buffer_copy();
-	char *nl;
 
-	if (msg == NULL || *msg == '\0') {
-		snprintf(err, errlen, "image error");
-	} else {
-		nl = strchr(msg, '\n');
-		if (nl != NULL)
-			*nl = '\0';
-		snprintf(err, errlen, "%s", msg);
-	}
+	mirad_image_reason(msg, err, errlen);
 	g_free(msg);
 }
 
@@ -82,6 +122,9 @@ mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen)
 	    on_vips_log, NULL);
 	if (jobs > 0)
 		vips_concurrency_set(jobs);
+	/* Only the loaders libvips trusts with hostile files (PNG, JPEG,
+	 * TIFF, ...): not ImageMagick, nor the other large decoders. */
+	vips_block_untrusted_set(TRUE);
 	started = true;
 	return 0;
 }
@@ -186,6 +229,118 @@ open_by_extension(const char *path)
 	return out;
 }
 
+static const unsigned char png_signature[8] = {
+    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+/*
+ * Does the PNG open on FD (SIZE bytes) end with its IEND chunk?  libpng
+ * reports a cut file only as "read error" (the same words as a damaged
+ * one); the missing end chunk says which it is, before any decoding.
+ * Bytes some writers append after IEND are allowed, up to 4 KiB.
+ */
+static bool
+png_has_end(int fd, off_t size)
+{
+	char tail[4096];
+	size_t want = size < (off_t)sizeof tail ? (size_t)size : sizeof tail;
+	ssize_t n = pread(fd, tail, want, size - (off_t)want);
+
+	if (n != (ssize_t)want)
+		return true; /* let libpng judge */
+	for (size_t i = want >= 4 ? want - 4 + 1 : 0; i-- > 0;)
+		if (memcmp(tail + i, "IEND", 4) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Check that PATH is a file libvips may open, before it does: a regular
+ * file (a FIFO or a terminal would block open() or read() forever, a
+ * device such as /dev/zero never ends, and a libvips worker blocked there
+ * cannot be interrupted), not empty, and not a BMP.  The file is opened
+ * without blocking and checked again through the descriptor, so that a
+ * FIFO put in its place after stat() is not waited on either.
+ */
+static int
+check_input_file(const char *path, char *err, size_t errlen)
+{
+	unsigned char head[8];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "not a regular file");
+		return -1;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		snprintf(err, errlen, "empty file");
+		return -1;
+	}
+	n = read(fd, head, sizeof head);
+	if (n == (ssize_t)sizeof head && memcmp(head, png_signature, 8) == 0 &&
+	    !png_has_end(fd, st.st_size)) {
+		close(fd);
+		snprintf(err, errlen, "truncated PNG");
+		return -1;
+	}
+	close(fd);
+	/* libvips 8.14 reads BMP only through ImageMagick, a large decoder
+	 * for hostile input, which stays blocked (mirad_image_init). */
+	if (n >= 2 && head[0] == 'B' && head[1] == 'M') {
+		snprintf(err, errlen,
+		    "BMP is not supported: convert it to PNG first");
+		return -1;
+	}
+	return 0;
+}
+
+/* A CMYK image as 8-bit sRGB, through its embedded ICC profile (or a
+ * generic CMYK one): libvips loads CMYK as four inverted-looking bands
+ * that every consumer would take for RGBA.  Takes over IM. */
+static VipsImage *
+cmyk_to_srgb(VipsImage *im, char *err, size_t errlen)
+{
+	VipsImage *out = NULL;
+
+	if (!vips_icc_present()) {
+		g_object_unref(im);
+		snprintf(err, errlen,
+		    "CMYK image, and colour management is unavailable");
+		return NULL;
+	}
+	if (vips_icc_transform(im, &out, "srgb", "input_profile", "cmyk",
+	        "embedded", TRUE, "depth", 8, NULL) != 0) {
+		g_object_unref(im);
+		mirad_image_take_error(err, errlen);
+		return NULL;
+	}
+	g_object_unref(im);
+	vips_image_set_int(out, MIRAD_IMAGE_META_FROM_CMYK, 1);
+	return out;
+}
+
+static bool
+is_cmyk(VipsImage *im)
+{
+	return vips_image_guess_interpretation(im) == VIPS_INTERPRETATION_CMYK;
+}
+
 int
 mirad_image_header(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen)
@@ -193,6 +348,8 @@ mirad_image_header(
 	const char *loader = NULL;
 	VipsImage *im;
 
+	if (check_input_file(path, err, errlen) != 0)
+		return -1;
 	/* Opening reads the header only; pixels are decoded on demand. */
 	im = open_by_extension(path);
 	if (im == NULL)
@@ -205,6 +362,10 @@ mirad_image_header(
 	info->height = vips_image_get_height(im);
 	info->bands = vips_image_get_bands(im);
 	info->bits = (int)vips_format_sizeof(vips_image_get_format(im)) * 8;
+	if (is_cmyk(im)) { /* what mirad_image_load() gives: 8-bit sRGB */
+		info->bands -= 1;
+		info->bits = 8;
+	}
 	if (vips_image_get_string(im, VIPS_META_LOADER, &loader) != 0)
 		loader = "";
 	loader_short_name(loader, info->format, sizeof info->format);
@@ -215,11 +376,19 @@ mirad_image_header(
 VipsImage *
 mirad_image_load(const char *path, bool sequential, char *err, size_t errlen)
 {
-	VipsImage *im = vips_image_new_from_file(path, "access",
-	    sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM, "fail_on",
-	    VIPS_FAIL_ON_ERROR, NULL);
+	/* PATH may carry load options ("x.jpg[shrink=8]"). */
+	char *file = vips_filename_get_filename(path);
+	VipsImage *im;
 	int w, h;
 
+	if (check_input_file(file, err, errlen) != 0) {
+		g_free(file);
+		return NULL;
+	}
+	g_free(file);
+	im = vips_image_new_from_file(path, "access",
+	    sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM, "fail_on",
+	    VIPS_FAIL_ON_ERROR, NULL);
 	if (im == NULL) {
 		mirad_image_take_error(err, errlen);
 		return NULL;
@@ -235,7 +404,19 @@ mirad_image_load(const char *path, bool sequential, char *err, size_t errlen)
 		g_object_unref(im);
 		return NULL;
 	}
+	if (is_cmyk(im))
+		im = cmyk_to_srgb(im, err, errlen);
 	return im;
+}
+
+void
+mirad_image_format_of(VipsImage *im, char *out, size_t outlen)
+{
+	const char *loader = NULL;
+
+	if (vips_image_get_string(im, VIPS_META_LOADER, &loader) != 0)
+		loader = "";
+	loader_short_name(loader, out, outlen);
 }
 
 int

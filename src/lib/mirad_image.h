@@ -35,7 +35,8 @@ void mirad_image_shutdown(void);
 const char *mirad_image_library_version(void);
 
 /* Does NAME have an image extension (.png .jpg .jpeg .bmp .tif .tiff,
- * any case)? */
+ * any case)?  .bmp is listed so that folder scans report BMP files (not
+ * supported) instead of skipping them without a word. */
 bool mirad_image_has_image_ext(const char *name);
 
 struct mirad_image_info {
@@ -45,7 +46,11 @@ struct mirad_image_info {
 	char format[16]; /* loader: "png", "jpeg", "tiff", "bmp", ... */
 };
 
-/* Read PATH's header only (no pixel decoding). */
+/*
+ * Read PATH's header only (no pixel decoding).  Like mirad_image_load(),
+ * it refuses what is not a regular file, an empty file and BMP, and
+ * describes a CMYK image as what the load gives (8-bit RGB).
+ */
 int mirad_image_header(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen);
 
@@ -59,10 +64,15 @@ int mirad_image_header(
 
 /*
  * Open PATH for pixel access.  Damaged files (truncated, bad CRC) and
- * images over MIRAD_IMAGE_MAX_PIXELS are errors.  SEQUENTIAL asks for
- * top-to-bottom streaming (less memory).  Returns a new reference; caller
+ * images over MIRAD_IMAGE_MAX_PIXELS are errors, and so are, before
+ * libvips opens anything, what is not a regular file (FIFO, device:
+ * "not a regular file"), an empty file and a BMP.  A CMYK image comes
+ * back as 8-bit sRGB converted through its ICC profile, with
+ * MIRAD_IMAGE_META_FROM_CMYK set.  SEQUENTIAL asks for top-to-bottom
+ * streaming (less memory).  Returns a new reference; caller
  * g_object_unref()s.
  */
+#define MIRAD_IMAGE_META_FROM_CMYK "mirad-from-cmyk"
 VipsImage *mirad_image_load(
     const char *path, bool sequential, char *err, size_t errlen);
 
@@ -93,7 +103,20 @@ VipsImage *mirad_image_binarise(VipsImage *in, char *err, size_t errlen);
 int mirad_image_pixel_sha256(
     VipsImage *im, char hex[65], char *err, size_t errlen);
 
-/* Copy the first line of libvips' error buffer into ERR and clear it. */
+/*
+ * The format IM was read in, from its loader: "png", "jpeg", "tiff", or
+ * "other".
+ */
+void mirad_image_format_of(VipsImage *im, char *out, size_t outlen);
+
+/*
+ * A short reason for libvips' error message MSG ("truncated JPEG", "not an
+ * image (unknown format)"), without libvips' internal names and paths;
+ * the first line of MSG when it is not a known one.
+ */
+void mirad_image_reason(const char *msg, char *err, size_t errlen);
+
+/* mirad_image_reason() of libvips' error buffer, which is cleared. */
 void mirad_image_take_error(char *err, size_t errlen);
 
 #endif

@@ -20,8 +20,9 @@ no_crash() {
 
 run "$BIN/mirad-split" "$T/ds"
 no_crash "mirad-split goes on"
-# split reads headers only: a file cut after its header is listed, and
-# the tools that decode pixels report it (below).
+# split reads headers only: a JPEG cut after its header is listed, and
+# the tools that decode pixels report it (below); a PNG without its end
+# chunk is reported by the header read already.
 expect_grep "mirad-split names the empty file" "bad_empty.png" "$T/err"
 expect_eq "mirad-split lists the readable odd images" \
 	"$(grep -c 'odd_' "$T/out")" 4
@@ -80,7 +81,9 @@ expect_grep "mirad-fetch names the truncated JPEG" "fetched/chain_buckle/train/g
 expect_grep "mirad-fetch names the mask declaring 20000x20000" \
 	"fetched/chain_buckle/ground_truth/anomaly/badmask_huge_mask.png: mask is 20000x20000, image is 64x48" "$T/err"
 expect_no_grep "no message names the temporary folder" "\.fetched\.tmp-" "$T/err"
-expect_grep "the report counts the problems" "^problems: 4\$" "$T/out"
+expect_grep "mirad-fetch names the truncated PNG (its end chunk is missing)" \
+	"fetched/chain_buckle/train/good/bad_truncated.png: unreadable image: truncated PNG" "$T/err"
+expect_grep "the report counts the problems" "^problems: 6\$" "$T/out"
 check "the tree is published" test -f "$T/fetched/rabbit_pendant/train/good/000.png"
 
 # Memory: a 500 MB address-space limit is far below what the 20000x20000

@@ -4,6 +4,7 @@
 #include "test_util.h"
 
 #include "mirad_cli.h"
+#include "mirad_err.h"
 
 #include <getopt.h>
 
@@ -114,6 +115,22 @@ test_cli_merge_note(void **state)
 	assert_string_equal(m.job_option, "-j");
 }
 
+/* File names reach messages raw from manifests and archives: control
+ * characters are written as \xHH, other bytes (UTF-8) kept. */
+static void
+test_cli_escape_controls(void **state)
+{
+	char *e;
+
+	(void)state;
+	e = mirad_escape_controls("a\nb\x1b[31m\tc\x7f d\xc3\xa9");
+	assert_string_equal(e, "a\\x0ab\\x1b[31m\\x09c\\x7f d\xc3\xa9");
+	free(e);
+	e = mirad_escape_controls("");
+	assert_string_equal(e, "");
+	free(e);
+}
+
 int
 main(void)
 {
@@ -123,6 +140,7 @@ main(void)
 	    cmocka_unit_test(test_cli_parse_shard),
 	    cmocka_unit_test(test_cli_strlist),
 	    cmocka_unit_test(test_cli_merge_note),
+	    cmocka_unit_test(test_cli_escape_controls),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
