@@ -933,6 +933,7 @@ main(int argc, char **argv)
 		    o.output);
 	(void)mirad_remove_stale_temps(target);
 
+	mirad_dataset_show_as_given(o.input);
 	if (mirad_dataset_load(
 	        o.input, &o.in, &records, &info, err, sizeof err) != 0) {
 		stop_if_interrupted();

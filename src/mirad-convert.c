@@ -1368,6 +1368,7 @@ main(int argc, char **argv)
 	    drop_vips_warning, NULL);
 	mirad_signal_install();
 
+	mirad_dataset_show_as_given(c.input);
 	if (mirad_dataset_load(
 	        c.input, &c.in, &records, &info, err, sizeof err) != 0) {
 		/* A signal stopped the read (EINTR): end by it, not by

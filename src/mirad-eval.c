@@ -2029,6 +2029,7 @@ main(int argc, char **argv)
 
 	if (mirad_image_init(argv[0], 0, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
+	mirad_dataset_show_as_given(e.gt);
 	if (mirad_dataset_load(e.gt, &e.in, &records, &info, err, sizeof err) !=
 	    0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);

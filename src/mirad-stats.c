@@ -700,6 +700,7 @@ main(int argc, char **argv)
 			mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 	} else {
 		mirad_progress_start("scanning", 0);
+		mirad_dataset_show_as_given(s.input);
 		if (mirad_dataset_load(s.input, &s.in, &records, &info, err,
 		        sizeof err) != 0) {
 			mirad_progress_end();

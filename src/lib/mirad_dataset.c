@@ -129,3 +129,16 @@ mirad_dataset_check_output(const char *input,
 	mirad_out_guard_free(g);
 	return rc;
 }
+
+void
+mirad_dataset_show_as_given(const char *input)
+{
+	char *absolute;
+
+	if (input == NULL || strcmp(input, "-") == 0 || !mirad_is_dir(input))
+		return;
+	absolute = mirad_path_absolute(input);
+	if (absolute != NULL)
+		mirad_set_shown_root(absolute, input);
+	free(absolute);
+}

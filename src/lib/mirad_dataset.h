@@ -52,6 +52,13 @@ int mirad_dataset_check_output(const char *input,
     const struct mirad_recordset *records, const char *out, bool replaces,
     char *err, size_t errlen);
 
+/*
+ * When INPUT is a dataset folder, make messages name the files of its
+ * records (which carry the absolute root) under INPUT as the user typed
+ * it (mirad_set_shown_root).
+ */
+void mirad_dataset_show_as_given(const char *input);
+
 /* INPUT as messages name it: "<stdin>" for "-"; borrowed. */
 const char *mirad_dataset_name(const char *input);
 

@@ -7,11 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "mirad_err.h"
 #include "mirad_progress.h"
 
 static const char *progname = "mirad";
 static bool quiet;
+static char *shown_from; /* "ABSOLUTE/" */
+static char *shown_to;   /* "AS_GIVEN/" */
 
 void
 mirad_set_progname(const char *argv0)
@@ -71,17 +75,58 @@ mirad_escape_controls(const char *s)
 	return out;
 }
 
+void
+mirad_set_shown_root(const char *absolute, const char *as_given)
+{
+	size_t n;
+
+	free(shown_from);
+	free(shown_to);
+	shown_from = shown_to = NULL;
+	if (absolute == NULL || as_given == NULL)
+		return;
+	n = strlen(as_given);
+	while (n > 1 && as_given[n - 1] == '/')
+		n--;
+	if (strlen(absolute) == n && strncmp(absolute, as_given, n) == 0)
+		return;
+	shown_from = mirad_xasprintf("%s/", absolute);
+	shown_to = mirad_xasprintf("%.*s/", (int)n, as_given);
+}
+
+/* MSG with every "ABSOLUTE/" written as "AS_GIVEN/"; new string. */
+static char *
+shown_paths(const char *msg)
+{
+	size_t from = shown_from ? strlen(shown_from) : 0;
+	GString *out;
+	const char *p = msg, *hit;
+
+	if (from == 0 || strstr(msg, shown_from) == NULL)
+		return mirad_xstrdup(msg);
+	out = g_string_new(NULL);
+	while ((hit = strstr(p, shown_from)) != NULL) {
+		g_string_append_len(out, p, hit - p);
+		g_string_append(out, shown_to);
+		p = hit + from;
+	}
+	g_string_append(out, p);
+	return g_string_free(out, FALSE);
+}
+
 static void
 vwarn_errno(int errnum, const char *fmt, va_list ap)
 {
-	char *msg, *shown;
+	char *msg, *paths, *shown;
 
 	/* File names come from manifests, archives and folders: a newline
 	 * would forge a second message and an escape sequence would drive
 	 * the terminal, so the whole line is escaped here, once. */
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
-	shown = mirad_escape_controls(msg != NULL ? msg : fmt);
+	paths = shown_paths(msg != NULL ? msg : fmt);
+	shown = mirad_escape_controls(paths);
+	free(paths);
 	mirad_progress_clear();
 	fprintf(stderr, "%s: %s", progname, shown);
 	if (errnum != 0)

@@ -29,6 +29,14 @@ const char *mirad_progname(void);
 void mirad_set_quiet(bool quiet);
 bool mirad_is_quiet(void);
 
+/*
+ * Name files under the folder ABSOLUTE as under AS_GIVEN in every message:
+ * a scanned dataset's records carry its absolute root, but the user typed
+ * AS_GIVEN (a trailing '/' is ignored).  NULL, or equal strings, clear
+ * it.  Both are copied.
+ */
+void mirad_set_shown_root(const char *absolute, const char *as_given);
+
 /* "prog: message" */
 void mirad_warn(const char *fmt, ...) MIRAD_PRINTF(1, 2);
 /* "prog: message: strerror(errnum)" */
