@@ -79,6 +79,20 @@ wait_for() {
 		sleep 0.01
 	done
 }
+# wait_stopped PID: wait until process PID has stopped itself at the point
+# named by MIRAD_TEST_STOP_AT (mirad(7)); fails at once if it ends instead.
+wait_stopped() {
+	_n=0
+	while :; do
+		case $(ps -o state= -p "$1" 2>/dev/null) in
+		T*) return 0 ;;
+		"" | Z*) return 1 ;;
+		esac
+		_n=$((_n + 1))
+		[ "$_n" -ge 6000 ] && return 1
+		sleep 0.01
+	done
+}
 # size_of FILE: its size in bytes, 0 if it does not exist.
 size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
