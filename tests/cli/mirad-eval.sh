@@ -3,6 +3,7 @@
 # restatement of the MVTec AU-PRO (tests/cli/eval_reference.py) to 1e-9 on
 # synthetic maps, file formats, edge cases and errors.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python numpy PIL sklearn
 EVAL=$BIN/mirad-eval
 REF="$PY $MIRAD_SRCDIR/tests/cli/eval_reference.py"
 

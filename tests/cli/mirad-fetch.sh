@@ -5,6 +5,7 @@
 # hash mismatch), --verify, the lock and interrupts.  Offline: the server
 # listens on 127.0.0.1 only.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python
 
 F=$BIN/mirad-fetch
 FETCH="$F --no-progress"

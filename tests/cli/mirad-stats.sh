@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Black-box tests of mirad-stats: the counts table of the MIRAD paper.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python
 ST=$BIN/mirad-stats
 S=$BIN/mirad-split
 

@@ -8,6 +8,7 @@
 # a target that a first run is working on is refused.  Offline: the test
 # server listens on 127.0.0.1 only.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python
 F="$BIN/mirad-fetch --no-progress"
 
 size_is() { [ "$(size_of "$1")" -eq "$2" ]; }

@@ -8,6 +8,7 @@
 # single-file writers (stats -o, eval -o, split -o) give one complete file,
 # never a mix.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python numpy PIL
 
 # ulimit -f counts 512-byte blocks in dash, 1024-byte ones in bash.
 ublk=$( (ulimit -f 1; trap '' XFSZ; head -c 4096 /dev/zero >"$T/ublk" 2>/dev/null)

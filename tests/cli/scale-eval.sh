@@ -7,6 +7,7 @@
 # and the merge refuses incomplete, mixed, damaged or foreign inputs without
 # leaving a half-written output.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python numpy PIL
 EVAL=$BIN/mirad-eval
 REF="$PY $MIRAD_SRCDIR/tests/cli/eval_reference.py"
 

@@ -19,6 +19,28 @@ if [ -n "${VALGRIND:-}" ]; then
 	RUN="$VALGRIND -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=${VALGRIND_SUPP:-/dev/null}"
 fi
 
+# need_python [MODULE...]: skip the whole test, saying why, unless python3
+# and these modules were found (configure's list in $PYTHON3_MODULES; run
+# by hand without it, the modules are tried).
+need_python() {
+	case $PY in
+	"" | no) echo "1..0 # SKIP python3 was not found by configure"; exit 0 ;;
+	esac
+	_missing=""
+	for _m in "$@"; do
+		if [ -n "${PYTHON3_MODULES+set}" ]; then
+			case " $PYTHON3_MODULES " in *" $_m "*) continue ;; esac
+		elif "$PY" -c "import $_m" >/dev/null 2>&1; then
+			continue
+		fi
+		_missing="$_missing $_m"
+	done
+	if [ -n "$_missing" ]; then
+		echo "1..0 # SKIP needs the Python modules:$_missing"
+		exit 0
+	fi
+}
+
 tap_n=0
 tap_fail=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
