@@ -26,7 +26,7 @@ run $EVAL --gt "$T" --maps "$T" --format xml
 expect_status "unknown --format is rejected" 2
 
 # ---- data ----
-$GEN -o "$T/ds" --scale 0.02 --layout mvtec --seed 3 >/dev/null 2>&1
+fixture mvtec-small "$T/ds"
 check "sample dataset generated" test -d "$T/ds/rabbit_pendant/ground_truth"
 
 # The maps of every kind and their references, from one start of the

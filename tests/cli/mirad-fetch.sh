@@ -34,7 +34,8 @@ expect_status "--verify with -o is a usage error" 2
 
 # ---- round trips: generator archive -> mirad-fetch -> mirad-stats ---------
 mkdir -p "$T/gen"
-"$GEN" -o "$T/gen/sample" --scale 0.05 --archive "$T/sample.tar.gz" >/dev/null 2>&1
+fixture sample "$T/gen/sample"
+fixture sample.tar.gz "$T/sample.tar.gz"
 "$GEN" -o "$T/gen/zsample" --scale 0.05 --seed 2 --archive "$T/sample.zip" >/dev/null 2>&1
 "$GEN" -o "$T/gen/mvtec" --scale 0.05 --layout mvtec --archive "$T/mvtec.tar.xz" >/dev/null 2>&1
 "$BIN/mirad-stats" "$T/gen/sample" >"$T/stats.gen" 2>/dev/null

@@ -30,8 +30,8 @@ same_tree() {
 		not_ok "$1"; diag "$T/diff"; fi
 }
 
-mkdir -p "$T/gen" "$T/srv"
-"$GEN" -o "$T/gen/sample" --scale 0.05 --archive "$T/srv/s.tar.gz" >/dev/null 2>&1
+mkdir -p "$T/srv"
+fixture sample.tar.gz "$T/srv/s.tar.gz"
 size=$(size_of "$T/srv/s.tar.gz")
 check "the sample archive is big enough to cut in five" test "$size" -gt 20000
 

@@ -11,7 +11,7 @@ need_python numpy PIL
 EVAL=$BIN/mirad-eval
 REF="$PY $MIRAD_SRCDIR/tests/cli/eval_reference.py"
 
-$GEN -o "$T/ds" --scale 0.02 --layout mvtec --seed 3 >/dev/null 2>&1
+fixture mvtec-small "$T/ds"
 check "sample dataset generated" test -d "$T/ds/rabbit_pendant/ground_truth"
 $REF gen "$T/ds" "$T/m_float" float 7 # float32 TIFF
 $REF gen "$T/ds" "$T/m_ties" ties 9   # float32 TIFF, 6 levels: ties across shards

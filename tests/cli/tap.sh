@@ -115,6 +115,15 @@ wait_stopped() {
 		sleep 0.01
 	done
 }
+# fixture NAME DEST: a private copy of the shared sample NAME (generated
+# once per build tree by make check; see Makefile.am) at DEST.
+fixture() {
+	if [ ! -e "$MIRAD_BUILDDIR/tests/fixtures.stamp" ]; then
+		echo "Bail out! the shared samples are missing (run through make check)"
+		exit 1
+	fi
+	cp -R "$MIRAD_BUILDDIR/tests/fixtures/$1" "$2"
+}
 # size_of FILE: its size in bytes, 0 if it does not exist.
 size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
