@@ -5,8 +5,8 @@
 #      and make check-long in one run), then make distcheck (which builds
 #      the tarball and runs the short tier in it);
 #   2. clang with AddressSanitizer + UndefinedBehaviorSanitizer: both tiers;
-#   3. the unit tests under valgrind.
-# Build trees go to _build/{plain,san,valgrind}.  Set MIRAD_QUICK=1 to run
+#   3. the unit tests of the gcc build under valgrind.
+# Build trees go to _build/{plain,san}.  Set MIRAD_QUICK=1 to run
 # step 1's short tier (make check) only.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,8 +46,7 @@ build _build/san CC=clang --enable-unit-tests --enable-asan --enable-ubsan
 tiers _build/san check-full
 
 step "valgrind: unit tests"
-build _build/valgrind --enable-unit-tests --enable-valgrind
-(cd _build/valgrind && make -j"$jobs" check-valgrind-unit)
+(cd _build/plain && make -j"$jobs" check-valgrind-unit)
 
 step "all test runs passed"
 # One closing line over the two full runs (plain and sanitizers).
