@@ -22,7 +22,6 @@ selects a behaviour; the rest names a file under --root:
                     is out (a Range request past N: the rest), then silence
                     until the client hangs up: a download caught at an
                     exact byte
-  /slow/NAME        like /ok, the body in 40 pieces 50 ms apart (2 s)
   /html/NAME        200 text/html page
   /htmlbytes/NAME   200 application/octet-stream whose body is an HTML page
   /wrongbytes/NAME  the file with one byte flipped (same size)
@@ -102,7 +101,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def send_file(self, data, honour_range=True, shift=0, drop=False, stall=False, headers=(),
-                  stall_at=None, slow=False):
+                  stall_at=None):
         total = len(data)
         rng = self.headers.get("Range")
         start = 0
@@ -128,13 +127,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body[: stall_at - start])
             self.wfile.flush()
             self.wait_for_hangup()
-            return
-        if slow:
-            piece = max(1, -(-len(body) // 40))
-            for i in range(0, len(body), piece):
-                self.wfile.write(body[i:i + piece])
-                self.wfile.flush()
-                time.sleep(0.05)
             return
         if stall:
             self.wfile.write(body[: len(body) // 2])
@@ -214,8 +206,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_file(data, stall=True)
         elif mode.startswith("stallat") and mode[7:].isdigit():
             self.send_file(data, stall_at=int(mode[7:]))
-        elif mode == "slow":
-            self.send_file(data, slow=True)
         elif mode == "norange":
             self.send_file(data, honour_range=False)
         elif mode == "wrongrange":
