@@ -106,7 +106,8 @@ wait_for() {
 wait_stopped() {
 	_n=0
 	while :; do
-		case $(ps -o state= -p "$1" 2>/dev/null) in
+		# The state letter follows the command name in /proc/PID/stat.
+		case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
 		T*) return 0 ;;
 		"" | Z*) return 1 ;;
 		esac
