@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The whole test suite, as CI runs it (the README's test command):
-#   1. gcc, warnings as errors: make check, then make distcheck;
-#   2. clang with AddressSanitizer + UndefinedBehaviorSanitizer: make check;
-#   3. the unit tests under valgrind.
-# Build trees go to _build/{plain,san,valgrind}.  Set MIRAD_QUICK=1 to run
-# step 1's make check only.
+#   1. gcc, warnings as errors: both tiers (make check-full = make check
+#      and make check-long in one run), then make distcheck (which builds
+#      the tarball and runs the short tier in it);
+#   2. clang with AddressSanitizer + UndefinedBehaviorSanitizer: both tiers;
+#   3. the unit tests of the gcc build under valgrind.
+# Build trees go to _build/{plain,san}.  Set MIRAD_QUICK=1 to run
+# step 1's short tier (make check) only.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -18,23 +20,33 @@ build() { # build DIR CONFIGURE-ARGS...
 	mkdir -p "$d"
 	(cd "$d" && "$top/configure" -q "$@" && make -j"$jobs" >/dev/null)
 }
+# tiers DIR TARGET: run the tests, print the failures' logs on failure.
+tiers() {
+	(cd "$1" && make -j"$jobs" "$2") ||
+		{ cat "$1/test-suite.log" 2>/dev/null | tail -80; exit 1; }
+}
 
-step "gcc -Werror: make check"
+if [ "${MIRAD_QUICK:-0}" = 1 ]; then
+	step "gcc -Werror: make check"
+	build _build/plain --enable-unit-tests --enable-werror
+	tiers _build/plain check
+	exit 0
+fi
+
+step "gcc -Werror: make check + make check-long"
 build _build/plain --enable-unit-tests --enable-werror
-(cd _build/plain && make -j"$jobs" check) || { cat _build/plain/test-suite.log 2>/dev/null | tail -80; exit 1; }
-[ "${MIRAD_QUICK:-0}" = 1 ] && exit 0
+tiers _build/plain check-full
 
 step "make distcheck"
 (cd _build/plain && make -j"$jobs" distcheck >distcheck.log 2>&1) || { tail -60 _build/plain/distcheck.log; exit 1; }
 echo "distcheck: ok"
 
-step "clang + ASan + UBSan: make check"
+step "clang + ASan + UBSan: make check + make check-long"
 build _build/san CC=clang --enable-unit-tests --enable-asan --enable-ubsan
-(cd _build/san && make -j"$jobs" check) || { cat _build/san/test-suite.log 2>/dev/null | tail -80; exit 1; }
+tiers _build/san check-full
 
 step "valgrind: unit tests"
-build _build/valgrind --enable-unit-tests --enable-valgrind
-(cd _build/valgrind && make -j"$jobs" check-valgrind-unit)
+(cd _build/plain && make -j"$jobs" check-valgrind-unit)
 
 step "all test runs passed"
 # One closing line over the two full runs (plain and sanitizers).

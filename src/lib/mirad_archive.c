@@ -16,6 +16,7 @@
 #include "mirad_cli.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
+#include "mirad_testpoint.h"
 
 const char *
 mirad_archive_library_version(void)
@@ -391,6 +392,7 @@ copy_data(struct extractor *x, const char *name)
 			write_error(x, name);
 			return -1;
 		}
+		mirad_test_point("unpacking", x->st->bytes);
 		if (stop_requested(x))
 			return -1;
 	}

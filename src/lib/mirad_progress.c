@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "mirad_progress.h"
+#include "mirad_testpoint.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static enum mirad_progress_mode mode;
@@ -80,9 +81,13 @@ void
 mirad_progress_add(uint64_t delta)
 {
 	double t;
+	char point[sizeof label];
+	uint64_t now_done;
 
 	pthread_mutex_lock(&lock);
 	done += delta;
+	now_done = done;
+	memcpy(point, label, sizeof label);
 	if (active) {
 		t = now_seconds();
 		if (t - last_draw >= 0.2) {
@@ -91,6 +96,8 @@ mirad_progress_add(uint64_t delta)
 		}
 	}
 	pthread_mutex_unlock(&lock);
+	/* Outside the lock: a stopped process must not hold it. */
+	mirad_test_point(point, now_done);
 }
 
 static void

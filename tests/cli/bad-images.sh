@@ -6,6 +6,7 @@
 # on; none crashes, and none allocates what a header declares (checked
 # under a 500 MB address-space limit).
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python PIL
 
 "$GEN" -o "$T/ds" --scale 0.01 --seed 2 --categories chain_buckle,rabbit_pendant
 "$PY" "$MIRAD_SRCDIR/tests/cli/make_bad_images.py" "$T/ds" chain_buckle

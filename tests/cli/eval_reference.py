@@ -11,6 +11,11 @@
                                image scores pooled KxK (default 16) or not
   cmp REF.json TOOL.json TOL   compare; prints one line per difference,
                                exits 1 if any exceeds TOL
+  batch                        run the commands read from stdin, one a line:
+                               OUT<TAB>COMMAND<TAB>ARG... with its stdout in
+                               OUT ("-": none) and its exit status in OUT.rc;
+                               a test starts Python (and scikit-learn, which
+                               is imported only by ref and ader) once
 
 KIND: float (random float32 TIFF), ties (float32 TIFF with 6 levels, so
 ties mix positives and negatives), quant8 (8-bit PNG), uint16 (16-bit
@@ -28,6 +33,7 @@ point per distinct score, (0,0) and (1,1) added, trapezoid up to the limit
 with linear interpolation, divided by the limit.  It keeps FPR in float64
 ("pro64", compared at 1e-9); "pro32" keeps MVTec's float32 FPR (1e-6).
 """
+import contextlib
 import glob
 import json
 import os
@@ -36,13 +42,15 @@ import sys
 
 import numpy as np
 from PIL import Image
-from sklearn.metrics import (average_precision_score, precision_recall_curve,
-                             roc_auc_score)
 
-try:
-    from scipy import ndimage
-except ImportError:  # pragma: no cover - python3-scipy is optional
-    ndimage = None
+# scikit-learn and scipy take seconds to import: only the commands that
+# compute references load them (sklearn_metrics(), label8()).
+ndimage = None
+
+
+def sklearn_metrics():
+    import sklearn.metrics
+    return sklearn.metrics
 
 EXTS = (".tiff", ".tif", ".png", ".npy")
 
@@ -182,7 +190,14 @@ def read_map(maps, cat, folder, stem):
 
 def label8(mask):
     """8-connected labelling: scipy when installed, else a BFS."""
-    if ndimage is not None:
+    global ndimage
+    if ndimage is None:
+        try:
+            from scipy import ndimage as nd
+            ndimage = nd
+        except ImportError:  # pragma: no cover - python3-scipy is optional
+            ndimage = False
+    if ndimage:
         lab, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=int))
         return lab, n
     h, w = mask.shape
@@ -259,7 +274,7 @@ def au_pro(scores, gts, limit, fpr32):
 
 
 def f1max(labels, scores):
-    p, r, _ = precision_recall_curve(labels, scores)
+    p, r, _ = sklearn_metrics().precision_recall_curve(labels, scores)
     f = 2 * p * r / (p + r)
     return float(np.max(f[np.isfinite(f)]))
 
@@ -283,13 +298,13 @@ def ref(dataset, maps, limit=0.3):
         ps = np.concatenate([m.ravel() for m in maps_]).astype(np.float64)
         row = {"category": cat, "images": len(gts), "pixels": int(pl.size)}
         if 0 < il.sum() < len(il):
-            row["i-auroc"] = float(roc_auc_score(il, isc))
+            row["i-auroc"] = float(sklearn_metrics().roc_auc_score(il, isc))
         if il.any():
-            row["i-ap"] = float(average_precision_score(il, isc))
+            row["i-ap"] = float(sklearn_metrics().average_precision_score(il, isc))
             row["i-f1max"] = f1max(il, isc)
         if 0 < pl.sum() < pl.size:
-            row["p-auroc"] = float(roc_auc_score(pl, ps))
-            row["p-ap"] = float(average_precision_score(pl, ps))
+            row["p-auroc"] = float(sklearn_metrics().roc_auc_score(pl, ps))
+            row["p-ap"] = float(sklearn_metrics().average_precision_score(pl, ps))
             row["p-f1max"] = f1max(pl, ps)
         pro64 = au_pro(maps_, gts, limit, False)
         if pro64 is not None:
@@ -382,7 +397,7 @@ def ader(dataset, maps, pooling=16, nstrips=50, limit=0.3):
             s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
             isc.append(float(np.float32(s / float(k * k)).max()))
         if 0 < il.sum() < len(il):
-            row["i-auroc"] = float(roc_auc_score(il, isc))
+            row["i-auroc"] = float(sklearn_metrics().roc_auc_score(il, isc))
         out["categories"].append(row)
     json.dump(out, sys.stdout, indent=1)
     print()
@@ -420,20 +435,35 @@ def cmp(ref_path, tool_path, tol):
                 print(r["category"], "aupro vs MVTec float32 FPR", d)
                 bad += 1
     print("compared %d values, max deviation %.3g" % (n, worst))
-    sys.exit(1 if bad else 0)
+    return 1 if bad else 0
+
+
+def command(argv):
+    """Run one command; its exit status."""
+    cmd = argv[0] if argv else ""
+    if cmd == "gen":
+        gen(*argv[1:5])
+    elif cmd == "ref":
+        ref(argv[1], argv[2], float(argv[3]) if len(argv) > 3 else 0.3)
+    elif cmd == "ader":
+        k = argv[3] if len(argv) > 3 else "16"
+        ader(argv[1], argv[2], None if k == "none" else int(k))
+    elif cmd == "cmp":
+        return cmp(*argv[1:4]) or 0
+    elif cmd == "batch":
+        for line in sys.stdin:
+            fields = line.rstrip("\n").split("\t")
+            if fields == [""]:
+                continue
+            out = fields[0] if fields[0] != "-" else os.devnull
+            with open(out, "w") as f, contextlib.redirect_stdout(f):
+                rc = command(fields[1:])
+            with open(fields[0] + ".rc" if fields[0] != "-" else os.devnull, "w") as f:
+                f.write("%d\n" % rc)
+    else:
+        sys.exit("usage: eval_reference.py gen|ref|ader|cmp|batch ...")
+    return 0
 
 
 if __name__ == "__main__":
-    cmd = sys.argv[1]
-    if cmd == "gen":
-        gen(*sys.argv[2:6])
-    elif cmd == "ref":
-        ref(sys.argv[2], sys.argv[3],
-            float(sys.argv[4]) if len(sys.argv) > 4 else 0.3)
-    elif cmd == "ader":
-        k = sys.argv[4] if len(sys.argv) > 4 else "16"
-        ader(sys.argv[2], sys.argv[3], None if k == "none" else int(k))
-    elif cmd == "cmp":
-        cmp(*sys.argv[2:5])
-    else:
-        sys.exit("usage: eval_reference.py gen|ref|cmp ...")
+    sys.exit(command(sys.argv[1:]))

@@ -4,9 +4,9 @@
     fetch_server.py --root DIR [--drive-file FILE] [--lifetime SECONDS]
 
 Binds 127.0.0.1 on an ephemeral port, prints "PORT" on its first stdout
-line, serves until --lifetime seconds have passed (default 300) and then
-exits by itself.  The first path component selects a behaviour; the rest
-names a file under --root:
+line and serves until the process that started it (the test) is gone, or
+until --lifetime seconds have passed if given.  The first path component
+selects a behaviour; the rest names a file under --root:
 
   /ok/NAME          200, or 206 with a correct Content-Range; 416 past the end
   /norange/NAME     ignores Range, always 200
@@ -17,11 +17,11 @@ names a file under --root:
   /429/NAME         429 with Retry-After: 1 once, then like /ok
   /always503/NAME   503 with Retry-After: 1, always
   /404/NAME         404
-  /stall/NAME       half the body, then silence for 30 s
+  /stall/NAME       half the body, then silence until the client hangs up
   /stallatN/NAME    like /ok, but stops sending once byte N of the file
                     is out (a Range request past N: the rest), then silence
-                    for 30 s: a download caught at an exact byte
-  /slow/NAME        like /ok, the body in 40 pieces 50 ms apart (2 s)
+                    until the client hangs up: a download caught at an
+                    exact byte
   /html/NAME        200 text/html page
   /htmlbytes/NAME   200 application/octet-stream whose body is an HTML page
   /wrongbytes/NAME  the file with one byte flipped (same size)
@@ -101,7 +101,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def send_file(self, data, honour_range=True, shift=0, drop=False, stall=False, headers=(),
-                  stall_at=None, slow=False):
+                  stall_at=None):
         total = len(data)
         rng = self.headers.get("Range")
         start = 0
@@ -126,21 +126,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if stall_at is not None and start < stall_at:
             self.wfile.write(body[: stall_at - start])
             self.wfile.flush()
-            time.sleep(30)
-            self.close_connection = True
-            return
-        if slow:
-            piece = max(1, -(-len(body) // 40))
-            for i in range(0, len(body), piece):
-                self.wfile.write(body[i:i + piece])
-                self.wfile.flush()
-                time.sleep(0.05)
+            self.wait_for_hangup()
             return
         if stall:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
-            time.sleep(30)
-            self.close_connection = True
+            self.wait_for_hangup()
             return
         if drop:
             self.wfile.write(body[: len(body) // 2])
@@ -149,6 +140,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.connection.shutdown(2)
             return
         self.wfile.write(body)
+
+    def wait_for_hangup(self):
+        """Send nothing more until the client closes the connection (the
+        test kills or interrupts it): no timer decides what it sees."""
+        try:
+            while self.connection.recv(4096):
+                pass
+        except OSError:
+            pass
+        self.close_connection = True
 
     def read_file(self, name):
         path = os.path.join(ARGS.root, os.path.basename(name))
@@ -205,8 +206,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_file(data, stall=True)
         elif mode.startswith("stallat") and mode[7:].isdigit():
             self.send_file(data, stall_at=int(mode[7:]))
-        elif mode == "slow":
-            self.send_file(data, slow=True)
         elif mode == "norange":
             self.send_file(data, honour_range=False)
         elif mode == "wrongrange":
@@ -245,18 +244,29 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
 
+def watch_parent(srv, parent):
+    """Shut down once the test that started us has gone (we are
+    re-parented), so a test that dies leaves no server behind."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    srv.shutdown()
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
     p.add_argument("--root", required=True)
     p.add_argument("--drive-file")
-    p.add_argument("--lifetime", type=float, default=300)
+    p.add_argument("--lifetime", type=float, default=0)
     ARGS = p.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     print(srv.server_address[1], flush=True)
-    timer = threading.Timer(ARGS.lifetime, srv.shutdown)
-    timer.daemon = True
-    timer.start()
+    if ARGS.lifetime > 0:
+        timer = threading.Timer(ARGS.lifetime, srv.shutdown)
+        timer.daemon = True
+        timer.start()
+    watcher = threading.Thread(target=watch_parent, args=(srv, os.getppid()), daemon=True)
+    watcher.start()
     try:
         srv.serve_forever(poll_interval=0.2)
     finally:

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Black-box tests of mirad-augment (TAP).
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python numpy PIL
 AUG=$BIN/mirad-augment
 CHECK="$PY $DATA/augment/check.py"
 PROF=$DATA/augment

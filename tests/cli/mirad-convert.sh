@@ -3,6 +3,7 @@
 # Black-box tests of mirad-convert: layouts, round trips, framework lists,
 # the traps of layouts.md section 10, and the VisA split files.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python numpy PIL
 C=$BIN/mirad-convert
 CLI=$MIRAD_SRCDIR/tests/cli
 HASH="$PY $CLI/convert_pixel_hashes.py"

@@ -5,6 +5,7 @@
 # hash mismatch), --verify, the lock and interrupts.  Offline: the server
 # listens on 127.0.0.1 only.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python
 
 F=$BIN/mirad-fetch
 FETCH="$F --no-progress"
@@ -33,7 +34,8 @@ expect_status "--verify with -o is a usage error" 2
 
 # ---- round trips: generator archive -> mirad-fetch -> mirad-stats ---------
 mkdir -p "$T/gen"
-"$GEN" -o "$T/gen/sample" --scale 0.05 --archive "$T/sample.tar.gz" >/dev/null 2>&1
+fixture sample "$T/gen/sample"
+fixture sample.tar.gz "$T/sample.tar.gz"
 "$GEN" -o "$T/gen/zsample" --scale 0.05 --seed 2 --archive "$T/sample.zip" >/dev/null 2>&1
 "$GEN" -o "$T/gen/mvtec" --scale 0.05 --layout mvtec --archive "$T/mvtec.tar.xz" >/dev/null 2>&1
 "$BIN/mirad-stats" "$T/gen/sample" >"$T/stats.gen" 2>/dev/null
@@ -159,19 +161,20 @@ run $FETCH --max-ratio 100000 --max-bytes 1M --archive "$T/corpus/bomb.zip" -o "
 expect_status "with a raised ratio the byte limit still stops the bomb" 3
 expect_grep "the byte limit message" "more than 1048576 bytes" "$T/err"
 
-# Ctrl-C during unpacking: status 130, no tree, no temporary folder.
-truncate -s 1G "$T/corpus/zeros.img"
+# Ctrl-C during unpacking: status 130, no tree, no temporary folder.  The
+# run stops itself after 1 MiB of the 4 MiB entry (MIRAD_TEST_STOP_AT,
+# mirad(7)), takes the SIGINT and goes on.
+truncate -s 4M "$T/corpus/zeros.img"
 (cd "$T/corpus" && tar -cf - zeros.img | gzip -1 >"$T/corpus/slow.tar.gz")
 rm -f "$T/corpus/zeros.img"
-$FETCH --max-ratio 1000000 --archive "$T/corpus/slow.tar.gz" -o "$T/slow" >/dev/null 2>"$T/slow.err" &
+MIRAD_TEST_STOP_AT=unpacking:1048576 $FETCH --max-ratio 1000000 \
+	--archive "$T/corpus/slow.tar.gz" -o "$T/slow" >/dev/null 2>"$T/slow.err" &
 fpid=$!
-for _ in $(seq 1 100); do
-	[ -n "$(ls -A "$T" | grep '^\.slow\.tmp-')" ] && break
-	sleep 0.05
-done
+check "the unpack stopped after 1 MiB" wait_stopped "$fpid"
 kill -INT "$fpid"
-wait "$fpid"
-rc=$?
+kill -CONT "$fpid"
+rc=0
+wait "$fpid" || rc=$?
 expect_status "Ctrl-C during unpacking ends with 130" 130
 check "no tree after an interrupted unpack" test ! -e "$T/slow"
 check "no temporary folder after an interrupted unpack" test -z "$(ls -A "$T" | grep '^\.slow\.')"
@@ -226,15 +229,13 @@ expect_grep "the counts match the catalogue" "^catalogue: counts match the catal
 expect_grep "the totals are the paper's" "^images: 4789 \(train 2398, test normal 654, test abnormal 1737\)$" "$T/out"
 
 # ---- lock and stale temporary folders --------------------------------------------
-( exec 9>"$T/.locked.lock"; flock 9; touch "$T/locked-held"; exec sleep 30 ) \
-	>/dev/null 2>&1 &
-lockpid=$!
-wait_for test -e "$T/locked-held"
+# The test holds the lock itself (flock on its descriptor 9).
+exec 9>"$T/.locked.lock"
+flock 9
 run $FETCH --archive "$T/sample.zip" -o "$T/locked"
 expect_status "a second run on a locked target exits 3" 3
 expect_grep "it names the other run" "another mirad-fetch is working on it" "$T/err"
-kill "$lockpid" 2>/dev/null
-wait "$lockpid" 2>/dev/null
+exec 9>&-
 mkdir -p "$T/.stale.tmp-AbC123/junk"
 run $FETCH --archive "$T/sample.zip" -o "$T/stale"
 expect_status "a run next to a stale temporary folder succeeds" 0
@@ -246,13 +247,10 @@ mkdir -p "$T/srv"
 cp "$T/sample.tar.gz" "$T/srv/s.tar.gz"
 cp "$T/sample.zip" "$T/srv/s.zip"
 cp "$T/sample.tar.gz" "$T/srv/VisA_20220922.tar"
-$PY "$MIRAD_SRCDIR/tests/cli/fetch_server.py" --root "$T/srv" --drive-file "$T/srv/s.zip" --lifetime 240 >"$T/port" 2>"$T/server.err" &
+$PY "$MIRAD_SRCDIR/tests/cli/fetch_server.py" --root "$T/srv" --drive-file "$T/srv/s.zip" >"$T/port" 2>"$T/server.err" &
 srvpid=$!
 trap 'kill $srvpid 2>/dev/null; rm -rf "$T"' EXIT
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	[ -s "$T/port" ] && break
-	sleep 0.1
-done
+wait_for test -s "$T/port"
 PORT=$(head -1 "$T/port")
 U=http://127.0.0.1:$PORT
 size=$(stat -c %s "$T/sample.tar.gz")
@@ -334,17 +332,16 @@ run $FETCH --url "file://$T/sample.zip" --sha256 "$zsum" -o "$T/dl_file"
 expect_status "a file:// URL works" 0
 
 # Interrupted download: SIGINT leaves the .part and no tree; the next run
-# resumes it and the hash matches.
-$FETCH --url "$U/stall/s.tar.gz" -o "$T/dl_int" >/dev/null 2>"$T/int.err" &
+# resumes it and the hash matches.  /stall sends half the file; the run
+# stops itself once it has that half (MIRAD_TEST_STOP_AT, mirad(7)).
+MIRAD_TEST_STOP_AT=downloading:$((size / 2)) $FETCH --url "$U/stall/s.tar.gz" \
+	-o "$T/dl_int" >/dev/null 2>"$T/int.err" &
 fpid=$!
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	[ -s "$T/dl_int.part" ] && break
-	sleep 0.1
-done
-sleep 0.3
+check "the download stopped at half the file" wait_stopped "$fpid"
 kill -INT "$fpid"
-wait "$fpid"
-rc=$?
+kill -CONT "$fpid"
+rc=0
+wait "$fpid" || rc=$?
 expect_status "Ctrl-C during a download ends with 130" 130
 check "the partial download is kept for resumption" test -s "$T/dl_int.part"
 check "no tree after an interrupt" test ! -e "$T/dl_int"

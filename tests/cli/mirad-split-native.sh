@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Black-box tests of mirad-split: the native split as a manifest.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python
 S=$BIN/mirad-split
 
 common_cli_checks mirad-split

@@ -3,6 +3,7 @@
 # Black-box tests of mirad-split: the native manifest, every protocol
 # option, the output formats, and VisA's three split files.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python
 SPLIT="$BIN/mirad-split"
 
 common_cli_checks mirad-split

@@ -4,6 +4,7 @@
 # flags, defect geometry, grouping by node, partial/merge, thread
 # independence, charts and the mosaic.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python PIL
 
 STATS=$BIN/mirad-stats
 S=$T/sample

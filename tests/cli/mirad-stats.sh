@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Black-box tests of mirad-stats: the counts table of the MIRAD paper.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python
 ST=$BIN/mirad-stats
 S=$BIN/mirad-split
 
@@ -22,14 +23,14 @@ PYEOF
 sed -e '2,$s/,[0-9]*$/,/' "$T/paper.csv" >"$T/paper-pooled.csv"
 
 # Full paper scale, MIRAD layout (4789 images, 1737 masks).
-"$GEN" -o "$T/full" --scale 1 --seed 11
+fixture full "$T/full"
 run "$ST" --format csv "$T/full"
 expect_status "full-scale sample: exit 0" 0
 expect_same "full-scale MIRAD counts equal the paper's table" "$T/out" "$T/paper-pooled.csv"
 expect_grep "totals 2398 / 654 / 1737" "^total,2398,654,1737," "$T/out"
 
 # Full paper scale with one folder per defect type: 63 defect types.
-"$GEN" -o "$T/fullmv" --scale 1 --seed 11 --layout mvtec
+fixture full-mvtec "$T/fullmv"
 run "$ST" --format csv "$T/fullmv"
 expect_same "full-scale per-defect tree equals the paper's table, defect types too" "$T/out" "$T/paper.csv"
 

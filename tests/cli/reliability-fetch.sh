@@ -8,6 +8,7 @@
 # a target that a first run is working on is refused.  Offline: the test
 # server listens on 127.0.0.1 only.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python
 F="$BIN/mirad-fetch --no-progress"
 
 size_is() { [ "$(size_of "$1")" -eq "$2" ]; }
@@ -29,12 +30,12 @@ same_tree() {
 		not_ok "$1"; diag "$T/diff"; fi
 }
 
-mkdir -p "$T/gen" "$T/srv"
-"$GEN" -o "$T/gen/sample" --scale 0.05 --archive "$T/srv/s.tar.gz" >/dev/null 2>&1
+mkdir -p "$T/srv"
+fixture sample.tar.gz "$T/srv/s.tar.gz"
 size=$(size_of "$T/srv/s.tar.gz")
 check "the sample archive is big enough to cut in five" test "$size" -gt 20000
 
-$PY "$MIRAD_SRCDIR/tests/cli/fetch_server.py" --root "$T/srv" --lifetime 170 >"$T/port" 2>"$T/server.err" &
+$PY "$MIRAD_SRCDIR/tests/cli/fetch_server.py" --root "$T/srv" >"$T/port" 2>"$T/server.err" &
 srvpid=$!
 trap 'kill $srvpid 2>/dev/null; rm -rf "$T"' EXIT
 wait_for test -s "$T/port"
@@ -46,16 +47,19 @@ run $F --url "$U/ok/s.tar.gz" -o "$T/ref"
 expect_status "the uninterrupted download exits 0" 0
 
 # ---- SIGKILL at three byte points of the download ---------------------------
-# /stallatN stops sending after byte N of the file: the kill lands at an
-# exact, known point.  Each run resumes what the previous one left.
+# /stallatN stops sending after byte N of the file, and MIRAD_TEST_STOP_AT
+# makes the run stop itself once its .part holds N bytes (mirad(7)): the
+# kill lands at an exact, known point.  Each run resumes what the previous
+# one left.
 prev=0
 for n in $((size / 5)) $((size / 2)) $((size * 4 / 5)); do
-	$F --url "$U/stallat$n/s.tar.gz" -o "$T/dl" >/dev/null 2>"$T/kill.err" &
+	MIRAD_TEST_STOP_AT=downloading:$n $F --url "$U/stallat$n/s.tar.gz" \
+		-o "$T/dl" >/dev/null 2>"$T/kill.err" &
 	pid=$!
-	if wait_for size_is "$T/dl.part" "$n"; then
-		ok "the download reached byte $n"
+	if wait_stopped "$pid" && size_is "$T/dl.part" "$n"; then
+		ok "the download stopped at byte $n"
 	else
-		not_ok "the download reached byte $n ($(size_of "$T/dl.part") bytes)"
+		not_ok "the download stopped at byte $n ($(size_of "$T/dl.part") bytes)"
 		diag "$T/kill.err"
 	fi
 	kill -KILL "$pid" 2>/dev/null
@@ -83,10 +87,12 @@ expect_eq "nothing is left beside the target after the rerun" "$(leftovers dl)" 
 
 # ---- SIGINT during the download: a resumable .part, nothing else ----------
 n=$((size / 3))
-$F --url "$U/stallat$n/s.tar.gz" -o "$T/int" >/dev/null 2>"$T/int.err" &
+MIRAD_TEST_STOP_AT=downloading:$n $F --url "$U/stallat$n/s.tar.gz" \
+	-o "$T/int" >/dev/null 2>"$T/int.err" &
 pid=$!
-wait_for size_is "$T/int.part" "$n"
+check "the download stopped at byte $n" wait_stopped "$pid"
 kill -INT "$pid"
+kill -CONT "$pid"
 rc=0
 wait "$pid" || rc=$?
 expect_status "SIGINT during the download ends with 130" 130
@@ -101,16 +107,18 @@ same_tree "the tree after SIGINT and a rerun equals the uninterrupted run's" "$T
 expect_eq "nothing is left after the rerun" "$(leftovers int)" ""
 
 # ---- a second run while the first one downloads -------------------------------
-# /slow takes 2 s; the second run starts once the first holds the lock
-# (its .part exists) and must be refused without touching anything.
-$F --url "$U/slow/s.tar.gz" -o "$T/cc" >/dev/null 2>"$T/cc.err" &
+# The first run stops itself after its first bytes, holding the lock; the
+# second run must be refused without touching anything; then the first
+# one goes on.
+MIRAD_TEST_STOP_AT=downloading:1 $F --url "$U/ok/s.tar.gz" -o "$T/cc" >/dev/null 2>"$T/cc.err" &
 pid=$!
-wait_for test -e "$T/cc.part"
+check "the first run stopped while downloading" wait_stopped "$pid"
 run $F --url "$U/ok/s.tar.gz" -o "$T/cc"
 expect_status "a second run on a target being fetched exits 3" 3
 expect_grep "it says another run is working on the target" \
 	"cc: another mirad-fetch is working on it" "$T/err"
-check "the first run was still downloading then" kill -0 "$pid"
+check "the first run was at work then (its .part exists)" test -e "$T/cc.part"
+kill -CONT "$pid"
 rc=0
 wait "$pid" || rc=$?
 expect_status "the first run completes (exit 0)" 0
@@ -124,12 +132,12 @@ expect_eq "the first run's marker records the same archive hash" \
 expect_eq "nothing is left beside the target" "$(leftovers cc)" ""
 
 # ---- SIGKILL while unpacking --------------------------------------------------
-# The archive starts with a 256 MiB file of zeros (after the top folder), so
-# unpacking takes a while; the run is stopped (SIGSTOP) once that file is
-# being written, checked to be mid-way, then killed.
+# The archive starts with an 8 MiB file of zeros (after the top folder).
+# MIRAD_TEST_STOP_AT=unpacking:N stops the run once N bytes are unpacked
+# (mirad(7)): at the first block, and half-way through that file.
 mkdir -p "$T/bigsrc"
 tar -xzf "$T/srv/s.tar.gz" -C "$T/bigsrc"
-pad=268435456
+pad=8388608
 truncate -s $pad "$T/bigsrc/sample/pad.bin"
 (cd "$T/bigsrc" && tar --no-recursion -cf - sample sample/pad.bin \
 	$(find sample -mindepth 1 ! -name pad.bin | sort) | gzip -1 >"$T/big.tar.gz")
@@ -137,18 +145,13 @@ rm -rf "$T/bigsrc"
 BIGF="$F --max-ratio 1000000 --archive $T/big.tar.gz"
 run $BIGF -o "$T/bigref"
 expect_status "the uninterrupted unpack exits 0" 0
-pad_in_tmp() {
-	set -- "$T"/.big.tmp-*/sample/pad.bin
-	size_over "$1" "$want"
-}
-for want in 0 $((pad / 2)); do
-	$BIGF -o "$T/big" >/dev/null 2>&1 &
+for want in 1 $((pad / 2)); do
+	MIRAD_TEST_STOP_AT=unpacking:$want $BIGF -o "$T/big" >/dev/null 2>&1 &
 	pid=$!
-	wait_for pad_in_tmp
-	kill -STOP "$pid"
+	check "the unpack stopped after $want bytes" wait_stopped "$pid"
 	set -- "$T"/.big.tmp-*/sample/pad.bin
 	got=$(size_of "$1")
-	if [ "$got" -gt "$want" ] && [ "$got" -lt $pad ]; then
+	if [ "$got" -ge "$want" ] && [ "$got" -lt $pad ]; then
 		ok "caught while unpacking ($got of $pad bytes written)"
 	else
 		not_ok "caught while unpacking ($got of $pad bytes written)"

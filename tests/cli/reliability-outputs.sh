@@ -8,6 +8,7 @@
 # single-file writers (stats -o, eval -o, split -o) give one complete file,
 # never a mix.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python numpy PIL
 
 # ulimit -f counts 512-byte blocks in dash, 1024-byte ones in bash.
 ublk=$( (ulimit -f 1; trap '' XFSZ; head -c 4096 /dev/zero >"$T/ublk" 2>/dev/null)
@@ -128,26 +129,22 @@ same_tree "split: every earlier file is intact and no new one appeared" "$T/p.be
 expect_eq "split: no temporary file is left" "$(temps "$T/p")" ""
 
 # ---- two runs at once on one output ---------------------------------------------------
-# SIGSTOP holds the first run while it has the lock and its temporary
-# folder, so the second one starts while the first is genuinely at work.
+# The first run stops itself (SIGSTOP) once its first record is done
+# (MIRAD_TEST_STOP_AT, mirad(7)): the second one starts while the first is
+# genuinely at work, holding the lock and its temporary folder.
 # has_tmp NAME: a run on $T/NAME has its temporary folder.
 has_tmp() { ls -A "$T" | grep -q "^\\.$1\\.tmp-"; }
-# The first run must still be at work when the poll sees its temporary
-# folder: on the small sample a resize finished in one poll interval, so
-# convert gets 328 images on one thread (about a second).
-"$GEN" -o "$T/ds3" --scale 0.05 --seed 9 >/dev/null 2>&1
 for tool in convert augment; do
 	case $tool in
-	convert) cmd="$BIN/mirad-convert -q -j1 --to mvtec --resize 64" in="$T/ds3" ;;
-	augment) cmd="$BIN/mirad-augment -q --profile node3 --severity 3" in="$T/ds" ;;
+	convert) cmd="$BIN/mirad-convert -q --to mvtec --resize 64" point=converting ;;
+	augment) cmd="$BIN/mirad-augment -q --profile node3 --severity 3" point=augmenting ;;
 	esac
-	$cmd -o "$T/${tool}_ref" "$in" >"$T/${tool}_ref.out" 2>/dev/null
-	$cmd -o "$T/$tool" "$in" >"$T/$tool.out" 2>"$T/$tool.err" &
+	$cmd -o "$T/${tool}_ref" "$T/ds" >"$T/${tool}_ref.out" 2>/dev/null
+	MIRAD_TEST_STOP_AT=$point:1 $cmd -o "$T/$tool" "$T/ds" >"$T/$tool.out" 2>"$T/$tool.err" &
 	pid=$!
-	wait_for has_tmp "$tool"
-	kill -STOP "$pid"
+	check "$tool: the first run stopped after its first record" wait_stopped "$pid"
 	check "$tool: the first run is at work (its temporary folder exists)" has_tmp "$tool"
-	run $cmd -o "$T/$tool" "$in"
+	run $cmd -o "$T/$tool" "$T/ds"
 	expect_status "$tool: a second run while the first works is fatal (3)" 3
 	expect_grep "$tool: it says the target is locked" "$tool: cannot lock \\(another mirad-$tool writing it\\?\\)" "$T/err"
 	one_line "$tool: the refusal is one line"

@@ -5,6 +5,7 @@
 # files, --mapping file, manifest in its order, exit status); the merge's
 # refusals change nothing.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python PIL
 C=$BIN/mirad-convert
 
 "$GEN" -o "$T/mir" --scale 0.02 --seed 7 --categories chain_buckle,magnetic_block,number_block >/dev/null

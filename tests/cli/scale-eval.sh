@@ -7,10 +7,11 @@
 # and the merge refuses incomplete, mixed, damaged or foreign inputs without
 # leaving a half-written output.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
+need_python numpy PIL
 EVAL=$BIN/mirad-eval
 REF="$PY $MIRAD_SRCDIR/tests/cli/eval_reference.py"
 
-$GEN -o "$T/ds" --scale 0.02 --layout mvtec --seed 3 >/dev/null 2>&1
+fixture mvtec-small "$T/ds"
 check "sample dataset generated" test -d "$T/ds/rabbit_pendant/ground_truth"
 $REF gen "$T/ds" "$T/m_float" float 7 # float32 TIFF
 $REF gen "$T/ds" "$T/m_ties" ties 9   # float32 TIFF, 6 levels: ties across shards
@@ -282,18 +283,11 @@ expect_eq "it leaves no partial file, no temporary and no lock" \
 
 # a second run on the same partial file is refused while the first holds it
 if command -v flock >/dev/null 2>&1; then
-	# The holder becomes the sleep itself (so kill ends it) and keeps no
-	# descriptor of the TAP output open (so the driver need not wait).
-	( exec 9>"$T/.busy.part.lock"; flock 9; touch "$T/locked"; exec sleep 30 ) \
-		>/dev/null 2>&1 &
-	holder=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-		[ -e "$T/locked" ] && break
-		sleep 0.2
-	done
+	# The test holds the lock itself (flock on its descriptor 9).
+	exec 9>"$T/.busy.part.lock"
+	flock 9
 	run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial -o "$T/busy.part"
-	kill "$holder" 2>/dev/null
-	wait "$holder" 2>/dev/null
+	exec 9>&-
 	expect_status "a partial file being written by another run: exit 3" 3
 	expect_grep "the other run is named as the reason" "busy.part: another mirad-eval is writing it" "$T/err"
 fi

@@ -19,6 +19,28 @@ if [ -n "${VALGRIND:-}" ]; then
 	RUN="$VALGRIND -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=${VALGRIND_SUPP:-/dev/null}"
 fi
 
+# need_python [MODULE...]: skip the whole test, saying why, unless python3
+# and these modules were found (configure's list in $PYTHON3_MODULES; run
+# by hand without it, the modules are tried).
+need_python() {
+	case $PY in
+	"" | no) echo "1..0 # SKIP python3 was not found by configure"; exit 0 ;;
+	esac
+	_missing=""
+	for _m in "$@"; do
+		if [ -n "${PYTHON3_MODULES+set}" ]; then
+			case " $PYTHON3_MODULES " in *" $_m "*) continue ;; esac
+		elif "$PY" -c "import $_m" >/dev/null 2>&1; then
+			continue
+		fi
+		_missing="$_missing $_m"
+	done
+	if [ -n "$_missing" ]; then
+		echo "1..0 # SKIP needs the Python modules:$_missing"
+		exit 0
+	fi
+}
+
 tap_n=0
 tap_fail=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
@@ -78,6 +100,30 @@ wait_for() {
 		[ "$_n" -ge 6000 ] && return 1
 		sleep 0.01
 	done
+}
+# wait_stopped PID: wait until process PID has stopped itself at the point
+# named by MIRAD_TEST_STOP_AT (mirad(7)); fails at once if it ends instead.
+wait_stopped() {
+	_n=0
+	while :; do
+		# The state letter follows the command name in /proc/PID/stat.
+		case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
+		T*) return 0 ;;
+		"" | Z*) return 1 ;;
+		esac
+		_n=$((_n + 1))
+		[ "$_n" -ge 6000 ] && return 1
+		sleep 0.01
+	done
+}
+# fixture NAME DEST: a private copy of the shared sample NAME (generated
+# once per build tree by make check; see Makefile.am) at DEST.
+fixture() {
+	if [ ! -e "$MIRAD_BUILDDIR/tests/fixtures.stamp" ]; then
+		echo "Bail out! the shared samples are missing (run through make check)"
+		exit 1
+	fi
+	cp -R "$MIRAD_BUILDDIR/tests/fixtures/$1" "$2"
 }
 # size_of FILE: its size in bytes, 0 if it does not exist.
 size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
