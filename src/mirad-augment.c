@@ -949,19 +949,9 @@ main(int argc, char **argv)
 		die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
 	/* The same image twice in one split is augmented once; both
 	 * records of an image in two splits (a leak) stay as given. */
-	for (size_t i = 0; i < info.nduplicates; i++) {
-		char msg[1024];
-
-		mirad_duplicate_describe(&records, &info.duplicates[i],
-		    mirad_dataset_name(o.input), msg, sizeof msg);
-		mirad_warn("%s%s", msg,
-		    mirad_duplicate_is_repeat(&records, &info.duplicates[i])
-		        ? " (augmented once)"
-		        : "");
+	if (mirad_cli_report_duplicates(
+	        o.input, &records, &info, " (augmented once)") > 0)
 		status = MIRAD_EXIT_PARTIAL;
-	}
-	mirad_recordset_drop_repeats(
-	    &records, info.duplicates, info.nduplicates);
 
 	sev_lo = sev_hi = o.severity > 0 ? o.severity : profile.severity;
 	if (o.severity < 0)

@@ -1385,19 +1385,9 @@ main(int argc, char **argv)
 		status = MIRAD_EXIT_PARTIAL;
 	/* The same image twice in one split is converted once; both
 	 * records of an image in two splits (a leak) stay as given. */
-	for (size_t i = 0; i < info.nduplicates; i++) {
-		char msg[1024];
-
-		mirad_duplicate_describe(&records, &info.duplicates[i],
-		    mirad_dataset_name(c.input), msg, sizeof msg);
-		mirad_warn("%s%s", msg,
-		    mirad_duplicate_is_repeat(&records, &info.duplicates[i])
-		        ? " (converted once)"
-		        : "");
+	if (mirad_cli_report_duplicates(
+	        c.input, &records, &info, " (converted once)") > 0)
 		status = MIRAD_EXIT_PARTIAL;
-	}
-	mirad_recordset_drop_repeats(
-	    &records, info.duplicates, info.nduplicates);
 	if (c.strict && status != MIRAD_EXIT_OK)
 		mirad_die(MIRAD_EXIT_FATAL,
 		    "%s: problems in the input (--strict)", c.input);

@@ -1964,28 +1964,6 @@ write_partial(struct eval *e, const struct mirad_recordset *records,
 	return status;
 }
 
-/* Warn about every record naming an image listed before it; an image
- * twice in the test split is evaluated once (the first record).  Returns
- * how many. */
-static size_t
-report_duplicates(const char *gt, struct mirad_recordset *records,
-    const struct mirad_dataset_info *info)
-{
-	for (size_t i = 0; i < info->nduplicates; i++) {
-		char msg[1024];
-
-		mirad_duplicate_describe(records, &info->duplicates[i],
-		    mirad_dataset_name(gt), msg, sizeof msg);
-		mirad_warn("%s%s", msg,
-		    mirad_duplicate_is_repeat(records, &info->duplicates[i])
-		        ? " (evaluated once)"
-		        : "");
-	}
-	mirad_recordset_drop_repeats(
-	    records, info->duplicates, info->nduplicates);
-	return info->nduplicates;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -2035,8 +2013,13 @@ main(int argc, char **argv)
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
-	if (report_duplicates(e.gt, &records, &info) > 0)
+	if (mirad_cli_report_duplicates(
+	        e.gt, &records, &info, " (evaluated once)") > 0)
 		status = MIRAD_EXIT_PARTIAL;
+	if (e.output != NULL &&
+	    mirad_dataset_check_output_file(
+	        e.gt, &e.in, &records, e.output, err, sizeof err) != 0)
+		mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 	mirad_recordset_sort(&records);
 	for (size_t i = 0; i < records.count; i++)
 		ntest += strcmp(records.items[i]->split, "test") == 0;

@@ -695,31 +695,6 @@ apply_protocols(struct split *s, struct mirad_recordset *records)
 		mirad_usage_error("%s", err);
 }
 
-/*
- * Warn about every record naming an image listed before it.  The same image
- * twice in one split is kept once (drawn twice, it could land in train and
- * val); an image in two splits is a leak the user must resolve, so both
- * stay as given.  Returns how many.
- */
-static size_t
-report_duplicates(const char *input, struct mirad_recordset *records,
-    const struct mirad_dataset_info *info)
-{
-	for (size_t i = 0; i < info->nduplicates; i++) {
-		char msg[1024];
-
-		mirad_duplicate_describe(records, &info->duplicates[i],
-		    mirad_dataset_name(input), msg, sizeof msg);
-		mirad_warn("%s%s", msg,
-		    mirad_duplicate_is_repeat(records, &info->duplicates[i])
-		        ? " (kept once)"
-		        : "");
-	}
-	mirad_recordset_drop_repeats(
-	    records, info->duplicates, info->nduplicates);
-	return info->nduplicates;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -758,7 +733,8 @@ main(int argc, char **argv)
 	mirad_progress_end();
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
-	if (report_duplicates(s.input, &records, &info) > 0)
+	if (mirad_cli_report_duplicates(
+	        s.input, &records, &info, " (kept once)") > 0)
 		status = MIRAD_EXIT_PARTIAL;
 
 	apply_protocols(&s, &records);

@@ -340,27 +340,6 @@ record_node(
 	return nodes ? g_hash_table_lookup(nodes, r->image) : NULL;
 }
 
-/* Warn about every record naming an image listed before it; the same
- * image twice in one split is counted once.  Returns how many. */
-static size_t
-report_duplicates(const char *input, struct mirad_recordset *records,
-    const struct mirad_dataset_info *info)
-{
-	for (size_t i = 0; i < info->nduplicates; i++) {
-		char msg[1024];
-
-		mirad_duplicate_describe(records, &info->duplicates[i],
-		    mirad_dataset_name(input), msg, sizeof msg);
-		mirad_warn("%s%s", msg,
-		    mirad_duplicate_is_repeat(records, &info->duplicates[i])
-		        ? " (counted once)"
-		        : "");
-	}
-	mirad_recordset_drop_repeats(
-	    records, info->duplicates, info->nduplicates);
-	return info->nduplicates;
-}
-
 static bool
 measuring(const struct stats *s)
 {
@@ -714,11 +693,15 @@ main(int argc, char **argv)
 		            s.plots_dir, false, err, sizeof err) != 0) ||
 		    (s.mosaic != NULL &&
 		        mirad_dataset_check_output(s.input, &s.in, &records,
-		            s.mosaic, false, err, sizeof err) != 0))
+		            s.mosaic, false, err, sizeof err) != 0) ||
+		    (s.output != NULL &&
+		        mirad_dataset_check_output_file(s.input, &s.in,
+		            &records, s.output, err, sizeof err) != 0))
 			mirad_die(MIRAD_EXIT_USAGE, "%s", err);
 		if (info.scan.problems > 0 || info.bad_lines > 0)
 			status = MIRAD_EXIT_PARTIAL;
-		if (report_duplicates(s.input, &records, &info) > 0)
+		if (mirad_cli_report_duplicates(
+		        s.input, &records, &info, " (counted once)") > 0)
 			status = MIRAD_EXIT_PARTIAL;
 		if (s.categories.count > 0 &&
 		    stats_records_keep_categories(

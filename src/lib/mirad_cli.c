@@ -263,3 +263,22 @@ mirad_cli_merge_parts(const struct mirad_cli_merge *m, bool sharded,
 	*nparts = argc - optind;
 	return argv + optind;
 }
+
+size_t
+mirad_cli_report_duplicates(const char *input, struct mirad_recordset *records,
+    const struct mirad_dataset_info *info, const char *repeat_note)
+{
+	for (size_t i = 0; i < info->nduplicates; i++) {
+		char msg[1024];
+
+		mirad_duplicate_describe(records, &info->duplicates[i],
+		    mirad_dataset_name(input), msg, sizeof msg);
+		mirad_warn("%s%s", msg,
+		    mirad_duplicate_is_repeat(records, &info->duplicates[i])
+		        ? repeat_note
+		        : "");
+	}
+	mirad_recordset_drop_repeats(
+	    records, info->duplicates, info->nduplicates);
+	return info->nduplicates;
+}

@@ -97,6 +97,19 @@ void mirad_cli_merge_note(struct mirad_cli_merge *m, int c, int longidx,
 char **mirad_cli_merge_parts(const struct mirad_cli_merge *m, bool sharded,
     const char *output, int argc, char **argv, int *nparts);
 
+/*
+ * Warn "FILE:LINE: IMAGE also at line N ..." for every duplicate record
+ * the load found (INFO), appending REPEAT_NOTE (e.g. " (counted once)")
+ * where the same image is listed twice in one split, then drop those
+ * repeats from RECORDS; an image in two splits (a leak) stays as given.
+ * Returns how many duplicates there were.
+ */
+struct mirad_recordset;
+struct mirad_dataset_info;
+size_t mirad_cli_report_duplicates(const char *input,
+    struct mirad_recordset *records, const struct mirad_dataset_info *info,
+    const char *repeat_note);
+
 /* Print the shared exit-status paragraph for --help. */
 void mirad_cli_print_exit_help(void);
 

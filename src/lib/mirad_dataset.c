@@ -81,11 +81,12 @@ mirad_dataset_name(const char *input)
 	return strcmp(input, "-") == 0 ? "<stdin>" : input;
 }
 
-int
-mirad_dataset_check_output(const char *input,
-    const struct mirad_dataset_options *opts,
+/* The check of both public functions: with FILES_ONLY, folders (the
+ * dataset, roots) are not checked and OUT is only refused on an input. */
+static int
+check_output(const char *input, const struct mirad_dataset_options *opts,
     const struct mirad_recordset *records, const char *out, bool replaces,
-    char *err, size_t errlen)
+    bool files_only, char *err, size_t errlen)
 {
 	struct mirad_out_guard *g = replaces ? mirad_out_guard_new(out)
 	                                     : mirad_out_guard_new_adding(out);
@@ -96,10 +97,10 @@ mirad_dataset_check_output(const char *input,
 		snprintf(err, errlen, "%s: %s", out, strerror(errno));
 		return -1;
 	}
-	if (strcmp(input, "-") != 0)
+	if (strcmp(input, "-") != 0 && !(files_only && mirad_is_dir(input)))
 		rc = mirad_out_guard_check(
 		    g, input, mirad_is_dir(input), err, errlen);
-	if (rc == 0 && opts->root != NULL)
+	if (rc == 0 && opts->root != NULL && !files_only)
 		rc = mirad_out_guard_check(g, opts->root, true, err, errlen);
 	for (size_t i = 0; i < records->count && rc == 0; i++) {
 		const struct mirad_record *r = records->items[i];
@@ -112,7 +113,8 @@ mirad_dataset_check_output(const char *input,
 				continue;
 			/* Records share a few roots: check each once in a
 			 * row. */
-			if (rels[k][0] != '/' && r->root != NULL &&
+			if (!files_only && rels[k][0] != '/' &&
+			    r->root != NULL &&
 			    (last_root == NULL ||
 			        strcmp(r->root, last_root) != 0)) {
 				rc = mirad_out_guard_check(
@@ -128,6 +130,26 @@ mirad_dataset_check_output(const char *input,
 	}
 	mirad_out_guard_free(g);
 	return rc;
+}
+
+int
+mirad_dataset_check_output(const char *input,
+    const struct mirad_dataset_options *opts,
+    const struct mirad_recordset *records, const char *out, bool replaces,
+    char *err, size_t errlen)
+{
+	return check_output(
+	    input, opts, records, out, replaces, false, err, errlen);
+}
+
+int
+mirad_dataset_check_output_file(const char *input,
+    const struct mirad_dataset_options *opts,
+    const struct mirad_recordset *records, const char *out, char *err,
+    size_t errlen)
+{
+	return check_output(
+	    input, opts, records, out, false, true, err, errlen);
 }
 
 void

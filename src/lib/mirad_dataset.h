@@ -59,6 +59,16 @@ int mirad_dataset_check_output(const char *input,
  */
 void mirad_dataset_show_as_given(const char *input);
 
+/*
+ * The same for a single output FILE (-o of stats, eval): refused only when
+ * it is the manifest or a record's image or mask, which writing it would
+ * destroy.  0, or -1 with "FILE: why" in ERR.
+ */
+int mirad_dataset_check_output_file(const char *input,
+    const struct mirad_dataset_options *opts,
+    const struct mirad_recordset *records, const char *out, char *err,
+    size_t errlen);
+
 /* INPUT as messages name it: "<stdin>" for "-"; borrowed. */
 const char *mirad_dataset_name(const char *input);
 

@@ -692,7 +692,7 @@ mirad_out_guard_check(struct mirad_out_guard *g, const char *in, bool tree,
 	if (g->adding ? strcmp(real, g->out_real) == 0
 	              : mirad_path_within(real, g->out_real)) {
 		snprintf(err, errlen,
-		    "%s: %s the input %s; choose another output folder", g->out,
+		    "%s: %s the input %s; choose another output", g->out,
 		    strcmp(real, g->out_real) == 0 ? "is" : "would hold", in);
 		rc = -1;
 	} else if (tree && mirad_path_within(g->out_real, real)) {

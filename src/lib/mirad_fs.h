@@ -120,9 +120,10 @@ struct mirad_out_guard *mirad_out_guard_new(const char *out);
 struct mirad_out_guard *mirad_out_guard_new_adding(const char *out);
 /*
  * May the run read input IN while writing OUT?  Refused when OUT is IN or
- * (unless made by _new_adding()) holds it, and, for a TREE (a folder whose contents are read: a dataset,
- * a manifest's root), when OUT lies inside IN.  An input that does not
- * exist is accepted.  Returns 0, or -1 with "OUT: why" in ERR.
+ * (unless made by _new_adding()) holds it, and, for a TREE (a folder whose
+ * contents are read: a dataset, a manifest's root), when OUT lies inside IN. An
+ * input that does not exist is accepted.  Returns 0, or -1 with "OUT: why" in
+ * ERR.
  */
 int mirad_out_guard_check(struct mirad_out_guard *g, const char *in, bool tree,
     char *err, size_t errlen);

@@ -217,6 +217,23 @@ run $A -o "$T/nothing" "$T/none.jsonl"
 expect_status "a run that renders nothing exits 3" 3
 check "and publishes nothing" test ! -e "$T/nothing"
 
+# ---- single-file outputs never overwrite an input ----------------------------
+cp "$T/m.jsonl" "$T/p/m.jsonl"
+snap >"$T/snap0"
+run "$BIN/mirad-stats" -q -o "$T/p/m.jsonl" "$T/p/m.jsonl"
+refused "stats -o onto its own manifest"
+img=$(find "$T/p/ds/building_block/test" -name '*.png' ! -path '*ground_truth*' | sort | head -n 1)
+run "$BIN/mirad-stats" -q -o "$img" "$T/p/ds"
+refused "stats -o onto a dataset image"
+mask=$(find "$T/p/ds/building_block/ground_truth" -name '*.png' | sort | head -n 1)
+mkdir -p "$T/nomaps"
+run "$BIN/mirad-eval" -q --gt "$T/p/ds" --maps "$T/nomaps" -o "$mask"
+refused "eval -o onto a mask"
+run "$BIN/mirad-stats" -q -o "$T/p/ds/stats.md" "$T/p/ds"
+expect_status "stats -o beside the images (a new file) is accepted" 0
+rm -f "$T/p/ds/stats.md" "$T/p/m.jsonl"
+snap >"$T/snap0"
+
 # ---- atomic writes: unique temporary names ----------------------------------
 # A file at the name an old writer would have used (.NAME.tmp-PID) is not
 # written through.

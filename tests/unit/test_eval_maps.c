@@ -160,8 +160,7 @@ test_eval_maps_resize(void **state)
  * y * W + x + 1/3 (not a float32): TILED in 16x16 tiles, else in strips
  * of 2 rows, deflate-compressed with the floating-point predictor. */
 static void
-write_tiff64(const char *path, uint32_t w, uint32_t h, uint16_t spp,
-    bool tiled)
+write_tiff64(const char *path, uint32_t w, uint32_t h, uint16_t spp, bool tiled)
 {
 	TIFF *t = TIFFOpen(path, "w");
 	double *row;
@@ -186,8 +185,8 @@ write_tiff64(const char *path, uint32_t w, uint32_t h, uint16_t spp,
 				for (uint32_t i = 0; i < 16 * 16; i++)
 					tile[i] = (y0 + i / 16) * w + x0 +
 					    i % 16 + 1.0 / 3;
-				assert_true(TIFFWriteTile(
-				                t, tile, x0, y0, 0, 0) > 0);
+				assert_true(
+				    TIFFWriteTile(t, tile, x0, y0, 0, 0) > 0);
 			}
 	} else {
 		TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 2);
