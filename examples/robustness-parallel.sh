@@ -4,9 +4,9 @@
 # simulated production nodes (built-in profiles node1..node6), at the five
 # severities, sharded over GNU parallel.  Each job renders one shard of one
 # node into its own folder; a merge step then joins the shards of a node
-# (mirad-augment --merge: tree and manifest) and its statistics (mirad-stats
-# --merge of mergeable partials).  The merged result is byte-identical to
-# one unsharded run, manifest order included.
+# (mirad-augment --merge: tree and manifest) and writes the statistics of
+# the merged node.  The merged result is byte-identical to one unsharded
+# run, manifest order included.
 #
 #   robustness-parallel.sh DATASET OUT [SHARDS] [NODES]
 #
@@ -33,17 +33,13 @@ parallel ${PARALLEL:-} --halt now,fail=1 \
 	"${bin}mirad-augment -q --profile {1} --severity all --shard {2}/$shards \
 	  -o $out/parts/{1}-{2} --force $dataset > $out/parts/{1}-{2}.jsonl" \
 	::: $nodes ::: $(seq 0 $((shards - 1)))
-
-# 2. Statistics per shard, as mergeable partials.
-# shellcheck disable=SC2086
-parallel ${PARALLEL:-} --halt now,fail=1 \
-	"${bin}mirad-stats -q --partial $out/parts/{1}-{2}.jsonl > $out/parts/{1}-{2}.stats.json" \
-	::: $nodes ::: $(seq 0 $((shards - 1)))
 ;; esac
 
-# 3. Merge each node: mirad-augment --merge joins its shard folders into
-#    the tree and manifest of one run (and removes them); mirad-stats
-#    --merge joins the partial statistics.
+# 2. Merge each node: mirad-augment --merge joins its shard folders into
+#    the tree and manifest of one run (and removes them); mirad-stats then
+#    describes the merged node.  (Statistics of each shard's images would
+#    not merge: mirad-stats --merge takes only the shards of one job, and
+#    each rendered shard is a dataset of its own.)
 for node in $nodes; do
 	set --
 	i=0
@@ -52,12 +48,7 @@ for node in $nodes; do
 		i=$((i + 1))
 	done
 	${bin}mirad-augment -q --merge --force -o "$out/$node" "$@" >"$out/$node.jsonl"
-	# The same list with .stats.json appended (for expands it once).
-	for part do
-		set -- "$@" "$part.stats.json"
-		shift
-	done
-	${bin}mirad-stats -q --merge --format json "$@" >"$out/$node.stats.json"
+	${bin}mirad-stats -q --format json -o "$out/$node.stats.json" "$out/$node.jsonl"
 	echo "$node: $(wc -l <"$out/$node.jsonl") images in $out/$node" >&2
 done
 rm -rf "$out/parts"
