@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mirad-augment pixel effects.  Physical models and libvips calls follow
- * augment.md sections 4-6; the chain runs in float from the first decode
- * to the final quantisation.  Spatial fields (geometry maps, light fields)
- * are computed in C into float buffers: exact, order-free and simple.
+ * mirad-augment pixel effects: physical models and libvips calls.  The
+ * chain runs in float from the first decode to the final quantisation.  Spatial
+ * fields (geometry maps, light fields) are computed in C into float buffers:
+ * exact, order-free and simple.
  */
 #include "mirad_platform.h"
 

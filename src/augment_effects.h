@@ -5,7 +5,7 @@
  * images with sRGB primaries (scRGB), 1.0 = full well.  Every function
  * returns a new reference in *OUT (caller g_object_unref()s) and 0, or -1
  * with the libvips message in ERR.  All paths stay in float so results do
- * not depend on libvips' vector path or thread count (augment.md 5.2).
+ * not depend on libvips' vector path or thread count.
  */
 #ifndef AUGMENT_EFFECTS_H
 #define AUGMENT_EFFECTS_H

@@ -142,7 +142,8 @@ nparams(const struct augment_effect_def *d)
 	return n;
 }
 
-/* Keyed randomness (augment.md section 8). */
+/* Keyed randomness: each draw depends only on the run seed and the names
+ * it is keyed by, so it is the same in every order, thread and shard. */
 
 uint64_t
 augment_mix64(uint64_t x)

@@ -22,8 +22,7 @@ enum convert_link {
 /*
  * Once, after mirad_image_init(): block libvips' loaders marked untrusted
  * (ImageMagick, ...).  Datasets hold PNG, JPEG, TIFF and BMP, and
- * downloaded files should not reach parsers that were never fuzzed
- * (style.md, libvips section).
+ * downloaded files should not reach parsers that were never fuzzed.
  */
 void convert_pixels_init(void);
 

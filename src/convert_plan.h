@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mirad-convert's plan: where each record goes in the target layout
- * (layouts.md section 10) and the final file names.  Pure path logic, no
+ * mirad-convert's plan: where each record goes in the target layout and
+ * the final file names.  Pure path logic, no
  * I/O, so it is unit-tested on its own (tests/unit/test_convert_plan.c).
  */
 #ifndef CONVERT_PLAN_H

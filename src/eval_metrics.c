@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mirad-eval's metrics core; see eval_metrics.h and metrics.md §7.
+ * mirad-eval's metrics core; see eval_metrics.h.
  */
 #include "mirad_platform.h"
 
@@ -739,8 +739,7 @@ eval_pixels_compute(
 		}
 		v = (uint32_t)(p->pos[j] >> 32);
 		/* Negatives above the next positive value share its TP and
-		 * PRO: merging them into one step is exact (metrics.md
-		 * §7.4). */
+		 * PRO: merging them into one step is exact. */
 		k = skip_above(p->neg, i, p->n_neg, v);
 		neg = neg_span(p, i, k);
 		i = k;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The metrics core of mirad-eval: exact AUROC, average precision, F1-max and
- * the MVTec AU-PRO (metrics.md §7), plus the compatibility estimators of
- * ADer / ADEval (metrics.md §3, §7.7).  Pure C: no I/O, no libraries.
+ * the MVTec AU-PRO, plus the compatibility estimators of ADer / ADEval.
+ * Pure C: no I/O, no libraries.
  *
  * Pixel-level metrics of one category are computed from a store that keeps
  * every negative pixel as a 32-bit order key (4 bytes) and every positive
@@ -40,8 +40,8 @@ struct eval_result {
 };
 
 /*
- * The single pass over distinct score values shared by every exact metric
- * (metrics.md §7.6).  Feed the groups in strictly descending score order.
+ * The single pass over distinct score values shared by every exact metric.
+ * Feed the groups in strictly descending score order.
  */
 struct eval_scan {
 	uint64_t n_neg, n_pos;

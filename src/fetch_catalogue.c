@@ -20,7 +20,7 @@ static const struct fetch_count mirad_counts[] = {
     {"rabbit_pendant", 228, 71, 204},
 };
 
-/* MVTec AD: layouts.md §1.3 (UniAD's listing of all 5,354 files). */
+/* MVTec AD: from UniAD's listing of all 5,354 files. */
 static const struct fetch_count mvtec_counts[] = {
     {"bottle", 209, 20, 63},
     {"cable", 224, 58, 92},

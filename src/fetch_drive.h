@@ -3,8 +3,7 @@
  * Google Drive pieces of mirad-fetch, as pure functions (no I/O) so they can
  * be unit tested and fuzzed: finding the file id in a share link, and
  * reading the HTML pages Drive answers with instead of the file (the
- * large-file "virus scan warning" form and the quota / error pages), as
- * described in fetch.md §2.1.
+ * large-file "virus scan warning" form and the quota / error pages).
  */
 #ifndef FETCH_DRIVE_H
 #define FETCH_DRIVE_H

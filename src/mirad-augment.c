@@ -35,7 +35,7 @@
 #include "mirad_signal.h"
 #include "mirad_version.h"
 
-/* Not included by <vips/vips.h> (augment.md 5.2). */
+/* Not included by <vips/vips.h>; for vips_vector_set_enabled(). */
 #include <vips/vector.h>
 
 enum {
@@ -917,7 +917,7 @@ main(int argc, char **argv)
 	if (mirad_image_init(argv[0], 0, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
 	/* Belt and braces: the chain is all-float, but keep libvips off its
-	 * vector path so no operation depends on orc (augment.md 5.2). */
+	 * vector path so no operation depends on orc. */
 	vips_vector_set_enabled(FALSE);
 
 	mirad_signal_install();

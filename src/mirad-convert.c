@@ -2,7 +2,7 @@
 /*
  * mirad-convert: rewrite a dataset (MIRAD, MVTec AD, VisA raw or prepared,
  * or a manifest) into another layout, and write the list files other
- * frameworks read.  The specification is layouts.md section 10.
+ * frameworks read.
  *
  * The run has three steps.  Every record is named in input order as if all
  * succeed, and the records are processed concurrently into those files in a

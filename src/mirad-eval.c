@@ -3,7 +3,7 @@
  * mirad-eval: exact anomaly-detection metrics (I-AUROC, I-AP, I-F1max,
  * P-AUROC, P-AP, P-F1max, AU-PRO) per category from anomaly maps on disk,
  * and the MIRAD paper's multi-method tables (mean and population std).
- * The definitions are metrics.md §7; the core is eval_metrics.c.
+ * The core is eval_metrics.c; mirad-eval(1) gives the definitions.
  */
 #include "mirad_platform.h"
 
@@ -1193,7 +1193,7 @@ find_cat(const struct run *run, const char *category)
 }
 
 /*
- * The paper's table (mirad.md §8.3): per category and metric one value per
+ * The paper's table: per category and metric one value per
  * method plus mean and population std over the methods; the dataset row
  * holds each method's mean over categories, their mean, and as "std" the
  * mean of the per-category stds (as the MIRAD table prints it).

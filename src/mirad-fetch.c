@@ -3,8 +3,8 @@
  * mirad-fetch: get a dataset archive (download or a local file), check its
  * size and SHA-256 before anything parses it, unpack it through an entry
  * policy into a private folder next to the target, validate the tree with
- * the layout scanner and only then rename it into place.  fetch.md is the
- * specification; the man page says what users see.
+ * the layout scanner and only then rename it into place.  The man page
+ * says what users see.
  */
 #include "mirad_platform.h"
 
@@ -1007,7 +1007,7 @@ run_fetch(struct fetch *f)
 
 	if (f->dataset != NULL && f->limits.max_entries == 0) {
 		/* A known dataset: images, masks and folders, with room for
-		 * extra files; far below the generic limit (fetch.md §1.5). */
+		 * extra files; far below the generic limit. */
 		uint64_t files = 0;
 
 		for (size_t i = 0; i < f->dataset->ncounts; i++) {

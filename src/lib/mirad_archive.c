@@ -597,10 +597,11 @@ mirad_archive_extract(const char *archive_path, const char *dest_dir,
 		goto out;
 	}
 
-	/* Only what dataset archives need (fetch.md §0.2): no *_all, so no
-	 * mtree, RAR, ISO or WARC readers.  The zip reader is the seekable
-	 * one: it needs the central directory, so a zip cut before it fails
-	 * instead of streaming whatever local headers remain. */
+	/* Only what dataset archives need: no *_all, so no mtree, RAR, ISO or
+	 * WARC readers (less parser code exposed to downloaded files).  The zip
+	 * reader is the seekable one: it needs the central directory, so a zip
+	 * cut before it fails instead of streaming whatever local headers
+	 * remain. */
 	if (archive_read_support_format_tar(x.in) != ARCHIVE_OK ||
 	    archive_read_support_format_zip_seekable(x.in) != ARCHIVE_OK ||
 	    archive_read_support_filter_none(x.in) != ARCHIVE_OK ||

@@ -32,7 +32,7 @@ int mirad_archive_pack_dir(const char *dir, const char *top,
     const char *out_path, enum mirad_archive_format format, char *err,
     size_t errlen);
 
-/* ---- Safe extraction (mirad-fetch; see fetch.md §1) ------------------- */
+/* ---- Safe extraction (mirad-fetch) ----------------------------------- */
 
 /*
  * Limits on what an archive may produce.  Bytes are counted from the data
@@ -64,7 +64,7 @@ struct mirad_extract_stats {
 };
 
 /*
- * The entry-name policy, a pure function (no I/O; fuzzed by issue 9).
+ * The entry-name policy, a pure function (no I/O; fuzzed).
  * NAME is an entry's path as stored; IS_DIR whether the entry is a
  * directory (a trailing '/' is allowed only then).  Accepts relative names
  * of printable UTF-8 without backslashes or control characters, without

@@ -40,12 +40,6 @@ mirad_set_quiet(bool q)
 	quiet = q;
 }
 
-bool
-mirad_is_quiet(void)
-{
-	return quiet;
-}
-
 /* The va_list helper needs its own format attribute for clang -Wformat=2. */
 static void vwarn_errno(int errnum, const char *fmt, va_list ap)
     MIRAD_PRINTF(2, 0);

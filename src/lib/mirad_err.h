@@ -27,7 +27,6 @@ const char *mirad_progname(void);
 
 /* -q: suppress mirad_note() output.  Warnings and errors still print. */
 void mirad_set_quiet(bool quiet);
-bool mirad_is_quiet(void);
 
 /*
  * Name files under the folder ABSOLUTE as under AS_GIVEN in every message:

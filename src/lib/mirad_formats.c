@@ -2,7 +2,7 @@
 /*
  * The list writers.  Each format's fields, and how a record the format has
  * no place for is handled, are documented in mirad_formats.h and in
- * mirad-split(1); the sources are layouts.md sections 4.2, 5.3, 5.6, 5.7.
+ * mirad-split(1).
  */
 #include "mirad_platform.h"
 

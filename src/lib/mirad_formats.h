@@ -2,8 +2,8 @@
 /*
  * Writers for the list formats other frameworks read, from a record set:
  * our JSON Lines manifest, VisA split CSV, anomalib Tabular CSV, UniAD JSON
- * Lines and ADer/AnomalyCLIP meta.json (layouts.md sections 4.2, 5.3, 5.6,
- * 5.7).  Shared by mirad-split (--format) and mirad-convert (--emit).
+ * Lines and ADer/AnomalyCLIP meta.json.  Shared by mirad-split (--format) and
+ * mirad-convert (--emit).
  */
 #ifndef MIRAD_FORMATS_H
 #define MIRAD_FORMATS_H

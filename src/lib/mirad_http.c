@@ -219,7 +219,7 @@ struct transfer {
 	bool wrong_range;   /* a 206 at another offset */
 	uint64_t announced; /* whole-file size the answer announced, or 0 */
 	bool size_mismatch; /* ... and it is not the expected size */
-	bool too_big;       /* over max_bytes or PAGE_MAX */
+	bool too_big;       /* an HTML page over PAGE_MAX */
 	int write_errno;
 };
 
@@ -337,10 +337,6 @@ on_body(char *data, size_t size, size_t n, void *ud)
 		return len;
 	default:
 		break;
-	}
-	if (h->o.max_bytes > 0 && t->have + t->written + len > h->o.max_bytes) {
-		t->too_big = true;
-		return 0;
 	}
 	while (done < len) {
 		ssize_t w = write(t->fd, data + done, len - done);
@@ -540,9 +536,6 @@ setup_request(struct mirad_http *h, struct transfer *t, const char *url)
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->have);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-	    h->o.max_bytes > 0 ? (curl_off_t)(h->o.max_bytes - t->have)
-	                       : (curl_off_t)0);
 }
 
 static int
@@ -638,15 +631,10 @@ mirad_http_download(struct mirad_http *h, const char *url_in,
 			goto out;
 		}
 		if (t.too_big) {
-			if (t.mode == BODY_PAGE)
-				snprintf(err, errlen,
-				    "%s: an HTML page larger than %u bytes "
-				    "came instead of the file",
-				    url, PAGE_MAX);
-			else
-				snprintf(err, errlen,
-				    "%s: larger than the limit of %llu bytes",
-				    url, (unsigned long long)h->o.max_bytes);
+			snprintf(err, errlen,
+			    "%s: an HTML page larger than %u bytes "
+			    "came instead of the file",
+			    url, PAGE_MAX);
 			goto out;
 		}
 		if (t.size_mismatch) {

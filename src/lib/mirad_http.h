@@ -3,15 +3,14 @@
  * HTTP transfers; the only module that includes <curl/curl.h>.
  *
  * A session (struct mirad_http) downloads a URL into a ".part" file,
- * resuming what an earlier run or a dropped connection left, following the
- * rules of fetch.md §2.2: the status, Content-Range and Content-Type of
- * every answer are checked by this module, transient failures are retried
- * with backoff (honouring Retry-After), there are connect and low-speed
- * timeouts but no total timeout, and redirects are followed by hand so that
- * every hop is checked against the allowed schemes and hosts.  An HTML
- * answer is never written to the file; it is kept in memory for the caller
- * to read (the Google Drive confirmation flow).  The session keeps cookies
- * in memory only.
+ * resuming what an earlier run or a dropped connection left: the status,
+ * Content-Range and Content-Type of every answer are checked by this module,
+ * transient failures are retried with backoff (honouring Retry-After), there
+ * are connect and low-speed timeouts but no total timeout, and redirects are
+ * followed by hand so that every hop is checked against the allowed schemes and
+ * hosts.  An HTML answer is never written to the file; it is kept in memory for
+ * the caller to read (the Google Drive confirmation flow).  The session keeps
+ * cookies in memory only.
  *
  * The header parsers are pure functions so they can be unit tested and
  * fuzzed.
@@ -33,7 +32,6 @@ struct mirad_http_options {
 	 * (case-insensitive), or NULL for any host; borrowed. */
 	const char *const *allowed_hosts;
 	uint64_t expected_size; /* whole-file size when known, else 0 */
-	uint64_t max_bytes;     /* refuse larger files; 0 = no limit */
 	unsigned max_attempts;  /* failed attempts in a row (default 5) */
 	long connect_timeout;   /* seconds (default 30) */
 	long low_speed_limit;   /* bytes/s ... (default 1024) */

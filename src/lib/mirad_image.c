@@ -17,25 +17,17 @@
 #include <vips/vector.h>
 
 static bool started;
-static mirad_image_warning_fn warning_fn;
-static void *warning_ctx;
 
+/* libvips logs warnings (a damaged tile, a bad header field) through GLib;
+ * the tools report failures themselves, so the warnings are dropped. */
 static void
 on_vips_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
     gpointer data)
 {
 	(void)domain;
 	(void)level;
+	(void)message;
 	(void)data;
-	if (warning_fn != NULL)
-		warning_fn(warning_ctx, message);
-}
-
-void
-mirad_image_set_warning_handler(mirad_image_warning_fn fn, void *ctx)
-{
-	warning_fn = fn;
-	warning_ctx = ctx;
 }
 
 /*

@@ -21,14 +21,6 @@
  * count (else VIPS_CONCURRENCY or the CPU count).  Returns -1 with ERR set.
  */
 int mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen);
-/*
- * libvips logs warnings (a damaged tile, a bad header field) through GLib.
- * By default they are dropped; a tool that wants them installs FN, which
- * gets each message (borrowed for the call).
- */
-typedef void (*mirad_image_warning_fn)(void *ctx, const char *message);
-void mirad_image_set_warning_handler(mirad_image_warning_fn fn, void *ctx);
-
 /* Shut libvips down (only if it was started). */
 void mirad_image_shutdown(void);
 /* libvips' version string; borrowed, static.  Works before init. */

@@ -2,8 +2,8 @@
 /*
  * Detecting and scanning dataset trees: MIRAD, MVTec AD (and its LOCO
  * variant's validation split and mask folders), VisA's raw release and
- * VisA's prepared (prepare_data.py) trees.  The specification is
- * layouts.md; mirad(7) documents the rules for users.
+ * VisA's prepared (prepare_data.py) trees.  mirad(7) documents the rules
+ * for users.
  *
  * The scan reads directory entries and, with read_sizes, image headers; it
  * never decodes pixels.  Problems (an anomaly without a mask, a mask without

@@ -158,15 +158,6 @@ mirad_record_put_number(struct mirad_record *r, const char *key, double value)
 	mirad_record_put(r, key, cJSON_CreateNumber(value));
 }
 
-void
-mirad_record_remove(struct mirad_record *r, const char *key)
-{
-	if (r->extra != NULL)
-		cJSON_DeleteItemFromObjectCaseSensitive(r->extra, key);
-	if (r->extra_raw != NULL)
-		cJSON_DeleteItemFromObjectCaseSensitive(r->extra_raw, key);
-}
-
 char *
 mirad_record_path(const struct mirad_record *r, const char *rel)
 {
@@ -702,21 +693,6 @@ mirad_manifest_close(struct mirad_manifest *m)
 	free(m->error_where);
 	cJSON_Delete(m->header);
 	free(m);
-}
-
-bool
-mirad_manifest_sniff(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int c;
-
-	if (f == NULL)
-		return false;
-	do
-		c = getc(f);
-	while (c == ' ' || c == '\t' || c == '\n' || c == '\r');
-	fclose(f);
-	return c == '{';
 }
 
 void

@@ -59,7 +59,6 @@ void mirad_record_put_string(
     struct mirad_record *r, const char *key, const char *value);
 void mirad_record_put_number(
     struct mirad_record *r, const char *key, double value);
-void mirad_record_remove(struct mirad_record *r, const char *key);
 
 /* ROOT joined with REL (the image or mask path).  Caller frees. */
 char *mirad_record_path(const struct mirad_record *r, const char *rel);
@@ -133,9 +132,6 @@ const char *mirad_manifest_error_reason(const struct mirad_manifest *m);
  * borrowed. */
 const cJSON *mirad_manifest_header(const struct mirad_manifest *m);
 void mirad_manifest_close(struct mirad_manifest *m);
-
-/* Does the file at PATH look like a manifest (first non-blank byte '{')? */
-bool mirad_manifest_sniff(const char *path);
 
 /* A growable, owned array of records. */
 struct mirad_recordset {

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""What VisA's utils/prepare_data.py does for one split file (layouts.md
-section 4.3): byte-copy every image to <save>/<split>/<cls>/{train,test}/
-{good,bad}/<name> with shutil, and binarise each mask it keeps (non-zero ->
-255, saved as PNG with PIL).  1cls keeps masks of test anomalies only, the
+"""What VisA's utils/prepare_data.py does for one split file: byte-copy
+every image to <save>/<split>/<cls>/{train,test}/{good,bad}/<name> with
+shutil, and binarise each mask it keeps (non-zero -> 255, saved as PNG with
+PIL).  1cls keeps masks of test anomalies only, the
 2cls splits those of every anomaly under ground_truth/<split>/bad.  The
 benchmark's Python contender for mirad-convert --to visa-prepared.
 

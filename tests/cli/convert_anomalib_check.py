@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Apply anomalib's MVTecAD discovery rules (make_mvtec_ad_dataset in
-anomalib's src/anomalib/data/datasets/image/mvtecad.py, see layouts.md
-section 5.1) to an MVTec-layout tree, and check that every anomalous test
+anomalib's src/anomalib/data/datasets/image/mvtecad.py) to an MVTec-layout
+tree, and check that every anomalous test
 image is paired with its own mask, as the converter's manifest says.
 
 Rules reproduced: a recursive listing of <root>/<category> filtered by the

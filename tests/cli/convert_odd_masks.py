@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Write a small MVTec-layout tree with the inputs users get wrong
-(layouts.md sections 8 and 10), for mirad-convert's tests:
+"""Write a small MVTec-layout tree with the inputs users get wrong, for
+mirad-convert's tests:
 
   odd/train/good/000.png, 001.png             normal RGB images
   odd/test/good/000.png                        normal

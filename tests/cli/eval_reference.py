@@ -6,7 +6,7 @@
                                DATASET into MAPS/<cat>/test/<folder>/<stem>.*
   ref DATASET MAPS             print reference metrics (JSON) computed with
                                scikit-learn and a NumPy restatement of the
-                               MVTec AD AU-PRO (metrics.md §1.2-1.3)
+                               MVTec AD AU-PRO
   ader DATASET MAPS [K|none]   print ADer's (use_adeval, nstrips=50) numbers,
                                image scores pooled KxK (default 16) or not
   cmp REF.json TOOL.json TOL   compare; prints one line per difference,
@@ -222,7 +222,7 @@ def label8(mask):
 
 
 def trapezoid(x, y, x_max):
-    """generic_util.trapezoid as described in metrics.md §1.3."""
+    """MVTec AD's generic_util.trapezoid, restated."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     correction = 0.0
@@ -316,7 +316,7 @@ def ref(dataset, maps, limit=0.3):
 
 
 def ader(dataset, maps, pooling=16, nstrips=50, limit=0.3):
-    """ADer's use_adeval numbers restated from metrics.md §3 and the ADEval
+    """ADer's use_adeval numbers restated from ADer's code and the ADEval
     description: 50 bins between the category's min and max, binned in
     float32 like torch.histc, the max counted again in the overflow bin,
     region weights float32(1/area); image scores = max of the 16x16

@@ -6,7 +6,7 @@
 Every archive goes into DIR; OUTSIDE is a folder outside any extraction
 area that the archives try to reach (the test checks it stays unchanged).
 Prints one line per archive: "FILE<TAB>REGEX", where REGEX is what
-mirad-fetch's error message must match (see fetch.md §4.2).
+mirad-fetch's error message must match.
 """
 
 import gzip

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Black-box tests of mirad-convert: layouts, round trips, framework lists,
-# the traps of layouts.md section 10, and the VisA split files.
+# the inputs users get wrong, and the VisA split files.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
 need_python numpy PIL
 C=$BIN/mirad-convert
@@ -279,7 +279,7 @@ for f in 1cls 2cls_fewshot 2cls_highshot; do
 	grep -E '^(object|candle|capsules|pcb4),' "$DATA/visa_split_csv/$f.csv" >"$T/csv/$f.csv"
 done
 "$GEN" --visa-csv "$T/csv/1cls.csv" --image-scale 0.1 -o "$T/visa_raw" >/dev/null
-# Folder counts per class from layouts.md section 4.2.
+# Folder counts per class that each VisA split file gives.
 for spec in "1cls candle/train/good=900 candle/test/good=100 candle/test/bad=100 candle/ground_truth/bad=100 capsules/train/good=542 capsules/test/good=60 capsules/test/bad=100 capsules/ground_truth/bad=100 pcb4/train/good=904 pcb4/test/good=101 pcb4/test/bad=100 pcb4/ground_truth/bad=100" \
 	"2cls_fewshot candle/train/good=200 candle/train/bad=20 candle/test/good=800 candle/test/bad=80 candle/ground_truth/train/bad=20 candle/ground_truth/test/bad=80 capsules/train/good=120 capsules/train/bad=20 capsules/test/good=482 capsules/test/bad=80 capsules/ground_truth/train/bad=20 capsules/ground_truth/test/bad=80 pcb4/train/good=201 pcb4/train/bad=20 pcb4/test/good=804 pcb4/test/bad=80 pcb4/ground_truth/train/bad=20 pcb4/ground_truth/test/bad=80" \
 	"2cls_highshot candle/train/good=600 candle/train/bad=60 candle/test/good=400 candle/test/bad=40 candle/ground_truth/train/bad=60 candle/ground_truth/test/bad=40 capsules/train/good=361 capsules/train/bad=60 capsules/test/good=241 capsules/test/bad=40 capsules/ground_truth/train/bad=60 capsules/ground_truth/test/bad=40 pcb4/train/good=603 pcb4/train/bad=60 pcb4/test/good=402 pcb4/test/bad=40 pcb4/ground_truth/train/bad=60 pcb4/ground_truth/test/bad=40"; do
@@ -289,7 +289,7 @@ for spec in "1cls candle/train/good=900 candle/test/good=100 candle/test/bad=100
 	expect_empty "visa-prepared $st reports nothing" "$T/err"
 	got=$(cd "$T/vp_$st/$st" && find . -type f | sed 's|^\./||; s|/[^/]*$||' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
 	want=$(echo "${spec#* }" | tr ' ' '\n' | sort | tr '\n' ' ')
-	expect_eq "visa-prepared $st: the spec's folder counts" "$got" "$want"
+	expect_eq "visa-prepared $st: the split file's folder counts" "$got" "$want"
 done
 # Names: prepare_data.py keeps every original name (.JPG), masks <stem>.png.
 awk -F, 'NR > 1 { sub(/\r$/, ""); n = split($4, p, "/"); m = $5; k = split(m, q, "/");

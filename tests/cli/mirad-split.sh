@@ -305,7 +305,7 @@ expect_grep "summary total" '^total +test +8 +14$' "$T/err"
 
 ## VisA: the raw tree with each real split file
 "$GEN" --visa-csv "$DATA/visa_split_csv/1cls.csv" -o "$T/visa" >/dev/null 2>&1
-# object train-normal train-anomaly test-normal test-anomaly (layouts.md 4.2)
+# object train-normal train-anomaly test-normal test-anomaly
 cat >"$T/1cls.want" <<'EOF'
 candle 900 0 100 100
 capsules 542 0 60 100
@@ -353,7 +353,7 @@ for f in 1cls 2cls_fewshot 2cls_highshot; do
 	expect_status "VisA $f exits 0" 0
 	awk '$2 == "train" { tn[$1] = $3; ta[$1] = $4 } $2 == "test" { sn[$1] = $3; sa[$1] = $4 }
 	     END { for (c in tn) if (c != "total") print c, tn[c], ta[c], sn[c], sa[c] }' "$T/err" | sort >"$T/$f.got"
-	expect_same "VisA $f reproduces the per-class counts of layouts.md 4.2" "$T/$f.want" "$T/$f.got"
+	expect_same "VisA $f reproduces the per-class counts of the split file" "$T/$f.want" "$T/$f.got"
 done
 run "$SPLIT" --no-sizes --format visa-csv --split-csv "$T/visa/split_csv/1cls.csv" "$T/visa"
 expect_same "--format visa-csv gives back 1cls.csv byte for byte" "$T/out" "$DATA/visa_split_csv/1cls.csv"

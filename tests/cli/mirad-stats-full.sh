@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# mirad-stats beyond the counts (issue 7): imaging heterogeneity and its
+# mirad-stats beyond the counts: imaging heterogeneity and its
 # flags, defect geometry, grouping by node, partial/merge, thread
 # independence, charts and the mosaic.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"

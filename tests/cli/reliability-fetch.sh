@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Reliability of mirad-fetch (issue 9): SIGKILL at exact bytes of a
+# Reliability of mirad-fetch: SIGKILL at exact bytes of a
 # download and in the middle of unpacking, then a rerun that equals an
 # uninterrupted run and leaves nothing behind; SIGINT keeps a resumable
 # .part; a file-size limit (a full disk) while downloading and while

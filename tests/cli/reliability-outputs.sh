@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Reliability of the outputs of mirad-convert, mirad-stats, mirad-eval and
-# mirad-split (issue 9): under a file-size limit (a full disk) each fails
+# mirad-split: under a file-size limit (a full disk) each fails
 # with a one-line error naming the file and the reason, keeps the previous
 # output byte for byte and leaves no temporary file; two runs at once on
 # one output: convert and augment refuse the second (the lock), the
