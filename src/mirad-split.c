@@ -275,13 +275,7 @@ parse_args(struct split *s, int argc, char **argv)
 			s->fold_given = true;
 			break;
 		case OPT_CATEGORIES:
-			mirad_strlist_free(&s->categories);
-			if (mirad_strlist_split(optarg, &s->categories) != 0 ||
-			    s->categories.count == 0)
-				mirad_usage_error("--categories takes a "
-				                  "comma-separated list of "
-				                  "names, not '%s'",
-				    optarg);
+			mirad_cli_categories(optarg, &s->categories);
 			break;
 		case OPT_MERGE:
 			if (*optarg == '\0' || strchr(optarg, '/') != NULL)

@@ -198,13 +198,7 @@ parse_args(struct stats *s, int argc, char **argv)
 			s->nodes_file = optarg;
 			break;
 		case OPT_CATEGORIES:
-			mirad_strlist_free(&s->categories);
-			if (mirad_strlist_split(optarg, &s->categories) != 0 ||
-			    s->categories.count == 0)
-				mirad_usage_error("--categories takes a "
-				                  "comma-separated list of "
-				                  "categories, got '%s'",
-				    optarg);
+			mirad_cli_categories(optarg, &s->categories);
 			break;
 		case OPT_DEFECTS:
 			s->defects_file = optarg;

@@ -69,6 +69,15 @@ flag(const cJSON *g, const char *name)
 	    cJSON_GetObjectItemCaseSensitive(g, "flags"), name));
 }
 
+/* Open the table cell of flag NAME: highlighted and ticked when set. */
+static void
+flag_cell(FILE *f, const cJSON *g, const char *name)
+{
+	bool on = flag(g, name);
+
+	fprintf(f, "<td%s>%s", on ? " class=\"on\"" : "", on ? "✓ " : "");
+}
+
 static void
 readable(FILE *f, double v)
 {
@@ -123,22 +132,19 @@ flags_table(FILE *f, const cJSON *imaging, enum stats_by by)
 
 		fputs("<tr><th>", f);
 		text(f, str(g, stats_by_name(by)));
-		fprintf(f, "</th><td%s>%s",
-		    flag(g, "DV") ? " class=\"on\"" : "",
-		    flag(g, "DV") ? "✓ " : "");
+		fputs("</th>", f);
+		flag_cell(f, g, "DV");
 		if (num(g, "sharpness_ratio") >= 1e9)
 			fputs("∞", f);
 		else
 			readable(f, num(g, "sharpness_ratio"));
 		fputs(" / ", f);
 		readable(f, num(g, "centroid_std"));
-		fprintf(f, "</td><td%s>%s",
-		    flag(g, "DI") ? " class=\"on\"" : "",
-		    flag(g, "DI") ? "✓ " : "");
+		fputs("</td>", f);
+		flag_cell(f, g, "DI");
 		readable(f, num(g, "illumination_ratio"));
-		fprintf(f, "</td><td%s>%s",
-		    flag(g, "DR") ? " class=\"on\"" : "",
-		    flag(g, "DR") ? "✓ " : "");
+		fputs("</td>", f);
+		flag_cell(f, g, "DR");
 		readable(f, num(g, "size_spread"));
 		fputs(" (", f);
 		readable(f, num(g, "distinct_sizes"));
@@ -146,9 +152,8 @@ flags_table(FILE *f, const cJSON *imaging, enum stats_by by)
 		text(f, str(g, "size_min"));
 		fputs(" to ", f);
 		text(f, str(g, "size_max"));
-		fprintf(f, ")</td><td%s>%s",
-		    flag(g, "DB") ? " class=\"on\"" : "",
-		    flag(g, "DB") ? "✓ " : "");
+		fputs(")</td>", f);
+		flag_cell(f, g, "DB");
 		cJSON_ArrayForEach(
 		    b, cJSON_GetObjectItemCaseSensitive(g, "backgrounds"))
 		{

@@ -282,3 +282,14 @@ mirad_cli_report_duplicates(const char *input, struct mirad_recordset *records,
 	    records, info->duplicates, info->nduplicates);
 	return info->nduplicates;
 }
+
+void
+mirad_cli_categories(const char *arg, struct mirad_strlist *list)
+{
+	mirad_strlist_free(list);
+	if (mirad_strlist_split(arg, list) != 0 || list->count == 0)
+		mirad_usage_error(
+		    "--categories takes a comma-separated list of "
+		    "names, not '%s'",
+		    arg);
+}

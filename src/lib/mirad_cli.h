@@ -110,6 +110,12 @@ size_t mirad_cli_report_duplicates(const char *input,
     struct mirad_recordset *records, const struct mirad_dataset_info *info,
     const char *repeat_note);
 
+/*
+ * --categories ARG: replace *LIST with the names ARG lists, comma
+ * separated; an empty or malformed list is a usage error (exit 2).
+ */
+void mirad_cli_categories(const char *arg, struct mirad_strlist *list);
+
 /* Print the shared exit-status paragraph for --help. */
 void mirad_cli_print_exit_help(void);
 
