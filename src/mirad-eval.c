@@ -121,6 +121,7 @@ struct eval {
 	bool strict;
 	struct score_entry *scores;
 	size_t nscores;
+	size_t scores_capacity;
 	size_t bad; /* images skipped */
 	bool rounded_warned;
 	/* sharding (--shard/--partial/--merge) */
@@ -414,8 +415,8 @@ add_score(struct eval *e, const char *where, const char *image,
 	if (!isfinite(value))
 		mirad_die(MIRAD_EXIT_FATAL, "%s: score of %s is not finite",
 		    where, image);
-	e->scores =
-	    mirad_xrealloc(e->scores, (e->nscores + 1) * sizeof *e->scores);
+	e->scores = mirad_xgrow(
+	    e->scores, e->nscores, &e->scores_capacity, sizeof *e->scores);
 	e->scores[e->nscores].image = mirad_xstrdup(image);
 	e->scores[e->nscores].score = value;
 	e->nscores++;

@@ -51,7 +51,8 @@ stats_entries_add(struct stats_entries *e, const char *category,
 {
 	struct stats_entry *x;
 
-	e->items = mirad_xrealloc(e->items, (e->count + 1) * sizeof *e->items);
+	e->items =
+	    mirad_xgrow(e->items, e->count, &e->capacity, sizeof *e->items);
 	x = &e->items[e->count++];
 	memset(x, 0, sizeof *x);
 	x->category = mirad_xstrdup(category);
@@ -104,6 +105,7 @@ stats_entries_free(struct stats_entries *e)
 	free(e->items);
 	e->items = NULL;
 	e->count = 0;
+	e->capacity = 0;
 }
 
 const char *

@@ -67,6 +67,7 @@ struct stats_entry {
 struct stats_entries {
 	struct stats_entry *items; /* owned */
 	size_t count;
+	size_t capacity; /* allocated items */
 };
 
 /* Append a zeroed entry with copies of the strings (NODE, VARIANT may be

@@ -102,7 +102,8 @@ mirad_cli_parse_shard(const char *arg, unsigned *index, unsigned *count)
 void
 mirad_strlist_add(struct mirad_strlist *l, const char *s)
 {
-	l->items = mirad_xrealloc(l->items, (l->count + 1) * sizeof *l->items);
+	l->items =
+	    mirad_xgrow(l->items, l->count, &l->capacity, sizeof *l->items);
 	l->items[l->count++] = mirad_xstrdup(s);
 }
 
@@ -114,6 +115,7 @@ mirad_strlist_split(const char *arg, struct mirad_strlist *out)
 
 	out->items = NULL;
 	out->count = 0;
+	out->capacity = 0;
 	for (;;) {
 		comma = strchr(p, ',');
 		item = comma ? strndup(p, (size_t)(comma - p)) : strdup(p);
@@ -153,6 +155,7 @@ mirad_strlist_free(struct mirad_strlist *l)
 	free(l->items);
 	l->items = NULL;
 	l->count = 0;
+	l->capacity = 0;
 }
 
 void

@@ -26,6 +26,7 @@ int mirad_cli_parse_shard(const char *arg, unsigned *index, unsigned *count);
 struct mirad_strlist {
 	char **items; /* owned */
 	size_t count;
+	size_t capacity; /* allocated items */
 };
 /* Split ARG at commas into *OUT (free with mirad_strlist_free()). Returns -1
  * for an empty item. */

@@ -255,6 +255,21 @@ mirad_xrealloc(void *old, size_t size)
 	return p;
 }
 
+void *
+mirad_xgrow(void *items, size_t count, size_t *capacity, size_t elem_size)
+{
+	size_t want;
+
+	if (count < *capacity)
+		return items;
+	want = *capacity ? *capacity * 2 : 16;
+	if (want <= count || want > SIZE_MAX / (elem_size ? elem_size : 1))
+		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
+	items = mirad_xrealloc(items, want * elem_size);
+	*capacity = want;
+	return items;
+}
+
 char *
 mirad_xstrdup(const char *s)
 {

@@ -312,6 +312,7 @@ mirad_list_dir(const char *path, struct mirad_strlist *out)
 
 	out->items = NULL;
 	out->count = 0;
+	out->capacity = 0;
 	if (d == NULL)
 		return -1;
 	errno = 0;
