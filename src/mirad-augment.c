@@ -40,12 +40,10 @@
 
 enum {
 	OPT_SEED = 256,
-	OPT_SHARD,
 	OPT_LIST_PROFILES,
 	OPT_LIST_EFFECTS,
 	OPT_EXPLAIN,
 	OPT_PRINT_PROFILE,
-	OPT_MERGE,
 };
 
 struct options {
@@ -225,9 +223,8 @@ parse_args(struct options *o, int argc, char **argv)
 	    {"profile", required_argument, NULL, 'p'},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"severity", required_argument, NULL, 's'},
-	    {"shard", required_argument, NULL, OPT_SHARD},
 	    {"variants", required_argument, NULL, 'n'},
-	    {"merge", no_argument, NULL, OPT_MERGE},
+	    MIRAD_CLI_SHARD_LONGOPTS,
 	    MIRAD_CLI_COMMON_LONGOPTS,
 	    MIRAD_CLI_DATASET_LONGOPTS,
 	    {NULL, 0, NULL, 0},
@@ -242,8 +239,9 @@ parse_args(struct options *o, int argc, char **argv)
 		    argc, argv, ":fhj:n:o:p:qs:V", longopts, &longidx);
 		if (c == -1)
 			break;
-		mirad_cli_merge_note(
-		    &o->merge, c, longidx, longopts, OPT_MERGE, OPT_SHARD);
+		if (mirad_cli_merge_option(
+		        &o->merge, c, longidx, longopts, NULL, NULL))
+			continue;
 		switch (c) {
 		case OPT_LIST_PROFILES:
 			list_profiles();
@@ -302,31 +300,23 @@ parse_args(struct options *o, int argc, char **argv)
 				    optarg);
 			o->have_seed = true;
 			break;
-		case OPT_SHARD:
-			if (mirad_cli_parse_shard(
-			        optarg, &o->shard_index, &o->shard_count) != 0)
-				mirad_usage_error("bad shard '%s' (I/N with 0 "
-				                  "<= I < N, or slurm)",
-				    optarg);
-			break;
 		case 'o':
 			o->output = optarg;
 			break;
 		case 'f':
 			o->force = true;
 			break;
-		case OPT_MERGE:
-			o->merge.requested = true;
-			break;
 		default:
 			mirad_cli_common_option(c, argv, usage, &o->in);
 		}
 	}
 	if (o->merge.requested) {
-		o->parts = mirad_cli_merge_parts(&o->merge, o->shard_count > 0,
-		    o->output, argc, argv, &o->nparts);
+		o->parts = mirad_cli_merge_parts(&o->merge, o->output, true,
+		    "shard folders", argc, argv, &o->nparts);
 		return;
 	}
+	o->shard_index = o->merge.shard_index;
+	o->shard_count = o->merge.shard_count;
 	if (o->profile == NULL)
 		mirad_usage_error("--profile is required (a built-in name, "
 		                  "see --list-profiles, or a JSON file)");

@@ -52,8 +52,6 @@ enum {
 	OPT_MAPPING,
 	OPT_STRICT,
 	OPT_NO_VERIFY,
-	OPT_SHARD,
-	OPT_MERGE,
 };
 
 enum image_format {
@@ -115,8 +113,9 @@ usage(void)
 "  -o, --output=DIR        the folder to create\n"
 "      --to=LAYOUT         mvtec, mirad, visa (raw, with split_csv/) or\n"
 "                          visa-prepared (like VisA's prepare_data.py)\n"
-"      --from=LAYOUT       force the input layout: mirad, mvtec, visa,\n"
+"      --layout=NAME       force the input layout: mirad, mvtec, visa,\n"
 "                          visa-prepared (default: detected)\n"
+"      --from=NAME         deprecated spelling of --layout\n"
 "      --split-csv=FILE    VisA input: take the split from FILE\n"
 "      --split-type=NAME   visa-prepared: the folder above the classes and\n"
 "                          visa: the split file name (default: the\n"
@@ -217,14 +216,12 @@ parse_args(struct convert *c, int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"quality", required_argument, NULL, OPT_QUALITY},
 	    {"resize", required_argument, NULL, OPT_RESIZE},
-	    {"root", required_argument, NULL, MIRAD_OPT_ROOT},
-	    {"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV},
 	    {"split-type", required_argument, NULL, OPT_SPLIT_TYPE},
 	    {"strict", no_argument, NULL, OPT_STRICT},
 	    {"to", required_argument, NULL, OPT_TO},
-	    {"shard", required_argument, NULL, OPT_SHARD},
-	    {"merge", no_argument, NULL, OPT_MERGE},
+	    MIRAD_CLI_SHARD_LONGOPTS,
 	    MIRAD_CLI_COMMON_LONGOPTS,
+	    MIRAD_CLI_DATASET_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	uint64_t v;
@@ -238,8 +235,9 @@ parse_args(struct convert *c, int argc, char **argv)
 		ch = getopt_long(argc, argv, ":fhj:o:qV", longopts, &longidx);
 		if (ch == -1)
 			break;
-		mirad_cli_merge_note(
-		    &c->merge, ch, longidx, longopts, OPT_MERGE, OPT_SHARD);
+		if (mirad_cli_merge_option(
+		        &c->merge, ch, longidx, longopts, NULL, NULL))
+			continue;
 		switch (ch) {
 		case 'o':
 			c->output = optarg;
@@ -253,7 +251,7 @@ parse_args(struct convert *c, int argc, char **argv)
 				    "bad --jobs '%s' (1..256)", optarg);
 			c->jobs = (unsigned)v;
 			break;
-		case OPT_FROM:
+		case OPT_FROM: /* the deprecated spelling of --layout */
 			if (mirad_layout_from_name(
 			        optarg, &c->in.scan.layout) != 0 ||
 			    c->in.scan.layout == MIRAD_LAYOUT_AUTO)
@@ -324,26 +322,17 @@ parse_args(struct convert *c, int argc, char **argv)
 		case OPT_NO_VERIFY:
 			c->pixels.verify = false;
 			break;
-		case OPT_SHARD:
-			if (mirad_cli_parse_shard(
-			        optarg, &c->shard_index, &c->shard_count) != 0)
-				mirad_usage_error(
-				    "bad --shard '%s' (I/N with 0 "
-				    "<= I < N, or slurm)",
-				    optarg);
-			break;
-		case OPT_MERGE:
-			c->merge.requested = true;
-			break;
 		default:
 			mirad_cli_common_option(ch, argv, usage, &c->in);
 		}
 	}
 	if (c->merge.requested) {
-		c->parts = mirad_cli_merge_parts(&c->merge, c->shard_count > 0,
-		    c->output, argc, argv, &c->nparts);
+		c->parts = mirad_cli_merge_parts(&c->merge, c->output, true,
+		    "shard folders", argc, argv, &c->nparts);
 		return;
 	}
+	c->shard_index = c->merge.shard_index;
+	c->shard_count = c->merge.shard_count;
 	if (argc - optind > 1)
 		mirad_usage_error("one input expected, got %d", argc - optind);
 	c->input = optind < argc ? argv[optind] : "-";

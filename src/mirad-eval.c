@@ -43,9 +43,6 @@ enum {
 	OPT_ADEVAL_STRIPS,
 	OPT_ADER_POOLING,
 	OPT_STRICT,
-	OPT_PARTIAL,
-	OPT_MERGE,
-	OPT_SHARD,
 };
 
 enum format {
@@ -125,8 +122,8 @@ struct eval {
 	size_t bad; /* images skipped */
 	bool rounded_warned;
 	/* sharding (--shard/--partial/--merge) */
-	bool partial, merge, format_given;
-	const char *job_option; /* the first option --merge cannot take */
+	bool partial, merge;
+	struct mirad_cli_merge merge_rule;
 	unsigned shard_index, shard_count;
 	char **inputs; /* --merge: the partial files */
 	size_t ninputs;
@@ -139,7 +136,7 @@ usage(void)
 	fputs(
 "Usage: mirad-eval [OPTION]... --gt DATASET --maps DIR\n"
 "  or:  mirad-eval [OPTION]... --gt DATASET --methods DIR1,DIR2,...\n"
-"  or:  mirad-eval --merge [-f FMT] [-o FILE] PARTIAL...\n"
+"  or:  mirad-eval --merge [-F FMT] [-o FILE] PARTIAL...\n"
 "Compute exact anomaly-detection metrics per category from anomaly maps\n"
 "laid out as <DIR>/<category>/test/<folder>/<stem>.{tiff,tif,png,npy}\n"
 "(float32 or 8/16-bit), with ground truth from DATASET (a MIRAD, MVTec AD or\n"
@@ -151,7 +148,7 @@ usage(void)
 "                         column per method, mean and population std\n"
 "      --scores=FILE      per-image scores (CSV with image,score columns,\n"
 "                         or JSON Lines); default: the max of each map\n"
-"  -f, --format=FMT       md (default), csv, json or tex\n"
+"  -F, --format=FMT       md (default), csv, json or tex\n"
 "      --metrics=LIST     i-auroc,i-ap,i-f1max,p-auroc,p-ap,p-f1max,aupro\n"
 "                         (default: all; with --methods: i-auroc,aupro)\n"
 "      --pro-limit=L      AU-PRO integration limit, 0 < L <= 1 (default 0.3)\n"
@@ -215,39 +212,37 @@ parse_args(struct eval *e, int argc, char **argv)
 	    {"adeval-strips", required_argument, NULL, OPT_ADEVAL_STRIPS},
 	    {"ader-pooling", required_argument, NULL, OPT_ADER_POOLING},
 	    {"compat", required_argument, NULL, OPT_COMPAT},
-	    {"format", required_argument, NULL, 'f'},
+	    {"format", required_argument, NULL, 'F'},
 	    {"gt", required_argument, NULL, OPT_GT},
 	    {"maps", required_argument, NULL, OPT_MAPS},
-	    {"merge", no_argument, NULL, OPT_MERGE},
 	    {"methods", required_argument, NULL, OPT_METHODS},
 	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"output", required_argument, NULL, 'o'},
-	    {"partial", no_argument, NULL, OPT_PARTIAL},
 	    {"pro-limit", required_argument, NULL, OPT_PRO_LIMIT},
 	    {"scores", required_argument, NULL, OPT_SCORES},
-	    {"shard", required_argument, NULL, OPT_SHARD},
 	    {"strict", no_argument, NULL, OPT_STRICT},
+	    MIRAD_CLI_SHARD_LONGOPTS,
+	    MIRAD_CLI_PARTIAL_LONGOPTS,
 	    MIRAD_CLI_COMMON_LONGOPTS,
 	    MIRAD_CLI_DATASET_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
+	/* The table's format: --merge takes it, --partial prints none. */
+	static const int table_options[] = {'F', 0};
 	int c, idx;
 	uint64_t u;
 
 	opterr = 0;
-	while (
-	    (c = getopt_long(argc, argv, ":f:ho:qV", longopts, &idx)) != -1) {
-		/* What --merge takes from the partial files instead. */
-		if (e->job_option == NULL && c >= OPT_GT && c <= OPT_STRICT)
-			e->job_option = longopts[idx].name;
-		if (e->job_option == NULL &&
-		    (c == MIRAD_OPT_LAYOUT || c == MIRAD_OPT_SPLIT_CSV ||
-		        c == MIRAD_OPT_ROOT))
-			e->job_option = c == MIRAD_OPT_LAYOUT ? "layout"
-			    : c == MIRAD_OPT_ROOT             ? "root"
-			                                      : "split-csv";
+	for (;;) {
+		idx = -1;
+		c = getopt_long(argc, argv, ":F:ho:qV", longopts, &idx);
+		if (c == -1)
+			break;
+		if (mirad_cli_merge_option(&e->merge_rule, c, idx, longopts,
+		        table_options, table_options))
+			continue;
 		switch (c) {
-		case 'f':
+		case 'F':
 			if (strcmp(optarg, "md") == 0)
 				e->format = FORMAT_MD;
 			else if (strcmp(optarg, "csv") == 0)
@@ -260,7 +255,6 @@ parse_args(struct eval *e, int argc, char **argv)
 				mirad_usage_error("unknown format '%s' (md, "
 				                  "csv, json, tex)",
 				    optarg);
-			e->format_given = true;
 			break;
 		case 'o':
 			e->output = optarg;
@@ -322,47 +316,26 @@ parse_args(struct eval *e, int argc, char **argv)
 		case OPT_STRICT:
 			e->strict = true;
 			break;
-		case OPT_PARTIAL:
-			e->partial = true;
-			break;
-		case OPT_MERGE:
-			e->merge = true;
-			break;
-		case OPT_SHARD:
-			if (mirad_cli_parse_shard(
-			        optarg, &e->shard_index, &e->shard_count) != 0)
-				mirad_usage_error("invalid shard '%s' (I/N "
-				                  "with 0 <= I < N, or slurm)",
-				    optarg);
-			break;
 		default:
 			mirad_cli_common_option(c, argv, usage, &e->in);
 		}
 	}
+	e->merge = e->merge_rule.requested;
 	if (e->merge) {
-		if (e->partial || e->shard_count > 0)
-			mirad_usage_error("--merge cannot be used with "
-			                  "--partial or --shard");
-		if (e->job_option != NULL)
-			mirad_usage_error("--merge takes --%s and the other "
-			                  "evaluation options from the partial "
-			                  "files",
-			    e->job_option);
-		if (optind >= argc)
-			mirad_usage_error("--merge needs partial files");
-		e->inputs = argv + optind;
-		e->ninputs = (size_t)(argc - optind);
+		int n;
+
+		e->inputs = mirad_cli_merge_parts(&e->merge_rule, e->output,
+		    false, "partial files", argc, argv, &n);
+		e->ninputs = (size_t)n;
 		return;
 	}
 	if (optind < argc)
 		mirad_usage_error("unexpected argument '%s'", argv[optind]);
-	if (e->shard_count > 0 && !e->partial)
-		mirad_usage_error("--shard needs --partial (--merge prints the "
-		                  "table)");
+	mirad_cli_partial_check(&e->merge_rule);
+	e->partial = e->merge_rule.partial;
+	e->shard_index = e->merge_rule.shard_index;
+	e->shard_count = e->merge_rule.shard_count;
 	if (e->partial) {
-		if (e->format_given)
-			mirad_usage_error("--format applies to the table: give "
-			                  "it to --merge");
 		if (e->output != NULL && strcmp(e->output, "-") == 0)
 			e->output = NULL;
 		if (e->output == NULL && isatty(STDOUT_FILENO))

@@ -41,10 +41,10 @@ enum {
 	OPT_FOLDS,
 	OPT_FOLD,
 	OPT_CATEGORIES,
-	OPT_MERGE,
+	OPT_MERGE_CATEGORIES,
+	OPT_MERGE_DEPRECATED,
 	OPT_BY,
 	OPT_NODES,
-	OPT_FORMAT,
 	OPT_SUMMARY,
 };
 
@@ -110,14 +110,16 @@ usage(void)
 "                         sets are nested (K-shot within every larger one)\n"
 "      --seed=N           seed of every choice (default 0; recorded in the\n"
 "                         manifest header)\n"
-"      --merge=NAME       one category NAME over all selected ones (the old\n"
+"      --merge-categories=NAME\n"
+"                         one category NAME over all selected ones (the old\n"
 "                         one is kept in the field source_category)\n"
+"      --merge=NAME       deprecated spelling of --merge-categories\n"
 "\n"
 "Output:\n"
 "  -o, --output=FILE      write to FILE (atomically) instead of standard\n"
 "                         output; with several K, or --format uniad, FILE\n"
 "                         is a prefix: FILE-8shot.jsonl, FILE-train.json\n"
-"      --format=NAME      jsonl (default), visa-csv, tabular-csv, uniad,\n"
+"  -F, --format=NAME      jsonl (default), visa-csv, tabular-csv, uniad,\n"
 "                         meta-json\n"
 "      --summary          print normal/anomalous counts per category and\n"
 "                         split on standard error\n"
@@ -192,8 +194,9 @@ parse_args(struct split *s, int argc, char **argv)
 	    {"categories", required_argument, NULL, OPT_CATEGORIES},
 	    {"fold", required_argument, NULL, OPT_FOLD},
 	    {"folds", required_argument, NULL, OPT_FOLDS},
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"merge", required_argument, NULL, OPT_MERGE},
+	    {"format", required_argument, NULL, 'F'},
+	    {"merge", required_argument, NULL, OPT_MERGE_DEPRECATED},
+	    {"merge-categories", required_argument, NULL, OPT_MERGE_CATEGORIES},
 	    {"no-sizes", no_argument, NULL, OPT_NO_SIZES},
 	    {"nodes", required_argument, NULL, OPT_NODES},
 	    {"output", required_argument, NULL, 'o'},
@@ -211,7 +214,8 @@ parse_args(struct split *s, int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ho:qV", longopts, NULL)) != -1) {
+	while (
+	    (c = getopt_long(argc, argv, ":F:ho:qV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			/* "-o -" is standard output, as without -o. */
@@ -277,10 +281,18 @@ parse_args(struct split *s, int argc, char **argv)
 		case OPT_CATEGORIES:
 			mirad_cli_categories(optarg, &s->categories);
 			break;
-		case OPT_MERGE:
+		case OPT_MERGE_DEPRECATED:
+			/* Kept working, as scripts that still spell it so
+			 * would otherwise stop with nothing written. */
+			mirad_warn("--merge is deprecated: use "
+			           "--merge-categories (--merge joins the "
+			           "shards of a job in the other tools)");
+			/* fall through */
+		case OPT_MERGE_CATEGORIES:
 			if (*optarg == '\0' || strchr(optarg, '/') != NULL)
-				mirad_usage_error("--merge takes a category "
-				                  "name (no '/'), not '%s'",
+				mirad_usage_error("--merge-categories takes a "
+				                  "category name (no '/'), not "
+				                  "'%s'",
 				    optarg);
 			s->merge = optarg;
 			break;
@@ -291,7 +303,7 @@ parse_args(struct split *s, int argc, char **argv)
 		case OPT_NODES:
 			s->nodes = optarg;
 			break;
-		case OPT_FORMAT:
+		case 'F':
 			if (mirad_format_from_name(optarg, &s->format) != 0)
 				mirad_usage_error(
 				    "unknown format '%s' (jsonl, "

@@ -34,7 +34,6 @@
 
 enum {
 	OPT_CHECK_SIZES = 256,
-	OPT_FORMAT,
 	OPT_IMAGING,
 	OPT_GEOMETRY,
 	OPT_BY,
@@ -45,9 +44,6 @@ enum {
 	OPT_MOSAIC_PER,
 	OPT_MOSAIC_TILE,
 	OPT_MOSAIC_MASKS,
-	OPT_PARTIAL,
-	OPT_MERGE,
-	OPT_SHARD,
 	OPT_CATEGORIES,
 	OPT_DEFECTS,
 	OPT_HTML,
@@ -68,6 +64,7 @@ struct stats {
 	char **inputs;      /* --merge: the partial files */
 	int ninputs;
 	bool imaging, geometry, partial, merge, mosaic_masks;
+	struct mirad_cli_merge merge_rule;
 	enum stats_by by;
 	bool by_given;
 	const char *nodes_file;
@@ -99,7 +96,7 @@ usage(void)
 "geometry measured from the pixels.\n"
 "With no input, or when it is -, read a manifest from standard input.\n"
 "\n"
-"  -f, --format=FMT       md (default), csv, json or tex\n"
+"  -F, --format=FMT       md (default), csv, json or tex\n"
 "  -o, --output=FILE      write the table (or --partial) to FILE, replaced\n"
 "                         atomically, instead of standard output\n"
 "      --imaging          measure brightness, contrast, sharpness, noise,\n"
@@ -150,32 +147,46 @@ parse_args(struct stats *s, int argc, char **argv)
 	    {"categories", required_argument, NULL, OPT_CATEGORIES},
 	    {"defects", required_argument, NULL, OPT_DEFECTS},
 	    {"check-sizes", no_argument, NULL, OPT_CHECK_SIZES},
-	    {"format", required_argument, NULL, 'f'},
+	    {"format", required_argument, NULL, 'F'},
 	    {"geometry", no_argument, NULL, OPT_GEOMETRY},
 	    {"html", required_argument, NULL, OPT_HTML},
 	    {"imaging", no_argument, NULL, OPT_IMAGING},
 	    {"jobs", required_argument, NULL, 'j'},
-	    {"merge", no_argument, NULL, OPT_MERGE},
 	    {"mosaic", required_argument, NULL, OPT_MOSAIC},
 	    {"mosaic-masks", no_argument, NULL, OPT_MOSAIC_MASKS},
 	    {"mosaic-per", required_argument, NULL, OPT_MOSAIC_PER},
 	    {"mosaic-tile", required_argument, NULL, OPT_MOSAIC_TILE},
 	    {"nodes", required_argument, NULL, OPT_NODES},
 	    {"output", required_argument, NULL, 'o'},
-	    {"partial", no_argument, NULL, OPT_PARTIAL},
 	    {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
 	    {"plots", required_argument, NULL, OPT_PLOTS},
-	    {"shard", required_argument, NULL, OPT_SHARD},
+	    MIRAD_CLI_SHARD_LONGOPTS,
+	    MIRAD_CLI_PARTIAL_LONGOPTS,
 	    MIRAD_CLI_COMMON_LONGOPTS,
 	    MIRAD_CLI_DATASET_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	int c;
+	/* What the merge prints: the tables, with the measures the partials
+	 * hold or add, and the charts and page made from them. */
+	static const int merge_takes[] = {'a', OPT_IMAGING, OPT_GEOMETRY, 'F',
+	    OPT_BY, OPT_CATEGORIES, OPT_DEFECTS, OPT_HTML, OPT_PLOTS,
+	    OPT_PLOT_SIZE, 0};
+	/* What only shapes a report, which a partial file is not. */
+	static const int partial_refuses[] = {'F', OPT_HTML, OPT_PLOTS,
+	    OPT_PLOT_SIZE, OPT_MOSAIC, OPT_MOSAIC_PER, OPT_MOSAIC_TILE,
+	    OPT_MOSAIC_MASKS, 0};
+	int c, idx;
 	uint64_t v;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":af:hj:o:qV", longopts, NULL)) !=
-	    -1) {
+	for (;;) {
+		idx = -1;
+		c = getopt_long(argc, argv, ":aF:hj:o:qV", longopts, &idx);
+		if (c == -1)
+			break;
+		if (mirad_cli_merge_option(&s->merge_rule, c, idx, longopts,
+		        merge_takes, partial_refuses))
+			continue;
 		switch (c) {
 		case 'a':
 			s->imaging = s->geometry = true;
@@ -245,26 +256,13 @@ parse_args(struct stats *s, int argc, char **argv)
 		case OPT_MOSAIC_MASKS:
 			s->mosaic_masks = true;
 			break;
-		case OPT_PARTIAL:
-			s->partial = true;
-			break;
-		case OPT_MERGE:
-			s->merge = true;
-			break;
-		case OPT_SHARD:
-			if (mirad_cli_parse_shard(
-			        optarg, &s->shard_index, &s->shard_count) != 0)
-				mirad_usage_error("invalid shard '%s' (I/N "
-				                  "with 0 <= I < N, or slurm)",
-				    optarg);
-			break;
 		case 'j':
 			if (mirad_cli_parse_uint(optarg, 1, 256, &v) != 0)
 				mirad_usage_error(
 				    "invalid --jobs '%s' (1 to 256)", optarg);
 			s->jobs = (int)v;
 			break;
-		case 'f':
+		case 'F':
 			if (strcmp(optarg, "md") == 0)
 				s->format = FORMAT_MD;
 			else if (strcmp(optarg, "csv") == 0)
@@ -285,21 +283,18 @@ parse_args(struct stats *s, int argc, char **argv)
 			mirad_cli_common_option(c, argv, usage, &s->in);
 		}
 	}
+	s->merge = s->merge_rule.requested;
 	if (s->merge) {
-		if (optind >= argc)
-			mirad_usage_error("--merge needs partial files");
-		if (s->partial || s->shard_count > 0 || s->mosaic)
-			mirad_usage_error("--merge cannot be used with "
-			                  "--partial, --shard or --mosaic");
-		s->inputs = argv + optind;
-		s->ninputs = argc - optind;
+		s->inputs = mirad_cli_merge_parts(&s->merge_rule, s->output,
+		    false, "partial files", argc, argv, &s->ninputs);
 		return;
 	}
 	if (argc - optind > 1)
 		mirad_usage_error("one input expected, got %d", argc - optind);
-	if (s->partial && (s->plots_dir || s->mosaic || s->html))
-		mirad_usage_error("--partial cannot be used with --plots, "
-		                  "--mosaic or --html");
+	mirad_cli_partial_check(&s->merge_rule);
+	s->partial = s->merge_rule.partial;
+	s->shard_index = s->merge_rule.shard_index;
+	s->shard_count = s->merge_rule.shard_count;
 	s->input = optind < argc ? argv[optind] : "-";
 }
 

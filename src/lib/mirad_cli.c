@@ -221,13 +221,46 @@ mirad_cli_common_option(
 	mirad_usage_error("unknown option '%s'", argv[optind - 1]);
 }
 
-void
-mirad_cli_merge_note(struct mirad_cli_merge *m, int c, int longidx,
-    const struct option *longopts, int merge_opt, int shard_opt)
+static bool
+code_listed(const int *list, int c)
 {
-	if (m->job_option[0] != '\0')
-		return;
+	for (; list != NULL && *list != 0; list++)
+		if (*list == c)
+			return true;
+	return false;
+}
+
+/* The option of getopt_long result C as the user spelled it: getopt_long
+ * sets LONGIDX for long options only. */
+static void
+option_name(
+    char *buf, size_t len, int c, int longidx, const struct option *longopts)
+{
+	if (longidx >= 0)
+		snprintf(buf, len, "--%s", longopts[longidx].name);
+	else
+		snprintf(buf, len, "-%c", c);
+}
+
+bool
+mirad_cli_merge_option(struct mirad_cli_merge *m, int c, int longidx,
+    const struct option *longopts, const int *merge_takes,
+    const int *partial_refuses)
+{
 	switch (c) {
+	case MIRAD_OPT_MERGE:
+		m->requested = true;
+		return true;
+	case MIRAD_OPT_PARTIAL:
+		m->partial = true;
+		return true;
+	case MIRAD_OPT_SHARD:
+		if (mirad_cli_parse_shard(
+		        optarg, &m->shard_index, &m->shard_count) != 0)
+			mirad_usage_error("invalid --shard '%s' (I/N with 0 <= "
+			                  "I < N, or slurm)",
+			    optarg);
+		return true;
 	case 'o':
 	case 'f':
 	case 'q':
@@ -237,34 +270,49 @@ mirad_cli_merge_note(struct mirad_cli_merge *m, int c, int longidx,
 	case '?':
 	case MIRAD_OPT_PROGRESS:
 	case MIRAD_OPT_NO_PROGRESS:
-		return;
+		return false;
+	default:
+		break;
 	}
-	/* --shard has its own message in mirad_cli_merge_parts(). */
-	if (c == merge_opt || c == shard_opt)
-		return;
-	if (longidx >= 0)
-		snprintf(m->job_option, sizeof m->job_option, "--%s",
-		    longopts[longidx].name);
-	else
-		snprintf(m->job_option, sizeof m->job_option, "-%c", c);
+	if (m->report_option[0] == '\0' && code_listed(partial_refuses, c))
+		option_name(m->report_option, sizeof m->report_option, c,
+		    longidx, longopts);
+	if (m->job_option[0] == '\0' && !code_listed(merge_takes, c))
+		option_name(
+		    m->job_option, sizeof m->job_option, c, longidx, longopts);
+	return false;
 }
 
 char **
-mirad_cli_merge_parts(const struct mirad_cli_merge *m, bool sharded,
-    const char *output, int argc, char **argv, int *nparts)
+mirad_cli_merge_parts(const struct mirad_cli_merge *m, const char *output,
+    bool need_output, const char *what, int argc, char **argv, int *nparts)
 {
-	if (sharded)
+	if (m->shard_count > 0)
 		mirad_usage_error("--merge cannot be used with --shard");
+	if (m->partial)
+		mirad_usage_error("--merge cannot be used with --partial");
 	if (m->job_option[0] != '\0')
 		mirad_usage_error(
 		    "--merge takes the options from the shards: %s not allowed",
 		    m->job_option);
-	if (output == NULL)
+	if (need_output && output == NULL)
 		mirad_usage_error("no output folder (-o OUT)");
 	if (optind >= argc)
-		mirad_usage_error("--merge needs the shard folders");
+		mirad_usage_error("--merge needs the %s", what);
 	*nparts = argc - optind;
 	return argv + optind;
+}
+
+void
+mirad_cli_partial_check(const struct mirad_cli_merge *m)
+{
+	if (m->shard_count > 0 && !m->partial)
+		mirad_usage_error("--shard needs --partial (--merge joins the "
+		                  "partial files)");
+	if (m->partial && m->report_option[0] != '\0')
+		mirad_usage_error("--partial prints no table or report: %s not "
+		                  "allowed",
+		    m->report_option);
 }
 
 size_t

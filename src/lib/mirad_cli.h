@@ -45,7 +45,10 @@ enum mirad_cli_option {
 	MIRAD_OPT_SPLIT_CSV,    /* --split-csv=FILE */
 	MIRAD_OPT_ROOT,         /* --root=DIR */
 	MIRAD_OPT_PROGRESS,     /* --progress */
-	MIRAD_OPT_NO_PROGRESS   /* --no-progress */
+	MIRAD_OPT_NO_PROGRESS,  /* --no-progress */
+	MIRAD_OPT_SHARD,        /* --shard=I/N */
+	MIRAD_OPT_MERGE,        /* --merge */
+	MIRAD_OPT_PARTIAL       /* --partial */
 };
 
 /*
@@ -64,6 +67,13 @@ enum mirad_cli_option {
 	{"layout", required_argument, NULL, MIRAD_OPT_LAYOUT}, \
 	{"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV}, \
 	{"root", required_argument, NULL, MIRAD_OPT_ROOT}
+/* Tools that split a job into shards and merge their results. */
+#define MIRAD_CLI_SHARD_LONGOPTS \
+	{"shard", required_argument, NULL, MIRAD_OPT_SHARD}, \
+	{"merge", no_argument, NULL, MIRAD_OPT_MERGE}
+/* Tools whose shards print partial files for --merge. */
+#define MIRAD_CLI_PARTIAL_LONGOPTS \
+	{"partial", no_argument, NULL, MIRAD_OPT_PARTIAL}
 /* clang-format on */
 
 struct mirad_dataset_options;
@@ -79,24 +89,42 @@ void mirad_cli_common_option(
     int c, char **argv, void (*usage)(void), struct mirad_dataset_options *in);
 
 /*
- * `TOOL --merge -o OUT PART...` takes its job from the shards' metadata, so
- * it accepts only -o, -f, -q, -h, -V, --progress and --no-progress besides
- * --merge.  Pass every getopt_long result C (with LONGIDX as getopt_long
- * set it, or -1) to mirad_cli_merge_note() before handling it: it keeps
- * the first other option as the user spelled it.  After the loop,
- * mirad_cli_merge_parts() makes a usage error of --shard (SHARDED), a
- * refused option, no OUTPUT or no parts, and returns the parts
- * (argv + optind, borrowed) and their count in *NPARTS.
+ * The one --shard/--merge/--partial rule of every tool.  --merge takes its
+ * job from the shards (their folders or partial files), so besides -o,
+ * -f (--force), -q, -h, -V, --progress and --no-progress it accepts only
+ * the options that shape what the merge prints (MERGE_TAKES).  --partial
+ * prints no table or report, so it refuses those that only shape one
+ * (PARTIAL_REFUSES).  Both lists hold getopt_long codes and end with 0;
+ * NULL is an empty list.
+ *
+ * Pass every getopt_long result C (with LONGIDX as getopt_long set it, or
+ * -1) to mirad_cli_merge_option() before handling it: it handles --shard
+ * (a usage error unless I/N or slurm), --merge and --partial (returns
+ * true), and keeps the first refused option of each kind as the user
+ * spelled it (returns false for every other C).  After the loop, with
+ * --merge, mirad_cli_merge_parts() makes a usage error of --shard,
+ * --partial, a refused option, no OUTPUT when NEED_OUTPUT, or no operands
+ * (WHAT names them: "shard folders", "partial files"), and returns the
+ * operands (argv + optind, borrowed) and their count in *NPARTS.  Without
+ * --merge, tools with --partial call mirad_cli_partial_check(): --shard
+ * needs --partial, and --partial refuses PARTIAL_REFUSES.
  */
 struct option;
 struct mirad_cli_merge {
-	bool requested;      /* --merge was given */
-	char job_option[64]; /* the first option --merge refuses, or "" */
+	bool requested;         /* --merge was given */
+	bool partial;           /* --partial was given */
+	unsigned shard_index;   /* --shard I/N: I */
+	unsigned shard_count;   /* --shard I/N: N; 0 without --shard */
+	char job_option[64];    /* the first option --merge refuses */
+	char report_option[64]; /* the first option --partial refuses */
 };
-void mirad_cli_merge_note(struct mirad_cli_merge *m, int c, int longidx,
-    const struct option *longopts, int merge_opt, int shard_opt);
-char **mirad_cli_merge_parts(const struct mirad_cli_merge *m, bool sharded,
-    const char *output, int argc, char **argv, int *nparts);
+bool mirad_cli_merge_option(struct mirad_cli_merge *m, int c, int longidx,
+    const struct option *longopts, const int *merge_takes,
+    const int *partial_refuses);
+char **mirad_cli_merge_parts(const struct mirad_cli_merge *m,
+    const char *output, bool need_output, const char *what, int argc,
+    char **argv, int *nparts);
+void mirad_cli_partial_check(const struct mirad_cli_merge *m);
 
 /*
  * Warn "FILE:LINE: IMAGE also at line N ..." for every duplicate record

@@ -27,7 +27,7 @@ cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$1"; }
 wall() { sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1"; }
 
 echo "# mirad-eval"
-/usr/bin/time -v "$EVAL" --gt "$W/ds" --maps "$W/maps" -f json -q \
+/usr/bin/time -v "$EVAL" --gt "$W/ds" --maps "$W/maps" -F json -q \
 	--metrics p-auroc,aupro >"$W/tool.json" 2>"$W/tool.time"
 t_tool=$(wall "$W/tool.time")
 if [ "${BENCH_TOOL_ONLY:-0}" = 1 ]; then

@@ -34,7 +34,7 @@ for p in glob.glob(sys.argv[1] + "/*/test/*/*.tiff"):
     im.resize((im.width // 2, im.height // 2), Image.BILINEAR).save(p)
 EOF
 $REF ref "$T/ds" "$T/m_half" >"$T/ref_half.json"
-run $EVAL --gt "$T/ds" --maps "$T/m_half" -f json
+run $EVAL --gt "$T/ds" --maps "$T/m_half" -F json
 expect_status "half-size maps: exit 0" 0
 cp "$T/out" "$T/tool_half.json"
 agree "half-size maps: every map resized to its image's size agrees with sklearn/MVTec" \
@@ -58,7 +58,7 @@ expect_status "--strict refuses maps of another size (exit 3)" 3
 # ---- float64 TIFF maps ----
 $REF gen "$T/ds" "$T/m_f64" float64 7
 $REF ref "$T/ds" "$T/m_f64" >"$T/ref_f64.json"
-run $EVAL --gt "$T/ds" --maps "$T/m_f64" -f json
+run $EVAL --gt "$T/ds" --maps "$T/m_f64" -F json
 expect_status "float64 TIFF maps: exit 0" 0
 cp "$T/out" "$T/tool_f64.json"
 expect_no_grep "float64 TIFF maps are read (no libvips error)" "samples out of range|skipped" "$T/err"
@@ -74,14 +74,14 @@ run $EVAL --gt "$T/ds" --maps "$T/m_float" --compat ader --ader-pooling 0
 expect_status "--ader-pooling 0 is refused" 2
 for k in none 21 16; do
 	$REF ader "$T/ds" "$T/m_float" $k >"$T/aref_$k.json"
-	run $EVAL --gt "$T/ds" --maps "$T/m_float" -f json --compat ader \
+	run $EVAL --gt "$T/ds" --maps "$T/m_float" -F json --compat ader \
 		--ader-pooling $k --metrics i-auroc,p-auroc,p-ap,p-f1max,aupro
 	expect_status "--ader-pooling $k exits 0" 0
 	cp "$T/out" "$T/ader_$k.json"
 	agree "--compat ader --ader-pooling $k agrees with the ADer restatement" \
 		"$T/aref_$k.json" "$T/ader_$k.json"
 done
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f json --compat ader \
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F json --compat ader \
 	--metrics i-auroc,p-auroc,p-ap,p-f1max,aupro
 expect_same "the default pooling is 16x16" "$T/out" "$T/ader_16.json"
 $PY - "$T/ader_none.json" "$T/ader_21.json" >"$T/differ" <<'EOF'
@@ -92,7 +92,7 @@ EOF
 expect_eq "the pooling changes the image scores" "$(cat "$T/differ")" differ
 # Maps smaller than the kernel (about 100x100 against 200x200): ADer's
 # avg_pool2d would raise; the score is the map's max, with a note.
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f json --compat ader \
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F json --compat ader \
 	--ader-pooling 200 --metrics i-auroc,p-auroc,p-ap,p-f1max,aupro
 expect_status "a kernel larger than the maps: exit 0" 0
 expect_grep "a kernel larger than the map is noted" "smaller than the 200x200 pooling kernel: image scores of such maps are their maximum" "$T/err"
@@ -101,7 +101,7 @@ agree "... and the image scores are the maps' maxima" "$T/aref_none.json" "$T/ad
 # the pooling is recorded in partial files and given back by the merge
 run $EVAL --gt "$T/ds" --maps "$T/m_float" --compat ader --ader-pooling 21 \
 	--metrics i-auroc,p-auroc,p-ap,p-f1max,aupro --partial -o "$T/p21.part"
-run $EVAL --merge -f json "$T/p21.part"
+run $EVAL --merge -F json "$T/p21.part"
 expect_same "--merge of an --ader-pooling 21 run gives its table" "$T/out" "$T/ader_21.json"
 run $EVAL --gt "$T/ds" --maps "$T/m_float" --compat ader --ader-pooling none \
 	--metrics i-auroc,p-auroc,p-ap,p-f1max,aupro --shard 1/2 --partial -o "$T/pn1.part"
@@ -114,7 +114,7 @@ expect_status "shards of different --ader-pooling are not merged" 3
 # building_block without its anomalous test images: no positives there.
 $BIN/mirad-split "$T/ds" 2>/dev/null |
 	grep -v '"category":"building_block","split":"test","label":"anomaly"' >"$T/noanom.jsonl"
-run $EVAL --gt "$T/noanom.jsonl" --maps "$T/m_float" -f json
+run $EVAL --gt "$T/noanom.jsonl" --maps "$T/m_float" -F json
 expect_status "a category without anomalies: exit 0" 0
 cp "$T/out" "$T/noanom.json"
 $PY - "$T/noanom.json" >"$T/undef" <<'EOF'
@@ -138,7 +138,7 @@ expect_grep "the undefined metrics are named" "building_block: no anomalous test
 run $EVAL --gt "$T/noanom.jsonl" --maps "$T/m_float" --metrics i-auroc,i-ap,aupro
 expect_grep "md: n/a in the table" '^\| building_block \| 1 \| n/a \| n/a \| n/a \|$' "$T/out"
 expect_grep "md: a footnote counts the categories of each mean" "^n/a: undefined .*left out of the means: I-AUROC over 9 of 10 categories, I-AP over 9 of 10 categories, AUPRO over 9 of 10 categories\.$" "$T/out"
-run $EVAL --gt "$T/noanom.jsonl" --maps "$T/m_float" --metrics i-ap -f tex
+run $EVAL --gt "$T/noanom.jsonl" --maps "$T/m_float" --metrics i-ap -F tex
 expect_grep "tex: the footnote is a last table row" '^\\multicolumn\{3\}\{l\}\{\\footnotesize n/a: undefined, left out of the means: I-AP over 9 of 10 categories\} \\\\$' "$T/out"
 run $EVAL --gt "$T/noanom.jsonl" --methods "a=$T/m_float,b=$T/m_half" --metrics i-ap
 expect_grep "--methods: the footnote names the method" "left out of the means: a I-AP over 9 of 10 categories, b I-AP over 9 of 10 categories\.$" "$T/out"

@@ -49,15 +49,15 @@ $REF batch <"$T/batch"
 # The tool on each, then the comparisons at 1e-9, again in one start.
 : >"$T/batch"
 for _k in $kinds; do
-	run $EVAL --gt "$T/ds" --maps "$T/m_$_k" -f json
+	run $EVAL --gt "$T/ds" --maps "$T/m_$_k" -F json
 	expect_status "$_k maps: exit 0" 0
 	cp "$T/out" "$T/tool_$_k.json"
 	batch_line "$T/cmp_$_k" cmp "$T/ref_$_k.json" "$T/tool_$_k.json" 1e-9 >>"$T/batch"
 done
-run $EVAL --gt "$T/ds" --maps "$T/m_ties" -f json --pro-limit 0.1
+run $EVAL --gt "$T/ds" --maps "$T/m_ties" -F json --pro-limit 0.1
 cp "$T/out" "$T/tool01.json"
 batch_line "$T/cmp01" cmp "$T/ref01.json" "$T/tool01.json" 1e-9 >>"$T/batch"
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f json --compat ader \
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F json --compat ader \
 	--metrics i-auroc,p-auroc,p-ap,p-f1max,aupro
 expect_status "--compat ader exits 0" 0
 cp "$T/out" "$T/tool_ader.json"
@@ -84,16 +84,16 @@ if agreed "$T/cmp_ader"; then
 else
 	not_ok "--compat ader differs"; diag "$T/cmp_ader"
 fi
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f csv --compat ader --metrics aupro
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F csv --compat ader --metrics aupro
 cp "$T/out" "$T/ader.csv"
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f csv --metrics aupro
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F csv --metrics aupro
 if cmp -s "$T/out" "$T/ader.csv"; then not_ok "--compat ader differs from the exact AU-PRO"; else ok "--compat ader differs from the exact AU-PRO"; fi
 
 # ---- inputs: stdin manifest, -o, masks of 1, scores ----
 $BIN/mirad-split "$T/ds" >"$T/ds.jsonl" 2>/dev/null
-run_in "$T/ds.jsonl" $EVAL --gt - --maps "$T/m_float" -f json
+run_in "$T/ds.jsonl" $EVAL --gt - --maps "$T/m_float" -F json
 expect_same "a manifest on stdin gives the same result" "$T/out" "$T/tool_float.json"
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f json -o "$T/o.json"
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F json -o "$T/o.json"
 expect_status "-o exits 0" 0
 expect_same "-o FILE holds the table" "$T/o.json" "$T/tool_float.json"
 
@@ -106,7 +106,7 @@ for p in glob.glob(sys.argv[1] + "/*/ground_truth/*/*.png"):
     m = np.array(Image.open(p))
     Image.fromarray(((m > 0) * 1).astype(np.uint8)).save(p)
 EOF
-run $EVAL --gt "$T/ds1" --maps "$T/m_float" -f json
+run $EVAL --gt "$T/ds1" --maps "$T/m_float" -F json
 expect_same "masks with value 1 equal masks with 255" "$T/out" "$T/tool_float.json"
 
 # maps named by a "map" field in the manifest, relative to --maps
@@ -125,7 +125,7 @@ for line in open(sys.argv[1]):
         r["map"] = name
     print(json.dumps(r))
 EOF
-run $EVAL --gt "$T/mapped.jsonl" --maps "$T/flat" -f json
+run $EVAL --gt "$T/mapped.jsonl" --maps "$T/flat" -F json
 expect_same "a manifest map field names the map" "$T/out" "$T/tool_npy.json"
 
 # scores: the max of each map, as CSV and as JSON Lines, keyed by image
@@ -149,13 +149,13 @@ with open(sys.argv[3] + ".csv", "w") as c, open(sys.argv[3] + ".jsonl", "w") as 
         j.write(json.dumps({"image": os.path.splitext(r["image"])[0], "score": s}) + "\n")
         n.write("%r,%s\n" % (-s, r["image"]))
 EOF
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f json --scores "$T/scores.csv"
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F json --scores "$T/scores.csv"
 expect_same "--scores CSV with the map maxima changes nothing" "$T/out" "$T/tool_float.json"
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f json --scores "$T/scores.jsonl"
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F json --scores "$T/scores.jsonl"
 expect_same "--scores JSON Lines keyed without extension" "$T/out" "$T/tool_float.json"
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f csv --metrics i-auroc --scores "$T/scores_neg.csv"
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F csv --metrics i-auroc --scores "$T/scores_neg.csv"
 cp "$T/out" "$T/neg.csv"
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f csv --metrics i-auroc
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F csv --metrics i-auroc
 got=$($PY -c "
 import csv,sys
 a={r['category']:r['i-auroc'] for r in csv.DictReader(open('$T/neg.csv'))}
@@ -170,7 +170,7 @@ expect_grep "a missing score is named" "test/.*/[0-9]+\.png: no score in" "$T/er
 # ---- edge cases ----
 # a category with no anomalies: only good images in the manifest
 grep '"label":"normal"' "$T/ds.jsonl" | grep '"split":"test"' | grep rabbit_pendant >"$T/good.jsonl"
-run $EVAL --gt "$T/good.jsonl" --maps "$T/m_float" -f json
+run $EVAL --gt "$T/good.jsonl" --maps "$T/m_float" -F json
 expect_status "a category without anomalies still evaluates" 0
 expect_grep "its AU-PRO is null" '"aupro":[[:space:]]*null' "$T/out"
 expect_grep "its image AUROC is null" '"i-auroc":[[:space:]]*null' "$T/out"
@@ -184,7 +184,7 @@ import numpy as np
 for p in glob.glob(sys.argv[1] + "/*/test/*/*.npy"):
     np.save(p, np.full(np.load(p).shape, 0.25, dtype=np.float32))
 EOF
-run $EVAL --gt "$T/ds" --maps "$T/m_const" -f csv --metrics p-auroc,i-auroc
+run $EVAL --gt "$T/ds" --maps "$T/m_const" -F csv --metrics p-auroc,i-auroc
 expect_no_grep "constant maps: every AUROC is 0.5" ',0\.[0-46-9]|,1,|,0\.5[0-9]' "$T/out"
 expect_grep "constant maps: AUROC printed as 0.5" '^rabbit_pendant,.*,0\.5,0\.5$' "$T/out"
 
@@ -204,7 +204,7 @@ for i, p in enumerate(sorted(glob.glob(sys.argv[1] + "/*/ground_truth/*/*.png"))
     Image.fromarray(m).save(p)
 EOF
 $REF ref "$T/dsb" "$T/m_ties" >"$T/refb.json"
-run $EVAL --gt "$T/dsb" --maps "$T/m_ties" -f json
+run $EVAL --gt "$T/dsb" --maps "$T/m_ties" -F json
 if $REF cmp "$T/refb.json" "$T/out" 1e-9 >"$T/cmp" 2>&1; then
 	ok "border and diagonal regions agree with the reference"
 else
@@ -214,11 +214,11 @@ fi
 # ---- bad maps ----
 cp -r "$T/m_float" "$T/m_bad"
 rm "$T/m_bad/chain_buckle/test/good/000.tiff"
-run $EVAL --gt "$T/ds" --maps "$T/m_bad" -f csv
+run $EVAL --gt "$T/ds" --maps "$T/m_bad" -F csv
 expect_status "a missing map: exit 1" 1
 expect_grep "the missing map is named" "m_bad/chain_buckle/test/good/000: no anomaly map" "$T/err"
 expect_grep "the other categories are still evaluated" "^rabbit_pendant," "$T/out"
-run $EVAL --gt "$T/ds" --maps "$T/m_bad" -f csv --strict
+run $EVAL --gt "$T/ds" --maps "$T/m_bad" -F csv --strict
 expect_status "a missing map with --strict: exit 3" 3
 
 cp -r "$T/m_float" "$T/m_nan"
@@ -263,7 +263,7 @@ for p in glob.glob(sys.argv[1] + "/geometric_button/test/*/*.tiff"):
     im = Image.open(p)
     im.resize((im.width // 2, im.height // 2), Image.BILINEAR).save(p)
 EOF
-run $EVAL --gt "$T/ds" --maps "$T/m_half" -f csv
+run $EVAL --gt "$T/ds" --maps "$T/m_half" -F csv
 expect_status "maps of another size are resized: exit 0" 0
 expect_grep "the resize is warned about once per category" "geometric_button: [0-9]+ maps resized \(bilinear\)" "$T/err"
 run $EVAL --gt "$T/ds" --maps "$T/m_half" --strict
@@ -271,7 +271,7 @@ expect_status "--strict refuses a size mismatch (exit 3)" 3
 expect_grep "the mismatch is described" "geometric_button/test/.*: map is [0-9]+x[0-9]+, mask is [0-9]+x[0-9]+" "$T/err"
 
 # ---- --methods: paper-style table ----
-run $EVAL --gt "$T/ds" --methods "$T/m_float,ties=$T/m_ties,$T/m_quant8" -f csv --metrics i-auroc,aupro
+run $EVAL --gt "$T/ds" --methods "$T/m_float,ties=$T/m_ties,$T/m_quant8" -F csv --metrics i-auroc,aupro
 expect_status "--methods exits 0" 0
 expect_grep "--methods header names the methods" "^category,metric,m_float,ties,m_quant8,mean,std$" "$T/out"
 cp "$T/out" "$T/methods.csv"
@@ -301,9 +301,9 @@ expect_eq "--methods: values, mean, population std, dataset-row std" "$got" "Tru
 run $EVAL --gt "$T/ds" --methods "$T/m_float,$T/m_ties"
 expect_grep "--methods md has Mean±Std cells" "^\| rabbit_pendant \| I-AUROC \| [0-9.]+ \| [0-9.]+ \| [0-9.]+±[0-9.]+ \|$" "$T/out"
 expect_grep "--methods md has the Mean row" "^\| \*\*Mean\*\* \| I-AUROC \|" "$T/out"
-run $EVAL --gt "$T/ds" --methods "$T/m_float,$T/m_ties" -f tex
+run $EVAL --gt "$T/ds" --methods "$T/m_float,$T/m_ties" -F tex
 expect_grep "--methods tex uses \\pm" 'Rabbit pendant & I-AUROC & .*\$\\pm\$' "$T/out"
-run $EVAL --gt "$T/ds" --methods "$T/m_float,$T/m_ties" -f json
+run $EVAL --gt "$T/ds" --methods "$T/m_float,$T/m_ties" -F json
 expect_grep "--methods json says the std is the population std" '"std":[[:space:]]*"population"' "$T/out"
 run $EVAL --gt "$T/ds" --methods "$T/m_float,x/m_float"
 expect_status "--methods with a missing directory: exit 3" 3
@@ -312,10 +312,10 @@ expect_status "--methods with a missing directory: exit 3" 3
 run $EVAL --gt "$T/ds" --maps "$T/m_float"
 expect_grep "md has one row per category" "^\| rabbit_pendant \| [0-9]+ \| [0-9.]+ \|" "$T/out"
 expect_grep "md ends with the mean row" "^\| \*\*Mean\*\* \| [0-9]+ \|" "$T/out"
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f tex
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F tex
 expect_grep "tex has a tabular" '^\\begin\{tabular\}' "$T/out"
 expect_grep "tex has display names" '^Rabbit pendant & ' "$T/out"
-run $EVAL --gt "$T/ds" --maps "$T/m_float" -f csv
+run $EVAL --gt "$T/ds" --maps "$T/m_float" -F csv
 expect_grep "csv has the header" "^category,images,anomalous,pixels,regions,i-auroc,i-ap,i-f1max,p-auroc,p-ap,p-f1max,aupro$" "$T/out"
 rc=0; $EVAL --gt "$T/ds" --maps "$T/m_float" >/dev/full 2>"$T/err" || rc=$?
 expect_status "a write error exits 3" 3

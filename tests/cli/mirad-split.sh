@@ -118,7 +118,7 @@ run "$SPLIT" --val 3 "$S"
 expect_eq "--val 3 moves 3 per category" "$(stats "$T/out" | grep '^val')" "val normal 30"
 
 ## Composition: --shots 8 --val 0.1 --merge all
-run "$SPLIT" --shots 8 --val 0.1 --merge all "$S"
+run "$SPLIT" --shots 8 --val 0.1 --merge-categories all "$S"
 expect_status "composition exits 0" 0
 expect_eq "composition counts" "$(stats "$T/out" | tr '\n' ' ')" \
 	"test anomaly $(grep -c '"label":"anomaly"' "$T/native.jsonl") test normal $(grep '"split":"test"' "$T/native.jsonl" | grep -c '"label":"normal"') train normal 80 val normal 24 "

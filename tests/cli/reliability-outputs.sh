@@ -98,7 +98,7 @@ expect_eq "stats --plots: no temporary file is left" "$(temps "$T/s/plots")" ""
 "$GEN" -o "$T/mv" --scale 0.02 --layout mvtec --seed 3 --categories chain_buckle,number_block >/dev/null 2>&1
 $PY "$MIRAD_SRCDIR/tests/cli/eval_reference.py" gen "$T/mv" "$T/maps" quant8 7
 mkdir -p "$T/e"
-E="$BIN/mirad-eval --gt $T/mv --maps $T/maps -f json"
+E="$BIN/mirad-eval --gt $T/mv --maps $T/maps -F json"
 run $E -o "$T/e/metrics.json"
 expect_status "eval -o: the reference run exits 0" 0
 cp "$T/e/metrics.json" "$T/before"
@@ -174,7 +174,7 @@ race() {
 	wait $_b || _rb=$?
 	expect_eq "$_what: both runs exit 0" "$_ra $_rb" "0 0"
 }
-S_A="$BIN/mirad-stats -a -f json"
+S_A="$BIN/mirad-stats -a -F json"
 $S_A "$T/ds" >"$T/w/stats.a"
 $S_A "$T/ds2" >"$T/w/stats.b"
 check "the two datasets give different stats" sh -c "! cmp -s '$T/w/stats.a' '$T/w/stats.b'"
@@ -192,12 +192,12 @@ expect_eq "no temporary file is left by the races" "$(temps "$T/w")" ""
 # eval: two map sets for one ground truth.
 $PY "$MIRAD_SRCDIR/tests/cli/eval_reference.py" gen "$T/mv" "$T/maps2" quant8 8
 $E >"$T/w/eval.a"
-$BIN/mirad-eval --gt "$T/mv" --maps "$T/maps2" -f json >"$T/w/eval.b"
+$BIN/mirad-eval --gt "$T/mv" --maps "$T/maps2" -F json >"$T/w/eval.b"
 check "the two map sets give different metrics" sh -c "! cmp -s '$T/w/eval.a' '$T/w/eval.b'"
 for i in 1 2 3; do
 	$E -o "$T/w/eval.json" >/dev/null 2>&1 &
 	a=$!
-	$BIN/mirad-eval --gt "$T/mv" --maps "$T/maps2" -f json -o "$T/w/eval.json" >/dev/null 2>&1 &
+	$BIN/mirad-eval --gt "$T/mv" --maps "$T/maps2" -F json -o "$T/w/eval.json" >/dev/null 2>&1 &
 	b=$!
 	ra=0 rb=0
 	wait $a || ra=$?

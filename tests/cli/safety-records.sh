@@ -121,8 +121,8 @@ E=$T/evalds
 "$SPLIT" "$E" >"$T/e.jsonl"
 line=$(grep '"split":"test"' "$T/e.jsonl" | grep '"label":"anomaly"' | head -1)
 { cat "$T/e.jsonl"; echo "$line"; } >"$T/edup.jsonl"
-"$EVAL" --gt "$T/e.jsonl" --maps "$T/maps" -f json >"$T/e.json"
-run "$EVAL" --gt "$T/edup.jsonl" --maps "$T/maps" -f json
+"$EVAL" --gt "$T/e.jsonl" --maps "$T/maps" -F json >"$T/e.json"
+run "$EVAL" --gt "$T/edup.jsonl" --maps "$T/maps" -F json
 expect_status "eval of a ground truth with a repeat: exit 1" 1
 expect_grep "eval names both lines" "^mirad-eval: .*edup.jsonl:$(($(wc -l <"$T/e.jsonl") + 1)): .* also at line [0-9]+" "$T/err"
 expect_same "eval counts the repeated image once" "$T/out" "$T/e.json"

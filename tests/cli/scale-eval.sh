@@ -40,12 +40,12 @@ shards() {
 same() {
 	_desc=$1 _fmt=$2
 	shift 2
-	run "$EVAL" "$@" -f "$_fmt"
+	run "$EVAL" "$@" -F "$_fmt"
 	cp "$T/out" "$T/single.out"
 	cp "$T/err" "$T/single.err"
 	_src=$rc
 	shards 3 "$T/p" "$@"
-	run "$EVAL" --merge -f "$_fmt" "$T/p/2.part" "$T/p/0.part" "$T/p/1.part"
+	run "$EVAL" --merge -F "$_fmt" "$T/p/2.part" "$T/p/0.part" "$T/p/1.part"
 	expect_same "$_desc: merge of 3 shards = single run ($_fmt)" "$T/out" "$T/single.out"
 	expect_eq "$_desc: merge exits like the single run" "$rc" "$_src"
 }
@@ -55,9 +55,9 @@ same "float maps" md --gt "$T/ds" --maps "$T/m_float"
 expect_eq "every shard exits 0" "$(sort -u "$T/shard_rc")" "0"
 expect_grep "the md table has the mean row" '^\| \*\*Mean\*\* \| 47 \|' "$T/out"
 for f in csv json tex; do
-	run "$EVAL" --gt "$T/ds" --maps "$T/m_float" -f $f
+	run "$EVAL" --gt "$T/ds" --maps "$T/m_float" -F $f
 	cp "$T/out" "$T/single.$f"
-	run "$EVAL" --merge -f $f "$T/p/1.part" "$T/p/2.part" "$T/p/0.part"
+	run "$EVAL" --merge -F $f "$T/p/1.part" "$T/p/2.part" "$T/p/0.part"
 	expect_same "float maps: the same partial files give the single run's $f" "$T/out" "$T/single.$f"
 done
 expect_grep "the csv has one row per category" "^rabbit_pendant,5,4,[0-9]+,4," "$T/single.csv"
@@ -94,7 +94,7 @@ with open(sys.argv[2], "w") as out:
             out.write("%s,%d\n" % (r["image"], zlib.crc32(r["image"].encode()) % 4))
 EOF
 same "--scores FILE" csv --gt "$T/ds" --maps "$T/m_ties" --scores "$T/scores.csv"
-run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" -f csv
+run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" -F csv
 if cmp -s "$T/out" "$T/single.out"; then not_ok "--scores changes the image metrics"; else ok "--scores changes the image metrics"; fi
 
 # a category with only good test images (and a manifest as ground truth)
@@ -104,11 +104,11 @@ expect_grep "its AU-PRO is null" '"aupro":[[:space:]]*null' "$T/out"
 expect_grep "the merge warns like the single run" "rabbit_pendant: no anomalous test images" "$T/err"
 
 # N = 1: --partial without --shard is shard 0/1; also through a pipe
-run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" -f csv
+run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" -F csv
 cp "$T/out" "$T/single.csv"
 run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial -o "$T/whole.part"
 expect_status "--partial without --shard exits 0" 0
-run "$EVAL" --merge -f csv "$T/whole.part"
+run "$EVAL" --merge -F csv "$T/whole.part"
 expect_same "one partial of the whole run merges to the single run" "$T/out" "$T/single.csv"
 run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --shard 0/1 --partial
 cp "$T/out" "$T/stdout.part"
@@ -117,7 +117,7 @@ expect_same "--partial writes the same bytes to standard output" "$T/stdout.part
 # more shards than images per category: empty shards
 shards 11 "$T/p11" --gt "$T/ds" --maps "$T/m_ties"
 expect_eq "11 shards exit 0" "$(sort -u "$T/shard_rc")" "0"
-run "$EVAL" --merge -f csv "$T"/p11/*.part
+run "$EVAL" --merge -F csv "$T"/p11/*.part
 expect_same "11 shards (some empty) merge to the single run" "$T/out" "$T/single.csv"
 
 # --shard slurm: the same partial files as --shard I/N
@@ -130,7 +130,7 @@ shards 3 "$T/p" --gt "$T/ds" --maps "$T/m_ties"
 for i in 0 1 2; do
 	expect_same "--shard slurm task $i writes shard $i/3's bytes" "$T/slurm$i.part" "$T/p/$i.part"
 done
-run "$EVAL" --merge -f csv "$T"/slurm*.part
+run "$EVAL" --merge -F csv "$T"/slurm*.part
 expect_same "the slurm shards merge to the single run" "$T/out" "$T/single.csv"
 run env -u SLURM_ARRAY_TASK_ID "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --shard slurm --partial -o "$T/x.part"
 expect_status "--shard slurm outside an array job is a usage error" 2
@@ -258,7 +258,7 @@ out += varint(0x90000000 - 0x10) + varint(3)
 out += b"END!" + struct.pack("<QI", 0, 0)
 open(sys.argv[1], "wb").write(out + struct.pack("<Q", fnv(out)))
 EOF
-run "$EVAL" --merge -f csv "$T/huge.part"
+run "$EVAL" --merge -F csv "$T/huge.part"
 expect_status "a partial of 2^63 pixels merges (exit 0)" 0
 expect_grep "its pixels are counted exactly" "^c,1,1,9223372036854775812,1," "$T/out"
 
@@ -299,7 +299,7 @@ run "$EVAL" --merge --partial "$T/p/0.part"
 expect_status "--merge with --partial is a usage error" 2
 run "$EVAL" --merge --gt "$T/ds" "$T/p/0.part"
 expect_status "--merge with --gt is a usage error" 2
-expect_grep "it says where the options come from" "merge takes --gt and the other evaluation options from the partial files" "$T/err"
+expect_grep "it says where the options come from" "merge takes the options from the shards: --gt not allowed" "$T/err"
 run "$EVAL" --merge --metrics aupro "$T/p/0.part"
 expect_status "--merge with --metrics is a usage error" 2
 run "$EVAL" --merge
@@ -309,8 +309,9 @@ expect_status "--shard without --partial is a usage error" 2
 expect_grep "it says why" "shard needs --partial" "$T/err"
 run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --shard 3/3 --partial
 expect_status "--shard 3/3 is a usage error" 2
-run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial -f csv -o "$T/f.part"
+run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial -F csv -o "$T/f.part"
 expect_status "--partial with --format is a usage error" 2
+expect_grep "it names the option" "--partial prints no table or report: -F not allowed" "$T/err"
 run "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --partial -o "$T/nodir/x.part"
 expect_status "an unwritable partial path: exit 3" 3
 expect_grep "it is named with the reason" "nodir/x.part: No such file or directory" "$T/err"
