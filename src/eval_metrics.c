@@ -758,7 +758,7 @@ slot_finder_init(struct slot_finder *f, const uint32_t *d, size_t m)
 	f->hi = d[0];
 	f->lo = d[m - 1];
 	/* About one bucket per distinct key, the table kept cache-sized. */
-	target = m < 1024 ? 1024 : m > (1u << 18) ? (1u << 18) : m;
+	target = m < 1024 ? 1024 : m > (1u << 19) ? (1u << 20) : 2 * m;
 	f->shift = 0;
 	while ((((uint64_t)f->hi - f->lo) >> f->shift) + 1 > target)
 		f->shift++;
@@ -782,7 +782,7 @@ static inline size_t
 slot_of(const struct slot_finder *f, uint32_t k)
 {
 	const uint32_t *d = f->d;
-	size_t g, e, b;
+	size_t g, n, b;
 
 	if (k > f->hi)
 		return 0;
@@ -790,17 +790,18 @@ slot_of(const struct slot_finder *f, uint32_t k)
 		return 2 * f->m;
 	b = (k - f->lo) >> f->shift;
 	g = f->first[b + 1]; /* every D before g is above K's bucket */
-	e = f->first[b];
-	while (e - g > 8) {
-		size_t mid = g + (e - g) / 2;
+	n = f->first[b] - g; /* D[g .. g + n) are in it */
+	if (n > 0) {
+		/* A branch-free search (the comparisons are unpredictable):
+		 * the last of them > k, or the first. */
+		while (n > 1) {
+			size_t half = n / 2;
 
-		if (d[mid] > k)
-			g = mid + 1;
-		else
-			e = mid;
+			g = d[g + half] > k ? g + half : g;
+			n -= half;
+		}
+		g += d[g] > k;
 	}
-	while (g < e && d[g] > k)
-		g++;
 	/* g = how many D are > k */
 	return 2 * g + (g < f->m && d[g] == k);
 }
@@ -810,7 +811,8 @@ struct slot_share {
 	const struct slot_finder *f;
 	const uint32_t *keys;
 	size_t n;
-	uint32_t *count; /* 2M+1 entries, zeroed */
+	uint32_t *count; /* 2M+1 zeroed entries: M+1 slots 2g, then M slots
+	                    2g+1 */
 };
 
 static void *
@@ -818,8 +820,18 @@ count_share(void *arg)
 {
 	struct slot_share *sh = arg;
 
-	for (size_t i = 0; i < sh->n; i++)
-		sh->count[slot_of(sh->f, sh->keys[i])]++;
+	/* Ties of a negative with a positive score are rare on continuous
+	 * maps: counted apart, they keep the hot array half as large. */
+	uint32_t *above = sh->count, *equal = sh->count + sh->f->m + 1;
+
+	for (size_t i = 0; i < sh->n; i++) {
+		size_t slot = slot_of(sh->f, sh->keys[i]);
+
+		if (slot & 1)
+			equal[slot >> 1]++;
+		else
+			above[slot >> 1]++;
+	}
 	return NULL;
 }
 
@@ -886,10 +898,11 @@ slot_unsorted_negatives(
 		for (unsigned t = 0; t < nt; t++) {
 			if (started[t])
 				pthread_join(tid[t], NULL);
-			for (size_t k = 0; k < ns; k++) {
-				slot[k] += sh[t].count[k];
-				sh[t].count[k] = 0;
-			}
+			for (size_t g = 0; g <= m; g++)
+				slot[2 * g] += sh[t].count[g];
+			for (size_t g = 0; g < m; g++)
+				slot[2 * g + 1] += sh[t].count[m + 1 + g];
+			memset(sh[t].count, 0, ns * sizeof *sh[t].count);
 		}
 	}
 	free(f.first);
