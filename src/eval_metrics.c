@@ -359,6 +359,28 @@ eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
 		errno = EINVAL;
 		return -1;
 	}
+	if (n > 0 && mask[0] == 0 && memcmp(mask, mask + 1, n - 1) == 0) {
+		/* A normal image: every pixel negative, no regions. */
+		uint32_t lo = p->min_key, hi = p->max_key, *neg;
+
+		if (reserve((void **)&p->neg, &p->cap_neg, p->n_neg + n,
+		        sizeof *p->neg))
+			return -1;
+		neg = p->neg + p->n_neg;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t key = eval_key_from_float(scores[i]);
+
+			lo = key < lo ? key : lo;
+			hi = key > hi ? key : hi;
+			neg[i] = key;
+		}
+		p->min_key = lo;
+		p->max_key = hi;
+		p->n_neg += n;
+		p->neg_pixels += n;
+		p->neg_sorted = false;
+		return 0;
+	}
 	if (reserve((void **)&p->labels, &p->cap_labels, n, sizeof *p->labels))
 		return -1;
 	regions = eval_label_regions(mask, width, height, p->labels, &sizes);
@@ -369,8 +391,8 @@ eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
 		errno = EOVERFLOW;
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
-		npos += p->labels[i] != 0;
+	for (long r = 1; r <= regions; r++)
+		npos += sizes[r];
 	if (reserve((void **)&p->neg, &p->cap_neg, p->n_neg + (n - npos),
 	        sizeof *p->neg) ||
 	    reserve((void **)&p->pos, &p->cap_pos, p->n_pos + npos,
