@@ -10,7 +10,8 @@
  * pixel as a key plus a region id (8 bytes).  Only the positives are
  * sorted (which needs as much again); the negatives are counted against
  * the distinct positive keys where they lie, so the peak is about 4 bytes
- * per negative and 36 per positive pixel.
+ * per negative and 16 per positive pixel, plus up to 60 per distinct
+ * positive key (its slot counts, one set per counting thread).
  * A store rebuilt from partial files (mirad-eval --merge) holds the
  * negatives as runs of equal keys with 64-bit counts instead (12 bytes per
  * distinct key, already in order).
