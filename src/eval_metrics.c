@@ -8,8 +8,10 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 uint32_t
 eval_key_from_float(float f)
@@ -357,6 +359,28 @@ eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
 		errno = EINVAL;
 		return -1;
 	}
+	if (n > 0 && mask[0] == 0 && memcmp(mask, mask + 1, n - 1) == 0) {
+		/* A normal image: every pixel negative, no regions. */
+		uint32_t lo = p->min_key, hi = p->max_key, *neg;
+
+		if (reserve((void **)&p->neg, &p->cap_neg, p->n_neg + n,
+		        sizeof *p->neg))
+			return -1;
+		neg = p->neg + p->n_neg;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t key = eval_key_from_float(scores[i]);
+
+			lo = key < lo ? key : lo;
+			hi = key > hi ? key : hi;
+			neg[i] = key;
+		}
+		p->min_key = lo;
+		p->max_key = hi;
+		p->n_neg += n;
+		p->neg_pixels += n;
+		p->neg_sorted = false;
+		return 0;
+	}
 	if (reserve((void **)&p->labels, &p->cap_labels, n, sizeof *p->labels))
 		return -1;
 	regions = eval_label_regions(mask, width, height, p->labels, &sizes);
@@ -367,8 +391,8 @@ eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
 		errno = EOVERFLOW;
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
-		npos += p->labels[i] != 0;
+	for (long r = 1; r <= regions; r++)
+		npos += sizes[r];
 	if (reserve((void **)&p->neg, &p->cap_neg, p->n_neg + (n - npos),
 	        sizeof *p->neg) ||
 	    reserve((void **)&p->pos, &p->cap_pos, p->n_pos + npos,
@@ -611,29 +635,21 @@ eval_pixels_append_runs(struct eval_pixels *p, const uint32_t *keys,
 	return rc;
 }
 
+/* Sort the positives (only) in descending key order; stable, so equal
+ * keys keep the order in which they were added. */
 static int
-sort_store(struct eval_pixels *p)
+sort_positives(struct eval_pixels *p)
 {
-	size_t need = 1;
-	void *tmp;
+	uint64_t *tmp;
 
-	if (p->neg_sorted && p->pos_sorted)
+	if (p->pos_sorted)
 		return 0;
-	/* One scratch buffer, sized for the larger of the two sorts.  Stores
-	 * of runs are built in order: only image stores sort negatives. */
-	if (!p->neg_sorted && p->n_neg * sizeof(uint32_t) > need)
-		need = p->n_neg * sizeof(uint32_t);
-	if (!p->pos_sorted && p->n_pos * sizeof(uint64_t) > need)
-		need = p->n_pos * sizeof(uint64_t);
-	tmp = malloc(need);
+	tmp = malloc(p->n_pos * sizeof *tmp + 1);
 	if (tmp == NULL)
 		return -1;
-	if (!p->neg_sorted)
-		radix_sort_keys(p->neg, tmp, p->n_neg);
-	if (!p->pos_sorted)
-		radix_sort_records(p->pos, tmp, p->n_pos);
+	radix_sort_records(p->pos, tmp, p->n_pos);
 	free(tmp);
-	p->neg_sorted = p->pos_sorted = true;
+	p->pos_sorted = true;
 	return 0;
 }
 
@@ -665,6 +681,13 @@ eval_pixels_view(const struct eval_pixels *p, struct eval_pixels_data *d)
 	d->region_size = p->region_size;
 	d->n_regions = p->n_regions;
 }
+
+/*
+ * The metrics need the negatives only through how many of them lie at and
+ * between the distinct positive keys D[0] > D[1] > ... > D[M-1]: "slots".
+ * Slot 2g holds the negatives strictly between D[g-1] and D[g] (above D[0]
+ * for g = 0, below D[M-1] for g = M), slot 2g+1 those equal to D[g].
+ */
 
 /* Negative pixels held by entries [FROM, TO) of neg[]. */
 static uint64_t
@@ -708,61 +731,274 @@ skip_above(const uint32_t *a, size_t from, size_t n, uint32_t v)
 	return hi;
 }
 
+/* The slot counts (2M+1 of them, zeroed) of negatives already in
+ * descending order (a store of runs, or sorted): one merge-like pass. */
+static void
+slot_sorted_negatives(
+    const struct eval_pixels *p, const uint32_t *d, size_t m, uint64_t *slot)
+{
+	size_t i = 0;
+
+	for (size_t g = 0; g < m; g++) {
+		size_t k = skip_above(p->neg, i, p->n_neg, d[g]);
+
+		slot[2 * g] = neg_span(p, i, k);
+		i = k;
+		for (; i < p->n_neg && p->neg[i] == d[g]; i++)
+			slot[2 * g + 1] += p->neg_count ? p->neg_count[i] : 1;
+	}
+	slot[2 * m] = neg_span(p, i, p->n_neg);
+}
+
+/*
+ * The same for negatives in any order, without sorting them: each key is
+ * located among D through a table over the range [D[M-1], D[0]] cut into
+ * buckets of 2^SHIFT keys, which gives the few D inside the key's bucket,
+ * then a short search among those.  One pass over the negatives in memory
+ * order, instead of the four of a radix sort and its scratch copy.
+ */
+struct slot_finder {
+	const uint32_t *d;
+	size_t m;
+	uint32_t hi, lo;
+	unsigned shift;
+	uint32_t *first; /* first[b]: how many D are >= the lowest key of
+	                    bucket b: bucket b holds D[first[b + 1] ..
+	                    first[b]) */
+};
+
+static int
+slot_finder_init(struct slot_finder *f, const uint32_t *d, size_t m)
+{
+	size_t buckets, target, c;
+
+	f->d = d;
+	f->m = m;
+	f->first = NULL;
+	if (m == 0)
+		return 0;
+	f->hi = d[0];
+	f->lo = d[m - 1];
+	/* About one bucket per distinct key, the table kept cache-sized. */
+	target = m < 1024 ? 1024 : m > (1u << 19) ? (1u << 20) : 2 * m;
+	f->shift = 0;
+	while ((((uint64_t)f->hi - f->lo) >> f->shift) + 1 > target)
+		f->shift++;
+	buckets = (size_t)(((uint64_t)f->hi - f->lo) >> f->shift) + 1;
+	f->first = malloc((buckets + 1) * sizeof *f->first);
+	if (f->first == NULL)
+		return -1;
+	c = m;
+	for (size_t b = 0; b <= buckets; b++) {
+		uint64_t bmin = (uint64_t)f->lo + ((uint64_t)b << f->shift);
+
+		while (c > 0 && d[c - 1] < bmin)
+			c--;
+		f->first[b] = (uint32_t)c;
+	}
+	return 0;
+}
+
+/* The slot of negative key K. */
+static inline size_t
+slot_of(const struct slot_finder *f, uint32_t k)
+{
+	const uint32_t *d = f->d;
+	size_t g, n, b;
+
+	if (k > f->hi)
+		return 0;
+	if (k < f->lo)
+		return 2 * f->m;
+	b = (k - f->lo) >> f->shift;
+	g = f->first[b + 1]; /* every D before g is above K's bucket */
+	n = f->first[b] - g; /* D[g .. g + n) are in it */
+	if (n > 0) {
+		/* A branch-free search (the comparisons are unpredictable):
+		 * the last of them > k, or the first. */
+		while (n > 1) {
+			size_t half = n / 2;
+
+			g = d[g + half] > k ? g + half : g;
+			n -= half;
+		}
+		g += d[g] > k;
+	}
+	/* g = how many D are > k */
+	return 2 * g + (g < f->m && d[g] == k);
+}
+
+/* One thread's share of the negatives, counted per slot. */
+struct slot_share {
+	const struct slot_finder *f;
+	const uint32_t *keys;
+	size_t n;
+	uint32_t *count; /* 2M+1 zeroed entries: M+1 slots 2g, then M slots
+	                    2g+1 */
+};
+
+static void *
+count_share(void *arg)
+{
+	struct slot_share *sh = arg;
+
+	/* Ties of a negative with a positive score are rare on continuous
+	 * maps: counted apart, they keep the hot array half as large. */
+	uint32_t *above = sh->count, *equal = sh->count + sh->f->m + 1;
+
+	for (size_t i = 0; i < sh->n; i++) {
+		size_t slot = slot_of(sh->f, sh->keys[i]);
+
+		if (slot & 1)
+			equal[slot >> 1]++;
+		else
+			above[slot >> 1]++;
+	}
+	return NULL;
+}
+
+/* Threads worth starting for N negatives: the cores, up to 4, with a
+ * million keys each at least. */
+static unsigned
+count_threads(size_t n)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned t = cores < 1 ? 1 : cores > 4 ? 4 : (unsigned)cores;
+
+	while (t > 1 && n / t < ((size_t)1 << 20))
+		t--;
+	return t;
+}
+
+static int
+slot_unsorted_negatives(
+    const struct eval_pixels *p, const uint32_t *d, size_t m, uint64_t *slot)
+{
+	/* Counted in 32 bits (half the cache footprint of the random
+	 * increments), over blocks short enough not to overflow, split
+	 * between threads with a count array each: integer sums, so the
+	 * result does not depend on the split. */
+	const size_t block = (size_t)UINT32_MAX;
+	unsigned nt = count_threads(p->n_neg);
+	struct slot_share sh[4];
+	pthread_t tid[4];
+	bool started[4] = {false};
+	struct slot_finder f;
+	uint32_t *count;
+	size_t ns = 2 * m + 1;
+
+	if (m == 0) {
+		slot[0] = p->n_neg;
+		return 0;
+	}
+	count = calloc(nt * ns, sizeof *count);
+	if (count == NULL || slot_finder_init(&f, d, m) != 0) {
+		free(count);
+		return -1;
+	}
+	for (size_t from = 0; from < p->n_neg; from += block) {
+		size_t n = p->n_neg - from > block ? block : p->n_neg - from;
+
+		for (unsigned t = 0; t < nt; t++) {
+			size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+
+			sh[t].f = &f;
+			sh[t].keys = p->neg + from + lo;
+			sh[t].n = hi - lo;
+			sh[t].count = count + t * ns;
+			started[t] = t > 0 &&
+			    pthread_create(
+			        &tid[t], NULL, count_share, &sh[t]) == 0;
+		}
+		/* This thread counts share 0, and any share whose thread
+		 * could not start. */
+		for (unsigned t = 0; t < nt; t++) {
+			if (started[t])
+				continue;
+			count_share(&sh[t]);
+		}
+		for (unsigned t = 0; t < nt; t++) {
+			if (started[t])
+				pthread_join(tid[t], NULL);
+			for (size_t g = 0; g <= m; g++)
+				slot[2 * g] += sh[t].count[g];
+			for (size_t g = 0; g < m; g++)
+				slot[2 * g + 1] += sh[t].count[m + 1 + g];
+			memset(sh[t].count, 0, ns * sizeof *sh[t].count);
+		}
+	}
+	free(f.first);
+	free(count);
+	return 0;
+}
+
 int
 eval_pixels_compute(
     struct eval_pixels *p, double limit, struct eval_result *out)
 {
 	struct eval_scan s;
-	double *weight;
-	size_t i = 0, j = 0;
-	uint64_t used = 0; /* negative pixels consumed */
+	double *weight = NULL;
+	uint32_t *d = NULL;
+	uint64_t *slot = NULL;
+	size_t m = 0, j = 0;
+	int rc = -1;
 
-	if (sort_store(p) != 0)
+	if (sort_positives(p) != 0)
 		return -1;
 	weight = malloc((p->n_regions + 1) * sizeof *weight);
-	if (weight == NULL)
-		return -1;
+	d = malloc((p->n_pos + 1) * sizeof *d);
+	if (weight == NULL || d == NULL)
+		goto out;
 	for (size_t r = 0; r < p->n_regions; r++)
 		weight[r] = 1.0 / p->region_size[r];
+	for (size_t i = 0; i < p->n_pos; i++) {
+		uint32_t v = (uint32_t)(p->pos[i] >> 32);
+
+		if (m == 0 || d[m - 1] != v)
+			d[m++] = v;
+	}
+	slot = calloc(2 * m + 1, sizeof *slot);
+	if (slot == NULL)
+		goto out;
+	/* The slot finder holds 32-bit indices: past that (16 GiB of
+	 * positives), sort. */
+	if (!p->neg_sorted && m > UINT32_MAX / 2 &&
+	    eval_pixels_sort_negatives(p) != 0)
+		goto out;
+	if (p->neg_sorted)
+		slot_sorted_negatives(p, d, m, slot);
+	else if (slot_unsorted_negatives(p, d, m, slot) != 0)
+		goto out;
 	eval_scan_init(
 	    &s, p->neg_pixels, p->n_pos, (double)p->n_regions, limit);
-	while (i < p->n_neg || j < p->n_pos) {
-		uint64_t neg = 0, pos = 0;
+	for (size_t g = 0; g < m; g++) {
+		uint64_t pos = 0;
 		double omega = 0;
-		uint32_t v;
-		size_t k;
 
-		if (j == p->n_pos) {
-			/* Only negatives left: one horizontal step. */
-			eval_scan_group(&s, p->neg_pixels - used, 0, 0, 0);
-			break;
-		}
-		v = (uint32_t)(p->pos[j] >> 32);
 		/* Negatives above the next positive value share its TP and
 		 * PRO: merging them into one step is exact. */
-		k = skip_above(p->neg, i, p->n_neg, v);
-		neg = neg_span(p, i, k);
-		i = k;
-		used += neg;
-		if (neg > 0) {
-			eval_scan_group(&s, neg, 0, 0, 0);
-			neg = 0;
-		}
-		while (i < p->n_neg && p->neg[i] == v) {
-			neg += p->neg_count ? p->neg_count[i] : 1;
-			i++;
-		}
-		used += neg;
-		while (j < p->n_pos && (uint32_t)(p->pos[j] >> 32) == v) {
+		if (slot[2 * g] > 0)
+			eval_scan_group(&s, slot[2 * g], 0, 0, 0);
+		/* The region weights of equal keys are summed in the order
+		 * the positives were added (the sort is stable). */
+		for (; j < p->n_pos && (uint32_t)(p->pos[j] >> 32) == d[g];
+		     j++) {
 			omega += weight[(uint32_t)p->pos[j]];
-			j++;
 			pos++;
 		}
-		eval_scan_group(&s, neg, pos, omega, eval_float_from_key(v));
+		eval_scan_group(
+		    &s, slot[2 * g + 1], pos, omega, eval_float_from_key(d[g]));
 	}
+	/* Only negatives left: one horizontal step. */
+	if (slot[2 * m] > 0)
+		eval_scan_group(&s, slot[2 * m], 0, 0, 0);
 	eval_scan_finish(&s, out);
+	rc = 0;
+out:
 	free(weight);
-	return 0;
+	free(d);
+	free(slot);
+	return rc;
 }
 
 /* ---- compatibility estimators ---- */

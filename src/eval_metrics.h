@@ -2,12 +2,16 @@
 /*
  * The metrics core of mirad-eval: exact AUROC, average precision, F1-max and
  * the MVTec AU-PRO, plus the compatibility estimators of ADer / ADEval.
- * Pure C: no I/O, no libraries.
+ * Pure C: no I/O, no libraries but POSIX threads (the pixel metrics count
+ * the negatives on every core).
  *
  * Pixel-level metrics of one category are computed from a store that keeps
  * every negative pixel as a 32-bit order key (4 bytes) and every positive
- * pixel as a key plus a region id (8 bytes); sorting needs as much again,
- * so the peak is about 8 bytes per negative and 16 per positive pixel.
+ * pixel as a key plus a region id (8 bytes).  Only the positives are
+ * sorted (which needs as much again); the negatives are counted against
+ * the distinct positive keys where they lie, so the peak is about 4 bytes
+ * per negative and 16 per positive pixel, plus up to 60 per distinct
+ * positive key (its slot counts, one set per counting thread).
  * A store rebuilt from partial files (mirad-eval --merge) holds the
  * negatives as runs of equal keys with 64-bit counts instead (12 bytes per
  * distinct key, already in order).
@@ -151,9 +155,9 @@ void eval_pixels_view(const struct eval_pixels *p, struct eval_pixels_data *d);
 int eval_pixels_sort_negatives(struct eval_pixels *p);
 
 /*
- * Exact P-AUROC, P-AP, P-F1max and AU-PRO at LIMIT.  Sorts the store in
- * place (it stays usable, also for the compat estimators below).  Returns 0,
- * or -1 if out of memory.
+ * Exact P-AUROC, P-AP, P-F1max and AU-PRO at LIMIT.  Sorts the positives
+ * in place (the store stays usable, also for the compat estimators below;
+ * the negatives keep their order).  Returns 0, or -1 if out of memory.
  */
 int eval_pixels_compute(
     struct eval_pixels *p, double limit, struct eval_result *out);

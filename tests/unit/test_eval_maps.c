@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of mirad-eval's .npy header parser, bilinear resize and
- * float64 TIFF reader.
+ * float32 and float64 TIFF readers.
  */
 #include "mirad_platform.h"
 
@@ -234,6 +234,99 @@ test_eval_maps_tiff64(void **state)
 	rmdir(dir);
 }
 
+/* A W x H float32 TIFF at PATH, value y * W + x + 0.25 (NaN at
+ * NAN_AT if that is < W * H): in strips of 3 rows, or in 16x16 tiles
+ * (TILED), deflate-compressed and big-endian (PACKED), or plain. */
+static void
+write_tiff32(const char *path, uint32_t w, uint32_t h, bool tiled, bool packed,
+    size_t nan_at)
+{
+	TIFF *t = TIFFOpen(path, packed ? "wb" : "wl");
+	float *v = calloc((size_t)w * h, sizeof *v);
+
+	assert_non_null(t);
+	assert_non_null(v);
+	for (size_t i = 0; i < (size_t)w * h; i++)
+		v[i] = i == nan_at ? NAN : (float)i + 0.25f;
+	TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w);
+	TIFFSetField(t, TIFFTAG_IMAGELENGTH, h);
+	TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 32);
+	TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
+	TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+	TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+	TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+	if (packed) {
+		TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+	}
+	if (tiled) {
+		float tile[16 * 16];
+
+		TIFFSetField(t, TIFFTAG_TILEWIDTH, 16);
+		TIFFSetField(t, TIFFTAG_TILELENGTH, 16);
+		for (uint32_t y0 = 0; y0 < h; y0 += 16)
+			for (uint32_t x0 = 0; x0 < w; x0 += 16) {
+				for (uint32_t i = 0; i < 16 * 16; i++) {
+					uint32_t x = x0 + i % 16,
+					         y = y0 + i / 16;
+
+					tile[i] = x < w && y < h
+					    ? v[(size_t)y * w + x]
+					    : 0;
+				}
+				assert_true(
+				    TIFFWriteTile(t, tile, x0, y0, 0, 0) > 0);
+			}
+	} else {
+		TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 3);
+		for (uint32_t y = 0; y < h; y++)
+			assert_int_equal(
+			    TIFFWriteScanline(t, v + (size_t)y * w, y, 0), 1);
+	}
+	TIFFClose(t);
+	free(v);
+}
+
+static void
+test_eval_maps_tiff32(void **state)
+{
+	char dir[] = "/tmp/test_eval_maps.XXXXXX", path[64], err[512];
+	struct eval_map m;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/m.tif", dir);
+	/* plain strips (read with libtiff directly); packed big-endian
+	 * strips and tiles (read through libvips): the same values */
+	for (int variant = 0; variant < 4; variant++) {
+		write_tiff32(path, 20, 17, variant >= 2, variant % 2, SIZE_MAX);
+		assert_int_equal(eval_map_read(path, &m, err, sizeof err), 0);
+		assert_int_equal(m.width, 20);
+		assert_int_equal(m.height, 17);
+		assert_false(m.rounded);
+		for (size_t i = 0; i < 20 * 17; i++)
+			assert_true(m.data[i] == (float)i + 0.25f);
+		eval_map_clear(&m);
+	}
+	/* a NaN is reported at its position, whichever reader */
+	for (int variant = 0; variant < 3; variant++) {
+		write_tiff32(
+		    path, 20, 17, variant == 2, variant == 1, 2 * 20 + 3);
+		assert_int_equal(eval_map_read(path, &m, err, sizeof err), -1);
+		assert_non_null(strstr(err, "NaN score at x=3 y=2"));
+		assert_null(m.data);
+	}
+	/* damaged: the last strips cut short, the file empty */
+	write_tiff32(path, 20, 17, false, false, SIZE_MAX);
+	assert_int_equal(truncate(path, 600), 0);
+	assert_int_equal(eval_map_read(path, &m, err, sizeof err), -1);
+	assert_null(m.data);
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(eval_map_read(path, &m, err, sizeof err), -1);
+	assert_null(m.data);
+	unlink(path);
+	rmdir(dir);
+}
+
 static int
 setup_vips(void **state)
 {
@@ -259,6 +352,7 @@ main(void)
 	    cmocka_unit_test(test_eval_maps_npy_errors),
 	    cmocka_unit_test(test_eval_maps_resize),
 	    cmocka_unit_test(test_eval_maps_tiff64),
+	    cmocka_unit_test(test_eval_maps_tiff32),
 	};
 
 	return cmocka_run_group_tests(tests, setup_vips, teardown_vips);

@@ -349,6 +349,128 @@ test_eval_metrics_radix_many(void **state)
 	eval_pixels_free(p);
 }
 
+/* Every field of two results, bit for bit (NaN equal to NaN). */
+static void
+assert_same_result(const struct eval_result *a, const struct eval_result *b)
+{
+	assert_memory_equal(&a->auroc, &b->auroc, sizeof a->auroc);
+	assert_memory_equal(&a->ap, &b->ap, sizeof a->ap);
+	assert_memory_equal(&a->f1max, &b->f1max, sizeof a->f1max);
+	assert_memory_equal(
+	    &a->f1_threshold, &b->f1_threshold, sizeof a->f1_threshold);
+	assert_memory_equal(&a->aupro, &b->aupro, sizeof a->aupro);
+	assert_int_equal(a->negatives, b->negatives);
+	assert_int_equal(a->positives, b->positives);
+	assert_int_equal(a->regions, b->regions);
+}
+
+/*
+ * The negatives are counted against the distinct positive keys without
+ * being sorted; sorting them first takes the merge path instead.  Both
+ * must give the same bits, and so must a store of runs built from the
+ * sorted keys, for maps of NPIX pixels drawn by KIND.
+ */
+static void
+check_counting(unsigned kind, size_t npix, uint32_t seed)
+{
+	float *s = malloc(npix * sizeof *s);
+	uint8_t *m = malloc(npix);
+	struct eval_pixels *a = eval_pixels_new(), *b = eval_pixels_new();
+	struct eval_pixels *runs = eval_pixels_new();
+	struct eval_pixels_data d;
+	struct eval_result ra, rb, rr;
+	uint32_t x = seed;
+
+	assert_non_null(s);
+	assert_non_null(m);
+	for (size_t i = 0; i < npix; i++) {
+		x = x * 1103515245u + 12345u;
+		switch (kind) {
+		case 0: /* spread values, many ties between classes */
+			s[i] = (float)((int32_t)x >> 12) / 64.0f;
+			m[i] = (x >> 9) % 5 == 0;
+			break;
+		case 1: /* every score equal */
+			s[i] = 0.25f;
+			m[i] = (x >> 9) % 3 == 0;
+			break;
+		case 2: /* no positive pixel */
+			s[i] = (float)(x >> 8) / 16777216.0f;
+			m[i] = 0;
+			break;
+		case 3: /* extremes: negatives above and below every positive,
+		           infinities, signed zeros, huge magnitudes */
+			m[i] = (x >> 9) % 4 == 0;
+			if (m[i])
+				s[i] = (float)((x >> 8) % 1000) / 1000.0f;
+			else if (i % 5 == 0)
+				s[i] = (i % 10 == 0) ? INFINITY : -INFINITY;
+			else if (i % 7 == 0)
+				s[i] = (i % 14 == 0) ? 0.0f : -0.0f;
+			else
+				s[i] = (float)((int32_t)x) * 1e28f;
+			break;
+		default: /* few distinct positive keys in one narrow cluster */
+			m[i] = (x >> 9) % 50 == 0;
+			s[i] = m[i] ? 1.0f + (float)((x >> 20) % 3) * 1e-7f
+			            : (float)((x >> 8) % 5000) / 2500.0f;
+			break;
+		}
+	}
+	/* two images, so that regions and insertion order span both */
+	assert_int_equal(eval_pixels_add(a, s, m, npix / 2, 1), 0);
+	assert_int_equal(
+	    eval_pixels_add(a, s + npix / 2, m + npix / 2, npix - npix / 2, 1),
+	    0);
+	assert_int_equal(eval_pixels_add(b, s, m, npix / 2, 1), 0);
+	assert_int_equal(
+	    eval_pixels_add(b, s + npix / 2, m + npix / 2, npix - npix / 2, 1),
+	    0);
+	assert_int_equal(eval_pixels_compute(a, 0.3, &ra), 0);
+	assert_int_equal(eval_pixels_sort_negatives(b), 0);
+	assert_int_equal(eval_pixels_compute(b, 0.3, &rb), 0);
+	assert_same_result(&ra, &rb);
+	/* the store of runs, from b's sorted arrays */
+	eval_pixels_view(b, &d);
+	{
+		size_t first;
+
+		assert_int_equal(eval_pixels_append_regions(
+		                     runs, d.region_size, d.n_regions, &first),
+		    0);
+		for (size_t i = 0; i < d.n_pos; i++)
+			assert_int_equal(
+			    eval_pixels_append_positive(runs,
+			        (uint32_t)(d.pos[i] >> 32), (uint32_t)d.pos[i]),
+			    0);
+		for (size_t i = 0; i < d.n_neg; i++)
+			assert_int_equal(
+			    eval_pixels_append_negatives(runs, d.neg[i], 1), 0);
+	}
+	assert_int_equal(eval_pixels_compute(runs, 0.3, &rr), 0);
+	assert_same_result(&ra, &rr);
+	/* computing twice gives the same (the store stays usable) */
+	assert_int_equal(eval_pixels_compute(a, 0.3, &rb), 0);
+	assert_same_result(&ra, &rb);
+	eval_pixels_free(a);
+	eval_pixels_free(b);
+	eval_pixels_free(runs);
+	free(s);
+	free(m);
+}
+
+static void
+test_eval_metrics_counting_matches_sorting(void **state)
+{
+	(void)state;
+	for (unsigned kind = 0; kind < 5; kind++) {
+		check_counting(kind, 2, 7);
+		check_counting(kind, 301, 11);
+		/* past a million negatives: counted by several threads */
+		check_counting(kind, 2500000, 13);
+	}
+}
+
 int
 main(void)
 {
@@ -366,6 +488,7 @@ main(void)
 	    cmocka_unit_test(test_eval_metrics_adeval_constant),
 	    cmocka_unit_test(test_eval_metrics_avgpool),
 	    cmocka_unit_test(test_eval_metrics_radix_many),
+	    cmocka_unit_test(test_eval_metrics_counting_matches_sorting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
