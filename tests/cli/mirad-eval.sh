@@ -319,67 +319,15 @@ run $EVAL --gt "$T/ds" --maps "$T/m_float" -f csv
 expect_grep "csv has the header" "^category,images,anomalous,pixels,regions,i-auroc,i-ap,i-f1max,p-auroc,p-ap,p-f1max,aupro$" "$T/out"
 # Category and method names with every format's specials: escaped in md
 # and tex, quoted in csv, given back exactly by csv and json.
-$PY - "$T/ds.jsonl" >"$T/hostile.jsonl" <<'EOF'
-import json, os, sys
-names = ['x,y"z', "a|b", "back\\slash", "&%$#_{}~^", "two\nlines", "Größe €"]
-cats = sorted({json.loads(l)["category"] for l in open(sys.argv[1])})
-rename = dict(zip(cats, names))
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    if r["split"] == "test":
-        d, f = os.path.split(r["image"])
-        r["map"] = "%s/test/%s/%s.tiff" % (r["category"], os.path.basename(d),
-                                           os.path.splitext(f)[0])
-    r["category"] = rename.get(r["category"], r["category"])
-    print(json.dumps(r))
-EOF
-# hostile_check FORMAT FILE [methods]: "ok" when FILE holds every hostile
-# category (and with methods, the method names) as FORMAT must write them.
-hostile_check() {
-	$PY - "$@" <<'EOF'
-import csv, io, json, re, sys
-fmt, path = sys.argv[1], sys.argv[2]
-methods = len(sys.argv) > 3
-text = open(path, encoding="utf-8", newline="").read()
-names = ['x,y"z', "a|b", "back\\slash", "&%$#_{}~^", "two\nlines", "Größe €"]
-mnames = ["m|1", "m&2"]
-bad = []
-if fmt == "csv":
-    rows = list(csv.reader(io.StringIO(text)))
-    got = [r[0] for r in rows[1:]]
-    bad = [n for n in names if n not in got]
-    bad += ["not rectangular"] if len({len(r) for r in rows}) != 1 else []
-    bad += [m for m in mnames if methods and m not in rows[0]]
-elif fmt == "json":
-    d = json.loads(text)
-    got = [c.get("category") for c in d["rows" if methods else "categories"]]
-    bad = [n for n in names if n not in got]
-    bad += [m for m in mnames if methods and m not in d["rows"][0]["values"]]
-elif fmt == "md":
-    esc = lambda n: n.replace("|", "\\|").replace("\n", "<br>")
-    bad = [n for n in names if "| %s |" % esc(n) not in text]
-    bad += [m for m in mnames if methods and " %s |" % esc(m) not in text.split("\n")[0]]
-    table = [l for l in text.split("\n") if l.startswith("|")]
-    pipes = {len(re.findall(r"(?<!\\)\|", l)) for l in table}
-    bad += ["pipes %s" % pipes] if len(pipes) != 1 else []
-elif fmt == "tex":
-    want = ['X,y"z & ', "A\\textbar{}b & ", "Back\\textbackslash{}slash & ",
-            "\\&\\%\\$\\# \\{\\}\\textasciitilde{}\\textasciicircum{} & ",
-            "Two lines & ", "Größe € & "]
-    if methods:
-        want += [" & M\\textbar{}1 & M\\&2 & "]
-    bad = [w for w in want if w not in text]
-    bad += [l for l in text.split("\n") if "\\\\" in l and not l.endswith(" \\\\")]
-print("ok" if not bad else bad)
-EOF
-}
+NAMES="$PY $MIRAD_SRCDIR/tests/cli/hostile_names.py"
+$NAMES manifest "$T/ds.jsonl" map >"$T/hostile.jsonl"
 for f in md csv json tex; do
 	run $EVAL --gt "$T/hostile.jsonl" --maps "$T/m_float" -f $f
 	expect_status "hostile category names ($f): exit 0" 0
-	expect_eq "hostile category names are escaped in $f" "$(hostile_check $f "$T/out")" "ok"
+	expect_eq "hostile category names are escaped in $f" "$($NAMES check $f "$T/out")" "ok"
 	run $EVAL --gt "$T/hostile.jsonl" --methods "m|1=$T/m_float,m&2=$T/m_ties" -f $f --metrics i-auroc,aupro
 	expect_status "hostile method names ($f): exit 0" 0
-	expect_eq "hostile category and method names are escaped in $f" "$(hostile_check $f "$T/out" methods)" "ok"
+	expect_eq "hostile category and method names are escaped in $f" "$($NAMES check $f "$T/out" methods)" "ok"
 done
 run $EVAL --gt "$T/hostile.jsonl" --maps "$T/m_float" -f csv
 expect_grep "csv: a name with a comma and a quote is quoted, the quote doubled" '^"x,y""z",' "$T/out"

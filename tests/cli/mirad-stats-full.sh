@@ -123,7 +123,7 @@ print(len(rows), sum(r["distinct_sizes"] != "1" or r["DR"] != "0" for r in rows)
 cp "$T/out" "$T/bynode.csv"
 mv "$S/nodes.csv" "$T/nodes.csv"
 run "$STATS" --imaging --format csv --by node "$S"
-expect_grep "--by node without nodes.csv: one unknown group" "^unknown," "$T/out"
+expect_grep "--by node without nodes.csv: one unknown group" "^counts,unknown," "$T/out"
 run "$STATS" --imaging --format csv --by node --nodes "$T/nodes.csv" "$S"
 expect_same "--nodes FILE gives the same table" "$T/out" "$T/bynode.csv"
 mv "$T/nodes.csv" "$S/nodes.csv"

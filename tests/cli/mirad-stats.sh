@@ -75,56 +75,12 @@ expect_same "visa counts equal the split file" "$T/visa.got" "$T/visa.expect"
 # machine formats give them back exactly.
 fixture mvtec-small "$T/ms"
 "$S" "$T/ms" >"$T/ms.jsonl"
-"$PY" - "$T/ms.jsonl" >"$T/hostile.jsonl" <<'PYEOF'
-import json, sys
-names = ['x,y"z', "a|b", "back\\slash", "&%$#_{}~^", "two\nlines", "Größe €"]
-cats = sorted({json.loads(l)["category"] for l in open(sys.argv[1])})
-rename = dict(zip(cats, names))
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    r["category"] = rename.get(r["category"], r["category"])
-    print(json.dumps(r))
-PYEOF
-# hostile_check FORMAT FILE: "ok" when FILE holds every hostile name as the
-# format must write it, else what is wrong.
-hostile_check() {
-	"$PY" - "$1" "$2" <<'PYEOF'
-import csv, io, json, re, sys
-fmt, path = sys.argv[1], sys.argv[2]
-text = open(path, encoding="utf-8", newline="").read()
-names = ['x,y"z', "a|b", "back\\slash", "&%$#_{}~^", "two\nlines", "Größe €"]
-bad = []
-if fmt == "csv":
-    rows = list(csv.reader(io.StringIO(text)))
-    got = [r[rows[0].index("category")] for r in rows[1:]]
-    bad = [n for n in names if got.count(n) != (1 if rows[0][0] != "table" else 3)]
-    bad += ["not rectangular"] if len({len(r) for r in rows}) != 1 else []
-elif fmt == "json":
-    d = json.loads(text)
-    got = [c["category"] for c in d["categories"]]
-    bad = [n for n in names if n not in got]
-elif fmt == "md":
-    want = [n.replace("|", "\\|").replace("\n", "<br>") for n in names]
-    lines = text.split("\n")
-    bad = [w for w in want if "| %s |" % w not in text]
-    # every row has the header's number of unescaped pipes
-    table = [l for l in lines if l.startswith("|")]
-    pipes = {len(re.findall(r"(?<!\\)\|", l)) for l in table}
-    bad += ["pipes %s" % pipes] if len(pipes) != 1 else []
-elif fmt == "tex":
-    want = ['X,y"z & ', "A\\textbar{}b & ", "Back\\textbackslash{}slash & ",
-            "\\&\\%\\$\\# \\{\\}\\textasciitilde{}\\textasciicircum{} & ",
-            "Two lines & ", "Größe € & "]
-    bad = [w for w in want if w not in text]
-    # a backslash pair only ends rows: no line break inside a name
-    bad += [l for l in text.split("\n") if "\\\\" in l and not l.endswith(" \\\\")]
-print("ok" if not bad else bad)
-PYEOF
-}
+NAMES="$PY $MIRAD_SRCDIR/tests/cli/hostile_names.py"
+$NAMES manifest "$T/ms.jsonl" >"$T/hostile.jsonl"
 for f in md csv json tex; do
 	run "$ST" --format $f "$T/hostile.jsonl"
 	expect_status "hostile names ($f): exit 0" 0
-	expect_eq "hostile names are escaped in $f" "$(hostile_check $f "$T/out")" "ok"
+	expect_eq "hostile names are escaped in $f" "$($NAMES check $f "$T/out")" "ok"
 done
 run "$ST" --format csv "$T/hostile.jsonl"
 expect_grep "csv: a name with a comma and a quote is quoted, the quote doubled" '^"x,y""z",' "$T/out"
@@ -132,18 +88,21 @@ expect_grep "csv: a name with a comma and a quote is quoted, the quote doubled" 
 # -a in CSV: one table that Python's csv module reads as one rectangle.
 run "$ST" --all --format csv "$T/hostile.jsonl"
 expect_status "--all --format csv: exit 0" 0
-expect_eq "--all csv with hostile names: every name in each of the three parts" "$(hostile_check csv "$T/out")" "ok"
-got=$("$PY" - "$T/out" <<'PYEOF'
+expect_eq "--all csv with hostile names: every name given back" "$($NAMES check csv "$T/out")" "ok"
+got=$("$PY" - "$T/out" "$MIRAD_SRCDIR/tests/cli" <<'PYEOF'
 import csv, sys
+sys.path.insert(0, sys.argv[2])
+from hostile_names import NAMES
 rows = list(csv.reader(open(sys.argv[1], encoding="utf-8", newline="")))
 head = rows[0]
 parts = sorted({r[0] for r in rows[1:]})
+each = all(sorted(r[0] for r in rows if r[1] == n) == parts for n in NAMES)
 print(len({len(r) for r in rows}), head[:2], len(head) == len(set(head)), parts,
-      "train" in head and "images" in head and "masks" in head)
+      "train" in head and "images" in head and "masks" in head, each)
 PYEOF
 )
-expect_eq "--all csv: one rectangular table, a table column naming counts, imaging and geometry" "$got" \
-	"1 ['table', 'category'] True ['counts', 'geometry', 'imaging'] True"
+expect_eq "--all csv: one rectangular table, a table column naming counts, imaging and geometry, each name in each" "$got" \
+	"1 ['table', 'category'] True ['counts', 'geometry', 'imaging'] True True"
 
 # Errors.
 run "$ST" --format xml "$T/full"
