@@ -33,6 +33,7 @@
 #include "mirad_manifest.h"
 #include "mirad_progress.h"
 #include "mirad_signal.h"
+#include "mirad_table.h"
 #include "mirad_version.h"
 
 enum {
@@ -918,15 +919,77 @@ evaluate(struct eval *e, const struct mirad_recordset *records, struct run *run,
 
 /* ---- output ---- */
 
+/* The table format of -f. */
+static enum mirad_table_format
+table_format(enum format f)
+{
+	switch (f) {
+	case FORMAT_CSV:
+		return MIRAD_TABLE_CSV;
+	case FORMAT_JSON:
+		return MIRAD_TABLE_JSON;
+	case FORMAT_TEX:
+		return MIRAD_TABLE_TEX;
+	case FORMAT_MD:
+		break;
+	}
+	return MIRAD_TABLE_MD;
+}
+
+/* Write T to F in FMT and free it.  A write error is reported when F is
+ * closed; a malformed table is a bug. */
 static void
-print_value(FILE *f, double v, bool percent)
+write_table(struct mirad_table *t, enum mirad_table_format fmt, FILE *f)
+{
+	char err[256];
+
+	if (mirad_table_write(t, fmt, f, err, sizeof err) != 0 && !ferror(f))
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	mirad_table_free(t);
+}
+
+/* V as a percentage with DECIMALS ("n/a" when undefined), or with
+ * DECIMALS < 0 exact ("nan"), in BUF. */
+static const char *
+value_text(char *buf, size_t len, double v, int decimals)
 {
 	if (isnan(v))
-		fputs(percent ? "n/a" : "nan", f);
-	else if (percent)
-		fprintf(f, "%.2f", 100 * v);
+		snprintf(buf, len, "%s", decimals < 0 ? "nan" : "n/a");
+	else if (decimals < 0)
+		snprintf(buf, len, "%.17g", v);
 	else
-		fprintf(f, "%.17g", v);
+		snprintf(buf, len, "%.*f", decimals, 100 * v);
+	return buf;
+}
+
+/* A value cell of V: exact for programs, a percentage for people. */
+static void
+add_value(
+    struct mirad_table *t, enum mirad_table_format fmt, double v, int decimals)
+{
+	char buf[64];
+
+	if (fmt == MIRAD_TABLE_CSV || fmt == MIRAD_TABLE_JSON)
+		mirad_table_add_number(
+		    t, v, value_text(buf, sizeof buf, v, -1));
+	else
+		mirad_table_add_text(
+		    t, value_text(buf, sizeof buf, v, decimals));
+}
+
+/* NAME in a cell: as given, a display name in LaTeX. */
+static void
+add_name(struct mirad_table *t, enum mirad_table_format fmt, const char *name)
+{
+	char *display;
+
+	if (fmt != MIRAD_TABLE_TEX) {
+		mirad_table_add_text(t, name);
+		return;
+	}
+	display = mirad_table_display_name(name);
+	mirad_table_add_text(t, display);
+	g_free(display);
 }
 
 /* Mean over the categories where the metric is defined. */
@@ -958,13 +1021,15 @@ defined_count(const struct run *run, int m)
 /*
  * The footnote of a md or tex table whose means leave out undefined
  * values: which metric (of which method, when there are several) is a
- * mean over how many categories.  Nothing when every value is defined.
+ * mean over how many categories.  NULL when every value is defined; else
+ * markup for FMT that the caller g_free()s.
  */
-static void
-print_undefined_note(const struct eval *e, const struct run *runs, size_t nruns,
-    size_t columns, FILE *f)
+static char *
+undefined_note(const struct eval *e, const struct run *runs, size_t nruns,
+    enum mirad_table_format fmt)
 {
-	bool tex = e->format == FORMAT_TEX, any = false;
+	bool tex = fmt == MIRAD_TABLE_TEX;
+	GString *note = NULL;
 
 	for (size_t r = 0; r < nruns; r++)
 		for (int m = 0; m < NMETRICS; m++) {
@@ -972,74 +1037,108 @@ print_undefined_note(const struct eval *e, const struct run *runs, size_t nruns,
 
 			if (!e->metric_on[m] || n == runs[r].ncats)
 				continue;
-			if (!any)
-				fprintf(f,
-				    tex ? "\\multicolumn{%zu}{l}{\\footnotesize "
-				          "n/a: undefined, left out of the means: "
-				        : "\nn/a: undefined (no anomalous or no "
-				          "normal images or pixels), left out of "
-				          "the means: ",
-				    columns);
+			if (note == NULL)
+				note = g_string_new(tex
+				        ? "n/a: undefined, left out of the "
+				          "means: "
+				        : "n/a: undefined (no anomalous or no "
+				          "normal images or pixels), left out "
+				          "of the means: ");
 			else
-				fputs(", ", f);
-			any = true;
+				g_string_append(note, ", ");
 			if (nruns > 1) {
-				if (tex)
-					mirad_print_category_name(
-					    f, runs[r].name, true);
-				else
-					fputs(runs[r].name, f);
-				fputc(' ', f);
+				char *name = tex
+				    ? mirad_table_display_name(runs[r].name)
+				    : g_strdup(runs[r].name);
+
+				mirad_table_escape(note, fmt, name);
+				g_string_append_c(note, ' ');
+				g_free(name);
 			}
-			fprintf(f, "%s over %zu of %zu categories",
+			g_string_append_printf(note,
+			    "%s over %zu of %zu categories",
 			    metric_names[m].title, n, runs[r].ncats);
 		}
-	if (any)
-		fputs(tex ? "} \\\\\n" : ".\n", f);
+	if (note && !tex)
+		g_string_append_c(note, '.');
+	return note ? g_string_free(note, FALSE) : NULL;
 }
 
 static void
 print_single(const struct eval *e, const struct run *run, FILE *f)
 {
-	bool md = e->format == FORMAT_MD, tex = e->format == FORMAT_TEX;
+	static const char *const count_keys[] = {
+	    "category", "images", "anomalous", "pixels", "regions"};
+	enum mirad_table_format fmt = table_format(e->format);
+	bool people = fmt == MIRAD_TABLE_MD || fmt == MIRAD_TABLE_TEX;
+	struct mirad_table *t = mirad_table_new();
+	char *note;
 
-	if (e->format == FORMAT_JSON) {
-		cJSON *root = cJSON_CreateObject(), *cats, *mean;
+	/* People read percentages with two decimals; programs read exact
+	 * values and every count. */
+	for (size_t k = 0; k < (people ? 2 : 5); k++)
+		mirad_table_add_column(t,
+		    people ? (k ? "Images" : "Category") : count_keys[k],
+		    k ? MIRAD_TABLE_RIGHT : MIRAD_TABLE_LEFT,
+		    k ? MIRAD_TABLE_NUMERIC : 0);
+	for (int m = 0; m < NMETRICS; m++)
+		if (e->metric_on[m])
+			mirad_table_add_column(t,
+			    people ? metric_names[m].title
+			           : metric_names[m].key,
+			    MIRAD_TABLE_RIGHT, MIRAD_TABLE_NUMERIC);
+	for (size_t i = 0; i < run->ncats; i++) {
+		const struct cat_result *c = &run->cats[i];
+		const uint64_t counts[] = {
+		    c->images, c->anomalous, c->pixels, c->regions};
+
+		mirad_table_add_row(t, false);
+		add_name(t, fmt, c->category);
+		for (size_t k = 0; k < (people ? 1 : 4); k++) {
+			char buf[32];
+
+			snprintf(buf, sizeof buf, "%llu",
+			    (unsigned long long)counts[k]);
+			mirad_table_add_number(t, (double)counts[k], buf);
+		}
+		for (int m = 0; m < NMETRICS; m++)
+			if (e->metric_on[m])
+				add_value(t, fmt, c->m[m], 2);
+	}
+	/* The mean row: JSON's "mean" object holds the metrics only. */
+	mirad_table_add_row(t, true);
+	if (people) {
+		size_t n = 0;
+
+		for (size_t k = 0; k < run->ncats; k++)
+			n += run->cats[k].images;
+		mirad_table_add_markup(
+		    t, fmt == MIRAD_TABLE_TEX ? "\\textbf{Mean}" : "**Mean**");
+		mirad_table_add_textf(t, "%zu", n);
+	} else {
+		if (fmt == MIRAD_TABLE_CSV)
+			mirad_table_add_text(t, "mean");
+		else
+			mirad_table_add_absent(t);
+		for (size_t k = 0; k < 4; k++)
+			mirad_table_add_absent(t);
+	}
+	for (int m = 0; m < NMETRICS; m++)
+		if (e->metric_on[m])
+			add_value(t, fmt, mean_over(run, m), 2);
+
+	if (fmt == MIRAD_TABLE_JSON) {
+		cJSON *root = cJSON_CreateObject(), *mean;
 		char *text;
 
 		cJSON_AddStringToObject(root, "compat",
 		    e->compat == COMPAT_ADER ? "ader" : "exact");
 		cJSON_AddNumberToObject(root, "pro_limit", e->limit);
-		cats = cJSON_AddArrayToObject(root, "categories");
-		for (size_t i = 0; i < run->ncats; i++) {
-			const struct cat_result *c = &run->cats[i];
-			cJSON *o = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(o, "category", c->category);
-			cJSON_AddNumberToObject(o, "images", (double)c->images);
-			cJSON_AddNumberToObject(
-			    o, "anomalous", (double)c->anomalous);
-			cJSON_AddNumberToObject(o, "pixels", (double)c->pixels);
-			cJSON_AddNumberToObject(
-			    o, "regions", (double)c->regions);
-			for (int m = 0; m < NMETRICS; m++)
-				if (e->metric_on[m])
-					cJSON_AddItemToObject(o,
-					    metric_names[m].key,
-					    isnan(c->m[m])
-					        ? cJSON_CreateNull()
-					        : cJSON_CreateNumber(c->m[m]));
-			cJSON_AddItemToArray(cats, o);
-		}
-		mean = cJSON_AddObjectToObject(root, "mean");
-		for (int m = 0; m < NMETRICS; m++)
-			if (e->metric_on[m]) {
-				double v = mean_over(run, m);
-
-				cJSON_AddItemToObject(mean, metric_names[m].key,
-				    isnan(v) ? cJSON_CreateNull()
-				             : cJSON_CreateNumber(v));
-			}
+		cJSON_AddItemToObject(root, "categories",
+		    mirad_table_json_rows(t, 0, run->ncats));
+		cJSON_AddItemToObject(
+		    root, "mean", mirad_table_json_row(t, run->ncats));
+		mirad_table_free(t);
 		/* how many categories each mean is over */
 		mean = cJSON_AddObjectToObject(root, "mean_categories");
 		for (int m = 0; m < NMETRICS; m++)
@@ -1056,100 +1155,12 @@ print_single(const struct eval *e, const struct run *run, FILE *f)
 		cJSON_Delete(root);
 		return;
 	}
-	if (e->format == FORMAT_CSV) {
-		fputs("category,images,anomalous,pixels,regions", f);
-		for (int m = 0; m < NMETRICS; m++)
-			if (e->metric_on[m])
-				fprintf(f, ",%s", metric_names[m].key);
-		fputc('\n', f);
-		for (size_t i = 0; i <= run->ncats; i++) {
-			const struct cat_result *c = &run->cats[i];
-
-			if (i < run->ncats)
-				fprintf(f, "%s,%zu,%zu,%llu,%llu", c->category,
-				    c->images, c->anomalous,
-				    (unsigned long long)c->pixels,
-				    (unsigned long long)c->regions);
-			else
-				fputs("mean,,,,", f);
-			for (int m = 0; m < NMETRICS; m++)
-				if (e->metric_on[m]) {
-					fputc(',', f);
-					print_value(f,
-					    i < run->ncats ? c->m[m]
-					                   : mean_over(run, m),
-					    false);
-				}
-			fputc('\n', f);
-		}
-		return;
+	if (people) {
+		note = undefined_note(e, run, 1, fmt);
+		mirad_table_set_note(t, note);
+		g_free(note);
 	}
-	/* md and tex: percentages, two decimals */
-	if (tex) {
-		fputs("\\begin{tabular}{lr", f);
-		for (int m = 0; m < NMETRICS; m++)
-			if (e->metric_on[m])
-				fputc('r', f);
-		fputs("}\n\\hline\nCategory & Images", f);
-	} else {
-		fputs("| Category | Images |", f);
-	}
-	for (int m = 0; m < NMETRICS; m++)
-		if (e->metric_on[m])
-			fprintf(
-			    f, md ? " %s |" : " & %s", metric_names[m].title);
-	if (md) {
-		fputs("\n|---|---:|", f);
-		for (int m = 0; m < NMETRICS; m++)
-			if (e->metric_on[m])
-				fputs("---:|", f);
-		fputc('\n', f);
-	} else {
-		fputs(" \\\\\n\\hline\n", f);
-	}
-	for (size_t i = 0; i <= run->ncats; i++) {
-		const struct cat_result *c = &run->cats[i];
-
-		if (i < run->ncats) {
-			if (md)
-				fprintf(
-				    f, "| %s | %zu |", c->category, c->images);
-			else {
-				mirad_print_category_name(f, c->category, true);
-				fprintf(f, " & %zu", c->images);
-			}
-		} else {
-			size_t n = 0;
-
-			for (size_t k = 0; k < run->ncats; k++)
-				n += run->cats[k].images;
-			fprintf(f,
-			    md ? "| **Mean** | %zu |"
-			       : "\\hline\n\\textbf{Mean} & %zu",
-			    n);
-		}
-		for (int m = 0; m < NMETRICS; m++) {
-			if (!e->metric_on[m])
-				continue;
-			fputs(md ? " " : " & ", f);
-			print_value(f,
-			    i < run->ncats ? c->m[m] : mean_over(run, m), true);
-			if (md)
-				fputs(" |", f);
-		}
-		fputs(md ? "\n" : " \\\\\n", f);
-	}
-	if (tex)
-		fputs("\\hline\n", f);
-	{
-		size_t columns = 2;
-
-		for (int m = 0; m < NMETRICS; m++)
-			columns += e->metric_on[m];
-		print_undefined_note(e, run, 1, columns, f);
-	}
-	if (tex)
-		fputs("\\end{tabular}\n", f);
+	write_table(t, fmt, f);
 }
 
 /* Mean and population std of method values V[0..N) (NaN skipped). */
@@ -1195,49 +1206,44 @@ print_methods(
     const struct eval *e, const struct run *runs, size_t nruns, FILE *f)
 {
 	const struct run *first = &runs[0];
-	bool md = e->format == FORMAT_MD, tex = e->format == FORMAT_TEX;
-	bool csv = e->format == FORMAT_CSV, json = e->format == FORMAT_JSON;
+	enum mirad_table_format fmt = table_format(e->format);
+	bool md = fmt == MIRAD_TABLE_MD, tex = fmt == MIRAD_TABLE_TEX;
+	bool json = fmt == MIRAD_TABLE_JSON;
 	double *v = mirad_xcalloc(nruns, sizeof *v);
 	double *sdsum = mirad_xcalloc(NMETRICS, sizeof *sdsum);
 	size_t *sdn = mirad_xcalloc(NMETRICS, sizeof *sdn);
-	cJSON *root = NULL, *rows = NULL;
+	struct mirad_table *t = mirad_table_new();
 
-	if (json) {
-		cJSON *names;
+	mirad_table_add_column(
+	    t, md || tex ? "Category" : "category", MIRAD_TABLE_LEFT, 0);
+	mirad_table_add_column(
+	    t, md || tex ? "Metric" : "metric", MIRAD_TABLE_LEFT, 0);
+	for (size_t r = 0; r < nruns; r++) {
+		char *name = tex ? mirad_table_display_name(runs[r].name)
+		                 : g_strdup(runs[r].name);
+		size_t col = mirad_table_add_column(
+		    t, name, MIRAD_TABLE_RIGHT, MIRAD_TABLE_NUMERIC);
 
-		root = cJSON_CreateObject();
-		names = cJSON_AddArrayToObject(root, "methods");
-		for (size_t r = 0; r < nruns; r++)
-			cJSON_AddItemToArray(
-			    names, cJSON_CreateString(runs[r].name));
-		cJSON_AddStringToObject(root, "std", "population");
-		cJSON_AddStringToObject(
-		    root, "dataset_std", "mean of the per-category stds");
-		rows = cJSON_AddArrayToObject(root, "rows");
-	} else if (csv) {
-		fputs("category,metric", f);
-		for (size_t r = 0; r < nruns; r++)
-			fprintf(f, ",%s", runs[r].name);
-		fputs(",mean,std\n", f);
-	} else if (tex) {
-		fputs("\\begin{tabular}{ll", f);
-		for (size_t r = 0; r <= nruns; r++)
-			fputc('r', f);
-		fputs("}\n\\hline\nCategory & Metric", f);
-		for (size_t r = 0; r < nruns; r++) {
-			fputs(" & ", f);
-			mirad_print_category_name(f, runs[r].name, true);
-		}
-		fputs(" & Mean$\\pm$Std \\\\\n\\hline\n", f);
-	} else {
-		fputs("| Category | Metric |", f);
-		for (size_t r = 0; r < nruns; r++)
-			fprintf(f, " %s |", runs[r].name);
-		fputs(" Mean±Std |\n|---|---|", f);
-		for (size_t r = 0; r <= nruns; r++)
-			fputs("---:|", f);
-		fputc('\n', f);
+		if (json)
+			mirad_table_set_group(t, col, "values");
+		g_free(name);
 	}
+	if (md || tex) {
+		mirad_table_add_column(t, tex ? "Mean$\\pm$Std" : "Mean±Std",
+		    MIRAD_TABLE_RIGHT,
+		    MIRAD_TABLE_NUMERIC | MIRAD_TABLE_TITLE_MARKUP);
+	} else {
+		mirad_table_add_column(
+		    t, "mean", MIRAD_TABLE_RIGHT, MIRAD_TABLE_NUMERIC);
+		mirad_table_add_column(
+		    t, "std", MIRAD_TABLE_RIGHT, MIRAD_TABLE_NUMERIC);
+	}
+	/* JSON: over how many categories each method's mean is. */
+	for (size_t r = 0; json && r < nruns; r++)
+		mirad_table_set_group(t,
+		    mirad_table_add_column(t, runs[r].name, MIRAD_TABLE_RIGHT,
+		        MIRAD_TABLE_NUMERIC),
+		    "categories");
 	/* Categories of the first method; the others must match. */
 	for (size_t i = 0; i <= first->ncats; i++) {
 		const char *cat =
@@ -1246,6 +1252,7 @@ print_methods(
 
 		for (int m = 0; m < NMETRICS; m++) {
 			double mean, sd;
+			char buf[64];
 
 			if (!e->metric_on[m])
 				continue;
@@ -1263,100 +1270,74 @@ print_methods(
 			}
 			if (!cat)
 				sd = sdn[m] ? sdsum[m] / (double)sdn[m] : NAN;
-			if (json) {
-				cJSON *o = cJSON_CreateObject(), *vals;
-
-				cJSON_AddStringToObject(
-				    o, "category", cat ? cat : "mean");
-				cJSON_AddStringToObject(
-				    o, "metric", metric_names[m].key);
-				vals = cJSON_AddObjectToObject(o, "values");
+			mirad_table_add_row(t, !cat && first_row);
+			if (!md && !tex) {
+				mirad_table_add_text(t, cat ? cat : "mean");
+				mirad_table_add_text(t, metric_names[m].key);
 				for (size_t r = 0; r < nruns; r++)
-					cJSON_AddItemToObject(vals,
-					    runs[r].name,
-					    isnan(v[r])
-					        ? cJSON_CreateNull()
-					        : cJSON_CreateNumber(v[r]));
-				cJSON_AddItemToObject(o, "mean",
-				    isnan(mean) ? cJSON_CreateNull()
-				                : cJSON_CreateNumber(mean));
-				cJSON_AddItemToObject(o, "std",
-				    isnan(sd) ? cJSON_CreateNull()
-				              : cJSON_CreateNumber(sd));
-				if (!cat) {
-					cJSON *n = cJSON_AddObjectToObject(
-					    o, "categories");
-
-					for (size_t r = 0; r < nruns; r++)
-						cJSON_AddNumberToObject(n,
-						    runs[r].name,
+					add_value(t, fmt, v[r], -1);
+				add_value(t, fmt, mean, -1);
+				add_value(t, fmt, sd, -1);
+				for (size_t r = 0; json && r < nruns; r++)
+					if (cat)
+						mirad_table_add_absent(t);
+					else
+						mirad_table_add_number(t,
 						    (double)defined_count(
-						        &runs[r], m));
-				}
-				cJSON_AddItemToArray(rows, o);
+						        &runs[r], m),
+						    NULL);
 				continue;
 			}
-			if (csv) {
-				fprintf(f, "%s,%s", cat ? cat : "mean",
-				    metric_names[m].key);
-				for (size_t r = 0; r < nruns; r++) {
-					fputc(',', f);
-					print_value(f, v[r], false);
-				}
-				fputc(',', f);
-				print_value(f, mean, false);
-				fputc(',', f);
-				print_value(f, sd, false);
-				fputc('\n', f);
-				continue;
-			}
-			if (md) {
-				fprintf(f, "| %s | %s |",
-				    !first_row ? ""
-				        : cat  ? cat
-				               : "**Mean**",
-				    metric_names[m].title);
-			} else {
-				if (!cat && first_row)
-					fputs("\\hline\n\\textbf{Mean}", f);
-				else if (first_row)
-					mirad_print_category_name(f, cat, true);
-				fprintf(f, " & %s", metric_names[m].title);
-			}
-			for (size_t r = 0; r < nruns; r++) {
-				fputs(md ? " " : " & ", f);
-				if (isnan(v[r]))
-					fputs("n/a", f);
-				else
-					fprintf(f, "%.1f", 100 * v[r]);
-				if (md)
-					fputs(" |", f);
-			}
-			if (isnan(mean))
-				fputs(md ? " n/a |\n" : " & n/a \\\\\n", f);
+			if (!first_row)
+				mirad_table_add_text(t, "");
+			else if (cat)
+				add_name(t, fmt, cat);
 			else
-				fprintf(f,
-				    md ? " %.1f±%.1f |\n"
-				       : " & %.1f$\\pm$%.1f \\\\\n",
+				mirad_table_add_markup(
+				    t, tex ? "\\textbf{Mean}" : "**Mean**");
+			mirad_table_add_text(t, metric_names[m].title);
+			for (size_t r = 0; r < nruns; r++)
+				add_value(t, fmt, v[r], 1);
+			if (isnan(mean))
+				mirad_table_add_text(t, "n/a");
+			else {
+				snprintf(buf, sizeof buf,
+				    tex ? "%.1f$\\pm$%.1f" : "%.1f±%.1f",
 				    100 * mean, 100 * sd);
+				mirad_table_add_markup(t, buf);
+			}
 			first_row = false;
 		}
 	}
 	if (json) {
-		char *text = cJSON_Print(root);
+		cJSON *root = cJSON_CreateObject(), *names;
+		char *text;
 
+		names = cJSON_AddArrayToObject(root, "methods");
+		for (size_t r = 0; r < nruns; r++)
+			cJSON_AddItemToArray(
+			    names, cJSON_CreateString(runs[r].name));
+		cJSON_AddStringToObject(root, "std", "population");
+		cJSON_AddStringToObject(
+		    root, "dataset_std", "mean of the per-category stds");
+		cJSON_AddItemToObject(root, "rows",
+		    mirad_table_json_rows(t, 0, mirad_table_rows(t)));
+		mirad_table_free(t);
+		text = cJSON_Print(root);
 		if (text == NULL)
 			mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "json");
 		fputs(text, f);
 		fputc('\n', f);
 		cJSON_free(text);
 		cJSON_Delete(root);
-	} else if (tex) {
-		fputs("\\hline\n", f);
-		print_undefined_note(e, runs, nruns, nruns + 3, f);
-		fputs("\\end{tabular}\n", f);
-	} else if (md) {
-		print_undefined_note(e, runs, nruns, 0, f);
+	} else {
+		if (md || tex) {
+			char *note = undefined_note(e, runs, nruns, fmt);
+
+			mirad_table_set_note(t, note);
+			g_free(note);
+		}
+		write_table(t, fmt, f);
 	}
 	free(v);
 	free(sdsum);

@@ -745,45 +745,22 @@ main(int argc, char **argv)
 		imaging = stats_report_imaging(&s.entries, s.by);
 	if (s.geometry || s.plots_dir || s.html)
 		geometry = stats_report_geometry(&s.entries, s.by);
-	switch (s.format) {
-	case FORMAT_MD:
-		stats_table_print_md(out, &s.table);
-		if (s.imaging) {
-			fputs("\nImaging heterogeneity:\n\n", out);
-			stats_print_imaging_md(out, imaging, s.by);
+	{
+		static const enum mirad_table_format table_formats[] = {
+		    [FORMAT_MD] = MIRAD_TABLE_MD,
+		    [FORMAT_CSV] = MIRAD_TABLE_CSV,
+		    [FORMAT_JSON] = MIRAD_TABLE_JSON,
+		    [FORMAT_TEX] = MIRAD_TABLE_TEX,
+		};
+
+		/* A write error is reported when the output is closed. */
+		if (stats_tables_write(out, table_formats[s.format], &s.table,
+		        s.imaging ? imaging : NULL,
+		        s.geometry ? geometry : NULL, err, sizeof err) != 0 &&
+		    !ferror(out)) {
+			mirad_warn("%s", err);
+			status = MIRAD_EXIT_FATAL;
 		}
-		if (s.geometry) {
-			fputs("\nDefect geometry:\n\n", out);
-			stats_print_geometry_md(out, geometry, s.by);
-		}
-		break;
-	case FORMAT_CSV:
-		stats_table_print_csv(out, &s.table);
-		if (s.imaging) {
-			fputc('\n', out);
-			stats_print_imaging_csv(out, imaging, s.by);
-		}
-		if (s.geometry) {
-			fputc('\n', out);
-			stats_print_geometry_csv(out, geometry, s.by);
-		}
-		break;
-	case FORMAT_JSON:
-		stats_table_print_json(out, &s.table,
-		    s.imaging ? imaging : NULL, s.geometry ? geometry : NULL);
-		break;
-	case FORMAT_TEX:
-		stats_table_print_tex(
-		    out, &s.table, s.imaging ? imaging : NULL);
-		if (s.imaging) {
-			fputc('\n', out);
-			stats_print_imaging_tex(out, imaging, s.by);
-		}
-		if (s.geometry) {
-			fputc('\n', out);
-			stats_print_geometry_tex(out, geometry, s.by);
-		}
-		break;
 	}
 	if (s.plots_dir &&
 	    stats_plot_write_all(s.plots_dir, &s.entries, imaging, geometry,

@@ -13,6 +13,7 @@
 #include "mirad_csv.h"
 #include "mirad_err.h"
 #include "mirad_formats.h"
+#include "mirad_table.h"
 #include "stats_report.h"
 
 const double stats_area_bin_edges[STATS_AREA_BINS] = {
@@ -915,9 +916,9 @@ flag(const cJSON *o, const char *name)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, name));
 }
 
-/* SEP and V: exact (CSV) or rounded for reading (Markdown, LaTeX). */
+/* A cell of V: exact (CSV) or rounded for reading (Markdown, LaTeX). */
 static void
-put_num(FILE *f, const char *sep, double v, bool exact)
+add_measure(struct mirad_table *t, double v, bool exact)
 {
 	char buf[64];
 
@@ -925,57 +926,41 @@ put_num(FILE *f, const char *sep, double v, bool exact)
 		stats_format_exact(buf, sizeof buf, v);
 	else
 		stats_format_readable(buf, sizeof buf, v);
-	fprintf(f, "%s%s", sep, buf);
+	mirad_table_add_text(t, buf);
 }
 
-static void
-backgrounds_text(const cJSON *o, char *buf, size_t len, const char *sep)
+/* The background colours of group G, SEP-separated.  Caller g_free()s. */
+static char *
+backgrounds_text(const cJSON *g, const char *sep)
 {
+	GString *text = g_string_new(NULL);
 	const cJSON *b;
-	size_t used = 0;
 
-	buf[0] = '\0';
 	cJSON_ArrayForEach(
-	    b, cJSON_GetObjectItemCaseSensitive(o, "backgrounds"))
+	    b, cJSON_GetObjectItemCaseSensitive(g, "backgrounds"))
 	{
-		int w = snprintf(buf + used, len - used, "%s%s",
-		    used ? sep : "", str(b, "colour"));
-
-		if (w < 0 || (size_t)w >= len - used)
-			break;
-		used += (size_t)w;
+		if (text->len)
+			g_string_append(text, sep);
+		g_string_append(text, str(b, "colour"));
 	}
+	return g_string_free(text, FALSE);
 }
 
 static const char *const flag_names[] = {"DV", "DI", "DR", "DB"};
 
-/* The measures of one imaging row, each preceded by SEP. */
+/* The measures of one imaging row. */
 static void
-imaging_measures(FILE *f, const cJSON *g, const char *sep, bool exact)
+imaging_measures(struct mirad_table *t, const cJSON *g, bool exact)
 {
-	put_num(f, sep, num(g, "images"), true);
-	put_num(f, sep, num(g, "distinct_sizes"), true);
-	fprintf(
-	    f, "%s%s%s%s", sep, str(g, "size_min"), sep, str(g, "size_max"));
-	put_num(f, sep, num(g, "luma_linear_mean"), exact);
-	put_num(f, sep, num(g, "luma_srgb_mean"), exact);
-	put_num(f, sep, sub(g, "contrast", "median"), exact);
-	put_num(f, sep, sub(g, "sharpness", "median"), exact);
-	put_num(f, sep, sub(g, "noise", "median"), exact);
-}
-
-/* One row of imaging values, SEP-separated, with flags ON / OFF. */
-static void
-imaging_cells(FILE *f, const cJSON *g, const char *sep, const char *on,
-    const char *off, bool exact)
-{
-	char bgs[512];
-
-	imaging_measures(f, g, sep, exact);
-	backgrounds_text(g, bgs, sizeof bgs, " ");
-	fprintf(f, "%s%s", sep, bgs);
-	for (int i = 0; i < 4; i++)
-		fprintf(f, "%s%s", sep, flag(g, flag_names[i]) ? on : off);
+	add_measure(t, num(g, "images"), true);
+	add_measure(t, num(g, "distinct_sizes"), true);
+	mirad_table_add_text(t, str(g, "size_min"));
+	mirad_table_add_text(t, str(g, "size_max"));
+	add_measure(t, num(g, "luma_linear_mean"), exact);
+	add_measure(t, num(g, "luma_srgb_mean"), exact);
+	add_measure(t, sub(g, "contrast", "median"), exact);
+	add_measure(t, sub(g, "sharpness", "median"), exact);
+	add_measure(t, sub(g, "noise", "median"), exact);
 }
 
 static const char *const imaging_titles[] = {"Images", "Sizes", "Min size",
@@ -989,86 +974,81 @@ static const char *const imaging_keys[] = {"images", "distinct_sizes",
 /* The LaTeX measures table stops before the colours and the flags. */
 #define IMAGING_TEX_COLS 9
 
+/* A new table whose first column is the group, for FMT. */
+static struct mirad_table *
+group_table(enum stats_by by, enum mirad_table_format fmt)
+{
+	struct mirad_table *t = mirad_table_new();
+	char *title = mirad_table_display_name(stats_by_name(by));
+
+	mirad_table_add_column(t,
+	    fmt == MIRAD_TABLE_MD || fmt == MIRAD_TABLE_TEX ? title
+	                                                    : stats_by_name(by),
+	    MIRAD_TABLE_LEFT, 0);
+	g_free(title);
+	return t;
+}
+
+/* The name cell of group G: a display name in LaTeX. */
 static void
-title_case(FILE *f, const char *s)
+add_group_name(struct mirad_table *t, const cJSON *g, enum stats_by by,
+    enum mirad_table_format fmt)
 {
-	fputc(s[0] >= 'a' && s[0] <= 'z' ? s[0] - 32 : s[0], f);
-	fputs(s + 1, f);
+	char *name;
+
+	if (fmt != MIRAD_TABLE_TEX) {
+		mirad_table_add_text(t, str(g, stats_by_name(by)));
+		return;
+	}
+	name = mirad_table_display_name(str(g, stats_by_name(by)));
+	mirad_table_add_text(t, name);
+	g_free(name);
 }
 
-void
-stats_print_imaging_md(FILE *f, const cJSON *groups, enum stats_by by)
+struct mirad_table *
+stats_report_imaging_table(
+    const cJSON *groups, enum stats_by by, enum mirad_table_format fmt)
 {
+	struct mirad_table *t = group_table(by, fmt);
+	bool md = fmt == MIRAD_TABLE_MD, tex = fmt == MIRAD_TABLE_TEX;
 	const cJSON *g;
 
-	fputs("| ", f);
-	title_case(f, stats_by_name(by));
-	fputs(" |", f);
-	for (size_t c = 0; c < IMAGING_COLS; c++)
-		fprintf(f, " %s |", imaging_titles[c]);
-	fputs("\n|---|", f);
-	for (size_t c = 0; c < IMAGING_COLS; c++)
-		fputs(c == 2 || c == 3 || c == 9 ? "---|"
-		        : c >= 10                ? ":-:|"
-		                                 : "---:|",
-		    f);
-	fputc('\n', f);
+	/* LaTeX: the flags stand in the counts table, as in the paper; here
+	 * the measures behind them, and the number of background colours. */
+	for (size_t c = 0; c < (tex ? IMAGING_TEX_COLS : IMAGING_COLS); c++)
+		mirad_table_add_column(t,
+		    md || tex ? imaging_titles[c] : imaging_keys[c],
+		    c == 2 || c == 3 || c == 9 ? MIRAD_TABLE_LEFT
+		        : c >= 10              ? MIRAD_TABLE_CENTER
+		                               : MIRAD_TABLE_RIGHT,
+		    c == 2 || c == 3 || c == 9 ? 0 : MIRAD_TABLE_NUMERIC);
+	if (tex) {
+		mirad_table_add_column(
+		    t, "Backgrounds", MIRAD_TABLE_RIGHT, MIRAD_TABLE_NUMERIC);
+		mirad_table_set_wide(t, true);
+	}
 	cJSON_ArrayForEach(g, groups)
 	{
-		fprintf(f, "| %s", str(g, stats_by_name(by)));
-		imaging_cells(f, g, " | ", "✓", " ", false);
-		fputs(" |\n", f);
+		char *bgs;
+
+		mirad_table_add_row(t, false);
+		add_group_name(t, g, by, fmt);
+		imaging_measures(t, g, !md && !tex);
+		if (tex) {
+			mirad_table_add_textf(t, "%d",
+			    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+			        g, "backgrounds")));
+			continue;
+		}
+		bgs = backgrounds_text(g, " ");
+		mirad_table_add_text(t, bgs);
+		g_free(bgs);
+		for (int i = 0; i < 4; i++)
+			mirad_table_add_text(t,
+			    flag(g, flag_names[i]) ? (md ? "✓" : "1")
+			                           : (md ? " " : "0"));
 	}
-}
-
-void
-stats_print_imaging_csv(FILE *f, const cJSON *groups, enum stats_by by)
-{
-	const cJSON *g;
-
-	fputs(stats_by_name(by), f);
-	for (size_t c = 0; c < IMAGING_COLS; c++)
-		fprintf(f, ",%s", imaging_keys[c]);
-	fputc('\n', f);
-	cJSON_ArrayForEach(g, groups)
-	{
-		fputs(str(g, stats_by_name(by)), f);
-		imaging_cells(f, g, ",", "1", "0", true);
-		fputc('\n', f);
-	}
-}
-
-/* A page-wide tabular: the columns spread over \textwidth. */
-static void
-tex_wide_begin(FILE *f, const char *cols)
-{
-	fprintf(f,
-	    "\\begin{tabular*}{\\textwidth}{@{\\extracolsep{\\fill}}%s}\n"
-	    "\\hline\n",
-	    cols);
-}
-
-void
-stats_print_imaging_tex(FILE *f, const cJSON *groups, enum stats_by by)
-{
-	const cJSON *g;
-
-	/* The flags stand in the counts table, as in the paper; here the
-	 * measures behind them, and the number of background colours. */
-	tex_wide_begin(f, "lrrllrrrrrr");
-	title_case(f, stats_by_name(by));
-	for (size_t c = 0; c < IMAGING_TEX_COLS; c++)
-		fprintf(f, " & %s", imaging_titles[c]);
-	fputs(" & Backgrounds \\\\\n\\hline\n", f);
-	cJSON_ArrayForEach(g, groups)
-	{
-		mirad_print_category_name(f, str(g, stats_by_name(by)), true);
-		imaging_measures(f, g, " & ", false);
-		fprintf(f, " & %d \\\\\n",
-		    cJSON_GetArraySize(
-		        cJSON_GetObjectItemCaseSensitive(g, "backgrounds")));
-	}
-	fputs("\\hline\n\\end{tabular*}\n", f);
+	return t;
 }
 
 static const char *const geometry_titles[] = {"Masks", "Empty", "Full",
@@ -1079,76 +1059,34 @@ static const char *const geometry_keys[] = {"masks", "empty_masks",
     "regions_per_mask_mean", "region_pixels_median", "tiny_share"};
 #define GEOMETRY_COLS (sizeof geometry_titles / sizeof *geometry_titles)
 
-static void
-geometry_cells(FILE *f, const cJSON *g, const char *sep, bool exact)
+struct mirad_table *
+stats_report_geometry_table(
+    const cJSON *groups, enum stats_by by, enum mirad_table_format fmt)
 {
-	put_num(f, sep, num(g, "masks"), true);
-	put_num(f, sep, num(g, "empty_masks"), true);
-	put_num(f, sep, num(g, "full_masks"), true);
-	put_num(f, sep, sub(g, "area_fraction", "min"), exact);
-	put_num(f, sep, sub(g, "area_fraction", "median"), exact);
-	put_num(f, sep, sub(g, "area_fraction", "max"), exact);
-	put_num(f, sep, num(g, "regions_per_mask_mean"), exact);
-	put_num(f, sep, sub(g, "region_pixels", "median"), exact);
-	put_num(f, sep, num(g, "tiny_share"), exact);
-}
-
-void
-stats_print_geometry_md(FILE *f, const cJSON *groups, enum stats_by by)
-{
+	struct mirad_table *t = group_table(by, fmt);
+	bool exact = fmt == MIRAD_TABLE_CSV || fmt == MIRAD_TABLE_JSON;
 	const cJSON *g;
 
-	fputs("| ", f);
-	title_case(f, stats_by_name(by));
-	fputs(" |", f);
 	for (size_t c = 0; c < GEOMETRY_COLS; c++)
-		fprintf(f, " %s |", geometry_titles[c]);
-	fputs("\n|---|", f);
-	for (size_t c = 0; c < GEOMETRY_COLS; c++)
-		fputs("---:|", f);
-	fputc('\n', f);
+		mirad_table_add_column(t,
+		    exact ? geometry_keys[c] : geometry_titles[c],
+		    MIRAD_TABLE_RIGHT, MIRAD_TABLE_NUMERIC);
+	mirad_table_set_wide(t, true);
 	cJSON_ArrayForEach(g, groups)
 	{
-		fprintf(f, "| %s", str(g, stats_by_name(by)));
-		geometry_cells(f, g, " | ", false);
-		fputs(" |\n", f);
+		mirad_table_add_row(t, false);
+		add_group_name(t, g, by, fmt);
+		add_measure(t, num(g, "masks"), true);
+		add_measure(t, num(g, "empty_masks"), true);
+		add_measure(t, num(g, "full_masks"), true);
+		add_measure(t, sub(g, "area_fraction", "min"), exact);
+		add_measure(t, sub(g, "area_fraction", "median"), exact);
+		add_measure(t, sub(g, "area_fraction", "max"), exact);
+		add_measure(t, num(g, "regions_per_mask_mean"), exact);
+		add_measure(t, sub(g, "region_pixels", "median"), exact);
+		add_measure(t, num(g, "tiny_share"), exact);
 	}
-}
-
-void
-stats_print_geometry_csv(FILE *f, const cJSON *groups, enum stats_by by)
-{
-	const cJSON *g;
-
-	fputs(stats_by_name(by), f);
-	for (size_t c = 0; c < GEOMETRY_COLS; c++)
-		fprintf(f, ",%s", geometry_keys[c]);
-	fputc('\n', f);
-	cJSON_ArrayForEach(g, groups)
-	{
-		fputs(str(g, stats_by_name(by)), f);
-		geometry_cells(f, g, ",", true);
-		fputc('\n', f);
-	}
-}
-
-void
-stats_print_geometry_tex(FILE *f, const cJSON *groups, enum stats_by by)
-{
-	const cJSON *g;
-
-	tex_wide_begin(f, "lrrrrrrrrr");
-	title_case(f, stats_by_name(by));
-	for (size_t c = 0; c < GEOMETRY_COLS; c++)
-		fprintf(f, " & %s", geometry_titles[c]);
-	fputs(" \\\\\n\\hline\n", f);
-	cJSON_ArrayForEach(g, groups)
-	{
-		mirad_print_category_name(f, str(g, stats_by_name(by)), true);
-		geometry_cells(f, g, " & ", false);
-		fputs(" \\\\\n", f);
-	}
-	fputs("\\hline\n\\end{tabular*}\n", f);
+	return t;
 }
 
 /* ---- partial files ---------------------------------------------------- */

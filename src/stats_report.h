@@ -18,6 +18,7 @@
 
 #include "mirad_cli.h"
 #include "mirad_manifest.h"
+#include "mirad_table.h"
 #include "stats_measure.h"
 
 /* Flag thresholds (documented in mirad-stats(1)). */
@@ -133,13 +134,14 @@ char *stats_json_print(const cJSON *doc, bool formatted);
 extern const double stats_area_bin_edges[];
 #define STATS_AREA_BINS 7
 
-/* Print the summaries (as returned above) as Markdown, CSV or LaTeX. */
-void stats_print_imaging_md(FILE *f, const cJSON *groups, enum stats_by by);
-void stats_print_geometry_md(FILE *f, const cJSON *groups, enum stats_by by);
-void stats_print_imaging_csv(FILE *f, const cJSON *groups, enum stats_by by);
-void stats_print_geometry_csv(FILE *f, const cJSON *groups, enum stats_by by);
-void stats_print_imaging_tex(FILE *f, const cJSON *groups, enum stats_by by);
-void stats_print_geometry_tex(FILE *f, const cJSON *groups, enum stats_by by);
+/* The summaries (as returned above) as a table for FMT: rounded numbers
+ * for people (md, tex), exact ones for programs (csv, json).  The LaTeX
+ * imaging table holds the measures and the number of background colours
+ * (the flags stand in the counts table).  Free with mirad_table_free(). */
+struct mirad_table *stats_report_imaging_table(
+    const cJSON *groups, enum stats_by by, enum mirad_table_format fmt);
+struct mirad_table *stats_report_geometry_table(
+    const cJSON *groups, enum stats_by by, enum mirad_table_format fmt);
 
 /*
  * Partial statistics: every entry with its measures.  Caller

@@ -13,6 +13,7 @@
 #include "mirad_err.h"
 #include "mirad_formats.h"
 #include "mirad_manifest.h"
+#include "mirad_table.h"
 #include "stats_table.h"
 
 /* The cell of an unknown defect-type count, and its footnote. */
@@ -205,95 +206,126 @@ print_by_title(FILE *f, enum stats_by by)
 	fputs(name + 1, f);
 }
 
-void
-stats_table_print_md(FILE *f, const struct stats_table *t)
+static const cJSON *
+imaging_group_named(const cJSON *imaging, enum stats_by by, const char *name)
 {
-	fputs("| ", f);
-	print_by_title(f, t->by);
-	fputs(" |", f);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(t, c))
-			fprintf(f, " %s |", columns[c].title);
-	fputs("\n|---|", f);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(t, c))
-			fputs("---:|", f);
-	fputc('\n', f);
-	for (size_t i = 0; i <= t->nrows; i++) {
-		const struct stats_count_row *row = row_at(t, i);
+	const cJSON *g;
 
-		fprintf(f, "| %s |", i < t->nrows ? row->name : "**Total**");
-		for (size_t c = 0; c < NCOLUMNS; c++) {
-			if (!shown(t, c))
-				continue;
-			if (unknown(row, c))
-				fputs(" " UNKNOWN_CELL " |", f);
-			else
-				fprintf(f, " %zu |", value(row, c));
-		}
-		fputc('\n', f);
+	cJSON_ArrayForEach(g, imaging)
+	{
+		const cJSON *v =
+		    cJSON_GetObjectItemCaseSensitive(g, stats_by_name(by));
+
+		if (cJSON_IsString(v) && strcmp(v->valuestring, name) == 0)
+			return g;
 	}
-	if (t->total.defects_unknown)
-		fputs(
-		    "\n" UNKNOWN_CELL " Defect types: " UNKNOWN_NOTE ".\n", f);
+	return NULL;
 }
 
-void
-stats_table_print_csv(FILE *f, const struct stats_table *t)
+struct mirad_table *
+stats_table_counts(const struct stats_table *t, enum mirad_table_format fmt,
+    const cJSON *imaging)
 {
-	fputs(stats_by_name(t->by), f);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(t, c))
-			fprintf(f, ",%s", columns[c].key);
-	fputc('\n', f);
-	for (size_t i = 0; i <= t->nrows; i++) {
-		const struct stats_count_row *row = row_at(t, i);
+	static const char *const flags[] = {"DV", "DI", "DR", "DB"};
+	bool people = fmt == MIRAD_TABLE_MD || fmt == MIRAD_TABLE_TEX;
+	bool tex = fmt == MIRAD_TABLE_TEX;
+	struct mirad_table *out = mirad_table_new();
+	char *by_title = mirad_table_display_name(stats_by_name(t->by));
 
-		fputs(row->name, f);
-		for (size_t c = 0; c < NCOLUMNS; c++) {
-			if (!shown(t, c))
-				continue;
-			if (unknown(row, c))
-				fputc(',', f);
-			else
-				fprintf(f, ",%zu", value(row, c));
-		}
-		fputc('\n', f);
-	}
-}
-
-static cJSON *
-row_json(const struct stats_table *t, const struct stats_count_row *row,
-    bool with_name)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (with_name)
-		cJSON_AddStringToObject(o, stats_by_name(t->by), row->name);
+	if (!tex)
+		imaging = NULL;
+	mirad_table_add_column(
+	    out, people ? by_title : stats_by_name(t->by), MIRAD_TABLE_LEFT, 0);
+	g_free(by_title);
 	for (size_t c = 0; c < NCOLUMNS; c++) {
 		if (!shown(t, c))
 			continue;
-		if (unknown(row, c))
-			cJSON_AddNullToObject(o, columns[c].key);
-		else
-			cJSON_AddNumberToObject(
-			    o, columns[c].key, (double)value(row, c));
+		if (tex && c == DEFECT_COLUMN && t->total.defects_unknown) {
+			char *title = g_strdup_printf(
+			    "%s\\textsuperscript{a}", columns[c].title);
+
+			mirad_table_add_column(out, title, MIRAD_TABLE_RIGHT,
+			    MIRAD_TABLE_NUMERIC | MIRAD_TABLE_TITLE_MARKUP);
+			g_free(title);
+		} else {
+			mirad_table_add_column(out,
+			    people ? columns[c].title : columns[c].key,
+			    MIRAD_TABLE_RIGHT, MIRAD_TABLE_NUMERIC);
+		}
 	}
-	return o;
+	if (imaging)
+		for (int k = 0; k < 4; k++)
+			mirad_table_add_column(
+			    out, flags[k], MIRAD_TABLE_CENTER, 0);
+	for (size_t i = 0; i <= t->nrows; i++) {
+		const struct stats_count_row *row = row_at(t, i);
+		const cJSON *fl = NULL;
+
+		mirad_table_add_row(out, i == t->nrows);
+		if (i < t->nrows && tex) {
+			char *name = mirad_table_display_name(row->name);
+
+			mirad_table_add_text(out, name);
+			g_free(name);
+		} else if (i < t->nrows || fmt == MIRAD_TABLE_CSV) {
+			mirad_table_add_text(out, row->name);
+		} else if (fmt == MIRAD_TABLE_JSON) {
+			mirad_table_add_absent(out); /* "totals" has no name */
+		} else {
+			mirad_table_add_markup(
+			    out, tex ? "\\textbf{Total}" : "**Total**");
+		}
+		for (size_t c = 0; c < NCOLUMNS; c++) {
+			if (!shown(t, c))
+				continue;
+			if (unknown(row, c))
+				mirad_table_add_null(out,
+				    fmt == MIRAD_TABLE_MD ? UNKNOWN_CELL
+				        : tex             ? "--"
+				                          : "");
+			else
+				mirad_table_add_textf(
+				    out, "%zu", value(row, c));
+		}
+		if (imaging == NULL)
+			continue;
+		if (i < t->nrows)
+			fl = cJSON_GetObjectItemCaseSensitive(
+			    imaging_group_named(imaging, t->by, row->name),
+			    "flags");
+		for (int k = 0; k < 4; k++)
+			mirad_table_add_markup(out,
+			    cJSON_IsTrue(
+			        cJSON_GetObjectItemCaseSensitive(fl, flags[k]))
+			        ? "\\checkmark"
+			        : "");
+	}
+	if (t->total.defects_unknown && fmt == MIRAD_TABLE_MD)
+		mirad_table_set_note(
+		    out, UNKNOWN_CELL " Defect types: " UNKNOWN_NOTE ".");
+	else if (t->total.defects_unknown && tex)
+		mirad_table_set_note(out,
+		    "\\textsuperscript{a}--: the layout pools the anomalies "
+		    "of a category in one folder, so it holds no defect "
+		    "types.");
+	return out;
 }
 
 void
 stats_table_print_json(FILE *f, const struct stats_table *t,
     const cJSON *imaging, const cJSON *geometry)
 {
+	struct mirad_table *counts =
+	    stats_table_counts(t, MIRAD_TABLE_JSON, NULL);
 	cJSON *root = cJSON_CreateObject();
-	cJSON *groups = cJSON_AddArrayToObject(
-	    root, t->by == STATS_BY_CATEGORY ? "categories" : "groups");
 	char *text;
 
-	for (size_t i = 0; i < t->nrows; i++)
-		cJSON_AddItemToArray(groups, row_json(t, &t->rows[i], true));
-	cJSON_AddItemToObject(root, "totals", row_json(t, &t->total, false));
+	cJSON_AddItemToObject(root,
+	    t->by == STATS_BY_CATEGORY ? "categories" : "groups",
+	    mirad_table_json_rows(counts, 0, t->nrows));
+	cJSON_AddItemToObject(
+	    root, "totals", mirad_table_json_row(counts, t->nrows));
+	mirad_table_free(counts);
 	if (t->total.defects_unknown)
 		cJSON_AddStringToObject(
 		    root, "defect_types_null", UNKNOWN_NOTE);
@@ -320,89 +352,59 @@ stats_table_print_json(FILE *f, const struct stats_table *t,
 	cJSON_Delete(root);
 }
 
-static const cJSON *
-imaging_group_named(const cJSON *imaging, enum stats_by by, const char *name)
+int
+stats_tables_write(FILE *f, enum mirad_table_format fmt,
+    const struct stats_table *t, const cJSON *imaging, const cJSON *geometry,
+    char *err, size_t errlen)
 {
-	const cJSON *g;
+	struct mirad_table *parts[3];
+	const char *labels[3], *headings[3];
+	GString *text;
+	size_t n = 0;
+	int rc = 0;
 
-	cJSON_ArrayForEach(g, imaging)
-	{
-		const cJSON *v =
-		    cJSON_GetObjectItemCaseSensitive(g, stats_by_name(by));
-
-		if (cJSON_IsString(v) && strcmp(v->valuestring, name) == 0)
-			return g;
+	if (fmt == MIRAD_TABLE_JSON) {
+		stats_table_print_json(f, t, imaging, geometry);
+		return 0;
 	}
-	return NULL;
-}
+	labels[n] = "counts";
+	headings[n] = "";
+	parts[n++] = stats_table_counts(t, fmt, imaging);
+	if (imaging) {
+		labels[n] = "imaging";
+		headings[n] = "\nImaging heterogeneity:\n\n";
+		parts[n++] = stats_report_imaging_table(imaging, t->by, fmt);
+	}
+	if (geometry) {
+		labels[n] = "geometry";
+		headings[n] = "\nDefect geometry:\n\n";
+		parts[n++] = stats_report_geometry_table(geometry, t->by, fmt);
+	}
+	text = g_string_sized_new(8192);
+	if (fmt == MIRAD_TABLE_CSV && n > 1) {
+		/* One rectangular table that csv readers take in one call. */
+		struct mirad_table *all = mirad_table_stack("table",
+		    (const struct mirad_table *const *)parts, labels, n);
 
-void
-stats_table_print_tex(
-    FILE *f, const struct stats_table *t, const cJSON *imaging)
-{
-	static const char *const flags[] = {"DV", "DI", "DR", "DB"};
-
-	fputs("\\begin{tabular}{l", f);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(t, c))
-			fputc('r', f);
-	if (imaging)
-		fputs("cccc", f);
-	fputs("}\n\\hline\n", f);
-	print_by_title(f, t->by);
-	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (shown(t, c))
-			fprintf(f, " & %s%s", columns[c].title,
-			    c == DEFECT_COLUMN && t->total.defects_unknown
-			        ? "\\textsuperscript{a}"
-			        : "");
-	if (imaging)
-		for (int k = 0; k < 4; k++)
-			fprintf(f, " & %s", flags[k]);
-	fputs(" \\\\\n\\hline\n", f);
-	for (size_t i = 0; i <= t->nrows; i++) {
-		const struct stats_count_row *row = row_at(t, i);
-		const cJSON *g = NULL, *fl;
-
-		if (i == t->nrows)
-			fputs("\\hline\n\\textbf{Total}", f);
-		else
-			mirad_print_category_name(f, row->name, true);
-		for (size_t c = 0; c < NCOLUMNS; c++) {
-			if (!shown(t, c))
-				continue;
-			if (unknown(row, c))
-				fputs(" & --", f);
-			else
-				fprintf(f, " & %zu", value(row, c));
+		rc = mirad_table_append(all, fmt, text, err, errlen);
+		mirad_table_free(all);
+	} else {
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			if (i > 0)
+				g_string_append(text,
+				    fmt == MIRAD_TABLE_MD ? headings[i] : "\n");
+			rc = mirad_table_append(
+			    parts[i], fmt, text, err, errlen);
 		}
-		if (imaging && i < t->nrows)
-			g = imaging_group_named(imaging, t->by, row->name);
-		fl = cJSON_GetObjectItemCaseSensitive(g, "flags");
-		if (imaging)
-			for (int k = 0; k < 4; k++)
-				fputs(cJSON_IsTrue(
-				          cJSON_GetObjectItemCaseSensitive(
-				              fl, flags[k]))
-				        ? " & \\checkmark"
-				        : " & ",
-				    f);
-		fputs(" \\\\\n", f);
 	}
-	fputs("\\hline\n", f);
-	if (t->total.defects_unknown) {
-		size_t ncols = 1 + (imaging ? 4 : 0);
-
-		for (size_t c = 0; c < NCOLUMNS; c++)
-			ncols += shown(t, c);
-		fprintf(f,
-		    "\\multicolumn{%zu}{l}{\\footnotesize "
-		    "\\textsuperscript{a}--: %s.} \\\\\n",
-		    ncols,
-		    "the layout pools the anomalies of a category in one "
-		    "folder, so it holds no defect types");
+	if (rc == 0 && fwrite(text->str, 1, text->len, f) != text->len) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		rc = -1;
 	}
-	fputs("\\end{tabular}\n", f);
+	g_string_free(text, TRUE);
+	for (size_t i = 0; i < n; i++)
+		mirad_table_free(parts[i]);
+	return rc;
 }
 
 /* TEXT with the HTML specials escaped. */

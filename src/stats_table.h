@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+#include "mirad_table.h"
 #include "stats_report.h"
 
 struct stats_count_row {
@@ -43,15 +44,26 @@ void stats_table_count(
     struct stats_table *t, const struct stats_entries *e, enum stats_by by);
 void stats_table_free(struct stats_table *t);
 
-/* The counts table as Markdown (with the footnote when a count is
- * unknown), CSV (full precision, empty for unknown) or LaTeX.  The LaTeX
- * table has the paper's shape: the counts, then with IMAGING (the groups
- * of stats_report_imaging(), may be NULL) the DV, DI, DR, DB check
- * marks. */
-void stats_table_print_md(FILE *f, const struct stats_table *t);
-void stats_table_print_csv(FILE *f, const struct stats_table *t);
-void stats_table_print_tex(
-    FILE *f, const struct stats_table *t, const cJSON *imaging);
+/* The counts table for FMT: Markdown (with the footnote when a count is
+ * unknown), CSV (empty for unknown), JSON (the groups, then the total row
+ * without a name; null for unknown) or LaTeX.  The LaTeX table has the
+ * paper's shape: the counts, then with IMAGING (the groups of
+ * stats_report_imaging(), may be NULL) the DV, DI, DR, DB check marks.
+ * Free with mirad_table_free(). */
+struct mirad_table *stats_table_counts(const struct stats_table *t,
+    enum mirad_table_format fmt, const cJSON *imaging);
+/*
+ * Write the tables of a run to F in FMT: the counts table, then with
+ * IMAGING and GEOMETRY (either may be NULL) their summaries.  Markdown and
+ * LaTeX have the tables one after another; CSV with more than the counts
+ * has them as one table whose first column "table" names the part of
+ * each row (counts, imaging, geometry), empty cells under the columns of
+ * the other parts; JSON is one document (stats_table_print_json()).
+ * Returns 0, or -1 with a reason in ERR.
+ */
+int stats_tables_write(FILE *f, enum mirad_table_format fmt,
+    const struct stats_table *t, const cJSON *imaging, const cJSON *geometry,
+    char *err, size_t errlen);
 /* The table as an HTML table (id "counts") with the flags of IMAGING (may
  * be NULL) and the footnote when a count is unknown. */
 void stats_table_print_html(

@@ -182,32 +182,40 @@ mirad_csv_column(const struct mirad_strlist *header, const char *name)
 	return -1;
 }
 
+void
+mirad_csv_append_field(GString *out, const char *field)
+{
+	const char *f = field ? field : "";
+
+	if (strpbrk(f, ",\"\r\n") == NULL) {
+		g_string_append(out, f);
+		return;
+	}
+	g_string_append_c(out, '"');
+	for (const char *p = f; *p; p++) {
+		if (*p == '"')
+			g_string_append_c(out, '"');
+		g_string_append_c(out, *p);
+	}
+	g_string_append_c(out, '"');
+}
+
 int
 mirad_csv_write_row(FILE *out, const char *const *fields, size_t n, bool crlf)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *f = fields[i] ? fields[i] : "";
-		bool quote = strpbrk(f, ",\"\r\n") != NULL;
+	GString *row = g_string_sized_new(128);
+	int rc = 0;
 
-		if (i > 0 && putc(',', out) == EOF)
-			return -1;
-		if (!quote) {
-			if (fputs(f, out) == EOF && *f)
-				return -1;
-			continue;
-		}
-		putc('"', out);
-		for (const char *p = f; *p; p++) {
-			if (*p == '"')
-				putc('"', out);
-			putc(*p, out);
-		}
-		if (putc('"', out) == EOF)
-			return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			g_string_append_c(row, ',');
+		mirad_csv_append_field(row, fields[i]);
 	}
-	if (fputs(crlf ? "\r\n" : "\n", out) == EOF)
-		return -1;
-	return 0;
+	g_string_append(row, crlf ? "\r\n" : "\n");
+	if (fwrite(row->str, 1, row->len, out) != row->len)
+		rc = -1;
+	g_string_free(row, TRUE);
+	return rc;
 }
 
 GHashTable *

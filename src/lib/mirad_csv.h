@@ -47,6 +47,9 @@ int mirad_csv_column(const struct mirad_strlist *header, const char *name);
 GHashTable *mirad_csv_read_map(const char *file, const char *key,
     const char *value, char *err, size_t errlen);
 
+/* Append FIELD (NULL: empty) to OUT, quoted when it holds ',', '"', CR or
+ * LF, its '"' doubled (RFC 4180). */
+void mirad_csv_append_field(GString *out, const char *field);
 /* Write one row with fields quoted when needed, ending in CRLF or LF. */
 int mirad_csv_write_row(
     FILE *out, const char *const *fields, size_t n, bool crlf);

@@ -447,19 +447,3 @@ mirad_format_one_split_per_file(enum mirad_format fmt)
 {
 	return fmt == MIRAD_FORMAT_UNIAD;
 }
-
-void
-mirad_print_category_name(FILE *f, const char *name, bool tex)
-{
-	for (const char *p = name; *p; p++) {
-		char c = *p;
-
-		if (c == '_' || c == '-')
-			c = ' ';
-		else if (p == name && c >= 'a' && c <= 'z')
-			c = (char)(c - 32);
-		if (tex && strchr("&%$#{}~^\\", c))
-			fputc('\\', f);
-		fputc(c, f);
-	}
-}

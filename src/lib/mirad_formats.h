@@ -96,12 +96,4 @@ const char *mirad_format_extension(enum mirad_format fmt);
 /* Does FMT keep one split per file (UniAD)? */
 bool mirad_format_one_split_per_file(enum mirad_format fmt);
 
-/*
- * Print category NAME for people: "building_block" -> "Building block"
- * ('_' and '-' become spaces, the first letter upper case); with TEX,
- * LaTeX specials are escaped.  Used by the tables of mirad-stats and
- * mirad-eval.
- */
-void mirad_print_category_name(FILE *f, const char *name, bool tex);
-
 #endif

@@ -317,6 +317,21 @@ expect_grep "tex has a tabular" '^\\begin\{tabular\}' "$T/out"
 expect_grep "tex has display names" '^Rabbit pendant & ' "$T/out"
 run $EVAL --gt "$T/ds" --maps "$T/m_float" -F csv
 expect_grep "csv has the header" "^category,images,anomalous,pixels,regions,i-auroc,i-ap,i-f1max,p-auroc,p-ap,p-f1max,aupro$" "$T/out"
+# Category and method names with every format's specials: escaped in md
+# and tex, quoted in csv, given back exactly by csv and json.
+NAMES="$PY $MIRAD_SRCDIR/tests/cli/hostile_names.py"
+$NAMES manifest "$T/ds.jsonl" map >"$T/hostile.jsonl"
+for f in md csv json tex; do
+	run $EVAL --gt "$T/hostile.jsonl" --maps "$T/m_float" -f $f
+	expect_status "hostile category names ($f): exit 0" 0
+	expect_eq "hostile category names are escaped in $f" "$($NAMES check $f "$T/out")" "ok"
+	run $EVAL --gt "$T/hostile.jsonl" --methods "m|1=$T/m_float,m&2=$T/m_ties" -f $f --metrics i-auroc,aupro
+	expect_status "hostile method names ($f): exit 0" 0
+	expect_eq "hostile category and method names are escaped in $f" "$($NAMES check $f "$T/out" methods)" "ok"
+done
+run $EVAL --gt "$T/hostile.jsonl" --maps "$T/m_float" -f csv
+expect_grep "csv: a name with a comma and a quote is quoted, the quote doubled" '^"x,y""z",' "$T/out"
+
 rc=0; $EVAL --gt "$T/ds" --maps "$T/m_float" >/dev/full 2>"$T/err" || rc=$?
 expect_status "a write error exits 3" 3
 expect_grep "the write error is reported" "error writing standard output" "$T/err"

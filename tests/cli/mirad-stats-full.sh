@@ -50,8 +50,9 @@ run "$STATS" --imaging "$S"
 expect_grep "md: imaging table heading" "^\| Category \| Images \| Sizes .* \| DV \| DI \| DR \| DB \|$" "$T/out"
 expect_grep "md: magnetic block has DV and DR only" "^\| magnetic_block \|.*\| ✓ \|   \| ✓ \|   \|$" "$T/out"
 run "$STATS" --imaging --format csv "$S"
-expect_grep "csv: second block with its own header" "^category,images,distinct_sizes,size_min,size_max,luma_linear_mean" "$T/out"
-expect_grep "csv: geometric block flags 1,1,1,0" "^geometric_block,.*,1,1,1,0$" "$T/out"
+expect_grep "csv: one header, a table column, then the imaging columns" "^table,category,train,test_normal,test_abnormal,defect_types,images,distinct_sizes,size_min,size_max,luma_linear_mean" "$T/out"
+expect_eq "csv: only the header names the columns" "$(grep -c category "$T/out")" 1
+expect_grep "csv: geometric block flags 1,1,1,0" "^imaging,geometric_block,,,,,.*,1,1,1,0$" "$T/out"
 run "$STATS" --imaging --format tex "$S"
 expect_eq "tex: two tabulars" "$(grep -c 'begin{tabular' "$T/out")" 2
 expect_grep "tex: flags as checkmarks" "^Chain buckle & .*\\\\checkmark & \\\\checkmark & \\\\checkmark & \\\\checkmark" "$T/out"
@@ -93,9 +94,11 @@ run "$STATS" --geometry --format csv "$T/known"
 "$PY" -c '
 import sys
 rows = [l.rstrip("\n").split(",") for l in open(sys.argv[1])]
-toy = [r for r in rows if r[0] == "toy" and len(r) == 10][0]
+head = rows[0]
+toy = [r for r in rows if r[:2] == ["geometry", "toy"]][0]
 want = [2, 0, 0, 2 / 1048576, 2 / 1048576, 349 / 1048576, 1.5, 1, 2 / 3]
-print(all(float(g) == w for g, w in zip(toy[1:], want)))
+got = toy[head.index("masks"):]
+print(len(got) == len(want) and all(float(g) == w for g, w in zip(got, want)))
 ' "$T/out" >"$T/known.csv" 2>&1
 expect_eq "known masks: 2 masks, 1.5 regions per mask, 2 of 3 tiny (exact values)" "$(cat "$T/known.csv")" "True"
 run "$STATS" --imaging --format json "$T/known"
@@ -110,13 +113,17 @@ expect_eq "flat images: two sizes set DR, zero sharpness and noise, one backgrou
 # --- grouping by node ---------------------------------------------------
 run "$STATS" --imaging --format csv --by node "$S"
 expect_status "--by node: exit 0" 0
-expect_grep "--by node: counts heading" "^node,train,test_normal,test_abnormal,defect_types$" "$T/out"
+expect_grep "--by node: heading" "^table,node,train,test_normal,test_abnormal,defect_types,images,distinct_sizes," "$T/out"
 expect_eq "--by node: six nodes, one size each (DR never set)" \
-	"$(awk -F, '/^node,images/{s=1;next} s&&NF>5{n++; if ($3!=1 || $(NF-1)!=0) bad++} END{print n+0, bad+0}' "$T/out")" "6 0"
+	"$("$PY" -c '
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["table"] == "imaging"]
+print(len(rows), sum(r["distinct_sizes"] != "1" or r["DR"] != "0" for r in rows))
+' "$T/out")" "6 0"
 cp "$T/out" "$T/bynode.csv"
 mv "$S/nodes.csv" "$T/nodes.csv"
 run "$STATS" --imaging --format csv --by node "$S"
-expect_grep "--by node without nodes.csv: one unknown group" "^unknown," "$T/out"
+expect_grep "--by node without nodes.csv: one unknown group" "^counts,unknown," "$T/out"
 run "$STATS" --imaging --format csv --by node --nodes "$T/nodes.csv" "$S"
 expect_same "--nodes FILE gives the same table" "$T/out" "$T/bynode.csv"
 mv "$T/nodes.csv" "$S/nodes.csv"

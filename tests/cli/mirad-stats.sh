@@ -71,6 +71,39 @@ PYEOF
 sed -n '2,11p' "$T/out" | cut -d, -f1-4 | tr , ' ' >"$T/visa.got"
 expect_same "visa counts equal the split file" "$T/visa.got" "$T/visa.expect"
 
+# Names with every format's specials: each format escapes them, and the
+# machine formats give them back exactly.
+fixture mvtec-small "$T/ms"
+"$S" "$T/ms" >"$T/ms.jsonl"
+NAMES="$PY $MIRAD_SRCDIR/tests/cli/hostile_names.py"
+$NAMES manifest "$T/ms.jsonl" >"$T/hostile.jsonl"
+for f in md csv json tex; do
+	run "$ST" --format $f "$T/hostile.jsonl"
+	expect_status "hostile names ($f): exit 0" 0
+	expect_eq "hostile names are escaped in $f" "$($NAMES check $f "$T/out")" "ok"
+done
+run "$ST" --format csv "$T/hostile.jsonl"
+expect_grep "csv: a name with a comma and a quote is quoted, the quote doubled" '^"x,y""z",' "$T/out"
+
+# -a in CSV: one table that Python's csv module reads as one rectangle.
+run "$ST" --all --format csv "$T/hostile.jsonl"
+expect_status "--all --format csv: exit 0" 0
+expect_eq "--all csv with hostile names: every name given back" "$($NAMES check csv "$T/out")" "ok"
+got=$("$PY" - "$T/out" "$MIRAD_SRCDIR/tests/cli" <<'PYEOF'
+import csv, sys
+sys.path.insert(0, sys.argv[2])
+from hostile_names import NAMES
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8", newline="")))
+head = rows[0]
+parts = sorted({r[0] for r in rows[1:]})
+each = all(sorted(r[0] for r in rows if r[1] == n) == parts for n in NAMES)
+print(len({len(r) for r in rows}), head[:2], len(head) == len(set(head)), parts,
+      "train" in head and "images" in head and "masks" in head, each)
+PYEOF
+)
+expect_eq "--all csv: one rectangular table, a table column naming counts, imaging and geometry, each name in each" "$got" \
+	"1 ['table', 'category'] True ['counts', 'geometry', 'imaging'] True True"
+
 # Errors.
 run "$ST" --format xml "$T/full"
 expect_status "unknown format is a usage error" 2

@@ -61,11 +61,11 @@ expect_eq "json: area fractions exact (84/9216, not 0.00911); lower median and n
 run "$ST" --geometry --format csv "$T/known"
 "$PY" - "$T/out" >"$T/exact.csv" 2>&1 <<'EOF'
 import sys
-rows = [l.rstrip("\n").split(",") for l in open(sys.argv[1])]
-head = [r for r in rows if r[0] == "category" and "area_max" in r][0]
-row = [r for r in rows if r[0] == "masks" and len(r) == len(head)][0]
-print(float(row[head.index("area_max")]) == 84 / 9216,
-      float(row[head.index("area_min")]) == 37 / 4096)
+import csv
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+row = [r for r in rows if r["table"] == "geometry" and r["category"] == "masks"][0]
+print(float(row["area_max"]) == 84 / 9216,
+      float(row["area_min"]) == 37 / 4096)
 EOF
 expect_eq "csv: area fractions read back exactly" "$(cat "$T/exact.csv")" "True True"
 run "$ST" --geometry "$T/known"
