@@ -322,14 +322,14 @@ expect_grep "csv has the header" "^category,images,anomalous,pixels,regions,i-au
 NAMES="$PY $MIRAD_SRCDIR/tests/cli/hostile_names.py"
 $NAMES manifest "$T/ds.jsonl" map >"$T/hostile.jsonl"
 for f in md csv json tex; do
-	run $EVAL --gt "$T/hostile.jsonl" --maps "$T/m_float" -f $f
+	run $EVAL --gt "$T/hostile.jsonl" --maps "$T/m_float" -F $f
 	expect_status "hostile category names ($f): exit 0" 0
 	expect_eq "hostile category names are escaped in $f" "$($NAMES check $f "$T/out")" "ok"
-	run $EVAL --gt "$T/hostile.jsonl" --methods "m|1=$T/m_float,m&2=$T/m_ties" -f $f --metrics i-auroc,aupro
+	run $EVAL --gt "$T/hostile.jsonl" --methods "m|1=$T/m_float,m&2=$T/m_ties" -F $f --metrics i-auroc,aupro
 	expect_status "hostile method names ($f): exit 0" 0
 	expect_eq "hostile category and method names are escaped in $f" "$($NAMES check $f "$T/out" methods)" "ok"
 done
-run $EVAL --gt "$T/hostile.jsonl" --maps "$T/m_float" -f csv
+run $EVAL --gt "$T/hostile.jsonl" --maps "$T/m_float" -F csv
 expect_grep "csv: a name with a comma and a quote is quoted, the quote doubled" '^"x,y""z",' "$T/out"
 
 rc=0; $EVAL --gt "$T/ds" --maps "$T/m_float" >/dev/full 2>"$T/err" || rc=$?
