@@ -432,7 +432,8 @@ header_through_vips(
 	info->height = vips_image_get_height(im);
 	info->bands = vips_image_get_bands(im);
 	info->bits = (int)vips_format_sizeof(vips_image_get_format(im)) * 8;
-	if (is_cmyk(im)) { /* what mirad_image_load() gives: 8-bit sRGB */
+	info->from_cmyk = is_cmyk(im);
+	if (info->from_cmyk) { /* what mirad_image_load() gives: 8-bit sRGB */
 		info->bands -= 1;
 		info->bits = 8;
 	}
@@ -470,6 +471,7 @@ mirad_image_header(
 	info->height = c.height;
 	info->bands = c.bands;
 	info->bits = c.bits;
+	info->from_cmyk = c.cmyk;
 	if (c.cmyk) { /* what mirad_image_load() gives: 8-bit sRGB */
 		info->bands -= 1;
 		info->bits = 8;

@@ -51,6 +51,7 @@ struct mirad_image_info {
 	int bands;       /* 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA/CMYK */
 	int bits;        /* bits per sample: 8, 16, 32 ... */
 	char format[16]; /* loader: "png", "jpeg", "tiff", "bmp", ... */
+	bool from_cmyk;  /* CMYK in the file, described as the load gives */
 };
 
 /*
