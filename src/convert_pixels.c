@@ -144,30 +144,54 @@ decode_here(VipsImage *im, bool *binary, char *err, size_t errlen)
 }
 
 /*
- * Check that image IM (opened from PATH, not yet decoded) decodes.  A JPEG
- * is decoded again at 1/8 scale: libjpeg still reads every entropy-coded
- * block, so truncation and damage are found, but skips most of the
- * inverse DCT and colour conversion.
+ * Check that image IM (opened from PATH, not yet decoded) is intact.  PNG,
+ * JPEG and TIFF are checked by their own libraries (mirad_image_check: a
+ * PNG decoded row by row, a JPEG's blocks entropy-decoded at 1/8 scale
+ * with libjpeg's corrupt-data warnings taken as damage), without a
+ * libvips pipeline; another format is decoded through libvips.
  */
 static int
-verify_image(const char *path, VipsImage *im, char *err, size_t errlen)
+verify_image(const char *path, char *err, size_t errlen)
 {
-	const char *ext = mirad_path_ext(path);
-	VipsImage *small;
-	char *spec;
-	int rc;
+	VipsImage *im;
+	int rc = mirad_image_check(path, err, errlen);
 
-	if ((strcasecmp(ext, ".jpg") != 0 && strcasecmp(ext, ".jpeg") != 0) ||
-	    strchr(path, '[') != NULL)
-		return decode_here(im, NULL, err, errlen);
-	spec = mirad_xasprintf("%s[shrink=8]", path);
-	small = mirad_image_load(spec, true, err, errlen);
-	free(spec);
-	if (small == NULL)
+	if (rc <= 0)
+		return rc;
+	im = mirad_image_load(path, true, err, errlen);
+	if (im == NULL)
 		return -1;
-	rc = decode_here(small, NULL, err, errlen);
-	g_object_unref(small);
+	rc = decode_here(im, NULL, err, errlen);
+	g_object_unref(im);
 	return rc;
+}
+
+/*
+ * Can the image at PATH be placed as it is (linked or copied), judged from
+ * its header alone: its bytes are the format its extension names, not
+ * CMYK, and within MIRAD_IMAGE_MAX_PIXELS?  Stores its size and bands.
+ * Returns 1 (yes), 0 (no: load it through libvips, which re-encodes it or
+ * says what is wrong) or -1 (unreadable header, ERR set).  No libvips
+ * image is made: for a dataset's many small files that costs more than
+ * the copy.
+ */
+static int
+placeable_as_is(
+    const char *path, int *w, int *h, int *bands, char *err, size_t errlen)
+{
+	struct mirad_image_info info;
+
+	if (mirad_image_header(path, &info, err, errlen) != 0)
+		return -1;
+	if (info.from_cmyk ||
+	    strcmp(info.format, format_family(mirad_path_ext(path))) != 0 ||
+	    (uint64_t)info.width * (uint64_t)info.height >
+	        MIRAD_IMAGE_MAX_PIXELS)
+		return 0;
+	*w = info.width;
+	*h = info.height;
+	*bands = info.bands;
+	return 1;
 }
 
 /*
@@ -398,18 +422,28 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	bool resize = o->resize_width > 0;
 	bool image_written = false, mask_as_is = false;
 	char err[512];
-	int w, h, rc;
+	int w = 0, h = 0, bands = 0, as_is = 0, rc;
 
 	item->done = false;
 	item->fatal = false;
 	item->wrote_mask = false;
-	im = mirad_image_load(src, true, err, sizeof err);
-	if (im == NULL) {
-		set_error(item, src, "%s", err);
-		goto out;
+	if (!item->transcode && !resize) {
+		as_is = placeable_as_is(src, &w, &h, &bands, err, sizeof err);
+		if (as_is < 0) {
+			set_error(item, src, "%s", err);
+			goto out;
+		}
 	}
-	w = vips_image_get_width(im);
-	h = vips_image_get_height(im);
+	if (!as_is) {
+		im = mirad_image_load(src, true, err, sizeof err);
+		if (im == NULL) {
+			set_error(item, src, "%s", err);
+			goto out;
+		}
+		w = vips_image_get_width(im);
+		h = vips_image_get_height(im);
+		bands = vips_image_get_bands(im);
+	}
 	if (msrc != NULL && !resize) {
 		int mw = 0, mh = 0;
 		int usable = mask_usable_as_is(msrc, &mw, &mh, err, sizeof err);
@@ -450,7 +484,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 			mask = t;
 		}
 	}
-	if (item->transcode || needs_reencoding(src, im)) {
+	if (!as_is && (item->transcode || needs_reencoding(src, im))) {
 		VipsImage *outim = im;
 
 		if (resize) {
@@ -481,8 +515,8 @@ convert_pixels_record(const struct convert_pixel_options *o,
 		item->channels = vips_image_get_bands(outim);
 	} else {
 		if (o->verify) {
-			/* Decode every pixel: truncated files fail here. */
-			if (verify_image(src, im, err, sizeof err) != 0) {
+			/* Truncated or damaged files fail here. */
+			if (verify_image(src, err, sizeof err) != 0) {
 				set_error(item, src, "%s", err);
 				goto out;
 			}
@@ -494,7 +528,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 		}
 		item->width = w;
 		item->height = h;
-		item->channels = vips_image_get_bands(im);
+		item->channels = bands;
 	}
 	image_written = true;
 	if (mask_as_is) {

@@ -1086,7 +1086,6 @@ int
 main(int argc, char **argv)
 {
 	struct fetch f = {0};
-	char err[1024];
 	int status, out_status;
 
 	mirad_set_progname(argv[0]);
@@ -1095,8 +1094,10 @@ main(int argc, char **argv)
 	/* A networked tool: a closed pipe is an error return, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 	mirad_signal_install();
-	if (f.read_sizes && mirad_image_init(argv[0], 0, err, sizeof err) != 0)
-		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
+	/* --check-sizes reads headers, which start libvips only for a
+	 * format libpng, libjpeg and libtiff do not cover. */
+	if (f.read_sizes)
+		mirad_image_init_lazy(argv[0], 0);
 
 	status = f.verify != NULL ? run_verify(&f) : run_fetch(&f);
 	out_status = mirad_close_stdout(status);

@@ -723,13 +723,10 @@ main(int argc, char **argv)
 	s.format = MIRAD_FORMAT_JSONL;
 	parse_args(&s, argc, argv);
 
-	/* Only a directory scan reads image headers; a manifest does not
-	 * need libvips started (it costs a noticeable share of a 100k-line
-	 * run). */
-	if (strcmp(s.input, "-") != 0 && mirad_is_dir(s.input) &&
-	    s.in.scan.read_sizes &&
-	    mirad_image_init(argv[0], 0, err, sizeof err) != 0)
-		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
+	/* Headers are read by libpng, libjpeg and libtiff; libvips starts
+	 * only for a header of another format (its start-up costs more than
+	 * all the headers of a dataset). */
+	mirad_image_init_lazy(argv[0], 0);
 	mirad_progress_start("scanning", 0);
 	if (mirad_dataset_load(
 	        s.input, &s.in, &records, &info, err, sizeof err) != 0) {

@@ -658,7 +658,11 @@ main(int argc, char **argv)
 	s.mosaic_tile = 128;
 	parse_args(&s, argc, argv);
 
-	if (mirad_image_init(argv[0], 0, err, sizeof err) != 0)
+	/* Counts and --check-sizes read headers at most, which need no
+	 * libvips (a header of an unusual format starts it). */
+	if (!measuring(&s) && s.mosaic == NULL)
+		mirad_image_init_lazy(argv[0], 0);
+	else if (mirad_image_init(argv[0], 0, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
 	if (s.merge) {
 		merge_inputs(&s);

@@ -10,13 +10,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mirad_codec.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
 
 /* Not part of vips.h in 8.14. */
 #include <vips/vector.h>
 
-static bool started;
+/* Atomic: worker threads ask whether libvips runs. */
+static gint started;
+/* mirad_image_init_lazy()'s arguments, for the first use. */
+static GMutex start_lock;
+static const char *lazy_argv0;
+static int lazy_jobs;
+static bool lazy_wanted;
 
 /* libvips logs warnings (a damaged tile, a bad header field) through GLib;
  * the tools report failures themselves, so the warnings are dropped. */
@@ -86,11 +93,9 @@ mirad_image_take_error(char *err, size_t errlen)
 	g_free(msg);
 }
 
-int
-mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen)
+static int
+start_vips(const char *argv0, int jobs, char *err, size_t errlen)
 {
-	if (started)
-		return 0;
 	if (VIPS_INIT(argv0 ? argv0 : "mirad")) {
 		mirad_image_take_error(err, errlen);
 		return -1;
@@ -117,16 +122,83 @@ mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen)
 	/* Only the loaders libvips trusts with hostile files (PNG, JPEG,
 	 * TIFF, ...): not ImageMagick, nor the other large decoders. */
 	vips_block_untrusted_set(TRUE);
-	started = true;
 	return 0;
+}
+
+int
+mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	g_mutex_lock(&start_lock);
+	if (!started) {
+		rc = start_vips(argv0, jobs, err, errlen);
+		g_atomic_int_set(&started, rc == 0);
+	}
+	g_mutex_unlock(&start_lock);
+	return rc;
+}
+
+void
+mirad_image_init_lazy(const char *argv0, int jobs)
+{
+	g_mutex_lock(&start_lock);
+	lazy_argv0 = argv0;
+	lazy_jobs = jobs;
+	lazy_wanted = true;
+	g_mutex_unlock(&start_lock);
+}
+
+/* Start libvips now if mirad_image_init_lazy() deferred it.  0, or -1
+ * with ERR. */
+static int
+start_if_deferred(char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (g_atomic_int_get(&started))
+		return 0;
+	g_mutex_lock(&start_lock);
+	if (!started && lazy_wanted) {
+		rc = start_vips(lazy_argv0, lazy_jobs, err, errlen);
+		if (rc == 0)
+			g_atomic_int_set(&started, true);
+		else
+			snprintf(err, errlen, "cannot start libvips");
+	}
+	g_mutex_unlock(&start_lock);
+	return rc;
+}
+
+int
+mirad_image_threads(void)
+{
+	const char *env;
+	int n;
+
+	if (g_atomic_int_get(&started))
+		return vips_concurrency_get();
+	if (lazy_jobs > 0)
+		return lazy_jobs;
+	/* What libvips would choose. */
+	env = g_getenv("VIPS_CONCURRENCY");
+	n = env != NULL ? atoi(env) : 0;
+	return n > 0 ? n : (int)g_get_num_processors();
+}
+
+void
+mirad_image_thread_done(void)
+{
+	if (g_atomic_int_get(&started))
+		vips_thread_shutdown();
 }
 
 void
 mirad_image_shutdown(void)
 {
-	if (started) {
+	if (g_atomic_int_get(&started)) {
 		vips_shutdown();
-		started = false;
+		g_atomic_int_set(&started, false);
 	}
 }
 
@@ -221,44 +293,19 @@ open_by_extension(const char *path)
 	return out;
 }
 
-static const unsigned char png_signature[8] = {
-    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-
 /*
- * Does the PNG open on FD (SIZE bytes) end with its IEND chunk?  libpng
- * reports a cut file only as "read error" (the same words as a damaged
- * one); the missing end chunk says which it is, before any decoding.
- * Bytes some writers append after IEND are allowed, up to 4 KiB.
- */
-static bool
-png_has_end(int fd, off_t size)
-{
-	char tail[4096];
-	size_t want = size < (off_t)sizeof tail ? (size_t)size : sizeof tail;
-	ssize_t n = pread(fd, tail, want, size - (off_t)want);
-
-	if (n != (ssize_t)want)
-		return true; /* let libpng judge */
-	for (size_t i = want >= 4 ? want - 4 + 1 : 0; i-- > 0;)
-		if (memcmp(tail + i, "IEND", 4) == 0)
-			return true;
-	return false;
-}
-
-/*
- * Check that PATH is a file libvips may open, before it does: a regular
- * file (a FIFO or a terminal would block open() or read() forever, a
- * device such as /dev/zero never ends, and a libvips worker blocked there
- * cannot be interrupted), not empty, and not a BMP.  The file is opened
+ * Open PATH for reading, after checking that it is a file the decoders may
+ * read: a regular file (a FIFO or a terminal would block open() or read()
+ * forever, a device such as /dev/zero never ends, and a libvips worker
+ * blocked there cannot be interrupted), and not empty.  The file is opened
  * without blocking and checked again through the descriptor, so that a
- * FIFO put in its place after stat() is not waited on either.
+ * FIFO put in its place after stat() is not waited on either.  Returns the
+ * descriptor (the caller closes it) and its SIZE, or -1 with ERR.
  */
 static int
-check_input_file(const char *path, char *err, size_t errlen)
+open_input_file(const char *path, off_t *size, char *err, size_t errlen)
 {
-	unsigned char head[8];
 	struct stat st;
-	ssize_t n;
 	int fd;
 
 	if (stat(path, &st) != 0) {
@@ -284,22 +331,51 @@ check_input_file(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "empty file");
 		return -1;
 	}
-	n = read(fd, head, sizeof head);
-	if (n == (ssize_t)sizeof head && memcmp(head, png_signature, 8) == 0 &&
-	    !png_has_end(fd, st.st_size)) {
-		close(fd);
-		snprintf(err, errlen, "truncated PNG");
-		return -1;
-	}
-	close(fd);
-	/* libvips 8.14 reads BMP only through ImageMagick, a large decoder
-	 * for hostile input, which stays blocked (mirad_image_init). */
+	*size = st.st_size;
+	return fd;
+}
+
+/* libvips 8.14 reads BMP only through ImageMagick, a large decoder for
+ * hostile input, which stays blocked (mirad_image_init). */
+static bool
+refuse_bmp(const unsigned char *head, ssize_t n, char *err, size_t errlen)
+{
 	if (n >= 2 && head[0] == 'B' && head[1] == 'M') {
 		snprintf(err, errlen,
 		    "BMP is not supported: convert it to PNG first");
-		return -1;
+		return true;
 	}
-	return 0;
+	return false;
+}
+
+/*
+ * Check that PATH is a file libvips may open, before it does: what
+ * open_input_file() checks, then a header PNG, JPEG or TIFF readers
+ * accept (a PNG cut short is "truncated PNG" here, where libvips' loader
+ * would only say "read error"), and not a BMP.
+ */
+static int
+check_input_file(const char *path, char format[8], char *err, size_t errlen)
+{
+	struct mirad_codec_info c;
+	unsigned char head[2];
+	off_t size;
+	int fd = open_input_file(path, &size, err, errlen);
+	int rc;
+
+	format[0] = '\0';
+	if (fd < 0)
+		return -1;
+	rc = mirad_codec_header(fd, &c, err, errlen);
+	if (rc == 0)
+		memcpy(format, c.format, sizeof c.format);
+	if (rc == MIRAD_CODEC_UNKNOWN)
+		rc = refuse_bmp(
+		         head, pread(fd, head, sizeof head, 0), err, errlen)
+		    ? -1
+		    : 0;
+	close(fd);
+	return rc;
 }
 
 /* A CMYK image as 8-bit sRGB, through its embedded ICC profile (or a
@@ -333,14 +409,16 @@ is_cmyk(VipsImage *im)
 	return vips_image_guess_interpretation(im) == VIPS_INTERPRETATION_CMYK;
 }
 
-int
-mirad_image_header(
+/* The header through libvips, for the formats mirad_codec does not
+ * describe. */
+static int
+header_through_vips(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen)
 {
 	const char *loader = NULL;
 	VipsImage *im;
 
-	if (check_input_file(path, err, errlen) != 0)
+	if (start_if_deferred(err, errlen) != 0)
 		return -1;
 	/* Opening reads the header only; pixels are decoded on demand. */
 	im = open_by_extension(path);
@@ -354,7 +432,8 @@ mirad_image_header(
 	info->height = vips_image_get_height(im);
 	info->bands = vips_image_get_bands(im);
 	info->bits = (int)vips_format_sizeof(vips_image_get_format(im)) * 8;
-	if (is_cmyk(im)) { /* what mirad_image_load() gives: 8-bit sRGB */
+	info->from_cmyk = is_cmyk(im);
+	if (info->from_cmyk) { /* what mirad_image_load() gives: 8-bit sRGB */
 		info->bands -= 1;
 		info->bits = 8;
 	}
@@ -365,22 +444,89 @@ mirad_image_header(
 	return 0;
 }
 
+int
+mirad_image_header(
+    const char *path, struct mirad_image_info *info, char *err, size_t errlen)
+{
+	struct mirad_codec_info c;
+	unsigned char head[2];
+	off_t size;
+	int fd = open_input_file(path, &size, err, errlen);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	/* PNG, JPEG and plain TIFF straight from their libraries: one open
+	 * and a read, no libvips object. */
+	rc = mirad_codec_header(fd, &c, err, errlen);
+	if (rc == MIRAD_CODEC_UNKNOWN &&
+	    refuse_bmp(head, pread(fd, head, sizeof head, 0), err, errlen))
+		rc = -1;
+	close(fd);
+	if (rc == MIRAD_CODEC_UNKNOWN)
+		return header_through_vips(path, info, err, errlen);
+	if (rc != 0)
+		return -1;
+	info->width = c.width;
+	info->height = c.height;
+	info->bands = c.bands;
+	info->bits = c.bits;
+	info->from_cmyk = c.cmyk;
+	if (c.cmyk) { /* what mirad_image_load() gives: 8-bit sRGB */
+		info->bands -= 1;
+		info->bits = 8;
+	}
+	snprintf(info->format, sizeof info->format, "%s", c.format);
+	return 0;
+}
+
+int
+mirad_image_check(const char *path, char *err, size_t errlen)
+{
+	off_t size;
+	int fd = open_input_file(path, &size, err, errlen);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = mirad_codec_check(fd, err, errlen);
+	close(fd);
+	return rc == MIRAD_CODEC_UNKNOWN ? 1 : rc;
+}
+
 VipsImage *
 mirad_image_load(const char *path, bool sequential, char *err, size_t errlen)
 {
 	/* PATH may carry load options ("x.jpg[shrink=8]"). */
 	char *file = vips_filename_get_filename(path);
-	VipsImage *im;
+	VipsAccess access =
+	    sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM;
+	char format[8];
+	VipsImage *im = NULL;
 	int w, h;
 
-	if (check_input_file(file, err, errlen) != 0) {
+	if (check_input_file(file, format, err, errlen) != 0 ||
+	    start_if_deferred(err, errlen) != 0) {
 		g_free(file);
 		return NULL;
 	}
+	/* The format is known from the header: its loader directly, not
+	 * vips_image_new_from_file()'s sniffing of every loader (some open
+	 * the file again, one a database) for each file. */
+	if (strcmp(file, path) != 0 || format[0] == '\0')
+		/* Load options after the name, or another format. */
+		im = vips_image_new_from_file(path, "access", access, "fail_on",
+		    VIPS_FAIL_ON_ERROR, NULL);
+	else if ((strcmp(format, "png") == 0
+	                 ? vips_pngload(file, &im, "access", access, "fail_on",
+	                       VIPS_FAIL_ON_ERROR, NULL)
+	                 : strcmp(format, "jpeg") == 0
+	                 ? vips_jpegload(file, &im, "access", access, "fail_on",
+	                       VIPS_FAIL_ON_ERROR, NULL)
+	                 : vips_tiffload(file, &im, "access", access, "fail_on",
+	                       VIPS_FAIL_ON_ERROR, NULL)) != 0)
+		im = NULL;
 	g_free(file);
-	im = vips_image_new_from_file(path, "access",
-	    sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM, "fail_on",
-	    VIPS_FAIL_ON_ERROR, NULL);
 	if (im == NULL) {
 		mirad_image_take_error(err, errlen);
 		return NULL;

@@ -21,6 +21,21 @@
  * count (else VIPS_CONCURRENCY or the CPU count).  Returns -1 with ERR set.
  */
 int mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen);
+/*
+ * Start libvips only when first needed: by a header of a format the fast
+ * readers (mirad_codec) do not describe, or by mirad_image_load().  For
+ * the tools that read headers only, libvips' start-up (its modules, its
+ * thread pool) would cost more than all the headers.  ARGV0 must stay
+ * valid.  Code calling libvips directly must use mirad_image_init().
+ */
+void mirad_image_init_lazy(const char *argv0, int jobs);
+/* How many threads header readers should use: libvips' concurrency once
+ * started, else what it would choose (JOBS, VIPS_CONCURRENCY, the CPU
+ * count). */
+int mirad_image_threads(void);
+/* At the end of a worker thread that used this module: frees libvips'
+ * per-thread buffers if it was started. */
+void mirad_image_thread_done(void);
 /* Shut libvips down (only if it was started). */
 void mirad_image_shutdown(void);
 /* libvips' version string; borrowed, static.  Works before init. */
@@ -36,6 +51,7 @@ struct mirad_image_info {
 	int bands;       /* 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA/CMYK */
 	int bits;        /* bits per sample: 8, 16, 32 ... */
 	char format[16]; /* loader: "png", "jpeg", "tiff", "bmp", ... */
+	bool from_cmyk;  /* CMYK in the file, described as the load gives */
 };
 
 /*
@@ -45,6 +61,16 @@ struct mirad_image_info {
  */
 int mirad_image_header(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen);
+
+/*
+ * Is the image at PATH intact, without decoding it through libvips?  The
+ * same file checks as mirad_image_header(), then mirad_codec_check(): a
+ * PNG decoded row by row, a JPEG's every block entropy-decoded at 1/8
+ * scale (libjpeg's corrupt-data warnings count as damage), a TIFF's
+ * strips decoded.  Returns 0, -1 with ERR ("truncated JPEG", ...), or 1
+ * for a format it does not know (decode it through libvips instead).
+ */
+int mirad_image_check(const char *path, char *err, size_t errlen);
 
 /*
  * The largest image mirad_image_load() opens: 2^28 pixels (16384 x 16384,

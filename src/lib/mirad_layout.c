@@ -271,7 +271,7 @@ find_mask(
 
 /*
  * Image and mask headers, read after the listing so that both cores can
- * work on them (opening a file through libvips costs more than the read).
+ * work on them.
  * Problems are then reported in record order, the same on every run.
  */
 struct header_job {
@@ -318,7 +318,7 @@ header_worker(void *data)
 		read_one_header(&pool->jobs[i], pool->root);
 		mirad_progress_add(1);
 	}
-	vips_thread_shutdown();
+	mirad_image_thread_done();
 	return NULL;
 }
 
@@ -326,7 +326,7 @@ static void
 read_sizes(struct scan *s, size_t first)
 {
 	struct header_pool pool = {NULL, s->out->count - first, s->abs_root, 0};
-	int nthreads = vips_concurrency_get();
+	int nthreads = mirad_image_threads();
 	GThread **threads;
 
 	if (!s->opts->read_sizes || pool.count == 0)

@@ -150,6 +150,29 @@ run "$C" --to mirad -o "$T/jpg2" "$T/jpg"
 expect_status "a truncated JPEG that would only be linked is still found (1)" 1
 expect_grep "the truncated JPEG is named" "^mirad-convert: $f: truncated JPEG$" "$T/err"
 
+# Damage the default check finds without a full decode (libjpeg's corrupt-
+# data warnings at 1/8 scale; libpng's chunk CRCs): flipped bits in a PNG,
+# a marker in the middle of a JPEG's entropy-coded data.
+flip_byte() { # FILE OFFSET: XOR one byte with 0x55
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf '%03o' $((b ^ 85)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+g=$T/jpg/building_block/train/good/002.jpg
+printf '\377\320' | dd of="$g" bs=1 seek=$(($(stat -c %s "$g") / 2)) conv=notrunc 2>/dev/null
+"$GEN" -o "$T/flip" --scale 0.03 --seed 5 >/dev/null
+p=$T/flip/building_block/train/good/001.png
+flip_byte "$p" $(($(stat -c %s "$p") / 2))
+run "$C" --to mirad -o "$T/jpg3" "$T/jpg"
+expect_status "a damaged JPEG that would only be linked is found (1)" 1
+expect_grep "the damaged JPEG is named" "^mirad-convert: $g: damaged JPEG$" "$T/err"
+expect_eq "the truncated and the damaged JPEG are skipped" \
+	"$(find "$T/jpg3" -path '*/ground_truth' -prune -o -name '*.jpg' -print | wc -l)" "$((nimg - 2))"
+run "$C" --to mirad -o "$T/flip2" "$T/flip"
+expect_status "a bit-flipped PNG that would only be linked is found (1)" 1
+expect_grep "the bit-flipped PNG is named" "^mirad-convert: $p: truncated or damaged PNG$" "$T/err"
+run "$C" --to mirad --no-verify -o "$T/flip3" "$T/flip"
+expect_status "--no-verify does not look (0)" 0
+
 # ---- categories, mapping, lists ----------------------------------------------
 run "$C" --to mvtec --categories chain_buckle,rabbit_pendant --mapping "$T/map.csv" -o "$T/two" "$T/mir"
 expect_status "--categories exits 0" 0

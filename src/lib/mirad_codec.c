@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+#include <png.h>
+#include <tiffio.h>
+
+#include "mirad_codec.h"
+
+/* ---- reading a descriptor through a buffer ---------------------------- */
+
+/*
+ * The libraries pull bytes through callbacks; one pread per buffer fill
+ * (a dataset image is often a few kilobytes: one read in all).
+ */
+struct fd_reader {
+	int fd;
+	off_t next; /* file offset of the next fill */
+	size_t len; /* bytes in buf */
+	size_t pos; /* bytes of buf consumed (libpng) */
+	bool eof;
+	bool primed; /* buf holds a fill not yet handed to libjpeg */
+	unsigned char buf[16384];
+};
+
+static void
+reader_init(struct fd_reader *r, int fd)
+{
+	r->fd = fd;
+	r->next = 0;
+	r->len = r->pos = 0;
+	r->eof = false;
+	r->primed = false;
+}
+
+/* Refill BUF; false at the end of the file or on a read error. */
+static bool
+reader_fill(struct fd_reader *r)
+{
+	if (r->primed) {
+		/* The fill run() made to tell the format. */
+		r->primed = false;
+		r->pos = 0;
+		return r->len > 0;
+	}
+	ssize_t n;
+
+	do
+		n = pread(r->fd, r->buf, sizeof r->buf, r->next);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		r->eof = true;
+		r->len = r->pos = 0;
+		return false;
+	}
+	r->next += n;
+	r->len = (size_t)n;
+	r->pos = 0;
+	return true;
+}
+
+enum format {
+	FORMAT_UNKNOWN,
+	FORMAT_PNG,
+	FORMAT_JPEG,
+	FORMAT_TIFF
+};
+
+/* The format by the first bytes of the file. */
+static enum format
+format_of(const unsigned char *head, size_t n)
+{
+	if (n >= 8 && png_sig_cmp(head, 0, 8) == 0)
+		return FORMAT_PNG;
+	if (n >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff)
+		return FORMAT_JPEG;
+	/* Classic and BigTIFF, either byte order. */
+	if (n >= 4 &&
+	    ((head[0] == 'I' && head[1] == 'I' &&
+	         (head[2] == 42 || head[2] == 43) && head[3] == 0) ||
+	        (head[0] == 'M' && head[1] == 'M' && head[2] == 0 &&
+	            (head[3] == 42 || head[3] == 43))))
+		return FORMAT_TIFF;
+	return FORMAT_UNKNOWN;
+}
+
+/*
+ * Does the PNG end with its IEND chunk?  libpng reports a cut file only as
+ * a read error (the same words as a damaged one); the missing end chunk
+ * says which it is, before any decoding.  Bytes some writers append after
+ * IEND are allowed, up to 4 KiB.  R holds the first bytes of the file.
+ */
+static bool
+png_has_end(const struct fd_reader *r)
+{
+	unsigned char tail[4096];
+	const unsigned char *p = tail;
+	size_t want = sizeof tail;
+	struct stat st;
+
+	if (r->len < sizeof r->buf) {
+		/* The first read got the whole file. */
+		want = r->len < want ? r->len : want;
+		p = r->buf + r->len - want;
+	} else {
+		if (fstat(r->fd, &st) != 0)
+			return true; /* let libpng judge */
+		if (st.st_size < (off_t)want)
+			want = (size_t)st.st_size;
+		if (pread(r->fd, tail, want, st.st_size - (off_t)want) !=
+		    (ssize_t)want)
+			return true;
+	}
+	for (size_t i = want >= 4 ? want - 4 + 1 : 0; i-- > 0;)
+		if (memcmp(p + i, "IEND", 4) == 0)
+			return true;
+	return false;
+}
+
+/* ---- PNG ---------------------------------------------------------------- */
+
+struct png_job {
+	struct fd_reader in; /* first, as in jpeg_job: see run() */
+	jmp_buf jmp;
+};
+
+static void
+png_on_error(png_structp png, png_const_charp msg)
+{
+	struct png_job *job = png_get_error_ptr(png);
+
+	(void)msg;
+	longjmp(job->jmp, 1);
+}
+
+static void
+png_on_warning(png_structp png, png_const_charp msg)
+{
+	(void)png;
+	(void)msg;
+}
+
+static void
+png_read_bytes(png_structp png, png_bytep out, png_size_t want)
+{
+	struct png_job *job = png_get_io_ptr(png);
+	struct fd_reader *r = &job->in;
+
+	while (want > 0) {
+		size_t n;
+
+		if (r->pos == r->len && !reader_fill(r))
+			png_error(png, "end of file");
+		n = r->len - r->pos;
+		if (n > want)
+			n = want;
+		memcpy(out, r->buf + r->pos, n);
+		r->pos += n;
+		out += n;
+		want -= n;
+	}
+}
+
+/* Bands as libvips loads the PNG: a palette becomes RGB, transparency
+ * (tRNS) an alpha band. */
+static int
+png_bands(png_structp png, png_infop info)
+{
+	int type = png_get_color_type(png, info);
+	bool trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+
+	switch (type) {
+	case PNG_COLOR_TYPE_GRAY:
+		return trns ? 2 : 1;
+	case PNG_COLOR_TYPE_GRAY_ALPHA:
+		return 2;
+	case PNG_COLOR_TYPE_PALETTE:
+	case PNG_COLOR_TYPE_RGB:
+		return trns ? 4 : 3;
+	default:
+		return 4;
+	}
+}
+
+/* CHECK: decode every row and read up to the end chunk. */
+static int
+png_run(struct png_job *job, bool check, struct mirad_codec_info *info,
+    char *err, size_t errlen)
+{
+	png_structp png = NULL;
+	png_infop pinfo = NULL;
+	/* Set after setjmp(): volatile, so the longjmp keeps its value. */
+	png_bytep volatile row = NULL;
+	volatile int rc = -1;
+
+	if (!png_has_end(&job->in)) {
+		snprintf(err, errlen, "truncated PNG");
+		return -1;
+	}
+	png = png_create_read_struct(
+	    PNG_LIBPNG_VER_STRING, job, png_on_error, png_on_warning);
+	if (png == NULL || (pinfo = png_create_info_struct(png)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (setjmp(job->jmp)) {
+		snprintf(err, errlen, "truncated or damaged PNG");
+		goto out;
+	}
+	png_set_read_fn(png, job, png_read_bytes);
+	/* A flipped bit anywhere, even in a chunk a reader may skip, means
+	 * the file is not the one that was written. */
+	if (check)
+		png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
+	png_read_info(png, pinfo);
+	if (info != NULL) {
+		info->width = (int)png_get_image_width(png, pinfo);
+		info->height = (int)png_get_image_height(png, pinfo);
+		info->bands = png_bands(png, pinfo);
+		info->bits = png_get_bit_depth(png, pinfo) == 16 ? 16 : 8;
+		info->cmyk = false;
+		snprintf(info->format, sizeof info->format, "png");
+	}
+	if (check) {
+		int passes = png_set_interlace_handling(png);
+		png_uint_32 h = png_get_image_height(png, pinfo);
+
+		png_read_update_info(png, pinfo);
+		row = malloc(png_get_rowbytes(png, pinfo));
+		if (row == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		for (int p = 0; p < passes; p++)
+			for (png_uint_32 y = 0; y < h; y++)
+				png_read_row(png, row, NULL);
+		png_read_end(png, NULL);
+	}
+	rc = 0;
+out:
+	free(row);
+	png_destroy_read_struct(&png, pinfo ? &pinfo : NULL, NULL);
+	return rc;
+}
+
+/* ---- JPEG --------------------------------------------------------------- */
+
+struct jpeg_job {
+	struct fd_reader in; /* first, as in png_job: see run() */
+	struct jpeg_error_mgr pub;
+	struct jpeg_source_mgr src;
+	jmp_buf jmp;
+	bool hit_eof; /* the data ended before the end marker */
+};
+
+static void
+jpeg_on_error(j_common_ptr cinfo)
+{
+	struct jpeg_job *job = cinfo->client_data;
+
+	longjmp(job->jmp, 1);
+}
+
+/* Warnings are counted (num_warnings), not printed. */
+static void
+jpeg_on_message(j_common_ptr cinfo, int level)
+{
+	if (level < 0)
+		cinfo->err->num_warnings++;
+}
+
+static void
+jpeg_src_init(j_decompress_ptr cinfo)
+{
+	(void)cinfo;
+}
+
+static boolean
+jpeg_src_fill(j_decompress_ptr cinfo)
+{
+	static const JOCTET fake_eoi[2] = {0xff, JPEG_EOI};
+	struct jpeg_job *job = cinfo->client_data;
+
+	if (!reader_fill(&job->in)) {
+		/* As libjpeg's own sources do: warn, and end the data. */
+		job->hit_eof = true;
+		WARNMS(cinfo, JWRN_JPEG_EOF);
+		job->src.next_input_byte = fake_eoi;
+		job->src.bytes_in_buffer = sizeof fake_eoi;
+		return TRUE;
+	}
+	job->src.next_input_byte = job->in.buf;
+	job->src.bytes_in_buffer = job->in.len;
+	return TRUE;
+}
+
+static void
+jpeg_src_skip(j_decompress_ptr cinfo, long n)
+{
+	struct jpeg_job *job = cinfo->client_data;
+
+	if (n <= 0)
+		return;
+	while (n > (long)job->src.bytes_in_buffer) {
+		n -= (long)job->src.bytes_in_buffer;
+		(void)jpeg_src_fill(cinfo);
+	}
+	job->src.next_input_byte += n;
+	job->src.bytes_in_buffer -= (size_t)n;
+}
+
+static void
+jpeg_src_term(j_decompress_ptr cinfo)
+{
+	(void)cinfo;
+}
+
+static void
+jpeg_reason(const struct jpeg_job *job, int code, char *err, size_t errlen)
+{
+	if (job->hit_eof || code == JERR_INPUT_EOF)
+		snprintf(err, errlen, "truncated JPEG");
+	else
+		snprintf(err, errlen, "damaged JPEG");
+}
+
+static int
+jpeg_run(struct jpeg_job *job, bool check, struct mirad_codec_info *info,
+    char *err, size_t errlen)
+{
+	struct jpeg_decompress_struct cinfo;
+	JSAMPARRAY row = NULL;
+	volatile int rc = -1;
+
+	memset(&cinfo, 0, sizeof cinfo);
+	cinfo.client_data = job;
+	cinfo.err = jpeg_std_error(&job->pub);
+	job->pub.error_exit = jpeg_on_error;
+	job->pub.emit_message = jpeg_on_message;
+	job->hit_eof = false;
+	if (setjmp(job->jmp)) {
+		jpeg_reason(job, job->pub.msg_code, err, errlen);
+		goto out;
+	}
+	jpeg_create_decompress(&cinfo);
+	job->src.init_source = jpeg_src_init;
+	job->src.fill_input_buffer = jpeg_src_fill;
+	job->src.skip_input_data = jpeg_src_skip;
+	job->src.resync_to_restart = jpeg_resync_to_restart;
+	job->src.term_source = jpeg_src_term;
+	job->src.next_input_byte = NULL;
+	job->src.bytes_in_buffer = 0;
+	cinfo.src = &job->src;
+	if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
+		jpeg_reason(job, 0, err, errlen);
+		goto out;
+	}
+	if (info != NULL) {
+		info->width = (int)cinfo.image_width;
+		info->height = (int)cinfo.image_height;
+		info->bands = cinfo.num_components;
+		info->bits = 8;
+		info->cmyk = cinfo.jpeg_color_space == JCS_CMYK ||
+		    cinfo.jpeg_color_space == JCS_YCCK;
+		snprintf(info->format, sizeof info->format, "jpeg");
+	}
+	if (check) {
+		/* 1/8 scale: every block is still entropy-decoded, but only
+		 * its DC term is transformed. */
+		cinfo.scale_num = 1;
+		cinfo.scale_denom = 8;
+		cinfo.dct_method = JDCT_IFAST;
+		cinfo.do_fancy_upsampling = FALSE;
+		cinfo.do_block_smoothing = FALSE;
+		jpeg_start_decompress(&cinfo);
+		row = (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo,
+		    JPOOL_IMAGE, cinfo.output_width * cinfo.output_components,
+		    1);
+		while (cinfo.output_scanline < cinfo.output_height)
+			jpeg_read_scanlines(&cinfo, row, 1);
+		jpeg_finish_decompress(&cinfo);
+		/* libjpeg reads past corrupt data with a warning (grey
+		 * blocks, a cut file padded with an end marker). */
+		if (job->pub.num_warnings > 0) {
+			jpeg_reason(job, 0, err, errlen);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	jpeg_destroy_decompress(&cinfo);
+	return rc;
+}
+
+/* ---- TIFF --------------------------------------------------------------- */
+
+struct tiff_job {
+	int fd;
+	toff_t pos;
+	char message[160]; /* libtiff's first error */
+};
+
+static tmsize_t
+tiff_read(thandle_t h, void *buf, tmsize_t n)
+{
+	struct tiff_job *job = (struct tiff_job *)h;
+	ssize_t got;
+
+	do
+		got = pread(job->fd, buf, (size_t)n, (off_t)job->pos);
+	while (got < 0 && errno == EINTR);
+	if (got > 0)
+		job->pos += (toff_t)got;
+	return got;
+}
+
+static tmsize_t
+tiff_write(thandle_t h, void *buf, tmsize_t n)
+{
+	(void)h;
+	(void)buf;
+	(void)n;
+	return -1;
+}
+
+static toff_t
+tiff_size(thandle_t h)
+{
+	struct tiff_job *job = (struct tiff_job *)h;
+	struct stat st;
+
+	return fstat(job->fd, &st) == 0 ? (toff_t)st.st_size : 0;
+}
+
+static toff_t
+tiff_seek(thandle_t h, toff_t off, int whence)
+{
+	struct tiff_job *job = (struct tiff_job *)h;
+
+	if (whence == SEEK_SET)
+		job->pos = off;
+	else if (whence == SEEK_CUR)
+		job->pos += off;
+	else if (whence == SEEK_END)
+		job->pos = tiff_size(h) + off;
+	return job->pos;
+}
+
+static int
+tiff_close(thandle_t h)
+{
+	(void)h;
+	return 0;
+}
+
+static int
+tiff_map(thandle_t h, void **base, toff_t *size)
+{
+	(void)h;
+	(void)base;
+	(void)size;
+	return 0;
+}
+
+static void
+tiff_unmap(thandle_t h, void *base, toff_t size)
+{
+	(void)h;
+	(void)base;
+	(void)size;
+}
+
+static int
+tiff_on_error(
+    TIFF *tif, void *data, const char *module, const char *fmt, va_list ap)
+{
+	struct tiff_job *job = data;
+
+	(void)tif;
+	(void)module;
+	if (job->message[0] == '\0')
+		vsnprintf(job->message, sizeof job->message, fmt, ap);
+	return 1;
+}
+
+static int
+tiff_on_warning(
+    TIFF *tif, void *data, const char *module, const char *fmt, va_list ap)
+{
+	(void)tif;
+	(void)data;
+	(void)module;
+	(void)fmt;
+	(void)ap;
+	return 1;
+}
+
+static void
+tiff_reason(const struct tiff_job *job, char *err, size_t errlen)
+{
+	if (strstr(job->message, "Read error") != NULL ||
+	    strstr(job->message, "Cannot read") != NULL ||
+	    strstr(job->message, "Seek error") != NULL)
+		snprintf(err, errlen, "truncated TIFF");
+	else
+		snprintf(err, errlen, "damaged TIFF");
+}
+
+/*
+ * Describe the TIFF as libvips loads it, for the plain cases: grey or RGB
+ * (with extra samples), unsigned 8 or 16 bits, and 8-bit CMYK.  Anything
+ * else (palette, float, bilevel, YCbCr, Lab ...) is MIRAD_CODEC_UNKNOWN.
+ */
+static int
+tiff_describe(TIFF *tif, struct mirad_codec_info *info)
+{
+	uint32_t w = 0, h = 0;
+	uint16_t spp = 1, bps = 1, fmt = SAMPLEFORMAT_UINT, photo = 0;
+	uint16_t inkset = INKSET_CMYK;
+
+	if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w) ||
+	    !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h) ||
+	    !TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photo))
+		return MIRAD_CODEC_UNKNOWN;
+	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bps);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &fmt);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_INKSET, &inkset);
+	if (fmt != SAMPLEFORMAT_UINT || (bps != 8 && bps != 16))
+		return MIRAD_CODEC_UNKNOWN;
+	info->cmyk = false;
+	if (photo == PHOTOMETRIC_MINISBLACK && spp >= 1 && spp <= 2)
+		;
+	else if (photo == PHOTOMETRIC_RGB && spp >= 3 && spp <= 4)
+		;
+	else if (photo == PHOTOMETRIC_SEPARATED && inkset == INKSET_CMYK &&
+	    spp == 4 && bps == 8)
+		info->cmyk = true;
+	else
+		return MIRAD_CODEC_UNKNOWN;
+	info->width = (int)w;
+	info->height = (int)h;
+	info->bands = spp;
+	info->bits = bps;
+	snprintf(info->format, sizeof info->format, "tiff");
+	return 0;
+}
+
+/* Decode every strip or tile of the first directory. */
+static int
+tiff_decode_all(TIFF *tif)
+{
+	bool tiled = TIFFIsTiled(tif);
+	tmsize_t size = tiled ? TIFFTileSize(tif) : TIFFStripSize(tif);
+	uint32_t n = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+	void *buf;
+	int rc = 0;
+
+	if (size <= 0)
+		return -1;
+	buf = malloc((size_t)size);
+	if (buf == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		tmsize_t got = tiled ? TIFFReadEncodedTile(tif, i, buf, size)
+		                     : TIFFReadEncodedStrip(tif, i, buf, size);
+
+		if (got < 0)
+			rc = -1;
+	}
+	free(buf);
+	return rc;
+}
+
+/* Per-file error handlers (TIFFOpenOptions) came with libtiff 4.5; an
+ * older one would print to stderr, so TIFF is left to libvips there. */
+#if TIFFLIB_VERSION >= 20221213
+static int
+tiff_run(
+    int fd, bool check, struct mirad_codec_info *info, char *err, size_t errlen)
+{
+	struct tiff_job job = {fd, 0, ""};
+	struct mirad_codec_info local;
+	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
+	TIFF *tif;
+	int rc;
+
+	if (opts == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_on_error, &job);
+	TIFFOpenOptionsSetWarningHandlerExtR(opts, tiff_on_warning, NULL);
+	/* "m": no memory mapping, every read goes through tiff_read. */
+	tif = TIFFClientOpenExt("image", "rm", (thandle_t)&job, tiff_read,
+	    tiff_write, tiff_seek, tiff_close, tiff_size, tiff_map, tiff_unmap,
+	    opts);
+	TIFFOpenOptionsFree(opts);
+	if (tif == NULL) {
+		tiff_reason(&job, err, errlen);
+		return -1;
+	}
+	rc = tiff_describe(tif, info != NULL ? info : &local);
+	if (rc == 0 && check && tiff_decode_all(tif) != 0) {
+		tiff_reason(&job, err, errlen);
+		rc = -1;
+	}
+	TIFFClose(tif);
+	return rc;
+}
+#else
+static int
+tiff_run(
+    int fd, bool check, struct mirad_codec_info *info, char *err, size_t errlen)
+{
+	(void)fd;
+	(void)check;
+	(void)info;
+	(void)err;
+	(void)errlen;
+	return MIRAD_CODEC_UNKNOWN;
+}
+#endif
+
+/* ---- entry points ------------------------------------------------------- */
+
+/* What one file needs.  Both decoder states start with their reader, so
+ * the first read can be made before the format is known. */
+union codec_job {
+	struct fd_reader in;
+	struct png_job png;
+	struct jpeg_job jpeg;
+};
+
+static int
+run(int fd, bool check, struct mirad_codec_info *info, char *err, size_t errlen)
+{
+	union codec_job *job = malloc(sizeof *job);
+	int rc = MIRAD_CODEC_UNKNOWN;
+
+	if (job == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* One read tells the format and, for a small file, is all of it. */
+	reader_init(&job->in, fd);
+	(void)reader_fill(&job->in);
+	switch (format_of(job->in.buf, job->in.len)) {
+	case FORMAT_PNG:
+		rc = png_run(&job->png, check, info, err, errlen);
+		break;
+	case FORMAT_JPEG:
+		/* libjpeg asks for its first buffer: hand it this one. */
+		job->in.primed = true;
+		rc = jpeg_run(&job->jpeg, check, info, err, errlen);
+		break;
+	case FORMAT_TIFF:
+		rc = tiff_run(fd, check, info, err, errlen);
+		break;
+	case FORMAT_UNKNOWN:
+		break;
+	}
+	free(job);
+	return rc;
+}
+
+int
+mirad_codec_header(
+    int fd, struct mirad_codec_info *info, char *err, size_t errlen)
+{
+	return run(fd, false, info, err, errlen);
+}
+
+int
+mirad_codec_check(int fd, char *err, size_t errlen)
+{
+	return run(fd, true, NULL, err, errlen);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PNG, JPEG and TIFF through their reference libraries (libpng,
+ * libjpeg-turbo, libtiff), for the two questions asked of every file of a
+ * dataset: its header (size, bands, bit depth), and whether it is intact.
+ * Both are much cheaper here than through libvips, which builds an object
+ * and sniffs every loader per file, and neither needs libvips started.
+ *
+ * Errors: functions return -1 and write a short reason ("truncated JPEG",
+ * "truncated or damaged PNG") into the caller's ERR buffer.  Thread-safe:
+ * no global state is touched.
+ */
+#ifndef MIRAD_CODEC_H
+#define MIRAD_CODEC_H
+
+#include "mirad_platform.h"
+
+/* Returned when the bytes are none of PNG, JPEG or TIFF, or a TIFF
+ * variant this module does not describe: ask libvips. */
+#define MIRAD_CODEC_UNKNOWN 1
+
+struct mirad_codec_info {
+	int width, height;
+	int bands;      /* as libvips loads it: a palette PNG is 3 or 4 */
+	int bits;       /* bits per sample as loaded: 8 or 16 */
+	bool cmyk;      /* a CMYK JPEG or TIFF (bands counts the ink) */
+	char format[8]; /* "png", "jpeg", "tiff" */
+};
+
+/*
+ * Read the header of the regular file open on FD (read from offset 0 with
+ * pread: the descriptor is neither moved nor closed).  Returns 0, -1 with
+ * ERR (a damaged or cut header), or MIRAD_CODEC_UNKNOWN.
+ */
+int mirad_codec_header(
+    int fd, struct mirad_codec_info *info, char *err, size_t errlen);
+
+/*
+ * Is the file open on FD intact?  A PNG is decoded row by row (every
+ * chunk's CRC, the compressed stream and the end chunk are checked); a
+ * JPEG's entropy-coded data is decoded at 1/8 scale (every block is read,
+ * most of the inverse DCT is skipped), and any libjpeg warning about
+ * corrupt data counts as damage; a TIFF's strips or tiles are decoded.
+ * Returns 0, -1 with ERR ("truncated JPEG", "damaged JPEG", ...), or
+ * MIRAD_CODEC_UNKNOWN.
+ */
+int mirad_codec_check(int fd, char *err, size_t errlen);
+
+#endif

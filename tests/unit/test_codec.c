@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+#include "mirad_platform.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "test_util.h"
+
+#include "mirad_codec.h"
+
+#include <vips/vips.h>
+
+/* The test files are written by libvips (its own encoders), read back by
+ * mirad_codec (libpng, libjpeg, libtiff directly). */
+
+static VipsImage *
+noise(int w, int h, int bands)
+{
+	VipsImage *g, *t, *out;
+
+	/* A fixed seed: the same bytes, so the same damage, every run. */
+	assert_int_equal(vips_gaussnoise(&g, w, h, "mean", 128.0, "sigma", 40.0,
+	                     "seed", 7, NULL),
+	    0);
+	if (bands > 1) {
+		VipsImage *in[4] = {g, g, g, g};
+
+		assert_int_equal(vips_bandjoin(in, &t, bands, NULL), 0);
+		g_object_unref(g);
+		g = t;
+	}
+	assert_int_equal(vips_cast_uchar(g, &out, NULL), 0);
+	g_object_unref(g);
+	return out;
+}
+
+static char *
+write_image(const char *dir, const char *name, VipsImage *im)
+{
+	char *path = mirad_path_join(dir, name);
+	const char *ext = mirad_path_ext(name);
+	int rc;
+
+	/* By content, whatever the name says. */
+	if (strstr(name, "jpeg") != NULL)
+		rc = vips_jpegsave(im, path, "Q", 90, NULL);
+	else if (strstr(name, "tiff") != NULL)
+		rc = vips_tiffsave(im, path, NULL);
+	else
+		rc = vips_pngsave(im, path, NULL);
+	(void)ext;
+	assert_int_equal(rc, 0);
+	return path;
+}
+
+static int
+header_of(const char *path, struct mirad_codec_info *info, char *err)
+{
+	int fd = open(path, O_RDONLY);
+	int rc;
+
+	assert_true(fd >= 0);
+	memset(info, 0, sizeof *info);
+	rc = mirad_codec_header(fd, info, err, 256);
+	close(fd);
+	return rc;
+}
+
+static int
+check_of(const char *path, char *err)
+{
+	int fd = open(path, O_RDONLY);
+	int rc;
+
+	assert_true(fd >= 0);
+	rc = mirad_codec_check(fd, err, 256);
+	close(fd);
+	return rc;
+}
+
+static long
+file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (long)st.st_size;
+}
+
+/* XOR the bytes [AT, AT + N) of PATH with 0x55. */
+static void
+flip_bytes(const char *path, long at, int n)
+{
+	FILE *f = fopen(path, "r+b");
+
+	assert_non_null(f);
+	for (int i = 0; i < n; i++) {
+		int c;
+
+		assert_int_equal(fseek(f, at + i, SEEK_SET), 0);
+		c = fgetc(f);
+		assert_true(c != EOF);
+		assert_int_equal(fseek(f, at + i, SEEK_SET), 0);
+		fputc(c ^ 0x55, f);
+	}
+	fclose(f);
+}
+
+static void
+test_codec_headers(void **state)
+{
+	char *d = test_tmpdir();
+	VipsImage *rgb = noise(12, 7, 3), *grey = noise(9, 5, 1), *g16, *t16;
+	VipsImage *cmyk;
+	char *png, *png16, *jpg, *tif, *jcmyk, *pal;
+	struct mirad_codec_info info;
+	char err[256];
+
+	(void)state;
+	png = write_image(d, "rgb.png", rgb);
+	assert_int_equal(header_of(png, &info, err), 0);
+	assert_int_equal(info.width, 12);
+	assert_int_equal(info.height, 7);
+	assert_int_equal(info.bands, 3);
+	assert_int_equal(info.bits, 8);
+	assert_false(info.cmyk);
+	assert_string_equal(info.format, "png");
+
+	assert_int_equal(vips_cast_ushort(grey, &t16, NULL), 0);
+	assert_int_equal(vips_copy(t16, &g16, "interpretation",
+	                     VIPS_INTERPRETATION_GREY16, NULL),
+	    0);
+	g_object_unref(t16);
+	png16 = write_image(d, "grey16.png", g16);
+	assert_int_equal(header_of(png16, &info, err), 0);
+	assert_int_equal(info.bands, 1);
+	assert_int_equal(info.bits, 16);
+
+	/* A palette is loaded as RGB: three bands. */
+	pal = mirad_path_join(d, "palette.png");
+	assert_int_equal(vips_pngsave(rgb, pal, "palette", TRUE, NULL), 0);
+	assert_int_equal(header_of(pal, &info, err), 0);
+	assert_int_equal(info.bands, 3);
+	assert_int_equal(info.bits, 8);
+
+	jpg = write_image(d, "rgb.jpeg.jpg", rgb);
+	assert_int_equal(header_of(jpg, &info, err), 0);
+	assert_int_equal(info.width, 12);
+	assert_int_equal(info.height, 7);
+	assert_int_equal(info.bands, 3);
+	assert_string_equal(info.format, "jpeg");
+
+	t16 = noise(8, 8, 4);
+	assert_int_equal(vips_copy(t16, &cmyk, "interpretation",
+	                     VIPS_INTERPRETATION_CMYK, NULL),
+	    0);
+	g_object_unref(t16);
+	jcmyk = write_image(d, "cmyk.jpeg.jpg", cmyk);
+	assert_int_equal(header_of(jcmyk, &info, err), 0);
+	assert_true(info.cmyk);
+	assert_int_equal(info.bands, 4);
+
+	tif = write_image(d, "rgb.tiff.tif", rgb);
+	assert_int_equal(header_of(tif, &info, err), 0);
+	assert_int_equal(info.width, 12);
+	assert_int_equal(info.bands, 3);
+	assert_int_equal(info.bits, 8);
+	assert_string_equal(info.format, "tiff");
+
+	/* Intact files pass the check. */
+	assert_int_equal(check_of(png, err), 0);
+	assert_int_equal(check_of(png16, err), 0);
+	assert_int_equal(check_of(pal, err), 0);
+	assert_int_equal(check_of(jpg, err), 0);
+	assert_int_equal(check_of(jcmyk, err), 0);
+	assert_int_equal(check_of(tif, err), 0);
+
+	g_object_unref(rgb);
+	g_object_unref(grey);
+	g_object_unref(g16);
+	g_object_unref(cmyk);
+	mirad_rm_rf(d);
+	free(png);
+	free(png16);
+	free(pal);
+	free(jpg);
+	free(jcmyk);
+	free(tif);
+	free(d);
+}
+
+/* The bytes, not the name, decide: a JPEG called .png is a JPEG. */
+static void
+test_codec_wrong_extension_and_unknown(void **state)
+{
+	char *d = test_tmpdir();
+	VipsImage *rgb = noise(10, 6, 3);
+	char *fake = write_image(d, "really-a-jpeg.png", rgb);
+	char *text = mirad_path_join(d, "text.png");
+	char *bmp = mirad_path_join(d, "x.png");
+	struct mirad_codec_info info;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(header_of(fake, &info, err), 0);
+	assert_string_equal(info.format, "jpeg");
+	assert_int_equal(check_of(fake, err), 0);
+
+	/* Neither PNG, JPEG nor TIFF: left to the caller (libvips). */
+	test_write(d, "text.png", "not an image at all\n");
+	test_write(d, "x.png", "BM\x36 not much of a bitmap");
+	assert_int_equal(header_of(text, &info, err), MIRAD_CODEC_UNKNOWN);
+	assert_int_equal(check_of(text, err), MIRAD_CODEC_UNKNOWN);
+	assert_int_equal(header_of(bmp, &info, err), MIRAD_CODEC_UNKNOWN);
+	assert_int_equal(check_of(bmp, err), MIRAD_CODEC_UNKNOWN);
+
+	g_object_unref(rgb);
+	mirad_rm_rf(d);
+	free(fake);
+	free(text);
+	free(bmp);
+	free(d);
+}
+
+static void
+test_codec_truncated(void **state)
+{
+	char *d = test_tmpdir();
+	VipsImage *rgb = noise(96, 64, 3);
+	char *png = write_image(d, "cut.png", rgb);
+	char *jpg = write_image(d, "cut.jpeg.jpg", rgb);
+	char *tif = write_image(d, "cut.tiff.tif", rgb);
+	struct mirad_codec_info info;
+	char err[256];
+
+	(void)state;
+	/* A PNG without its end chunk is called truncated at once. */
+	assert_int_equal(truncate(png, file_size(png) - 20), 0);
+	assert_int_equal(header_of(png, &info, err), -1);
+	assert_string_equal(err, "truncated PNG");
+	assert_int_equal(check_of(png, err), -1);
+	assert_string_equal(err, "truncated PNG");
+
+	/* A JPEG cut in its scan still has a header; the check finds the
+	 * missing data. */
+	assert_int_equal(truncate(jpg, file_size(jpg) * 2 / 3), 0);
+	assert_int_equal(header_of(jpg, &info, err), 0);
+	assert_int_equal(info.width, 96);
+	assert_int_equal(check_of(jpg, err), -1);
+	assert_string_equal(err, "truncated JPEG");
+	/* Cut inside its header: the header read fails too. */
+	assert_int_equal(truncate(jpg, 40), 0);
+	assert_int_equal(header_of(jpg, &info, err), -1);
+	assert_string_equal(err, "truncated JPEG");
+
+	/* A TIFF whose strips are cut short. */
+	assert_int_equal(truncate(tif, file_size(tif) / 2), 0);
+	assert_int_not_equal(check_of(tif, err), 0);
+
+	g_object_unref(rgb);
+	mirad_rm_rf(d);
+	free(png);
+	free(jpg);
+	free(tif);
+	free(d);
+}
+
+static void
+test_codec_bit_flips(void **state)
+{
+	char *d = test_tmpdir();
+	VipsImage *rgb = noise(96, 64, 3);
+	char *png = write_image(d, "flip.png", rgb);
+	char *jpg = write_image(d, "flip.jpeg.jpg", rgb);
+	char *jpg2 = write_image(d, "flip2.jpeg.jpg", rgb);
+	struct mirad_codec_info info;
+	char err[256];
+	long size;
+
+	(void)state;
+	/* One byte in the middle of the compressed pixels: the header is
+	 * intact, the chunk's CRC is not. */
+	size = file_size(png);
+	flip_bytes(png, size / 2, 1);
+	assert_int_equal(header_of(png, &info, err), 0);
+	assert_int_equal(check_of(png, err), -1);
+	assert_string_equal(err, "truncated or damaged PNG");
+
+	/* Flipped bytes in the entropy-coded data: the header is intact,
+	 * libjpeg warns about corrupt data while decoding. */
+	size = file_size(jpg);
+	flip_bytes(jpg, size / 2, 16);
+	assert_int_equal(header_of(jpg, &info, err), 0);
+	assert_int_equal(check_of(jpg, err), -1);
+	assert_string_equal(err, "damaged JPEG");
+
+	/* A flipped start-of-image: not a JPEG any more. */
+	flip_bytes(jpg2, 1, 1);
+	assert_int_equal(header_of(jpg2, &info, err), MIRAD_CODEC_UNKNOWN);
+
+	g_object_unref(rgb);
+	mirad_rm_rf(d);
+	free(png);
+	free(jpg);
+	free(jpg2);
+	free(d);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_codec_headers),
+	    cmocka_unit_test(test_codec_wrong_extension_and_unknown),
+	    cmocka_unit_test(test_codec_truncated),
+	    cmocka_unit_test(test_codec_bit_flips),
+	};
+	int rc;
+
+	(void)argc;
+	if (VIPS_INIT(argv[0]))
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	vips_shutdown();
+	return rc;
+}
