@@ -265,11 +265,13 @@ find_loader_types(gpointer data)
 	return NULL;
 }
 
-/* Open PATH with the loader its extension names; NULL when there is none
- * or it refuses the file (the caller falls back to sniffing).  The error
- * buffer is left clean. */
+/* Open PATH with the loader its extension names, pixels read with ACCESS
+ * and any decoding error failing the read; NULL when there is no such
+ * loader or it refuses the file (the caller falls back to sniffing, which
+ * opens the file once per candidate loader).  The error buffer is left
+ * clean. */
 static VipsImage *
-open_by_extension(const char *path)
+open_by_extension(const char *path, VipsAccess access)
 {
 	const char *ext = mirad_path_ext(path);
 	VipsOperation *op;
@@ -283,7 +285,8 @@ open_by_extension(const char *path)
 	if (type == 0)
 		return NULL;
 	op = VIPS_OPERATION(g_object_new(type, NULL));
-	if (vips_object_set(VIPS_OBJECT(op), "filename", path, NULL) == 0 &&
+	if (vips_object_set(VIPS_OBJECT(op), "filename", path, "access", access,
+	        "fail_on", VIPS_FAIL_ON_ERROR, NULL) == 0 &&
 	    vips_object_build(VIPS_OBJECT(op)) == 0)
 		g_object_get(op, "out", &out, NULL);
 	else
@@ -421,7 +424,7 @@ header_through_vips(
 	if (start_if_deferred(err, errlen) != 0)
 		return -1;
 	/* Opening reads the header only; pixels are decoded on demand. */
-	im = open_by_extension(path);
+	im = open_by_extension(path, VIPS_ACCESS_RANDOM);
 	if (im == NULL)
 		im = vips_image_new_from_file(path, NULL);
 	if (im == NULL) {

@@ -4,10 +4,15 @@
 # best of $BENCH_RUNS runs (default 3), output folders removed between runs
 # (untimed).  Prints times and ratios; never fails on speed.
 #  (a) MIRAD -> MVTec on the full-scale sample (4,789 images, 1,737 masks):
-#      --link copy against cp -r, --link hardlink against cp -al.
+#      --link copy against cp -r, --link hardlink against cp -al.  Every run
+#      of (a) writes to a fresh file system: a new tmpfs mounted for the run
+#      when mount(8) is permitted (root), else a new folder in /dev/shm, else
+#      (neither) the work folder; the rows' notes say which.  A file system
+#      that earlier runs filled and emptied (ext4 journal, delayed
+#      allocation) times the kernel's clean-up, not the copy.
 #  (b) VisA raw -> visa-prepared (1cls) against a Python script doing what
 #      prepare_data.py does (shutil copies, PIL mask binarisation).
-#  (c) --resize 256 against the equivalent PIL script.
+#  (c) --resize 64 and --resize 256 against the equivalent PIL script.
 # The work folder is $BENCH_DIR (default: a new folder in $TMPDIR or /tmp).
 # BENCH_SCALE (default 1) scales every tree's counts (for (b), every
 # 1/BENCH_SCALE-th row of the split file); BENCH_VISA_IMAGE_SCALE (default
@@ -18,7 +23,13 @@ PY=${PYTHON3:-/usr/bin/python3}
 here=$(cd "$(dirname "$0")" && pwd)
 data=$here/../data
 W=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-convert.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+shm=""
+cleanup() {
+	umount "$W/fs" 2>/dev/null || true
+	[ -z "$shm" ] || rm -rf "$shm"
+	rm -rf "$W"
+}
+trap cleanup EXIT
 runs=${BENCH_RUNS:-3}
 C=$B/src/mirad-convert
 scale=${BENCH_SCALE:-1}
@@ -40,6 +51,55 @@ best() { # best-of-N wall time of "$@" with $OUTDIR removed before each run
 	rm -rf "$OUTDIR"
 	echo "$b"
 }
+# fresh_fs: how (a) gets a new file system per run: "tmpfs", "shm" or "none"
+fresh_fs() {
+	mkdir -p "$W/fs"
+	if mount -t tmpfs -o mode=0755 tmpfs "$W/fs" 2>/dev/null; then
+		umount "$W/fs"
+		echo tmpfs
+	elif [ -d /dev/shm ] && [ -w /dev/shm ]; then
+		echo shm
+	else
+		echo none
+	fi
+}
+# best_fresh CMD...: like best, each run writing to $OUT on a new file system
+# (made and removed untimed); CMD is run by eval, so it may name "$OUT".
+best_fresh() {
+	b=""
+	i=0
+	while [ $i -lt "$runs" ]; do
+		case $fs in
+		tmpfs)
+			umount "$W/fs" 2>/dev/null || true
+			mount -t tmpfs -o mode=0755 tmpfs "$W/fs"
+			OUT=$W/fs/out
+			;;
+		shm)
+			[ -z "$shm" ] || rm -rf "$shm"
+			shm=$(mktemp -d /dev/shm/bench-convert.XXXXXX)
+			OUT=$shm/out
+			;;
+		*)
+			rm -rf "$W/fs/out"
+			OUT=$W/fs/out
+			;;
+		esac
+		sync
+		s=$(date +%s.%N)
+		eval "$*" >/dev/null
+		e=$(date +%s.%N)
+		t=$(awk -v s="$s" -v e="$e" 'BEGIN { print e - s }')
+		if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
+		i=$((i + 1))
+	done
+	case $fs in
+	tmpfs) umount "$W/fs" ;;
+	shm) rm -rf "$shm" && shm="" ;;
+	*) rm -rf "$W/fs/out" ;;
+	esac
+	echo "$b"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 line() { printf '%-52s %8.3f s  %s\n' "$1" "$2" "$3"; }
 
@@ -48,10 +108,19 @@ line() { printf '%-52s %8.3f s  %s\n' "$1" "$2" "$3"; }
 npng=$(find "$W/MIRAD" -name '*.png' | wc -l)
 echo "(a) MIRAD sample (--scale $scale): $npng PNG files, $(du -sh "$W/MIRAD" | cut -f1)"
 cat "$W"/MIRAD/*/*/*/* >/dev/null
+fs=$(fresh_fs)
+case $fs in
+tmpfs) fs_note="each run on a new tmpfs" ;;
+shm) fs_note="each run in a new folder in /dev/shm" ;;
+*) fs_note="each run in the work folder (no tmpfs)" ;;
+esac
+echo "copies: $fs_note"
+t_cp=$(best_fresh cp -r '"$W/MIRAD"' '"$OUT"')
+t_copy=$(best_fresh '"$C"' --link copy --to mvtec -o '"$OUT"' '"$W/MIRAD"')
+t_copy_nv=$(best_fresh '"$C"' --link copy --no-verify --to mvtec -o '"$OUT"' '"$W/MIRAD"')
+# Hard links cannot cross file systems: the links are made in the work
+# folder, beside the input.
 OUTDIR=$W/out
-t_cp=$(best cp -r "$W/MIRAD" "$W/out")
-t_copy=$(best "$C" --link copy --to mvtec -o "$W/out" "$W/MIRAD")
-t_copy_nv=$(best "$C" --link copy --no-verify --to mvtec -o "$W/out" "$W/MIRAD")
 t_al=$(best cp -al "$W/MIRAD" "$W/out")
 t_hard=$(best "$C" --link hardlink --to mvtec -o "$W/out" "$W/MIRAD")
 t_hard_nv=$(best "$C" --link hardlink --no-verify --to mvtec -o "$W/out" "$W/MIRAD")
@@ -62,8 +131,8 @@ line "cp -al" "$t_al" ""
 line "mirad-convert --to mvtec --link hardlink" "$t_hard" "$(ratio "$t_hard" "$t_al")x the time of cp -al"
 line "mirad-convert --to mvtec --link hardlink --no-verify" "$t_hard_nv" "$(ratio "$t_hard_nv" "$t_al")x the time of cp -al"
 desc="MIRAD --scale $scale ($npng PNG files) -> MVTec"
-bench_row convert "mirad-convert --to mvtec --link copy" "$desc" "$t_copy" "cp -r" "$t_cp" "best of $runs; target: at most 1.5x the time of cp -r (ratio >= 0.67)"
-bench_row convert "mirad-convert --to mvtec --link copy --no-verify" "$desc" "$t_copy_nv" "cp -r" "$t_cp" "best of $runs"
+bench_row convert "mirad-convert --to mvtec --link copy" "$desc" "$t_copy" "cp -r" "$t_cp" "best of $runs, $fs_note; target: at most 1.5x the time of cp -r (ratio >= 0.67)"
+bench_row convert "mirad-convert --to mvtec --link copy --no-verify" "$desc" "$t_copy_nv" "cp -r" "$t_cp" "best of $runs, $fs_note"
 bench_row convert "mirad-convert --to mvtec --link hardlink" "$desc" "$t_hard" "cp -al" "$t_al" "best of $runs"
 bench_row convert "mirad-convert --to mvtec --link hardlink --no-verify" "$desc" "$t_hard_nv" "cp -al" "$t_al" "best of $runs"
 
@@ -102,10 +171,12 @@ echo
 echo "(c) MIRAD sample at ~${iscale}00 px: $npng PNG files, $(du -sh "$W/MIRAD800" | cut -f1)"
 cat "$W"/MIRAD800/*/*/*/* >/dev/null
 OUTDIR=$W/r
-t_pil=$(best "$PY" "$here/bench_convert_resize.py" "$W/MIRAD800" "$W/r" 256)
-t_rs=$(best "$C" --to mvtec --resize 256 -o "$W/r" "$W/MIRAD800")
-line "PIL resize script (LANCZOS / NEAREST)" "$t_pil" ""
-line "mirad-convert --to mvtec --resize 256" "$t_rs" "$(ratio "$t_pil" "$t_rs")x faster (target >= 3)"
-bench_row convert "mirad-convert --to mvtec --resize 256" "MIRAD ($npng PNG files of ~${iscale}00 px) -> MVTec 256x256" \
-	"$t_rs" "PIL resize script (LANCZOS / NEAREST)" "$t_pil" "best of $runs; target: ratio >= 3"
+for n in 64 256; do
+	t_pil=$(best "$PY" "$here/bench_convert_resize.py" "$W/MIRAD800" "$W/r" $n)
+	t_rs=$(best "$C" --to mvtec --resize $n -o "$W/r" "$W/MIRAD800")
+	line "PIL resize script (LANCZOS / NEAREST) to $n" "$t_pil" ""
+	line "mirad-convert --to mvtec --resize $n" "$t_rs" "$(ratio "$t_pil" "$t_rs")x faster (target >= 3)"
+	bench_row convert "mirad-convert --to mvtec --resize $n" "MIRAD ($npng PNG files of ~${iscale}00 px) -> MVTec ${n}x$n" \
+		"$t_rs" "PIL resize script (LANCZOS / NEAREST)" "$t_pil" "best of $runs; target: ratio >= 3"
+done
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) (shared: timings are noisy)"

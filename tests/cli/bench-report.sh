@@ -58,6 +58,13 @@ for b in foundation split stats fetch convert augment eval; do
 		"^\\| $b \\| \`[^|]+\` \\| [^|]+ \\| $num \\| [^|-][^|]* \\| $num \\| $num \\| [^|]+ \\|\$" "$R"
 done
 
+for n in 64 256; do
+	expect_grep "results: convert --resize $n against the PIL script" \
+		"^\\| convert \\| \`mirad-convert --to mvtec --resize $n\` \\| [^|]+ \\| $num \\| PIL resize script [^|]+ \\| $num \\| $num \\| [^|]+ \\|\$" "$R"
+done
+expect_grep "results: the copy row says where it copied" \
+	"^\\| convert \\| \`mirad-convert --to mvtec --link copy\` \\| [^|]+ \\| $num \\| cp -r \\| $num \\| $num \\| best of [0-9]+, each run (on a new tmpfs|in a new folder in /dev/shm|in the work folder \\(no tmpfs\\)); [^|]+ \\|\$" "$R"
+
 # Scaling: the summary tables have a time at every factor, the growth after
 # the first; the detailed tables a per-image cost.
 for j in "mirad-split DIR" "mirad-stats DIR \\(counts\\)" "mirad-stats --all DIR" \
