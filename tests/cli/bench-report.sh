@@ -16,7 +16,7 @@ if [ -n "$missing" ]; then
 fi
 
 # The quick sizes, whatever the caller's shell has set.
-unset BENCH_RUNS BENCH_SCALE BENCH_IMAGE_SCALE BENCH_VISA_IMAGE_SCALE BENCH_RECORDS \
+unset BENCH_RUNS BENCH_SCALE BENCH_IMAGE_SCALE BENCH_SMALL_SCALE BENCH_VISA_IMAGE_SCALE BENCH_RECORDS \
 	BENCH_FACTORS BENCH_IMAGE_SCALES BENCH_REPEAT_BUDGET BENCH_TOOL_ONLY BENCH_DIR \
 	MIRAD_BENCH_ONLY MIRAD_BENCH_RESULTS
 
@@ -57,6 +57,14 @@ for b in foundation split stats fetch convert augment eval; do
 	expect_grep "results: a $b row with times and the ratio" \
 		"^\\| $b \\| \`[^|]+\` \\| [^|]+ \\| $num \\| [^|-][^|]* \\| $num \\| $num \\| [^|]+ \\|\$" "$R"
 done
+
+# Augment: a row per sample (~1 MP, ~100 px) and contender (NumPy, and
+# OpenCV where python3 has cv2).
+naug=2
+"$PY" -c 'import cv2' 2>/dev/null && naug=4
+expect_eq "augment: one row per sample and contender" "$(grep -c '^augment	' "$TSV")" "$naug"
+expect_grep "augment: the large-image sample" '^augment	[^	]*large images	[0-9]+ images of ~[0-9.]+ MP' "$TSV"
+expect_grep "augment: the ~100 px sample" '^augment	[^	]*small images	[0-9]+ images of ~[0-9]+ px' "$TSV"
 
 # Scaling: the summary tables have a time at every factor, the growth after
 # the first; the detailed tables a per-image cost.
