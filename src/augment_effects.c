@@ -807,6 +807,16 @@ augment_white_balance(VipsImage *lin, double cct_k, double ref_k, int locus,
 	return 0;
 }
 
+/* ACC[i] += K * SRC[i]: the inner loop of the convolution and the
+ * resampler, written so that the compiler vectorises it (the buffers never
+ * overlap). */
+static void
+add_scaled(float *restrict acc, const float *restrict src, float k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		acc[i] += k * src[i];
+}
+
 /*
  * Convolve with an N x N kernel normalised to sum 1, edges extended by
  * copying (as vips_conv does).  Plain C over memory: row by row, each
@@ -873,10 +883,8 @@ convolve(
 				float kv = kr[kx];
 				const float *sp = pad + (size_t)kx * b;
 
-				if (kv == 0)
-					continue;
-				for (size_t i = 0; i < row; i++)
-					acc[i] += kv * sp[i];
+				if (kv != 0)
+					add_scaled(acc, sp, kv, row);
 			}
 		}
 	}
@@ -1154,10 +1162,8 @@ resample(VipsImage *in, int ow, int oh, int kind, char *err, size_t el)
 			const float *src =
 			    tmp + (size_t)iy[(size_t)y * nty + t] * orow;
 
-			if (wv == 0)
-				continue;
-			for (size_t i = 0; i < orow; i++)
-				dst[i] += wv * src[i];
+			if (wv != 0)
+				add_scaled(dst, src, wv, orow);
 		}
 	}
 	free(tmp);
