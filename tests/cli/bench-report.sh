@@ -63,8 +63,8 @@ done
 naug=2
 "$PY" -c 'import cv2' 2>/dev/null && naug=4
 expect_eq "augment: one row per sample and contender" "$(grep -c '^augment	' "$TSV")" "$naug"
-expect_grep "augment: the large-image sample" '^augment	[^	]*large images	[0-9]+ images of ~[0-9.]+ MP' "$TSV"
-expect_grep "augment: the ~100 px sample" '^augment	[^	]*small images	[0-9]+ images of ~[0-9]+ px' "$TSV"
+expect_grep "augment: the large-image sample" '^augment	[^	]*large images\)	[0-9]+ images of ~[0-9.]+ (MP|px) ' "$TSV"
+expect_grep "augment: the ~100 px sample" '^augment	[^	]*small images\)	[0-9]+ images of ~[0-9]+ px ' "$TSV"
 
 # Scaling: the summary tables have a time at every factor, the growth after
 # the first; the detailed tables a per-image cost.
