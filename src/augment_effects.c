@@ -47,18 +47,6 @@ scratch_end(struct scratch *s, int rc, VipsImage *result, VipsImage **out,
 	return rc;
 }
 
-/* A float image from a malloc()ed buffer (freed here). */
-static VipsImage *
-float_image(float *buf, int w, int h, int bands)
-{
-	VipsImage *im = vips_image_new_from_memory_copy(buf,
-	    (size_t)w * h * bands * sizeof(float), w, h, bands,
-	    VIPS_FORMAT_FLOAT);
-
-	free(buf);
-	return im;
-}
-
 static float *
 float_buffer(int w, int h, int bands)
 {
@@ -126,6 +114,45 @@ nsamples(const VipsImage *im)
 	return (size_t)im->Xsize * im->Ysize * im->Bands;
 }
 
+/* IN as a memory image of format FMT (a new reference), or NULL. */
+static VipsImage *
+memory_as(VipsImage *in, VipsBandFormat fmt, char *err, size_t el)
+{
+	VipsImage *c = NULL, *m;
+
+	if (in->BandFmt != fmt) {
+		if (vips_cast(in, &c, fmt, NULL) != 0) {
+			mirad_image_take_error(err, el);
+			return NULL;
+		}
+		in = c;
+	}
+	m = vips_image_copy_memory(in);
+	if (c != NULL)
+		g_object_unref(c);
+	if (m == NULL)
+		mirad_image_take_error(err, el);
+	return m;
+}
+
+/* A new writable memory image of W x H x BANDS in FMT, resolution and
+ * interpretation from LIKE; NULL (error in ERR) on failure. */
+static VipsImage *
+memory_image(VipsImage *like, int w, int h, int bands, VipsBandFormat fmt,
+    VipsInterpretation type, char *err, size_t el)
+{
+	VipsImage *im = vips_image_new_memory();
+
+	vips_image_init_fields(im, w, h, bands, fmt, VIPS_CODING_NONE, type,
+	    like->Xres, like->Yres);
+	if (vips_image_write_prepare(im) != 0) {
+		mirad_image_take_error(err, el);
+		g_object_unref(im);
+		return NULL;
+	}
+	return im;
+}
+
 static float
 clip01(float v)
 {
@@ -142,6 +169,44 @@ augment_to_linear(VipsImage *in, VipsImage **out, char *err, size_t el)
 
 	for (int i = 0; i < 256; i++)
 		lut[i] = (float)srgb_decode(i / 255.0);
+	if (x->BandFmt == VIPS_FORMAT_UCHAR && x->Bands <= 4) {
+		/* The usual case as one loop over the decoded pixels: the same
+		 * table, without building a pipeline of libvips operations. */
+		VipsImage *m = vips_image_copy_memory(x), *o;
+		int bands = x->Bands, map[3];
+		size_t npx = (size_t)x->Xsize * x->Ysize;
+		const VipsPel *p;
+		float *q;
+
+		g_object_unref(s.ctx);
+		if (m == NULL) {
+			mirad_image_take_error(err, el);
+			return -1;
+		}
+		for (int c = 0; c < 3; c++)
+			map[c] =
+			    bands >= 3 ? c : 0; /* grey (+ alpha) replicated */
+		o = vips_image_new_memory();
+		vips_image_init_fields(o, x->Xsize, x->Ysize, 3,
+		    VIPS_FORMAT_FLOAT, VIPS_CODING_NONE,
+		    VIPS_INTERPRETATION_scRGB, x->Xres, x->Yres);
+		if (vips_image_write_prepare(o) != 0) {
+			mirad_image_take_error(err, el);
+			g_object_unref(o);
+			g_object_unref(m);
+			return -1;
+		}
+		p = VIPS_IMAGE_ADDR(m, 0, 0);
+		q = (float *)VIPS_IMAGE_ADDR(o, 0, 0);
+		for (size_t i = 0; i < npx; i++, p += bands, q += 3) {
+			q[0] = lut[p[map[0]]];
+			q[1] = lut[p[map[1]]];
+			q[2] = lut[p[map[2]]];
+		}
+		g_object_unref(m);
+		*out = o;
+		return 0;
+	}
 	if (x->BandFmt != VIPS_FORMAT_UCHAR) {
 		/* 16-bit input: scale to 8 bits (outputs are 8-bit). */
 		rc = vips_linear1(x, &s.t[0],
@@ -228,80 +293,119 @@ int
 augment_quantise(
     VipsImage *in, bool grey, VipsImage **out, char *err, size_t el)
 {
-	struct scratch s = scratch_new(3);
-	VipsImage *x = in;
-	int rc = 0;
+	int bands = grey && in->Bands > 1 ? 1 : in->Bands;
+	size_t npx = (size_t)in->Xsize * in->Ysize;
+	VipsImage *m = memory_as(in, VIPS_FORMAT_FLOAT, err, el), *o;
+	const float *p;
+	VipsPel *q;
 
-	if (grey && in->Bands > 1) {
-		rc = vips_bandmean(in, &s.t[0], NULL);
-		x = s.t[0];
+	if (m == NULL)
+		return -1;
+	o = memory_image(in, in->Xsize, in->Ysize, bands, VIPS_FORMAT_UCHAR,
+	    grey ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB, err, el);
+	if (o == NULL) {
+		g_object_unref(m);
+		return -1;
 	}
-	/* "uchar" clips to 0..255 and truncates: +0.5 rounds. */
-	if (rc == 0)
-		rc =
-		    vips_linear1(x, &s.t[1], 255.0, 0.5, "uchar", TRUE, NULL) ||
-		    vips_copy(s.t[1], &s.t[2], "interpretation",
-		        grey ? VIPS_INTERPRETATION_B_W
-		             : VIPS_INTERPRETATION_sRGB,
-		        NULL);
-	return scratch_end(&s, rc ? -1 : 0, s.t[2], out, err, el);
+	p = (const float *)VIPS_IMAGE_ADDR(m, 0, 0);
+	q = VIPS_IMAGE_ADDR(o, 0, 0);
+	for (size_t i = 0; i < npx; i++, p += m->Bands) {
+		for (int c = 0; c < bands; c++) {
+			float v = p[c];
+
+			if (bands < m->Bands) {
+				/* Grey: the mean of the bands. */
+				v = 0;
+				for (int k = 0; k < m->Bands; k++)
+					v += p[k];
+				v /= (float)m->Bands;
+			}
+			/* Clip to 0..255, +0.5 then truncate rounds. */
+			v = v * 255.0f + 0.5f;
+			*q++ = v <= 0 ? 0 : v >= 255 ? 255 : (VipsPel)v;
+		}
+	}
+	g_object_unref(m);
+	*out = o;
+	return 0;
+}
+
+/* Sum of band BAND over the rectangle (X, Y, W, H) of memory image IM. */
+static double
+area_sum(VipsImage *im, int band, int x0, int y0, int w, int h)
+{
+	uint64_t sum = 0;
+	double fsum = 0;
+
+	for (int y = y0; y < y0 + h; y++) {
+		const VipsPel *row = VIPS_IMAGE_ADDR(im, x0, y);
+
+		if (im->BandFmt == VIPS_FORMAT_DOUBLE) {
+			const double *p = (const double *)row;
+
+			for (int x = 0; x < w; x++)
+				fsum += p[x * im->Bands + band];
+		} else if (im->BandFmt == VIPS_FORMAT_USHORT) {
+			const unsigned short *p = (const unsigned short *)row;
+
+			for (int x = 0; x < w; x++)
+				sum += p[x * im->Bands + band];
+		} else {
+			for (int x = 0; x < w; x++)
+				sum += row[x * im->Bands + band];
+		}
+	}
+	return (double)sum + fsum;
 }
 
 int
 augment_border_colour(
     VipsImage *in, int band, double rgb[3], char *err, size_t el)
 {
-	struct scratch s = scratch_new(10);
 	int w = in->Xsize, h = in->Ysize;
 	int b = band < 1 ? 1 : band;
 	double sum[3] = {0, 0, 0}, n = 0;
-	int rc = 0;
+	VipsImage *m;
 
 	if (b * 2 >= w || b * 2 >= h)
 		b = 1;
+	/* Plain sums over the decoded pixels: per-strip vips_stats and
+	 * vips_getpoint calls built a dozen pipelines per image, the largest
+	 * cost of a small image. */
+	if (in->BandFmt == VIPS_FORMAT_UCHAR ||
+	    in->BandFmt == VIPS_FORMAT_USHORT) {
+		if ((m = vips_image_copy_memory(in)) == NULL) {
+			mirad_image_take_error(err, el);
+			return -1;
+		}
+	} else if ((m = memory_as(in, VIPS_FORMAT_DOUBLE, err, el)) == NULL) {
+		return -1;
+	}
 	{
 		/* Top, bottom, left, right strips (corners counted twice:
 		 * harmless for a mean colour). */
 		int area[4][4] = {{0, 0, w, b}, {0, h - b, w, b}, {0, 0, b, h},
 		    {w - b, 0, b, h}};
 
-		for (int k = 0; k < 4 && rc == 0; k++) {
-			VipsImage **strip = &s.t[k], **st = &s.t[4 + k];
-
-			rc = vips_extract_area(in, strip, area[k][0],
-			         area[k][1], area[k][2], area[k][3], NULL) ||
-			    vips_stats(*strip, st, NULL);
-			for (int c = 0; c < 3 && rc == 0; c++) {
+		for (int k = 0; k < 4; k++) {
+			for (int c = 0; c < 3; c++) {
 				int bandi = c < in->Bands ? c : 0;
-				double *v;
-				int nv;
 
 				if (in->Bands == 2 || in->Bands == 4)
 					bandi = c < in->Bands - 1 ? c : 0;
-				if (vips_getpoint(*st, &v, &nv, 2, bandi + 1,
-				        NULL) != 0) {
-					rc = -1;
-					break;
-				}
-				sum[c] += v[0];
-				g_free(v);
+				sum[c] += area_sum(m, bandi, area[k][0],
+				    area[k][1], area[k][2], area[k][3]);
 			}
 			n += (double)area[k][2] * area[k][3];
 		}
 	}
-	if (rc != 0) {
-		mirad_image_take_error(err, el);
-		g_object_unref(s.ctx);
-		return -1;
-	}
 	{
-		double scale =
-		    in->BandFmt == VIPS_FORMAT_USHORT ? 1.0 / 257 : 1;
+		double scale = m->BandFmt == VIPS_FORMAT_USHORT ? 1.0 / 257 : 1;
 
 		for (int c = 0; c < 3; c++)
 			rgb[c] = sum[c] / n * scale;
 	}
-	g_object_unref(s.ctx);
+	g_object_unref(m);
 	return 0;
 }
 
@@ -360,22 +464,75 @@ homography(const double src[4][2], const double dst[4][2], double h[9])
 	h[8] = 1;
 }
 
+/*
+ * The warp resamples in one pass of plain C over memory buffers: the map
+ * is computed per pixel and used at once (vips_mapim would take it as an
+ * image and, for a rotation, prepare a large input area per output tile,
+ * which made it the slowest step of the chain).  Bilinear: a neighbour
+ * outside the image takes FILL, so the border blends into it; the mask
+ * takes the nearest pixel (rounded), 0 outside.
+ */
 int
 augment_warp(VipsImage *image, VipsImage *mask,
     const struct augment_geometry *g, const double fill[3],
     VipsImage **out_image, VipsImage **out_mask, char *err, size_t el)
 {
-	int w = image->Xsize, h = image->Ysize;
+	int w = image->Xsize, h = image->Ysize, b = image->Bands;
 	double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
 	double r2 = cx * cx + cy * cy;
 	double th = -g->rotate_deg * G_PI / 180.0;
 	double ct = cos(th) / g->scale, st = sin(th) / g->scale;
 	double src[4][2] = {{0, 0}, {w - 1, 0}, {w - 1, h - 1}, {0, h - 1}};
 	double dst[4][2], hm[9];
-	float *map = float_buffer(w, h, 2);
-	struct scratch s = scratch_new(4);
-	VipsArrayDouble *bg;
-	int rc;
+	float bg[4] = {0, 0, 0, 0};
+	VipsImage *in, *min = NULL, *out, *mout = NULL;
+	const float *iv;
+	const unsigned char *mv = NULL;
+	float *ov;
+	unsigned char *mo = NULL;
+	size_t row = (size_t)w * b;
+	bool flat = true; /* no perspective: the homography is the identity */
+
+	if (b > 4 ||
+	    (mask != NULL &&
+	        (mask->Xsize != w || mask->Ysize != h || mask->Bands != 1))) {
+		snprintf(err, el, "warp: unsupported image or mask layout");
+		return -1;
+	}
+	for (int c = 0; c < b; c++)
+		bg[c] = (float)fill[c < 3 ? c : 2];
+	if ((in = memory_as(image, VIPS_FORMAT_FLOAT, err, el)) == NULL)
+		return -1;
+	if (mask != NULL &&
+	    (min = memory_as(mask, VIPS_FORMAT_UCHAR, err, el)) == NULL) {
+		g_object_unref(in);
+		return -1;
+	}
+	out = vips_image_new_memory();
+	vips_image_init_fields(out, w, h, b, VIPS_FORMAT_FLOAT,
+	    VIPS_CODING_NONE, image->Type, image->Xres, image->Yres);
+	if (min != NULL) {
+		mout = vips_image_new_memory();
+		vips_image_init_fields(mout, w, h, 1, VIPS_FORMAT_UCHAR,
+		    VIPS_CODING_NONE, mask->Type, mask->Xres, mask->Yres);
+	}
+	if (vips_image_write_prepare(out) != 0 ||
+	    (mout != NULL && vips_image_write_prepare(mout) != 0)) {
+		mirad_image_take_error(err, el);
+		g_object_unref(in);
+		g_object_unref(out);
+		if (min != NULL) {
+			g_object_unref(min);
+			g_object_unref(mout);
+		}
+		return -1;
+	}
+	iv = (const float *)VIPS_IMAGE_ADDR(in, 0, 0);
+	ov = (float *)VIPS_IMAGE_ADDR(out, 0, 0);
+	if (min != NULL) {
+		mv = VIPS_IMAGE_ADDR(min, 0, 0);
+		mo = VIPS_IMAGE_ADDR(mout, 0, 0);
+	}
 
 	for (int i = 0; i < 4; i++) {
 		dst[i][0] = src[i][0] + g->corner[i][0] * w;
@@ -384,52 +541,86 @@ augment_warp(VipsImage *image, VipsImage *mask,
 	homography(src, dst, hm);
 	if (r2 <= 0)
 		r2 = 1;
+	for (int i = 0; i < 4; i++)
+		flat = flat && g->corner[i][0] == 0 && g->corner[i][1] == 0;
 	for (int y = 0; y < h; y++) {
-		float *row = map + (size_t)y * w * 2;
+		float *o = ov + (size_t)y * row;
+		double dy = y - cy;
 
-		for (int x = 0; x < w; x++) {
+		for (int x = 0; x < w; x++, o += b) {
 			/* Lens (inverse map), then the viewpoint. */
-			double dx = x - cx, dy = y - cy;
+			double dx = x - cx;
 			double rn = (dx * dx + dy * dy) / r2;
 			double f = 1 + g->k1 * rn + g->k2 * rn * rn;
 			double px = dx * f - g->shift_x * w;
 			double py = dy * f - g->shift_y * h;
 			double sx = cx + ct * px - st * py;
 			double sy = cy + st * px + ct * py;
-			double z = hm[6] * sx + hm[7] * sy + hm[8];
+			float fx, fy, u, v;
+			int x0, y0;
+			const float *p[4];
 
-			if (z == 0)
-				z = 1e-12;
-			row[2 * x] =
-			    (float)((hm[0] * sx + hm[1] * sy + hm[2]) / z);
-			row[2 * x + 1] =
-			    (float)((hm[3] * sx + hm[4] * sy + hm[5]) / z);
+			if (flat) {
+				u = (float)sx, v = (float)sy;
+			} else {
+				double z = hm[6] * sx + hm[7] * sy + hm[8];
+
+				if (z == 0)
+					z = 1e-12;
+				u = (float)((hm[0] * sx + hm[1] * sy + hm[2]) /
+				    z);
+				v = (float)((hm[3] * sx + hm[4] * sy + hm[5]) /
+				    z);
+			}
+			if (mo != NULL) {
+				float ru = floorf(u + 0.5f),
+				      rv = floorf(v + 0.5f);
+
+				mo[(size_t)y * w + x] =
+				    ru >= 0 && rv >= 0 && ru < w && rv < h
+				    ? mv[(size_t)rv * w + (size_t)ru]
+				    : 0;
+			}
+			if (!(u > -1 && v > -1 && u < w && v < h)) {
+				for (int c = 0; c < b; c++)
+					o[c] = bg[c];
+				continue;
+			}
+			x0 = (int)floorf(u), y0 = (int)floorf(v);
+			fx = u - (float)x0, fy = v - (float)y0;
+			if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+				p[0] = iv + (size_t)y0 * row + (size_t)x0 * b;
+				p[1] = p[0] + b;
+				p[2] = p[0] + row;
+				p[3] = p[2] + b;
+			} else {
+				for (int k = 0; k < 4; k++) {
+					int xk = x0 + (k & 1),
+					    yk = y0 + (k >> 1);
+
+					p[k] = xk >= 0 && yk >= 0 && xk < w &&
+					        yk < h
+					    ? iv + (size_t)yk * row +
+					        (size_t)xk * b
+					    : bg;
+				}
+			}
+			for (int c = 0; c < b; c++) {
+				float top = p[0][c] + fx * (p[1][c] - p[0][c]);
+				float bot = p[2][c] + fx * (p[3][c] - p[2][c]);
+
+				o[c] = top + fy * (bot - top);
+			}
 		}
 	}
-	s.t[0] = float_image(map, w, h, 2);
-	bg = vips_array_double_new(fill, image->Bands < 3 ? image->Bands : 3);
-	rc = s.t[0] == NULL ||
-	    vips_mapim(image, &s.t[1], s.t[0], "interpolate",
-	        vips_interpolate_bilinear_static(), "extend",
-	        VIPS_EXTEND_BACKGROUND, "background", bg, NULL) != 0;
-	vips_area_unref(VIPS_AREA(bg));
-	if (!rc && mask != NULL)
-		rc = vips_mapim(mask, &s.t[2], s.t[0], "interpolate",
-		         vips_interpolate_nearest_static(), "extend",
-		         VIPS_EXTEND_BLACK, NULL) != 0;
-	if (rc) {
-		mirad_image_take_error(err, el);
-		g_object_unref(s.ctx);
-		return -1;
-	}
-	*out_image = s.t[1];
-	g_object_ref(s.t[1]);
-	if (out_mask != NULL) {
-		*out_mask = mask != NULL ? s.t[2] : NULL;
-		if (mask != NULL)
-			g_object_ref(s.t[2]);
-	}
-	g_object_unref(s.ctx);
+	g_object_unref(in);
+	if (min != NULL)
+		g_object_unref(min);
+	*out_image = out;
+	if (out_mask != NULL)
+		*out_mask = mout;
+	else if (mout != NULL)
+		g_object_unref(mout);
 	return 0;
 }
 
@@ -616,24 +807,92 @@ augment_white_balance(VipsImage *lin, double cct_k, double ref_k, int locus,
 	return 0;
 }
 
-/* Convolve with an N x N float kernel normalised to sum 1. */
+/* ACC[i] += K * SRC[i]: the inner loop of the convolution and the
+ * resampler, written so that the compiler vectorises it (the buffers never
+ * overlap). */
+static void
+add_scaled(float *restrict acc, const float *restrict src, float k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		acc[i] += k * src[i];
+}
+
+/*
+ * Convolve with an N x N kernel normalised to sum 1, edges extended by
+ * copying (as vips_conv does).  Plain C over memory: row by row, each
+ * non-zero tap adds a shifted copy of a padded source row, a loop the
+ * compiler vectorises; no pipeline to build per image.
+ */
 static int
 convolve(
     VipsImage *lin, double *k, int n, VipsImage **out, char *err, size_t el)
 {
-	struct scratch s = scratch_new(2);
+	int w = lin->Xsize, h = lin->Ysize, b = lin->Bands, half = n / 2;
+	size_t row = (size_t)w * b;
 	double sum = 0;
-	int rc;
+	float *kf = mirad_xmalloc((size_t)n * n * sizeof *kf);
+	float *pad = mirad_xmalloc((row + (size_t)2 * half * b) * sizeof *pad);
+	VipsImage *in, *o;
+	const float *iv;
+	float *ov;
 
 	for (int i = 0; i < n * n; i++)
 		sum += k[i];
-	s.t[0] = vips_image_new_matrix_from_array(n, n, k, n * n);
-	if (s.t[0] != NULL)
-		vips_image_set_double(s.t[0], "scale", sum);
-	rc = s.t[0] == NULL ||
-	    vips_conv(lin, &s.t[1], s.t[0], "precision", VIPS_PRECISION_FLOAT,
-	        NULL) != 0;
-	return scratch_end(&s, rc ? -1 : 0, s.t[1], out, err, el);
+	for (int i = 0; i < n * n; i++)
+		kf[i] = (float)(k[i] / sum);
+	in = memory_as(lin, VIPS_FORMAT_FLOAT, err, el);
+	o = in == NULL
+	    ? NULL
+	    : memory_image(lin, w, h, b, VIPS_FORMAT_FLOAT, lin->Type, err, el);
+	if (o == NULL) {
+		if (in != NULL)
+			g_object_unref(in);
+		free(kf);
+		free(pad);
+		return -1;
+	}
+	iv = (const float *)VIPS_IMAGE_ADDR(in, 0, 0);
+	ov = (float *)VIPS_IMAGE_ADDR(o, 0, 0);
+	for (int y = 0; y < h; y++) {
+		float *acc = ov + (size_t)y * row;
+
+		memset(acc, 0, row * sizeof *acc);
+		for (int ky = 0; ky < n; ky++) {
+			const float *kr = kf + (size_t)ky * n;
+			int sy = y + ky - half;
+			bool any = false;
+
+			for (int kx = 0; kx < n; kx++)
+				any = any || kr[kx] != 0;
+			if (!any)
+				continue;
+			sy = sy < 0 ? 0 : sy >= h ? h - 1 : sy;
+			{
+				const float *src = iv + (size_t)sy * row;
+
+				memcpy(pad + (size_t)half * b, src,
+				    row * sizeof *pad);
+				for (int x = 0; x < half; x++)
+					for (int c = 0; c < b; c++) {
+						pad[(size_t)x * b + c] = src[c];
+						pad[(size_t)(half + w + x) * b +
+						    c] = src[row - b + c];
+					}
+			}
+			for (int kx = 0; kx < n; kx++) {
+				float kv = kr[kx];
+				const float *sp = pad + (size_t)kx * b;
+
+				if (kv != 0)
+					add_scaled(acc, sp, kv, row);
+			}
+		}
+	}
+	g_object_unref(in);
+	free(kf);
+	free(pad);
+	*out = o;
+	return 0;
 }
 
 int
@@ -725,69 +984,214 @@ augment_sensor_noise(VipsImage *lin, double a, double b, uint64_t seed,
 	return 0;
 }
 
+/* The last tone curve's table, per thread: a profile's curve is the same
+ * for many images, and 65537 pow() calls cost more than a small image. */
+enum {
+	TONE_STEPS = 65536
+};
+static _Thread_local float *tone_lut;
+static _Thread_local double tone_gamma, tone_contrast;
+
+static const float *
+tone_table(double gamma, double contrast)
+{
+	if (tone_lut == NULL || tone_gamma != gamma ||
+	    tone_contrast != contrast) {
+		if (tone_lut == NULL)
+			tone_lut =
+			    mirad_xmalloc((TONE_STEPS + 2) * sizeof *tone_lut);
+		for (int i = 0; i <= TONE_STEPS; i++)
+			tone_lut[i] = (float)(0.5 +
+			    contrast *
+			        (pow((double)i / TONE_STEPS, gamma) - 0.5));
+		tone_lut[TONE_STEPS + 1] = tone_lut[TONE_STEPS];
+		tone_gamma = gamma;
+		tone_contrast = contrast;
+	}
+	return tone_lut;
+}
+
+void
+augment_thread_cleanup(void)
+{
+	free(tone_lut);
+	tone_lut = NULL;
+}
+
 int
 augment_tone_curve(VipsImage *enc, double gamma, double contrast,
     VipsImage **out, char *err, size_t el)
 {
-	enum {
-		STEPS = 65536
-	};
-	float *v, *lut;
+	float *v;
+	const float *lut;
 	VipsImage *im = private_copy(enc, &v, err, el);
 	size_t n;
 
 	if (im == NULL)
 		return -1;
 	/* A table of the curve, linearly interpolated (error < 1e-4). */
-	lut = mirad_xmalloc((STEPS + 2) * sizeof *lut);
-	for (int i = 0; i <= STEPS; i++)
-		lut[i] = (float)(0.5 +
-		    contrast * (pow((double)i / STEPS, gamma) - 0.5));
-	lut[STEPS + 1] = lut[STEPS];
+	lut = tone_table(gamma, contrast);
 	n = nsamples(im);
 	for (size_t i = 0; i < n; i++) {
-		float pos = clip01(v[i]) * STEPS, frac;
+		float pos = clip01(v[i]) * TONE_STEPS, frac;
 		int k = (int)pos;
 
 		frac = pos - (float)k;
 		v[i] = lut[k] + frac * (lut[k + 1] - lut[k]);
 	}
-	free(lut);
 	*out = im;
 	return 0;
 }
 
-static VipsKernel
-kernel_of(int k)
+/* Resampling kernels by profile index: Lanczos 3, cubic (Catmull-Rom),
+ * linear, nearest; their half-widths in input pixels at scale 1. */
+static double
+kernel_value(int kind, double x)
 {
-	static const VipsKernel kernels[] = {VIPS_KERNEL_LANCZOS3,
-	    VIPS_KERNEL_CUBIC, VIPS_KERNEL_LINEAR, VIPS_KERNEL_NEAREST};
+	x = fabs(x);
+	switch (kind) {
+	case 1:
+		return x < 1 ? (1.5 * x - 2.5) * x * x + 1
+		    : x < 2  ? ((-0.5 * x + 2.5) * x - 4) * x + 2
+		             : 0;
+	case 2:
+		return x < 1 ? 1 - x : 0;
+	default:
+		if (x < 1e-9)
+			return 1;
+		if (x >= 3)
+			return 0;
+		return 3 * sin(G_PI * x) * sin(G_PI * x / 3) /
+		    (G_PI * G_PI * x * x);
+	}
+}
 
-	return kernels[k >= 0 && k < 4 ? k : 0];
+static double
+kernel_support(int kind)
+{
+	return kind == 1 ? 2 : kind == 2 ? 1 : 3;
+}
+
+/* The taps taking IN_N samples to OUT_N (centres aligned, the kernel
+ * widened by the shrink when reducing, edges extended by copying): for
+ * output i, NTAPS indices in IDX[i * NTAPS] and weights summing to 1. */
+static void
+axis_taps(int in_n, int out_n, int kind, int *ntaps, int **idx, float **wt)
+{
+	double scale = (double)out_n / in_n;
+	double stretch = scale < 1 ? 1 / scale : 1;
+	double support = kind == 3 ? 0.5 : kernel_support(kind) * stretch;
+	int nt = kind == 3 ? 1 : 2 * (int)ceil(support) + 1;
+
+	double *wd = mirad_xmalloc((size_t)nt * sizeof *wd);
+
+	*ntaps = nt;
+	*idx = mirad_xcalloc((size_t)out_n * nt, sizeof **idx);
+	*wt = mirad_xcalloc((size_t)out_n * nt, sizeof **wt);
+	for (int o = 0; o < out_n; o++) {
+		double c = (o + 0.5) / scale - 0.5, total = 0;
+		int *ix = *idx + (size_t)o * nt;
+		float *w = *wt + (size_t)o * nt;
+		int lo;
+
+		if (kind == 3) {
+			int i = (int)floor(c + 0.5);
+
+			ix[0] = i < 0 ? 0 : i >= in_n ? in_n - 1 : i;
+			w[0] = 1;
+			continue;
+		}
+		lo = (int)floor(c - support) + 1;
+		for (int t = 0; t < nt; t++) {
+			int i = lo + t;
+
+			wd[t] = kernel_value(kind, (i - c) / stretch);
+			total += wd[t];
+			ix[t] = i < 0 ? 0 : i >= in_n ? in_n - 1 : i;
+		}
+		for (int t = 0; t < nt; t++)
+			w[t] =
+			    (float)(total != 0 ? wd[t] / total : t == nt / 2);
+	}
+	free(wd);
+}
+
+/* Resample memory float image IN (B bands) to OW x OH: rows, then
+ * columns, each output row a weighted sum of whole input rows. */
+static VipsImage *
+resample(VipsImage *in, int ow, int oh, int kind, char *err, size_t el)
+{
+	int w = in->Xsize, h = in->Ysize, b = in->Bands, ntx, nty;
+	int *ix, *iy;
+	float *wx, *wy, *tmp;
+	size_t orow = (size_t)ow * b;
+	const float *iv = (const float *)VIPS_IMAGE_ADDR(in, 0, 0);
+	VipsImage *o =
+	    memory_image(in, ow, oh, b, VIPS_FORMAT_FLOAT, in->Type, err, el);
+	float *ov;
+
+	if (o == NULL)
+		return NULL;
+	ov = (float *)VIPS_IMAGE_ADDR(o, 0, 0);
+	axis_taps(w, ow, kind, &ntx, &ix, &wx);
+	axis_taps(h, oh, kind, &nty, &iy, &wy);
+	tmp = mirad_xmalloc((size_t)h * orow * sizeof *tmp);
+	for (int y = 0; y < h; y++) {
+		const float *src = iv + (size_t)y * w * b;
+		float *dst = tmp + (size_t)y * orow;
+
+		for (int x = 0; x < ow; x++) {
+			const int *xi = ix + (size_t)x * ntx;
+			const float *xw = wx + (size_t)x * ntx;
+
+			for (int c = 0; c < b; c++) {
+				float a = 0;
+
+				for (int t = 0; t < ntx; t++)
+					a += xw[t] * src[(size_t)xi[t] * b + c];
+				dst[(size_t)x * b + c] = a;
+			}
+		}
+	}
+	for (int y = 0; y < oh; y++) {
+		float *dst = ov + (size_t)y * orow;
+
+		memset(dst, 0, orow * sizeof *dst);
+		for (int t = 0; t < nty; t++) {
+			float wv = wy[(size_t)y * nty + t];
+			const float *src =
+			    tmp + (size_t)iy[(size_t)y * nty + t] * orow;
+
+			if (wv != 0)
+				add_scaled(dst, src, wv, orow);
+		}
+	}
+	free(tmp);
+	free(ix);
+	free(iy);
+	free(wx);
+	free(wy);
+	return o;
 }
 
 int
 augment_resolution(VipsImage *enc, double scale, int down, int up,
     VipsImage **out, char *err, size_t el)
 {
-	struct scratch s = scratch_new(4);
 	int w = enc->Xsize, h = enc->Ysize;
-	VipsImage *x;
-	int rc =
-	    vips_resize(enc, &s.t[0], scale, "kernel", kernel_of(down), NULL);
+	int dw = (int)lround(w * scale), dh = (int)lround(h * scale);
+	VipsImage *in, *small;
 
-	if (rc == 0)
-		rc = vips_resize(s.t[0], &s.t[1], (double)w / s.t[0]->Xsize,
-		    "vscale", (double)h / s.t[0]->Ysize, "kernel",
-		    kernel_of(up), NULL);
-	x = s.t[1];
-	if (rc == 0 && (x->Xsize != w || x->Ysize != h)) {
-		/* Rounding left a pixel over or short: crop or extend. */
-		rc = vips_embed(
-		    x, &s.t[2], 0, 0, w, h, "extend", VIPS_EXTEND_COPY, NULL);
-		x = s.t[2];
-	}
-	return scratch_end(&s, rc ? -1 : 0, x, out, err, el);
+	if ((in = memory_as(enc, VIPS_FORMAT_FLOAT, err, el)) == NULL)
+		return -1;
+	small = resample(in, dw < 1 ? 1 : dw, dh < 1 ? 1 : dh,
+	    down >= 0 && down < 4 ? down : 0, err, el);
+	g_object_unref(in);
+	if (small == NULL)
+		return -1;
+	*out = resample(small, w, h, up >= 0 && up < 4 ? up : 0, err, el);
+	g_object_unref(small);
+	return *out == NULL ? -1 : 0;
 }
 
 int
@@ -1311,11 +1715,19 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
     VipsImage **out_mask, void **jpeg_bytes, size_t *jpeg_len, char *err,
     size_t el)
 {
+	VipsImage *decoded;
 	int rc;
 
+	/* Decode once: the linear copy and the border colour both read the
+	 * source. */
+	if ((decoded = vips_image_copy_memory(src)) == NULL) {
+		mirad_image_take_error(err, el);
+		return -1;
+	}
 	render_in_place = true;
-	rc = render_chain(src, mask, p, s, jpeg_out_q, out, out_mask,
+	rc = render_chain(decoded, mask, p, s, jpeg_out_q, out, out_mask,
 	    jpeg_bytes, jpeg_len, err, el);
 	render_in_place = false;
+	g_object_unref(decoded);
 	return rc;
 }

@@ -64,6 +64,8 @@ int augment_motion_blur(VipsImage *lin, double length, double angle,
 /* y = x + sqrt(a x + b) N(0,1); N keyed on (SEED, x, y, band). */
 int augment_sensor_noise(VipsImage *lin, double a, double b, uint64_t seed,
     VipsImage **out, char *err, size_t el);
+/* Free this thread's cached tables (call before a worker thread ends). */
+void augment_thread_cleanup(void);
 /* On encoded values: v^gamma, then 0.5 + contrast (v - 0.5). */
 int augment_tone_curve(VipsImage *enc, double gamma, double contrast,
     VipsImage **out, char *err, size_t el);

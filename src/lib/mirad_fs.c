@@ -485,6 +485,51 @@ mirad_write_file_atomic(const char *path, const void *data, size_t len)
 }
 
 int
+mirad_write_file_unsynced(const char *path, const void *data, size_t len)
+{
+	const char *p = data;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	int err = 0;
+
+	if (fd < 0)
+		return -1;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : EIO;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	if (err != 0) {
+		unlink(path);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+int
+mirad_sync_tree(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, err;
+
+	if (fd < 0)
+		return -1;
+	rc = syncfs(fd);
+	err = errno;
+	close(fd);
+	errno = err;
+	return rc;
+}
+
+int
 mirad_copy_file(const char *src, const char *dst)
 {
 	char buf[1 << 16];

@@ -90,6 +90,15 @@ void mirad_outfile_abort(struct mirad_outfile *f);
 
 /* Write LEN bytes to PATH atomically (temporary name + rename). */
 int mirad_write_file_atomic(const char *path, const void *data, size_t len);
+/*
+ * Write LEN bytes to a new file PATH (which must not exist) inside a
+ * private folder that is published as a whole: no temporary name and no
+ * fsync per file; mirad_sync_tree() makes them all durable at once before
+ * the folder is published.  On failure PATH is removed (errno is set).
+ */
+int mirad_write_file_unsynced(const char *path, const void *data, size_t len);
+/* Flush every file written on DIR's filesystem to disk (syncfs). */
+int mirad_sync_tree(const char *dir);
 
 /*
  * Create a private directory ".NAME.tmp-XXXXXX" next to TARGET (same

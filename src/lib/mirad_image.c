@@ -561,10 +561,33 @@ mirad_image_format_of(VipsImage *im, char *out, size_t outlen)
 }
 
 int
+mirad_image_encode(VipsImage *im, const char *path, int quality, void **buf,
+    size_t *len, char *err, size_t errlen)
+{
+	const char *ext = mirad_path_ext(path);
+	int rc;
+
+	*buf = NULL;
+	*len = 0;
+	if (strcasecmp(ext, ".jpg") == 0 || strcasecmp(ext, ".jpeg") == 0)
+		rc = vips_jpegsave_buffer(im, buf, len, "Q",
+		    quality > 0 ? quality : 90, "strip", TRUE, NULL);
+	else if (strcasecmp(ext, ".png") == 0)
+		rc = vips_pngsave_buffer(
+		    im, buf, len, "compression", 6, "strip", TRUE, NULL);
+	else
+		rc = vips_image_write_to_buffer(im, ext, buf, len, NULL);
+	if (rc != 0) {
+		mirad_image_take_error(err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int
 mirad_image_save(
     VipsImage *im, const char *path, int quality, char *err, size_t errlen)
 {
-	const char *ext = mirad_path_ext(path);
 	void *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -572,18 +595,8 @@ mirad_image_save(
 	/* Encode in memory first: a failure there is the image's (often a
 	 * damaged input decoded on demand), a failure to write the bytes is
 	 * the output's (a full disk), and the callers treat them apart. */
-	if (strcasecmp(ext, ".jpg") == 0 || strcasecmp(ext, ".jpeg") == 0)
-		rc = vips_jpegsave_buffer(im, &buf, &len, "Q",
-		    quality > 0 ? quality : 90, "strip", TRUE, NULL);
-	else if (strcasecmp(ext, ".png") == 0)
-		rc = vips_pngsave_buffer(
-		    im, &buf, &len, "compression", 6, "strip", TRUE, NULL);
-	else
-		rc = vips_image_write_to_buffer(im, ext, &buf, &len, NULL);
-	if (rc != 0) {
-		mirad_image_take_error(err, errlen);
+	if (mirad_image_encode(im, path, quality, &buf, &len, err, errlen) != 0)
 		return -1;
-	}
 	/* A unique temporary name, flushed to disk, then renamed. */
 	rc = mirad_write_file_atomic(path, buf, len);
 	g_free(buf);

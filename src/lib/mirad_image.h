@@ -106,6 +106,12 @@ VipsImage *mirad_image_load(
 #define MIRAD_IMAGE_WRITE_ERROR (-2)
 int mirad_image_save(
     VipsImage *im, const char *path, int quality, char *err, size_t errlen);
+/*
+ * The encoding half of mirad_image_save(): IM in the format PATH's
+ * extension names, with the same settings, as *BUF (g_free) and *LEN.
+ */
+int mirad_image_encode(VipsImage *im, const char *path, int quality, void **buf,
+    size_t *len, char *err, size_t errlen);
 
 /*
  * A mask normalised to what every consumer accepts: one band, 8-bit, 255

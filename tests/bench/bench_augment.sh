@@ -1,12 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Benchmark: mirad-augment's full effect chain at severity-3 strength
-# (tests/bench/bench_augment.json) over the sample at realistic size, against
-# the same chain in NumPy/SciPy/PIL (bench_augment.py, 2 processes), one
-# run each; prints wall time, the ratio, peak memory and how close the two
-# outputs are.  Usage: bench_augment.sh [BUILDDIR] (default: $MIRAD_BUILDDIR
-# or _build).  BENCH_SCALE (default 0.01) and BENCH_IMAGE_SCALE (default 10)
-# size the sample.
+# (tests/bench/bench_augment.json) against the same chain in NumPy/SciPy/PIL
+# (bench_augment.py) and in OpenCV (bench_augment_cv2.py; skipped, with the
+# reason, when python3 cannot import cv2), each with 2 processes, one run
+# each, on two samples: images of about 1 MP and images of about 100 px.
+# Prints wall and CPU time, the ratios, peak memory and how close the outputs
+# are.  Usage: bench_augment.sh [BUILDDIR] (default: $MIRAD_BUILDDIR or
+# _build).  BENCH_SCALE (default 0.01) and BENCH_IMAGE_SCALE (default 10)
+# size the large sample, BENCH_SMALL_SCALE (default 0.4, at --image-scale 1)
+# the small one.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -16,18 +19,14 @@ PY=${PYTHON3:-/usr/bin/python3}
 T=$(mktemp -d "${TMPDIR:-/tmp}/bench-augment.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
-"$build/tests/mirad-gen-sample" -o "$T/ds" --scale "${BENCH_SCALE:-0.01}" --image-scale "${BENCH_IMAGE_SCALE:-10}" \
-	--categories building_block,chain_buckle,metal_plate >/dev/null
-"$build/src/mirad-split" "$T/ds" >"$T/in.jsonl"
-n=$(wc -l <"$T/in.jsonl")
-mp=$($PY -c "
-import json
-from PIL import Image
-px = [Image.open(r['root'] + '/' + r['image']).size for r in map(json.loads, open('$T/in.jsonl'))]
-print('%.2f' % (sum(w * h for w, h in px) / len(px) / 1e6))")
-echo "images: $n, mean size ${mp} MP"
+if $PY -c 'import cv2' 2>/dev/null; then
+	have_cv2=1
+else
+	have_cv2=0
+	echo "OpenCV rows skipped: $PY cannot import cv2 (Debian package python3-opencv)"
+fi
 
-secs() { # secs LABEL CMD... -> wall seconds and peak RSS (MiB)
+secs() { # secs LABEL CMD... -> wall seconds, peak RSS (MiB), CPU seconds
 	label=$1
 	shift
 	/usr/bin/time -v -o "$T/time.$label" "$@" >/dev/null 2>"$T/err.$label" || { cat "$T/err.$label" >&2; exit 1; }
@@ -38,18 +37,8 @@ secs() { # secs LABEL CMD... -> wall seconds and peak RSS (MiB)
 	echo "$wall $((rss / 1024)) $cpu"
 }
 
-set -- $(secs c "$build/src/mirad-augment" -q -j2 -p "$here/bench_augment.json" -o "$T/c" "$T/in.jsonl")
-c_wall=$1 c_rss=$2 c_cpu=$3
-set -- $(secs py $PY "$here/bench_augment.py" "$T/in.jsonl" "$T/py")
-py_wall=$1 py_rss=$2 py_cpu=$3
-echo "mirad-augment (-j2):       ${c_wall} s wall, ${c_cpu} s CPU, peak ${c_rss} MiB"
-echo "NumPy/SciPy/PIL (2 procs): ${py_wall} s wall, ${py_cpu} s CPU, peak ${py_rss} MiB (largest process)"
-awk -v a="$py_wall" -v b="$c_wall" -v c="$py_cpu" -v d="$c_cpu" \
-	'BEGIN { printf "ratio: mirad-augment is %.1fx faster (wall), %.1fx (CPU time)\n", a / b, c / d }'
-bench_row augment "mirad-augment -j2 (severity-3 chain, bench_augment.json)" \
-	"$n images of $mp MP (3 categories)" "$c_wall" "NumPy/SciPy/PIL (2 processes)" "$py_wall" \
-	"CPU $c_cpu s vs $py_cpu s; peak $c_rss vs $py_rss MiB"
-$PY - "$T/in.jsonl" "$T/c" "$T/py" <<'PYEOF'
+closeness() { # closeness MANIFEST DIR_A DIR_B -> mean |a - b| in grey levels
+	$PY - "$1" "$2" "$3" <<'PYEOF'
 import json, sys
 import numpy as np
 from PIL import Image
@@ -59,7 +48,53 @@ for r in recs:
     a = np.asarray(Image.open(f"{sys.argv[2]}/{r['image']}").convert("RGB")).astype(float)
     b = np.asarray(Image.open(f"{sys.argv[3]}/{r['image']}").convert("RGB")).astype(float)
     d.append(np.abs(a - b).mean())
-print(f"same chain: mean |mirad - numpy| = {np.mean(d):.2f} grey levels "
-      f"(noise fields and resamplers differ; 0 = identical)")
+print(f"{np.mean(d):.2f}")
 PYEOF
+}
+
+# run_case NAME SCALE IMAGE_SCALE: one sample, mirad-augment and the
+# alternatives on it, a result row for each alternative.
+run_case() {
+	name=$1
+	d=$T/$name
+	mkdir "$d"
+	"$build/tests/mirad-gen-sample" -o "$d/ds" --scale "$2" --image-scale "$3" \
+		--categories building_block,chain_buckle,metal_plate >/dev/null
+	"$build/src/mirad-split" "$d/ds" >"$d/in.jsonl"
+	n=$(wc -l <"$d/in.jsonl")
+	size=$($PY -c "
+import json
+from PIL import Image
+px = [Image.open(r['root'] + '/' + r['image']).size for r in map(json.loads, open('$d/in.jsonl'))]
+mean = sum(w * h for w, h in px) / len(px)
+print('%.2f MP' % (mean / 1e6) if mean >= 1e5 else '%d px' % round(mean ** 0.5))")
+	data="$n images of ~$size (3 categories)"
+	echo "== $name: $data"
+
+	set -- $(secs "c-$name" "$build/src/mirad-augment" -q -j2 -p "$here/bench_augment.json" -o "$d/c" "$d/in.jsonl")
+	c_wall=$1 c_rss=$2 c_cpu=$3
+	echo "mirad-augment (-j2):       ${c_wall} s wall, ${c_cpu} s CPU, peak ${c_rss} MiB"
+	# PYTHONPATH: bench_augment_cv2.py reuses bench_augment.py's kernels.
+	for alt in numpy cv2; do
+		if [ "$alt" = numpy ]; then
+			script=bench_augment.py label="NumPy/SciPy/PIL (2 processes)"
+		else
+			[ "$have_cv2" = 1 ] || continue
+			script=bench_augment_cv2.py label="OpenCV $($PY -c 'import cv2; print(cv2.__version__)') + NumPy (2 processes)"
+		fi
+		set -- $(secs "$alt-$name" env PYTHONPATH="$here" $PY "$here/$script" "$d/in.jsonl" "$d/$alt")
+		a_wall=$1 a_rss=$2 a_cpu=$3
+		printf '%-26s %s s wall, %s s CPU, peak %s MiB (largest process)\n' "$label:" "$a_wall" "$a_cpu" "$a_rss"
+		awk -v a="$a_wall" -v b="$c_wall" -v c="$a_cpu" -v d="$c_cpu" \
+			'BEGIN { printf "ratio: mirad-augment is %.1fx faster (wall), %.1fx (CPU time)\n", a / b, c / d }'
+		echo "same chain: mean |mirad - $alt| = $(closeness "$d/in.jsonl" "$d/c" "$d/$alt") grey levels" \
+			"(noise fields and resamplers differ; 0 = identical)"
+		bench_row augment "mirad-augment -j2 (severity-3 chain, bench_augment.json, $name images)" \
+			"$data" "$c_wall" "$label" "$a_wall" \
+			"CPU $c_cpu s vs $a_cpu s; peak $c_rss vs $a_rss MiB"
+	done
+}
+
+run_case large "${BENCH_SCALE:-0.01}" "${BENCH_IMAGE_SCALE:-10}"
+run_case small "${BENCH_SMALL_SCALE:-0.4}" 1
 echo "(timings on a shared 2-core machine are noisy)"

@@ -21,7 +21,7 @@ WHAT = {
     "fetch": "mirad-fetch --archive against bsdtar -xf (tar.gz and zip)",
     "convert": "mirad-convert against cp -r, cp -al, a Python prepare_data "
                "and a PIL resize script",
-    "augment": "mirad-augment's severity-3 chain against NumPy/SciPy/PIL",
+    "augment": "mirad-augment's severity-3 chain against NumPy/SciPy/PIL and OpenCV, ~1 MP and ~100 px images",
     "eval": "mirad-eval P-AUROC + AU-PRO against scikit-learn + NumPy",
     "scaling": "every tool's main job at 1x, 4x, 16x the sample and at "
                "4 image sizes",

@@ -52,7 +52,7 @@ settings() {
 		split) printf '%s\n' BENCH_SCALE=0.005 BENCH_RECORDS=3000 BENCH_RUNS=1 ;;
 		stats) printf '%s\n' BENCH_SCALE=0.005 BENCH_IMAGE_SCALE=1 BENCH_RUNS=1 ;;
 		convert) printf '%s\n' BENCH_SCALE=0.005 BENCH_IMAGE_SCALE=1 BENCH_VISA_IMAGE_SCALE=1 BENCH_RUNS=1 ;;
-		augment) printf '%s\n' BENCH_SCALE=0.002 BENCH_IMAGE_SCALE=1 ;;
+		augment) printf '%s\n' BENCH_SCALE=0.002 BENCH_IMAGE_SCALE=1 BENCH_SMALL_SCALE=0.02 ;;
 		eval) printf '%s\n' "args 4 64" ;;
 		scaling) printf '%s\n' BENCH_SCALE=0.001 BENCH_RUNS=1 "BENCH_IMAGE_SCALES=1 2" ;;
 		*) printf '%s\n' BENCH_RUNS=1 ;;
@@ -63,7 +63,7 @@ settings() {
 		split) printf '%s\n' BENCH_SCALE=1 BENCH_RECORDS=100000 BENCH_RUNS=5 ;;
 		stats) printf '%s\n' BENCH_SCALE=0.02 BENCH_IMAGE_SCALE=10 BENCH_RUNS=5 ;;
 		convert) printf '%s\n' BENCH_SCALE=1 BENCH_IMAGE_SCALE=8 BENCH_VISA_IMAGE_SCALE=4 BENCH_RUNS=3 ;;
-		augment) printf '%s\n' BENCH_SCALE=0.01 BENCH_IMAGE_SCALE=10 ;;
+		augment) printf '%s\n' BENCH_SCALE=0.01 BENCH_IMAGE_SCALE=10 BENCH_SMALL_SCALE=0.4 ;;
 		eval) printf '%s\n' "args 100 512" ;;
 		scaling) printf '%s\n' BENCH_SCALE=0.1 BENCH_RUNS=3 ;;
 		esac

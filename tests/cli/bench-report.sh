@@ -16,7 +16,7 @@ if [ -n "$missing" ]; then
 fi
 
 # The quick sizes, whatever the caller's shell has set.
-unset BENCH_RUNS BENCH_SCALE BENCH_IMAGE_SCALE BENCH_VISA_IMAGE_SCALE BENCH_RECORDS \
+unset BENCH_RUNS BENCH_SCALE BENCH_IMAGE_SCALE BENCH_SMALL_SCALE BENCH_VISA_IMAGE_SCALE BENCH_RECORDS \
 	BENCH_FACTORS BENCH_IMAGE_SCALES BENCH_REPEAT_BUDGET BENCH_TOOL_ONLY BENCH_DIR \
 	MIRAD_BENCH_ONLY MIRAD_BENCH_RESULTS
 
@@ -64,6 +64,13 @@ for n in 64 256; do
 done
 expect_grep "results: the copy row says where it copied" \
 	"^\\| convert \\| \`mirad-convert --to mvtec --link copy\` \\| [^|]+ \\| $num \\| cp -r \\| $num \\| $num \\| best of [0-9]+, each run (on a new tmpfs|in a new folder in /dev/shm|in the work folder \\(no tmpfs\\)); [^|]+ \\|\$" "$R"
+# Augment: a row per sample (~1 MP, ~100 px) and contender (NumPy, and
+# OpenCV where python3 has cv2).
+naug=2
+"$PY" -c 'import cv2' 2>/dev/null && naug=4
+expect_eq "augment: one row per sample and contender" "$(grep -c '^augment	' "$TSV")" "$naug"
+expect_grep "augment: the large-image sample" '^augment	[^	]*large images\)	[0-9]+ images of ~[0-9.]+ (MP|px) ' "$TSV"
+expect_grep "augment: the ~100 px sample" '^augment	[^	]*small images\)	[0-9]+ images of ~[0-9]+ px ' "$TSV"
 
 # Scaling: the summary tables have a time at every factor, the growth after
 # the first; the detailed tables a per-image cost.

@@ -267,6 +267,37 @@ test_fs_copy_file(void **state)
 }
 
 static void
+test_fs_write_unsynced_and_sync_tree(void **state)
+{
+	char *d = test_tmpdir();
+	char *a = mirad_path_join(d, "a"), *none = mirad_path_join(d, "x/y");
+	char buf[16] = {0};
+	FILE *in;
+
+	(void)state;
+	assert_int_equal(mirad_write_file_unsynced(a, "payload", 7), 0);
+	in = fopen(a, "r");
+	assert_non_null(fgets(buf, sizeof buf, in));
+	fclose(in);
+	assert_string_equal(buf, "payload");
+	/* A new file only: an existing one is refused and left alone. */
+	assert_int_equal(mirad_write_file_unsynced(a, "other", 5), -1);
+	assert_int_equal(errno, EEXIST);
+	in = fopen(a, "r");
+	assert_non_null(fgets(buf, sizeof buf, in));
+	fclose(in);
+	assert_string_equal(buf, "payload");
+	assert_int_equal(mirad_write_file_unsynced(none, "x", 1), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(mirad_sync_tree(d), 0);
+	assert_int_equal(mirad_sync_tree(none), -1);
+	mirad_rm_rf(d);
+	free(a);
+	free(none);
+	free(d);
+}
+
+static void
 test_fs_remove_stale_temps(void **state)
 {
 	char *d = test_tmpdir();
@@ -493,6 +524,7 @@ main(void)
 	    cmocka_unit_test(test_fs_lock_excludes_second_holder),
 	    cmocka_unit_test(test_fs_lock_one_holder_under_contention),
 	    cmocka_unit_test(test_fs_copy_file),
+	    cmocka_unit_test(test_fs_write_unsynced_and_sync_tree),
 	    cmocka_unit_test(test_fs_remove_stale_temps),
 	    cmocka_unit_test(test_fs_path_real_and_within),
 	    cmocka_unit_test(test_fs_out_guard),

@@ -71,6 +71,23 @@ test_image_save_header_and_hash(void **state)
 	assert_int_equal(strlen(h1), 64);
 	g_object_unref(a);
 	g_object_unref(b);
+	{
+		/* The encoding alone gives the saved file's bytes. */
+		void *buf;
+		size_t len;
+		gchar *file;
+		gsize flen;
+
+		assert_int_equal(
+		    mirad_image_encode(im, png, 0, &buf, &len, err, sizeof err),
+		    0);
+		assert_true(g_file_get_contents(png, &file, &flen, NULL));
+		assert_int_equal(len, flen);
+		assert_memory_equal(buf, file, len);
+		assert_int_equal(memcmp(buf, "\x89PNG", 4), 0);
+		g_free(buf);
+		g_free(file);
+	}
 	g_object_unref(im);
 	mirad_rm_rf(d);
 	free(png);
