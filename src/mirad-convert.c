@@ -15,9 +15,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <glib.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1334,15 +1331,7 @@ main(int argc, char **argv)
 	size_t written = 0;
 
 	mirad_set_progname(argv[0]);
-#if defined(__GLIBC__)
-	/* Every image allocates and frees pixel buffers of about the same
-	 * sizes.  By default glibc gives buffers over its mmap threshold
-	 * back to the kernel at once, and trims each worker thread's heap
-	 * with madvise(), whose page faults and TLB flushes across the
-	 * cores cost more than decoding a small image: keep the memory. */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-#endif
+	mirad_keep_freed_memory(0);
 	c.lock_fd = -1;
 	c.in.scan.read_sizes = false;
 	c.in.scan.problem = mirad_report_problem;

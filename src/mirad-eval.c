@@ -9,9 +9,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -838,20 +835,6 @@ write_section(struct eval_partial_writer *w, size_t method, size_t cat,
 }
 
 /*
- * Each image allocates and frees buffers of about a megabyte (map, mask,
- * decoder memory): glibc would hand them back to the kernel and fault them
- * in again, page by page, for every image.  Keep freed memory for reuse.
- */
-static void
-keep_freed_memory(void)
-{
-#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
-	(void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	(void)mallopt(M_TRIM_THRESHOLD, 256 << 20);
-#endif
-}
-
-/*
  * Evaluate every category of RECORDS (sorted) with the maps in RUN, method
  * number METHOD.  With W (--partial), only this shard's images, written as
  * sections of W; else into RUN's results.
@@ -862,7 +845,7 @@ evaluate(struct eval *e, const struct mirad_recordset *records, struct run *run,
 {
 	size_t i = 0, ntest = 0, cat = 0;
 
-	keep_freed_memory();
+	mirad_keep_freed_memory(0);
 	for (size_t k = 0; k < records->count;) {
 		const char *name = records->items[k]->category;
 		uint64_t n = 0, lo, hi;

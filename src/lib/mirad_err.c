@@ -2,6 +2,9 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +256,19 @@ mirad_xrealloc(void *old, size_t size)
 	if (p == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
 	return p;
+}
+
+void
+mirad_keep_freed_memory(int max_arenas)
+{
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+	if (max_arenas > 0)
+		(void)mallopt(M_ARENA_MAX, max_arenas);
+	(void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#else
+	(void)max_arenas;
+#endif
 }
 
 void *
