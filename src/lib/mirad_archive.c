@@ -13,7 +13,7 @@
 #include <glib.h>
 
 #include "mirad_archive.h"
-#include "mirad_cli.h"
+#include "mirad_strlist.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_testpoint.h"

@@ -9,6 +9,8 @@
 
 #include "mirad_platform.h"
 
+#include "mirad_strlist.h"
+
 /* A decimal unsigned integer in [MIN, MAX]; a leading '-' is rejected. */
 int mirad_cli_parse_uint(
     const char *arg, uint64_t min, uint64_t max, uint64_t *out);
@@ -21,20 +23,6 @@ int mirad_cli_parse_double(
  * subtracted from the id when set).
  */
 int mirad_cli_parse_shard(const char *arg, unsigned *index, unsigned *count);
-
-/* A comma-separated list of non-empty items. */
-struct mirad_strlist {
-	char **items; /* owned */
-	size_t count;
-	size_t capacity; /* allocated items */
-};
-/* Split ARG at commas into *OUT (free with mirad_strlist_free()). Returns -1
- * for an empty item. */
-int mirad_strlist_split(const char *arg, struct mirad_strlist *out);
-bool mirad_strlist_contains(const struct mirad_strlist *l, const char *s);
-/* Append a copy of S. */
-void mirad_strlist_add(struct mirad_strlist *l, const char *s);
-void mirad_strlist_free(struct mirad_strlist *l);
 
 /*
  * getopt_long codes of the options every tool shares.  Tools number their

@@ -11,7 +11,7 @@
 #include <glib.h>
 #include <stdio.h>
 
-#include "mirad_cli.h"
+#include "mirad_strlist.h"
 
 struct mirad_csv;
 

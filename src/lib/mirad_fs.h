@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "mirad_cli.h"
+#include "mirad_strlist.h"
 
 /* A joined with B ("a/b"); B absolute or A empty/"." gives a copy of B.
  * Caller frees. */
