@@ -243,13 +243,14 @@ loader_short_name(const char *loader, char *out, size_t outlen)
  */
 static const struct {
 	const char *ext;
+	const char *format; /* as mirad_codec names it */
 	const char *loader;
 } loader_by_ext[] = {
-    {".png", "pngload"},
-    {".jpg", "jpegload"},
-    {".jpeg", "jpegload"},
-    {".tif", "tiffload"},
-    {".tiff", "tiffload"},
+    {".png", "png", "pngload"},
+    {".jpg", "jpeg", "jpegload"},
+    {".jpeg", "jpeg", "jpegload"},
+    {".tif", "tiff", "tiffload"},
+    {".tiff", "tiff", "tiffload"},
 };
 #define NLOADERS (sizeof loader_by_ext / sizeof *loader_by_ext)
 static GType loader_types[NLOADERS];
@@ -265,23 +266,31 @@ find_loader_types(gpointer data)
 	return NULL;
 }
 
-/* Open PATH with the loader its extension names, pixels read with ACCESS
- * and any decoding error failing the read; NULL when there is no such
- * loader or it refuses the file (the caller falls back to sniffing, which
- * opens the file once per candidate loader).  The error buffer is left
- * clean. */
-static VipsImage *
-open_by_extension(const char *path, VipsAccess access)
+/* The loader type for an extension (".png") or, with BY_FORMAT, for a
+ * format name ("png"); 0 when there is none. */
+static GType
+loader_type(const char *key, bool by_format)
 {
-	const char *ext = mirad_path_ext(path);
+	g_once(&loader_types_once, find_loader_types, NULL);
+	for (size_t i = 0; i < NLOADERS; i++)
+		if (strcasecmp(key,
+		        by_format ? loader_by_ext[i].format
+		                  : loader_by_ext[i].ext) == 0)
+			return loader_types[i];
+	return 0;
+}
+
+/* Open PATH with the loader TYPE, pixels read with ACCESS and any decoding
+ * error failing the read; NULL when TYPE is 0 or the loader refuses the
+ * file, with libvips' error kept when KEEP_ERROR (else cleared, for a
+ * caller that falls back to sniffing). */
+static VipsImage *
+open_with_loader(
+    GType type, const char *path, VipsAccess access, bool keep_error)
+{
 	VipsOperation *op;
 	VipsImage *out = NULL;
-	GType type = 0;
 
-	g_once(&loader_types_once, find_loader_types, NULL);
-	for (size_t i = 0; i < NLOADERS && type == 0; i++)
-		if (strcasecmp(ext, loader_by_ext[i].ext) == 0)
-			type = loader_types[i];
 	if (type == 0)
 		return NULL;
 	op = VIPS_OPERATION(g_object_new(type, NULL));
@@ -289,7 +298,7 @@ open_by_extension(const char *path, VipsAccess access)
 	        "fail_on", VIPS_FAIL_ON_ERROR, NULL) == 0 &&
 	    vips_object_build(VIPS_OBJECT(op)) == 0)
 		g_object_get(op, "out", &out, NULL);
-	else
+	else if (!keep_error)
 		vips_error_clear();
 	vips_object_unref_outputs(VIPS_OBJECT(op));
 	g_object_unref(op);
@@ -424,7 +433,8 @@ header_through_vips(
 	if (start_if_deferred(err, errlen) != 0)
 		return -1;
 	/* Opening reads the header only; pixels are decoded on demand. */
-	im = open_by_extension(path, VIPS_ACCESS_RANDOM);
+	im = open_with_loader(loader_type(mirad_path_ext(path), false), path,
+	    VIPS_ACCESS_RANDOM, false);
 	if (im == NULL)
 		im = vips_image_new_from_file(path, NULL);
 	if (im == NULL) {
@@ -520,15 +530,9 @@ mirad_image_load(const char *path, bool sequential, char *err, size_t errlen)
 		/* Load options after the name, or another format. */
 		im = vips_image_new_from_file(path, "access", access, "fail_on",
 		    VIPS_FAIL_ON_ERROR, NULL);
-	else if ((strcmp(format, "png") == 0
-	                 ? vips_pngload(file, &im, "access", access, "fail_on",
-	                       VIPS_FAIL_ON_ERROR, NULL)
-	                 : strcmp(format, "jpeg") == 0
-	                 ? vips_jpegload(file, &im, "access", access, "fail_on",
-	                       VIPS_FAIL_ON_ERROR, NULL)
-	                 : vips_tiffload(file, &im, "access", access, "fail_on",
-	                       VIPS_FAIL_ON_ERROR, NULL)) != 0)
-		im = NULL;
+	else
+		im = open_with_loader(
+		    loader_type(format, true), file, access, true);
 	g_free(file);
 	if (im == NULL) {
 		mirad_image_take_error(err, errlen);
