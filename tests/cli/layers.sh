@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The library's layering (build-aux/check-layers, docs/ARCHITECTURE.md): no
-# module includes one of a higher layer, and the check itself catches a
-# planted upward include and a module with no layer.
+# module includes one of a higher layer or forms a cycle inside its layer,
+# and the check itself catches a planted upward include, a module with no
+# layer and a planted cycle.
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
 CHECK=$MIRAD_SRCDIR/build-aux/check-layers
 
@@ -22,5 +23,11 @@ printf '/* new */\n' >"$T/lib/mirad_newthing.h"
 run sh "$CHECK" "$T/lib"
 expect_status "a module with no layer fails" 1
 expect_grep "the module is named" "module 'newthing' has no layer" "$T/out"
+
+rm "$T/lib/mirad_newthing.h"
+printf '#include "mirad_fs.h"\n' >>"$T/lib/mirad_err.c"
+run sh "$CHECK" "$T/lib"
+expect_status "two base modules including each other fail" 1
+expect_grep "the cycle is named" 'include cycle inside one layer: err fs$' "$T/out"
 
 done_testing
