@@ -799,15 +799,7 @@ stats_mosaic_render(const struct stats_entries *e, enum stats_by by, int per,
 	}
 	/* Entries are sorted by path, so groups appear in that order; sort
 	 * the names for rows in the same order as the tables. */
-	for (size_t i = 1; i < groups.count; i++)
-		for (size_t j = i;
-		     j > 0 && strcmp(groups.items[j - 1], groups.items[j]) > 0;
-		     j--) {
-			char *s = groups.items[j];
-
-			groups.items[j] = groups.items[j - 1];
-			groups.items[j - 1] = s;
-		}
+	mirad_strlist_sort(&groups);
 	if (groups.count == 0) {
 		snprintf(err, errlen, "no images to show");
 		goto out_nocanvas;

@@ -304,15 +304,7 @@ group_names(
 		if (!mirad_strlist_contains(out, g))
 			mirad_strlist_add(out, g);
 	}
-	for (size_t i = 1; i < out->count; i++)
-		for (size_t j = i;
-		     j > 0 && strcmp(out->items[j - 1], out->items[j]) > 0;
-		     j--) {
-			char *t = out->items[j];
-
-			out->items[j] = out->items[j - 1];
-			out->items[j - 1] = t;
-		}
+	mirad_strlist_sort(out);
 }
 
 static int
