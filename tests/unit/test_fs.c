@@ -12,6 +12,16 @@
 #include "mirad_err.h"
 #include "mirad_fs.h"
 
+/* A path and its directory part. */
+static const char *const dirnames[][2] = {
+    {"a/b/c.png", "a/b"},
+    {"c.png", "."},
+    {"/c.png", "/"},
+    {"a//b/", "a//b"},
+    {"a//b", "a"},
+    {"//c", "/"},
+};
+
 static void
 test_fs_path_parts(void **state)
 {
@@ -27,24 +37,11 @@ test_fs_path_parts(void **state)
 	s = mirad_path_join(".", "x");
 	assert_string_equal(s, "x");
 	free(s);
-	s = mirad_path_dirname("a/b/c.png");
-	assert_string_equal(s, "a/b");
-	free(s);
-	s = mirad_path_dirname("c.png");
-	assert_string_equal(s, ".");
-	free(s);
-	s = mirad_path_dirname("/c.png");
-	assert_string_equal(s, "/");
-	free(s);
-	s = mirad_path_dirname("a//b/");
-	assert_string_equal(s, "a//b");
-	free(s);
-	s = mirad_path_dirname("a//b");
-	assert_string_equal(s, "a");
-	free(s);
-	s = mirad_path_dirname("//c");
-	assert_string_equal(s, "/");
-	free(s);
+	for (size_t i = 0; i < sizeof dirnames / sizeof *dirnames; i++) {
+		s = mirad_path_dirname(dirnames[i][0]);
+		assert_string_equal(s, dirnames[i][1]);
+		free(s);
+	}
 	assert_string_equal(mirad_path_basename("a/b/c.png"), "c.png");
 	assert_string_equal(mirad_path_ext("a/b/c.tar.PNG"), ".PNG");
 	assert_string_equal(mirad_path_ext("a/.hidden"), "");
