@@ -7,8 +7,8 @@
  */
 #include "mirad_platform.h"
 
+#include <glib.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,7 +241,7 @@ augment_to_linear(VipsImage *in, VipsImage **out, char *err, size_t el)
  * 8-bit round trips stay exact (tested), at a fraction of powf's cost. */
 #define ENCODE_STEPS 65536
 static float encode_lut[ENCODE_STEPS + 2];
-static pthread_once_t encode_once = PTHREAD_ONCE_INIT;
+static gsize encode_lut_ready;
 
 static void
 encode_lut_init(void)
@@ -281,7 +281,10 @@ augment_to_encoded(VipsImage *in, VipsImage **out, char *err, size_t el)
 
 	if (im == NULL)
 		return -1;
-	pthread_once(&encode_once, encode_lut_init);
+	if (g_once_init_enter(&encode_lut_ready)) {
+		encode_lut_init();
+		g_once_init_leave(&encode_lut_ready, 1);
+	}
 	n = nsamples(im);
 	for (size_t i = 0; i < n; i++)
 		v[i] = encode_one(v[i]);

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +26,7 @@
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
+#include "mirad_parallel.h"
 #include "mirad_progress.h"
 #include "mirad_shard.h"
 #include "mirad_signal.h"
@@ -82,9 +82,6 @@ struct run {
 	bool subdirs;       /* one folder per severity/variant */
 	struct job *jobs;
 	size_t njobs;
-	size_t next;
-	bool stop;
-	pthread_mutex_t lock;
 };
 
 /* What a failed or interrupted run removes: its private folder and its
@@ -552,33 +549,27 @@ done:
 	return status;
 }
 
-static void *
-worker(void *arg)
+/* Render job I; a fatal error or an interrupt stops the loop (the jobs
+ * already running finish). */
+static int
+render_item(size_t i, void *user)
 {
-	struct run *run = arg;
+	struct run *run = user;
+	int rc;
 
-	for (;;) {
-		struct job *j;
+	if (mirad_signal_pending() != 0)
+		return 1;
+	rc = render_job(run, &run->jobs[i]);
+	mirad_progress_add(1);
+	return rc == 3 ? 3 : 0;
+}
 
-		pthread_mutex_lock(&run->lock);
-		if (mirad_signal_pending() != 0)
-			run->stop = true;
-		if (run->stop || run->next >= run->njobs) {
-			pthread_mutex_unlock(&run->lock);
-			break;
-		}
-		j = &run->jobs[run->next++];
-		pthread_mutex_unlock(&run->lock);
-		if (render_job(run, j) == 3) {
-			pthread_mutex_lock(&run->lock);
-			run->stop = true;
-			pthread_mutex_unlock(&run->lock);
-		}
-		mirad_progress_add(1);
-	}
+static void
+render_thread_end(void *user)
+{
+	(void)user;
 	augment_thread_cleanup();
 	vips_thread_shutdown();
-	return NULL;
 }
 
 static bool
@@ -882,14 +873,12 @@ main(int argc, char **argv)
 	struct mirad_recordset records = {0};
 	struct mirad_dataset_info info;
 	struct run run = {0};
-	pthread_t *threads;
 	char err[1024], job[65];
 	size_t total = 0; /* pairs of the single run */
 	size_t rendered = 0;
 	char *target, **image_rels, **mask_rels;
 	GHashTable *taken;
 	int status = MIRAD_EXIT_OK, sev_lo, sev_hi, out_status;
-	unsigned nthreads;
 
 	mirad_set_progname(argv[0]);
 	/* Two malloc arenas: with one per libvips worker thread and
@@ -1016,20 +1005,10 @@ main(int argc, char **argv)
 		die_cleanly(
 		    MIRAD_EXIT_FATAL, "%s: %s", o.output, strerror(errno));
 	run.tmpdir = held.tmp;
-	pthread_mutex_init(&run.lock, NULL);
-	nthreads = o.jobs > 0 ? o.jobs : (unsigned)g_get_num_processors();
-	if (nthreads > run.njobs)
-		nthreads = run.njobs > 0 ? (unsigned)run.njobs : 1;
-	threads = mirad_xcalloc(nthreads, sizeof *threads);
 	mirad_progress_start("augmenting", run.njobs);
-	for (unsigned t = 0; t < nthreads; t++)
-		if (pthread_create(&threads[t], NULL, worker, &run) != 0)
-			die_cleanly(MIRAD_EXIT_FATAL, "cannot start a thread");
-	for (unsigned t = 0; t < nthreads; t++)
-		pthread_join(threads[t], NULL);
+	(void)mirad_parallel_for(
+	    run.njobs, o.jobs, render_item, render_thread_end, &run, NULL);
 	mirad_progress_end();
-	free(threads);
-	pthread_mutex_destroy(&run.lock);
 	/* Interrupted: leave no partial output and no lock behind. */
 	stop_if_interrupted();
 

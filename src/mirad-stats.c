@@ -23,6 +23,7 @@
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
+#include "mirad_parallel.h"
 #include "mirad_progress.h"
 #include "mirad_shard.h"
 #include "mirad_signal.h"
@@ -434,11 +435,18 @@ measure_entry(struct stats *s, size_t i)
 	mirad_progress_add(1);
 }
 
-static void
-measure_task(gpointer data, gpointer user)
+static int
+measure_item(size_t i, void *user)
 {
-	measure_entry(user, (size_t)GPOINTER_TO_SIZE(data) - 1);
-	vips_thread_shutdown();
+	measure_entry(user, i);
+	return 0;
+}
+
+static void
+measure_thread_end(void *user)
+{
+	(void)user;
+	mirad_image_thread_done();
 }
 
 /* Measure every entry, JOBS at a time; each worker writes only its own
@@ -446,21 +454,10 @@ measure_task(gpointer data, gpointer user)
 static void
 measure_all(struct stats *s)
 {
-	size_t n = s->entries.count;
-	int jobs = s->jobs > 0 ? s->jobs : (int)g_get_num_processors();
-
-	mirad_progress_start("measuring", n);
-	if (jobs <= 1 || n <= 1) {
-		for (size_t i = 0; i < n; i++)
-			measure_entry(s, i);
-	} else {
-		GThreadPool *pool =
-		    g_thread_pool_new(measure_task, s, jobs, TRUE, NULL);
-
-		for (size_t i = 0; i < n; i++)
-			g_thread_pool_push(pool, GSIZE_TO_POINTER(i + 1), NULL);
-		g_thread_pool_free(pool, FALSE, TRUE);
-	}
+	mirad_progress_start("measuring", s->entries.count);
+	(void)mirad_parallel_for(s->entries.count,
+	    s->jobs > 0 ? (unsigned)s->jobs : 0, measure_item,
+	    measure_thread_end, s, NULL);
 	mirad_progress_end();
 }
 

@@ -787,6 +787,7 @@ stats_mosaic_render(const struct stats_entries *e, enum stats_by by, int per,
     int tile, int label_width, bool masks, char *err, size_t errlen)
 {
 	struct mirad_strlist groups = {0};
+	GHashTable *distinct = g_hash_table_new(g_str_hash, g_str_equal);
 	size_t *pick = mirad_xmalloc((size_t)per * sizeof *pick);
 	VipsImage *im = NULL;
 	int rc = -1;
@@ -794,20 +795,13 @@ stats_mosaic_render(const struct stats_entries *e, enum stats_by by, int per,
 	for (size_t k = 0; k < e->count; k++) {
 		const char *g = stats_entry_group(&e->items[k], by);
 
-		if (e->items[k].path && !mirad_strlist_contains(&groups, g))
+		if (e->items[k].path && g_hash_table_add(distinct, (gpointer)g))
 			mirad_strlist_add(&groups, g);
 	}
+	g_hash_table_destroy(distinct);
 	/* Entries are sorted by path, so groups appear in that order; sort
 	 * the names for rows in the same order as the tables. */
-	for (size_t i = 1; i < groups.count; i++)
-		for (size_t j = i;
-		     j > 0 && strcmp(groups.items[j - 1], groups.items[j]) > 0;
-		     j--) {
-			char *s = groups.items[j];
-
-			groups.items[j] = groups.items[j - 1];
-			groups.items[j - 1] = s;
-		}
+	mirad_strlist_sort(&groups);
 	if (groups.count == 0) {
 		snprintf(err, errlen, "no images to show");
 		goto out_nocanvas;

@@ -5,6 +5,7 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,22 +298,28 @@ static void
 group_names(
     const struct stats_entries *e, enum stats_by by, struct mirad_strlist *out)
 {
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+
 	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < e->count; i++) {
 		const char *g = stats_entry_group(&e->items[i], by);
 
-		if (!mirad_strlist_contains(out, g))
+		if (g_hash_table_add(seen, (gpointer)g))
 			mirad_strlist_add(out, g);
 	}
-	for (size_t i = 1; i < out->count; i++)
-		for (size_t j = i;
-		     j > 0 && strcmp(out->items[j - 1], out->items[j]) > 0;
-		     j--) {
-			char *t = out->items[j];
+	g_hash_table_destroy(seen);
+	mirad_strlist_sort(out);
+}
 
-			out->items[j] = out->items[j - 1];
-			out->items[j - 1] = t;
-		}
+/* NAMES (borrowed) to their index: the row of each group. */
+static GHashTable *
+group_rows(const struct mirad_strlist *names)
+{
+	GHashTable *rows = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (size_t g = 0; g < names->count; g++)
+		g_hash_table_insert(rows, names->items[g], GSIZE_TO_POINTER(g));
+	return rows;
 }
 
 static int
@@ -524,137 +531,170 @@ cmp_cluster(const void *a, const void *b)
 	return cmp_rgb(x->seed, y->seed);
 }
 
-static cJSON *
-imaging_group(const struct stats_entries *e, enum stats_by by, const char *name)
+/* What the measured images of one group add up to, gathered in one pass
+ * over the entries (in entry order, so sums are those of a pass per
+ * group). */
+struct imaging_group {
+	GArray *lin, *srgb, *contrast, *sharp, *noise, *fg, *cx,
+	    *cy;               /* double */
+	GArray *bg;            /* int[3]: background colours */
+	GArray *sizes;         /* struct size_count, in order of first sight */
+	GHashTable *size_rows; /* (w, h) packed in a gint64 -> row of SIZES */
+	size_t modes[5];       /* images by band count 1..4; 0: other */
+	int qmin, qmax;        /* JPEG quality range */
+	size_t njpeg;
+};
+
+static void
+imaging_group_init(struct imaging_group *g)
 {
-	size_t cap = e->count, n = 0, nsizes = 0, nclusters = 0, njpeg = 0;
-	size_t nfg = 0;
-	double *lin = mirad_xmalloc((cap + 1) * sizeof *lin);
-	double *srgb = mirad_xmalloc((cap + 1) * sizeof *srgb);
-	double *contrast = mirad_xmalloc((cap + 1) * sizeof *contrast);
-	double *sharp = mirad_xmalloc((cap + 1) * sizeof *sharp);
-	double *noise = mirad_xmalloc((cap + 1) * sizeof *noise);
-	double *fg = mirad_xmalloc((cap + 1) * sizeof *fg);
-	double *cx = mirad_xmalloc((cap + 1) * sizeof *cx);
-	double *cy = mirad_xmalloc((cap + 1) * sizeof *cy);
-	double *px = mirad_xmalloc((cap + 1) * sizeof *px);
-	int(*bg)[3] = mirad_xmalloc((cap + 1) * sizeof *bg);
-	struct size_count *sizes = mirad_xmalloc((cap + 1) * sizeof *sizes);
-	struct colour_cluster *clusters =
-	    mirad_xmalloc((cap + 1) * sizeof *clusters);
-	size_t modes[5] = {0};
-	int qmin = 0, qmax = 0;
-	cJSON *o = cJSON_CreateObject(), *a, *flags;
-	double lin_mean, lin_std, srgb_mean, srgb_std, cx_std, cy_std, dummy;
-	bool dr, di, db, dv;
-	double di_ratio, dv_ratio, size_spread;
+	GArray **doubles[] = {&g->lin, &g->srgb, &g->contrast, &g->sharp,
+	    &g->noise, &g->fg, &g->cx, &g->cy};
 
-	for (size_t i = 0; i < e->count; i++) {
-		const struct stats_entry *x = &e->items[i];
-		const struct stats_image_measure *m = &x->image_m;
-		size_t s;
+	memset(g, 0, sizeof *g);
+	for (size_t i = 0; i < G_N_ELEMENTS(doubles); i++)
+		*doubles[i] = g_array_new(FALSE, FALSE, sizeof(double));
+	g->bg = g_array_new(FALSE, FALSE, sizeof(int[3]));
+	g->sizes = g_array_new(FALSE, FALSE, sizeof(struct size_count));
+	g->size_rows =
+	    g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+}
 
-		if (!x->measured || strcmp(stats_entry_group(x, by), name))
-			continue;
-		lin[n] = m->luma_linear;
-		srgb[n] = m->luma_srgb;
-		contrast[n] = m->contrast;
-		sharp[n] = m->sharpness;
-		noise[n] = m->noise;
-		if (m->fg_share >= STATS_DI_MIN_FOREGROUND)
-			fg[nfg++] = m->fg_luma_linear;
-		cx[n] = m->fg_x;
-		cy[n] = m->fg_y;
-		px[n] = (double)m->width * m->height;
-		memcpy(bg[n], m->background, sizeof bg[n]);
-		n++;
-		for (s = 0; s < nsizes; s++)
-			if (sizes[s].w == m->width && sizes[s].h == m->height)
-				break;
-		if (s == nsizes)
-			sizes[nsizes++] =
-			    (struct size_count){m->width, m->height, 0};
-		sizes[s].n++;
-		modes[m->bands >= 1 && m->bands <= 4 ? m->bands : 0]++;
-		if (m->jpeg_quality > 0) {
-			if (njpeg == 0 || m->jpeg_quality < qmin)
-				qmin = m->jpeg_quality;
-			if (njpeg == 0 || m->jpeg_quality > qmax)
-				qmax = m->jpeg_quality;
-			njpeg++;
-		}
+static void
+imaging_group_clear(struct imaging_group *g)
+{
+	GArray *arrays[] = {g->lin, g->srgb, g->contrast, g->sharp, g->noise,
+	    g->fg, g->cx, g->cy, g->bg, g->sizes};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(arrays); i++)
+		g_array_free(arrays[i], TRUE);
+	g_hash_table_destroy(g->size_rows);
+}
+
+static void
+append_double(GArray *a, double v)
+{
+	g_array_append_val(a, v);
+}
+
+static void
+imaging_group_add(struct imaging_group *g, const struct stats_image_measure *m)
+{
+	gint64 key = ((gint64)m->width << 32) | (guint32)m->height;
+	gpointer row;
+	struct size_count *size;
+
+	append_double(g->lin, m->luma_linear);
+	append_double(g->srgb, m->luma_srgb);
+	append_double(g->contrast, m->contrast);
+	append_double(g->sharp, m->sharpness);
+	append_double(g->noise, m->noise);
+	if (m->fg_share >= STATS_DI_MIN_FOREGROUND)
+		append_double(g->fg, m->fg_luma_linear);
+	append_double(g->cx, m->fg_x);
+	append_double(g->cy, m->fg_y);
+	g_array_append_val(g->bg, m->background);
+	if (!g_hash_table_lookup_extended(g->size_rows, &key, NULL, &row)) {
+		struct size_count fresh = {m->width, m->height, 0};
+		gint64 *stored = g_new(gint64, 1);
+
+		row = GSIZE_TO_POINTER(g->sizes->len);
+		g_array_append_val(g->sizes, fresh);
+		*stored = key;
+		g_hash_table_insert(g->size_rows, stored, row);
 	}
-	cJSON_AddStringToObject(o, stats_by_name(by), name);
-	add_num(o, "images", (double)n);
+	size =
+	    &g_array_index(g->sizes, struct size_count, GPOINTER_TO_SIZE(row));
+	size->n++;
+	g->modes[m->bands >= 1 && m->bands <= 4 ? m->bands : 0]++;
+	if (m->jpeg_quality > 0) {
+		if (g->njpeg == 0 || m->jpeg_quality < g->qmin)
+			g->qmin = m->jpeg_quality;
+		if (g->njpeg == 0 || m->jpeg_quality > g->qmax)
+			g->qmax = m->jpeg_quality;
+		g->njpeg++;
+	}
+}
 
-	/* Resolution. */
-	qsort(sizes, nsizes, sizeof *sizes, cmp_size);
+static void
+add_size_text(cJSON *o, const char *key, const struct size_count *s)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof buf, "%dx%d", s ? s->w : 0, s ? s->h : 0);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+/* The resolution fields of O from SIZES (sorted here by pixel count) of N
+ * images; returns the relative spread of widths or heights (DR). */
+static double
+add_resolution(cJSON *o, GArray *sizes_array, size_t n)
+{
+	struct size_count *sizes = (struct size_count *)sizes_array->data;
+	size_t nsizes = sizes_array->len, half = n ? (n - 1) / 2 : 0, seen = 0;
+	size_t k;
+	int minw = 0, maxw = 0, minh = 0, maxh = 0;
+	cJSON *a;
+
+	if (nsizes > 1)
+		qsort(sizes, nsizes, sizeof *sizes, cmp_size);
 	add_num(o, "distinct_sizes", (double)nsizes);
-	{
-		char buf[64];
-		/* The median image by pixel count. */
-		size_t half = n ? (n - 1) / 2 : 0, seen = 0, k = 0;
-
-		for (k = 0; k < nsizes; k++) {
-			seen += sizes[k].n;
-			if (seen > half)
-				break;
-		}
-		snprintf(buf, sizeof buf, "%dx%d", nsizes ? sizes[0].w : 0,
-		    nsizes ? sizes[0].h : 0);
-		cJSON_AddStringToObject(o, "size_min", buf);
-		snprintf(buf, sizeof buf, "%dx%d", k < nsizes ? sizes[k].w : 0,
-		    k < nsizes ? sizes[k].h : 0);
-		cJSON_AddStringToObject(o, "size_median", buf);
-		snprintf(buf, sizeof buf, "%dx%d",
-		    nsizes ? sizes[nsizes - 1].w : 0,
-		    nsizes ? sizes[nsizes - 1].h : 0);
-		cJSON_AddStringToObject(o, "size_max", buf);
+	/* The median image by pixel count. */
+	for (k = 0; k < nsizes; k++) {
+		seen += sizes[k].n;
+		if (seen > half)
+			break;
 	}
+	add_size_text(o, "size_min", nsizes ? &sizes[0] : NULL);
+	add_size_text(o, "size_median", k < nsizes ? &sizes[k] : NULL);
+	add_size_text(o, "size_max", nsizes ? &sizes[nsizes - 1] : NULL);
 	a = cJSON_AddArrayToObject(o, "sizes");
 	for (size_t s = 0; s < nsizes; s++) {
 		cJSON *so = cJSON_CreateObject();
-		char buf[64];
 
-		snprintf(buf, sizeof buf, "%dx%d", sizes[s].w, sizes[s].h);
-		cJSON_AddStringToObject(so, "size", buf);
+		add_size_text(so, "size", &sizes[s]);
 		add_num(so, "images", (double)sizes[s].n);
 		cJSON_AddItemToArray(a, so);
+		if (s == 0 || sizes[s].w < minw)
+			minw = sizes[s].w;
+		if (s == 0 || sizes[s].w > maxw)
+			maxw = sizes[s].w;
+		if (s == 0 || sizes[s].h < minh)
+			minh = sizes[s].h;
+		if (s == 0 || sizes[s].h > maxh)
+			maxh = sizes[s].h;
 	}
-	{
-		static const char *const mode_names[] = {
-		    "other", "grey", "greya", "rgb", "rgba"};
-		cJSON *mo = cJSON_AddObjectToObject(o, "colour_modes");
+	return minw > 0 && minh > 0
+	    ? fmax((double)maxw / minw, (double)maxh / minh) - 1
+	    : 0;
+}
 
-		for (int m = 1; m <= 4; m++)
-			if (modes[m])
-				add_num(mo, mode_names[m], (double)modes[m]);
-		if (modes[0])
-			add_num(mo, mode_names[0], (double)modes[0]);
-	}
+static void
+add_colour_modes(cJSON *o, const size_t modes[5])
+{
+	static const char *const mode_names[] = {
+	    "other", "grey", "greya", "rgb", "rgba"};
+	cJSON *mo = cJSON_AddObjectToObject(o, "colour_modes");
 
-	/* Brightness, contrast, sharpness, noise. */
-	lin_mean = mean_std(lin, n, &lin_std);
-	srgb_mean = mean_std(srgb, n, &srgb_std);
-	add_num(o, "luma_linear_mean", lin_mean);
-	add_num(o, "luma_linear_std", lin_std);
-	add_num(o, "luma_srgb_mean", srgb_mean);
-	add_num(o, "luma_srgb_std", srgb_std);
-	cJSON_AddItemToObject(o, "contrast", summary(contrast, n));
-	cJSON_AddItemToObject(o, "sharpness", summary(sharp, n));
-	cJSON_AddItemToObject(o, "noise", summary(noise, n));
-	cJSON_AddItemToObject(o, "foreground_luma_linear", summary(fg, nfg));
-	add_num(o, "foreground_images", (double)nfg);
-	mean_std(cx, n, &cx_std);
-	mean_std(cy, n, &cy_std);
-	add_num(o, "centroid_std", cx_std > cy_std ? cx_std : cy_std);
-	if (njpeg) {
-		add_num(o, "jpeg_quality_min", qmin);
-		add_num(o, "jpeg_quality_max", qmax);
-	}
-	(void)px;
+	for (int m = 1; m <= 4; m++)
+		if (modes[m])
+			add_num(mo, mode_names[m], (double)modes[m]);
+	if (modes[0])
+		add_num(mo, mode_names[0], (double)modes[0]);
+}
 
-	/* Backgrounds: greedy clusters over the sorted colours. */
+/* Backgrounds: greedy clusters over the sorted colours BG (sorted here),
+ * most frequent first, as the array "backgrounds" of O.  Returns how many
+ * clusters (DB when more than one). */
+static size_t
+add_backgrounds(cJSON *o, GArray *bg_array)
+{
+	int(*bg)[3] = (int(*)[3])bg_array->data;
+	size_t n = bg_array->len, nclusters = 0;
+	struct colour_cluster *clusters =
+	    mirad_xmalloc((n + 1) * sizeof *clusters);
+	cJSON *a;
+
 	qsort(bg, n, sizeof *bg, cmp_rgb);
 	for (size_t i = 0; i < n; i++) {
 		size_t c;
@@ -687,6 +727,51 @@ imaging_group(const struct stats_entries *e, enum stats_by by, const char *name)
 		add_num(co, "images", (double)clusters[c].n);
 		cJSON_AddItemToArray(a, co);
 	}
+	free(clusters);
+	return nclusters;
+}
+
+static double *
+doubles(GArray *a)
+{
+	return (double *)a->data;
+}
+
+/* The imaging object of group NAME from its accumulated measures G. */
+static cJSON *
+imaging_group_json(struct imaging_group *g, enum stats_by by, const char *name)
+{
+	size_t n = g->lin->len, nfg = g->fg->len, nclusters;
+	double *fg = doubles(g->fg), *sharp = doubles(g->sharp);
+	cJSON *o = cJSON_CreateObject(), *flags;
+	double lin_mean, lin_std, srgb_mean, srgb_std, cx_std, cy_std;
+	double di_ratio, dv_ratio, size_spread;
+
+	cJSON_AddStringToObject(o, stats_by_name(by), name);
+	add_num(o, "images", (double)n);
+	size_spread = add_resolution(o, g->sizes, n);
+	add_colour_modes(o, g->modes);
+
+	/* Brightness, contrast, sharpness, noise. */
+	lin_mean = mean_std(doubles(g->lin), n, &lin_std);
+	srgb_mean = mean_std(doubles(g->srgb), n, &srgb_std);
+	add_num(o, "luma_linear_mean", lin_mean);
+	add_num(o, "luma_linear_std", lin_std);
+	add_num(o, "luma_srgb_mean", srgb_mean);
+	add_num(o, "luma_srgb_std", srgb_std);
+	cJSON_AddItemToObject(o, "contrast", summary(doubles(g->contrast), n));
+	cJSON_AddItemToObject(o, "sharpness", summary(sharp, n));
+	cJSON_AddItemToObject(o, "noise", summary(doubles(g->noise), n));
+	cJSON_AddItemToObject(o, "foreground_luma_linear", summary(fg, nfg));
+	add_num(o, "foreground_images", (double)nfg);
+	mean_std(doubles(g->cx), n, &cx_std);
+	mean_std(doubles(g->cy), n, &cy_std);
+	add_num(o, "centroid_std", cx_std > cy_std ? cx_std : cy_std);
+	if (g->njpeg) {
+		add_num(o, "jpeg_quality_min", g->qmin);
+		add_num(o, "jpeg_quality_max", g->qmax);
+	}
+	nclusters = add_backgrounds(o, g->bg);
 
 	/* Flags (fg and sharp are sorted by summary()). */
 	di_ratio = nfg > 1 && pct(fg, nfg, 10) > 0
@@ -695,50 +780,17 @@ imaging_group(const struct stats_entries *e, enum stats_by by, const char *name)
 	dv_ratio = n && pct(sharp, n, 10) > 0
 	    ? pct(sharp, n, 90) / pct(sharp, n, 10)
 	    : (n && pct(sharp, n, 90) > 0 ? INFINITY : 1.0);
-	{
-		int minw = 0, maxw = 0, minh = 0, maxh = 0;
-
-		for (size_t k = 0; k < nsizes; k++) {
-			if (k == 0 || sizes[k].w < minw)
-				minw = sizes[k].w;
-			if (k == 0 || sizes[k].w > maxw)
-				maxw = sizes[k].w;
-			if (k == 0 || sizes[k].h < minh)
-				minh = sizes[k].h;
-			if (k == 0 || sizes[k].h > maxh)
-				maxh = sizes[k].h;
-		}
-		size_spread = minw > 0 && minh > 0
-		    ? fmax((double)maxw / minw, (double)maxh / minh) - 1
-		    : 0;
-	}
-	dr = size_spread > STATS_DR_RELATIVE;
-	di = di_ratio > STATS_DI_RATIO;
-	db = nclusters > 1;
-	dv = dv_ratio > STATS_DV_SHARPNESS_RATIO ||
-	    (cx_std > STATS_DV_CENTROID_STD || cy_std > STATS_DV_CENTROID_STD);
 	add_num(o, "size_spread", size_spread);
 	add_num(o, "illumination_ratio", di_ratio);
 	add_num(o, "sharpness_ratio", isinf(dv_ratio) ? 1e9 : dv_ratio);
 	flags = cJSON_AddObjectToObject(o, "flags");
-	cJSON_AddBoolToObject(flags, "DV", dv);
-	cJSON_AddBoolToObject(flags, "DI", di);
-	cJSON_AddBoolToObject(flags, "DR", dr);
-	cJSON_AddBoolToObject(flags, "DB", db);
-	(void)dummy;
-
-	free(lin);
-	free(srgb);
-	free(contrast);
-	free(sharp);
-	free(noise);
-	free(fg);
-	free(cx);
-	free(cy);
-	free(px);
-	free(bg);
-	free(sizes);
-	free(clusters);
+	cJSON_AddBoolToObject(flags, "DV",
+	    dv_ratio > STATS_DV_SHARPNESS_RATIO ||
+	        (cx_std > STATS_DV_CENTROID_STD ||
+	            cy_std > STATS_DV_CENTROID_STD));
+	cJSON_AddBoolToObject(flags, "DI", di_ratio > STATS_DI_RATIO);
+	cJSON_AddBoolToObject(flags, "DR", size_spread > STATS_DR_RELATIVE);
+	cJSON_AddBoolToObject(flags, "DB", nclusters > 1);
 	return o;
 }
 
@@ -746,11 +798,31 @@ cJSON *
 stats_report_imaging(const struct stats_entries *e, enum stats_by by)
 {
 	struct mirad_strlist names;
+	GHashTable *rows;
+	struct imaging_group *groups;
 	cJSON *arr = cJSON_CreateArray();
 
 	group_names(e, by, &names);
+	rows = group_rows(&names);
+	groups = mirad_xcalloc(names.count + 1, sizeof *groups);
 	for (size_t g = 0; g < names.count; g++)
-		cJSON_AddItemToArray(arr, imaging_group(e, by, names.items[g]));
+		imaging_group_init(&groups[g]);
+	for (size_t i = 0; i < e->count; i++) {
+		const struct stats_entry *x = &e->items[i];
+
+		if (x->measured)
+			imaging_group_add(
+			    &groups[GPOINTER_TO_SIZE(g_hash_table_lookup(
+			        rows, stats_entry_group(x, by)))],
+			    &x->image_m);
+	}
+	for (size_t g = 0; g < names.count; g++) {
+		cJSON_AddItemToArray(
+		    arr, imaging_group_json(&groups[g], by, names.items[g]));
+		imaging_group_clear(&groups[g]);
+	}
+	free(groups);
+	g_hash_table_destroy(rows);
 	mirad_strlist_free(&names);
 	return arr;
 }

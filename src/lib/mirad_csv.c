@@ -2,6 +2,7 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,7 @@ struct mirad_csv {
 	unsigned long line, row_line;
 	bool crlf;
 	char error[512];
-	char *buf;
-	size_t len, cap;
+	GString *field; /* the field being read */
 };
 
 struct mirad_csv *
@@ -27,6 +27,7 @@ mirad_csv_from_stream(FILE *stream, const char *name)
 	c->stream = stream;
 	c->name = mirad_xstrdup(name);
 	c->line = 1;
+	c->field = g_string_new(NULL);
 	return c;
 }
 
@@ -47,21 +48,10 @@ mirad_csv_open(const char *path)
 }
 
 static void
-buf_put(struct mirad_csv *c, char ch)
-{
-	if (c->len + 1 >= c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 256;
-		c->buf = mirad_xrealloc(c->buf, c->cap);
-	}
-	c->buf[c->len++] = ch;
-}
-
-static void
 end_field(struct mirad_csv *c, struct mirad_strlist *fields)
 {
-	buf_put(c, '\0');
-	mirad_strlist_add(fields, c->buf);
-	c->len = 0;
+	mirad_strlist_add(fields, c->field->str);
+	g_string_truncate(c->field, 0);
 }
 
 int
@@ -71,7 +61,7 @@ mirad_csv_next(struct mirad_csv *c, struct mirad_strlist *fields)
 	int ch;
 
 	mirad_strlist_free(fields);
-	c->len = 0;
+	g_string_truncate(c->field, 0);
 	c->row_line = c->line;
 	for (;;) {
 		ch = getc(c->stream);
@@ -99,7 +89,7 @@ mirad_csv_next(struct mirad_csv *c, struct mirad_strlist *fields)
 				int next = getc(c->stream);
 
 				if (next == '"') {
-					buf_put(c, '"');
+					g_string_append_c(c->field, '"');
 					continue;
 				}
 				quoted = false;
@@ -109,10 +99,10 @@ mirad_csv_next(struct mirad_csv *c, struct mirad_strlist *fields)
 			}
 			if (ch == '\n')
 				c->line++;
-			buf_put(c, (char)ch);
+			g_string_append_c(c->field, (char)ch);
 			continue;
 		}
-		if (ch == '"' && c->len == 0 && !was_quoted) {
+		if (ch == '"' && c->field->len == 0 && !was_quoted) {
 			quoted = was_quoted = true;
 			continue;
 		}
@@ -130,7 +120,7 @@ mirad_csv_next(struct mirad_csv *c, struct mirad_strlist *fields)
 			} else {
 				if (next != EOF)
 					ungetc(next, c->stream);
-				buf_put(c, '\r');
+				g_string_append_c(c->field, '\r');
 				continue;
 			}
 		}
@@ -139,7 +129,7 @@ mirad_csv_next(struct mirad_csv *c, struct mirad_strlist *fields)
 			end_field(c, fields);
 			return 1;
 		}
-		buf_put(c, (char)ch);
+		g_string_append_c(c->field, (char)ch);
 	}
 }
 
@@ -169,7 +159,7 @@ mirad_csv_close(struct mirad_csv *c)
 	if (c->owns)
 		fclose(c->stream);
 	free(c->name);
-	free(c->buf);
+	g_string_free(c->field, TRUE);
 	free(c);
 }
 

@@ -39,15 +39,7 @@ mirad_path_join(const char *a, const char *b)
 char *
 mirad_path_dirname(const char *p)
 {
-	const char *slash = strrchr(p, '/');
-
-	if (slash == NULL)
-		return mirad_xstrdup(".");
-	while (slash > p && slash[-1] == '/')
-		slash--;
-	if (slash == p)
-		return mirad_xstrdup("/");
-	return strndup(p, (size_t)(slash - p));
+	return g_path_get_dirname(p);
 }
 
 const char *
@@ -250,34 +242,11 @@ mirad_exists(const char *path)
 int
 mirad_mkdir_p(const char *path)
 {
-	char *buf;
-	int rc = 0;
-
 	if (*path == '\0') { /* like mkdir(""): there is no such folder */
 		errno = ENOENT;
 		return -1;
 	}
-	buf = mirad_xstrdup(path);
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char saved = *p;
-
-			*p = '\0';
-			if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-				rc = -1;
-				break;
-			}
-			if (saved == '\0')
-				break;
-			*p = saved;
-		}
-	}
-	if (rc == 0 && !mirad_is_dir(path)) {
-		errno = ENOTDIR;
-		rc = -1;
-	}
-	free(buf);
-	return rc;
+	return g_mkdir_with_parents(path, 0777);
 }
 
 static int
@@ -298,21 +267,13 @@ mirad_rm_rf(const char *path)
 	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int
 mirad_list_dir(const char *path, struct mirad_strlist *out)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
 
-	out->items = NULL;
-	out->count = 0;
-	out->capacity = 0;
+	*out = (struct mirad_strlist){0};
 	if (d == NULL)
 		return -1;
 	errno = 0;
@@ -330,8 +291,7 @@ mirad_list_dir(const char *path, struct mirad_strlist *out)
 		return -1;
 	}
 	closedir(d);
-	if (out->count > 1)
-		qsort(out->items, out->count, sizeof *out->items, cmp_str);
+	mirad_strlist_sort(out);
 	return 0;
 }
 

@@ -17,7 +17,8 @@
 /* A joined with B ("a/b"); B absolute or A empty/"." gives a copy of B.
  * Caller frees. */
 char *mirad_path_join(const char *a, const char *b);
-/* The directory part of P ("." when none).  Caller frees. */
+/* The directory part of P ("." when none), as g_path_get_dirname() gives
+ * it.  Caller frees (free() or g_free(): GLib allocates with malloc). */
 char *mirad_path_dirname(const char *p);
 /* The last component of P; borrowed from P. */
 const char *mirad_path_basename(const char *p);
@@ -46,8 +47,9 @@ bool mirad_is_dir(const char *path);
 bool mirad_is_file(const char *path);
 bool mirad_exists(const char *path);
 
-/* mkdir -p with mode 0777 & ~umask.  Existing directories are fine; ""
- * fails with ENOENT. */
+/* mkdir -p with mode 0777 & ~umask (g_mkdir_with_parents()).  Existing
+ * directories are fine; "" fails with ENOENT, a component that is not a
+ * directory with ENOTDIR. */
 int mirad_mkdir_p(const char *path);
 /* rm -rf; a missing PATH is not an error. */
 int mirad_rm_rf(const char *path);

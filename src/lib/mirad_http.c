@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,8 +192,7 @@ out:
 struct mirad_http {
 	struct mirad_http_options o;
 	CURL *curl;
-	char *page;
-	size_t page_len;
+	GString *page; /* the HTML page of the last answer, NULL when none */
 };
 
 /* What one transfer (one request, no redirects) saw. */
@@ -321,19 +321,13 @@ on_body(char *data, size_t size, size_t n, void *ud)
 		 * kept. */
 		return t->wrong_range || t->size_mismatch ? 0 : len;
 	case BODY_PAGE:
-		if (h->page_len + len > PAGE_MAX) {
+		if (h->page == NULL)
+			h->page = g_string_new(NULL);
+		if (h->page->len + len > PAGE_MAX) {
 			t->too_big = true;
 			return 0;
 		}
-		h->page = realloc(h->page, h->page_len + len + 1);
-		if (h->page == NULL) {
-			t->write_errno = ENOMEM;
-			h->page_len = 0;
-			return 0;
-		}
-		memcpy(h->page + h->page_len, data, len);
-		h->page_len += len;
-		h->page[h->page_len] = '\0';
+		g_string_append_len(h->page, data, (gssize)len);
 		return len;
 	default:
 		break;
@@ -417,7 +411,8 @@ mirad_http_free(struct mirad_http *h)
 	if (h == NULL)
 		return;
 	curl_easy_cleanup(h->curl);
-	free(h->page);
+	if (h->page != NULL)
+		g_string_free(h->page, TRUE);
 	free(h);
 }
 
@@ -551,6 +546,199 @@ empty_file(int fd, struct mirad_http_result *res, char *err, size_t errlen)
 	return 0;
 }
 
+/* What one transfer's outcome calls for next, as curl's retry check decides
+ * it: each outcome is decided in one place, in this order. */
+enum next_step {
+	STEP_OK,          /* the file is complete */
+	STEP_PAGE,        /* an HTML page came instead */
+	STEP_INTERRUPTED, /* the interrupted callback said stop */
+	STEP_FAIL,        /* permanent; the reason is in ERR */
+	STEP_RESTART,  /* empty the file and start from zero (NOTE says why) */
+	STEP_REDIRECT, /* follow *NEXT */
+	STEP_RETRY     /* transient; the reason is in ERR */
+};
+
+/* One finished transfer: libcurl's result and HTTP code, what the body
+ * callbacks saw, and where it was going. */
+struct outcome {
+	const struct transfer *t;
+	CURLcode cc;
+	long code;
+	const char *url;
+	const char *part_path;
+	unsigned restarts; /* restarts so far */
+};
+
+/* A restart, unless the server has made us restart too often: then a
+ * failure with GIVE_UP as the reason. */
+struct restart_words {
+	const char *give_up; /* the failure */
+	const char *verb;    /* "the server VERB at byte N" */
+	const char *code;    /* after the byte: "" or " (416)" */
+};
+
+static enum next_step
+restart_or_give_up(const struct outcome *o, const struct restart_words *w,
+    char *err, size_t errlen, char *note, size_t notelen)
+{
+	if (o->restarts >= MAX_RESTARTS) {
+		snprintf(err, errlen, "%s: %s", o->url, w->give_up);
+		return STEP_FAIL;
+	}
+	snprintf(note, notelen,
+	    "%s: the server %s at byte %llu%s; starting again from zero",
+	    o->url, w->verb, (unsigned long long)o->t->have, w->code);
+	return STEP_RESTART;
+}
+
+static const struct restart_words wrong_range = {
+    "the server keeps answering resumes with the wrong range", "did not resume",
+    ""};
+static const struct restart_words cannot_resume = {
+    "HTTP 416", "cannot resume", " (416)"};
+
+static enum next_step
+classify(struct mirad_http *h, const struct outcome *o, char **next, char *err,
+    size_t errlen, char *note, size_t notelen)
+{
+	const struct transfer *t = o->t;
+	uint64_t first, last, total;
+
+	if (h->o.interrupted != NULL && h->o.interrupted())
+		return STEP_INTERRUPTED;
+	if (t->write_errno != 0) {
+		snprintf(err, errlen, "%s: %s", o->part_path,
+		    strerror(t->write_errno));
+		return STEP_FAIL;
+	}
+	if (t->too_big) {
+		snprintf(err, errlen,
+		    "%s: an HTML page larger than %u bytes came instead of "
+		    "the file",
+		    o->url, PAGE_MAX);
+		return STEP_FAIL;
+	}
+	if (t->size_mismatch) {
+		snprintf(err, errlen,
+		    "%s: the server announces %llu bytes, expected %llu",
+		    o->url, (unsigned long long)t->announced,
+		    (unsigned long long)h->o.expected_size);
+		return STEP_FAIL;
+	}
+	if (o->cc == CURLE_RANGE_ERROR || t->wrong_range)
+		return restart_or_give_up(
+		    o, &wrong_range, err, errlen, note, notelen);
+	if (o->cc == CURLE_OK &&
+	    (o->code == 200 || o->code == 206 ||
+	        (t->is_file_scheme && o->code == 0)))
+		return t->mode == BODY_PAGE ? STEP_PAGE : STEP_OK;
+	if (o->cc == CURLE_OK && o->code >= 300 && o->code < 400) {
+		curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, next);
+		if (*next != NULL)
+			return STEP_REDIRECT;
+		snprintf(err, errlen, "%s: HTTP %ld without a Location", o->url,
+		    o->code);
+		return STEP_FAIL;
+	}
+	if (o->cc == CURLE_OK && o->code == 416 && t->have > 0) {
+		if (mirad_http_parse_content_range(
+		        t->content_range, &first, &last, &total) == 0 &&
+		    total == t->have)
+			return STEP_OK; /* it was complete */
+		return restart_or_give_up(
+		    o, &cannot_resume, err, errlen, note, notelen);
+	}
+	/* What is left is a failure: transient or not. */
+	if (o->cc == CURLE_OK)
+		snprintf(err, errlen, "%s: HTTP %ld", o->url, o->code);
+	else
+		snprintf(
+		    err, errlen, "%s: %s", o->url, curl_easy_strerror(o->cc));
+	if (o->cc == CURLE_OK ? transient_code(o->code) : transient_curl(o->cc))
+		return STEP_RETRY;
+	return STEP_FAIL;
+}
+
+/* Replace *URL by the redirect target NEXT when the redirect limit and the
+ * scheme and host rules allow it.  0, or -1 with ERR. */
+static int
+follow_redirect(struct mirad_http *h, char **url, const char *next,
+    const char *url_in, unsigned *redirects, char *err, size_t errlen)
+{
+	char *copy;
+
+	if (++*redirects > MAX_REDIRECTS) {
+		snprintf(err, errlen, "%s: too many redirects", url_in);
+		return -1;
+	}
+	if (!url_allowed(h, next, true, err, errlen))
+		return -1;
+	copy = strdup(next);
+	if (copy == NULL) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	free(*url);
+	*url = copy;
+	return 0;
+}
+
+/* Wait before retrying after the FAILURES-th transient failure ERR: the
+ * server's Retry-After or the doubling *BACKOFF, at most BACKOFF_MAX_S;
+ * at once when data flowed.  False if interrupted meanwhile. */
+static bool
+wait_to_retry(struct mirad_http *h, const struct transfer *t,
+    unsigned long *backoff, unsigned failures, const char *err)
+{
+	long retry_after = 0;
+	unsigned long wait = *backoff;
+
+	curl_easy_getinfo(h->curl, CURLINFO_RETRY_AFTER, &retry_after);
+	if (retry_after > 0)
+		wait = (unsigned long)retry_after;
+	if (wait > BACKOFF_MAX_S)
+		wait = BACKOFF_MAX_S;
+	if (t->written > 0)
+		wait = 0; /* data flowed: resume at once */
+	notice(h, "%s; retrying in %lu s (attempt %u of %u)", err, wait,
+	    failures + 1, h->o.max_attempts);
+	if (!wait_seconds(h, wait))
+		return false;
+	if (*backoff < BACKOFF_MAX_S)
+		*backoff *= 2;
+	return true;
+}
+
+/* Open PART_PATH for appending; a file larger than the expected size is
+ * emptied.  The descriptor, or -1 with ERR. */
+static int
+open_part(struct mirad_http *h, const char *part_path,
+    struct mirad_http_result *res, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd =
+	    open(part_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", part_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	res->resumed = (uint64_t)st.st_size;
+	if (h->o.expected_size > 0 &&
+	    (uint64_t)st.st_size > h->o.expected_size) {
+		notice(
+		    h, "%s: larger than expected, starting again", part_path);
+		if (empty_file(fd, res, err, errlen) != 0) {
+			res->size = (uint64_t)st.st_size;
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 enum mirad_http_status
 mirad_http_download(struct mirad_http *h, const char *url_in,
     const char *part_path, struct mirad_http_result *res, char *err,
@@ -561,39 +749,23 @@ mirad_http_download(struct mirad_http *h, const char *url_in,
 	unsigned failures = 0, redirects = 0;
 	unsigned long backoff = 1;
 	struct stat st;
-	int fd;
+	int fd = -1;
 
 	memset(res, 0, sizeof *res);
-	free(h->page);
-	h->page = NULL;
-	h->page_len = 0;
+	if (h->page != NULL)
+		g_string_truncate(h->page, 0);
 	if (url == NULL) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return MIRAD_HTTP_FAILED;
 	}
-	if (!url_allowed(h, url, false, err, errlen)) {
-		free(url);
-		return MIRAD_HTTP_FAILED;
-	}
-	fd = open(part_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", part_path, strerror(errno));
+	if (!url_allowed(h, url, false, err, errlen) ||
+	    (fd = open_part(h, part_path, res, err, errlen)) < 0)
 		goto out;
-	}
-	res->resumed = (uint64_t)st.st_size;
-	if (h->o.expected_size > 0 &&
-	    (uint64_t)st.st_size > h->o.expected_size) {
-		notice(
-		    h, "%s: larger than expected, starting again", part_path);
-		if (empty_file(fd, res, err, errlen) != 0)
-			goto out;
-	}
 
 	for (unsigned n = 0; n < MAX_TRANSFERS; n++) {
 		struct transfer t = {0};
-		CURLcode cc;
-		long code = 0, retry_after = 0;
-		char *next = NULL;
+		struct outcome o = {&t, CURLE_OK, 0, NULL, part_path, 0};
+		char *next = NULL, note[1024];
 
 		if (fstat(fd, &st) != 0) {
 			snprintf(
@@ -611,150 +783,54 @@ mirad_http_download(struct mirad_http *h, const char *url_in,
 			goto out;
 		}
 		setup_request(h, &t, url);
-		cc = curl_easy_perform(h->curl);
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
-		res->code = code;
+		o.cc = curl_easy_perform(h->curl);
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &o.code);
+		o.url = url;
+		o.restarts = res->restarts;
+		res->code = o.code;
 		res->attachment = t.attachment;
 		res->size = t.have + t.written;
 		if (t.written > 0)
 			failures = 0,
 			backoff = 1; /* progress resets the count */
 
-		if (h->o.interrupted != NULL && h->o.interrupted()) {
+		switch (
+		    classify(h, &o, &next, err, errlen, note, sizeof note)) {
+		case STEP_OK:
+			rc = MIRAD_HTTP_OK;
+			goto out;
+		case STEP_PAGE:
+			res->page = h->page ? h->page->str : "";
+			res->page_len = h->page ? h->page->len : 0;
+			rc = MIRAD_HTTP_PAGE;
+			goto out;
+		case STEP_INTERRUPTED:
 			snprintf(err, errlen, "interrupted");
 			rc = MIRAD_HTTP_INTERRUPTED;
 			goto out;
-		}
-		if (t.write_errno != 0) {
-			snprintf(err, errlen, "%s: %s", part_path,
-			    strerror(t.write_errno));
+		case STEP_FAIL:
 			goto out;
-		}
-		if (t.too_big) {
-			snprintf(err, errlen,
-			    "%s: an HTML page larger than %u bytes "
-			    "came instead of the file",
-			    url, PAGE_MAX);
-			goto out;
-		}
-		if (t.size_mismatch) {
-			snprintf(err, errlen,
-			    "%s: the server announces %llu bytes, expected %llu",
-			    url, (unsigned long long)t.announced,
-			    (unsigned long long)h->o.expected_size);
-			goto out;
-		}
-		if (cc == CURLE_RANGE_ERROR || t.wrong_range) {
-			if (res->restarts >= MAX_RESTARTS) {
-				snprintf(err, errlen,
-				    "%s: the server keeps answering resumes "
-				    "with the wrong range",
-				    url);
-				goto out;
-			}
-			notice(h,
-			    "%s: the server did not resume at byte %llu; "
-			    "starting again from zero",
-			    url, (unsigned long long)t.have);
+		case STEP_RESTART:
+			notice(h, "%s", note);
 			if (empty_file(fd, res, err, errlen) != 0)
 				goto out;
 			continue;
-		}
-		if (cc == CURLE_OK &&
-		    (code == 200 || code == 206 ||
-		        (t.is_file_scheme && code == 0))) {
-			if (t.mode == BODY_PAGE) {
-				res->page = h->page ? h->page : "";
-				res->page_len = h->page_len;
-				rc = MIRAD_HTTP_PAGE;
-				goto out;
-			}
-			rc = MIRAD_HTTP_OK;
-			goto out;
-		}
-		if (cc == CURLE_OK && code >= 300 && code < 400) {
-			curl_easy_getinfo(
-			    h->curl, CURLINFO_REDIRECT_URL, &next);
-			if (next == NULL) {
-				snprintf(err, errlen,
-				    "%s: HTTP %ld without a Location", url,
-				    code);
-				goto out;
-			}
-			if (++redirects > MAX_REDIRECTS) {
-				snprintf(err, errlen, "%s: too many redirects",
-				    url_in);
-				goto out;
-			}
-			if (!url_allowed(h, next, true, err, errlen))
-				goto out;
-			free(url);
-			url = strdup(next);
-			if (url == NULL) {
-				snprintf(err, errlen, "%s", strerror(ENOMEM));
-				goto out;
-			}
-			continue;
-		}
-		if (cc == CURLE_OK && code == 416 && t.have > 0) {
-			uint64_t first, last, total;
-
-			if (mirad_http_parse_content_range(
-			        t.content_range, &first, &last, &total) == 0 &&
-			    total == t.have) {
-				rc = MIRAD_HTTP_OK; /* it was complete */
-				goto out;
-			}
-			if (res->restarts >= MAX_RESTARTS) {
-				snprintf(err, errlen, "%s: HTTP 416", url);
-				goto out;
-			}
-			notice(h,
-			    "%s: the server cannot resume at byte %llu (416); "
-			    "starting again from zero",
-			    url, (unsigned long long)t.have);
-			if (empty_file(fd, res, err, errlen) != 0)
+		case STEP_REDIRECT:
+			if (follow_redirect(h, &url, next, url_in, &redirects,
+			        err, errlen) != 0)
 				goto out;
 			continue;
-		}
-		/* What is left is a failure: transient or not. */
-		if (cc == CURLE_OK && !transient_code(code)) {
-			snprintf(err, errlen, "%s: HTTP %ld", url, code);
-			goto out;
-		}
-		if (cc != CURLE_OK && !transient_curl(cc)) {
-			snprintf(
-			    err, errlen, "%s: %s", url, curl_easy_strerror(cc));
-			goto out;
-		}
-		if (cc == CURLE_OK)
-			snprintf(err, errlen, "%s: HTTP %ld", url, code);
-		else
-			snprintf(
-			    err, errlen, "%s: %s", url, curl_easy_strerror(cc));
-		if (++failures >= h->o.max_attempts) {
-			rc = MIRAD_HTTP_TEMPORARY;
-			goto out;
-		}
-		curl_easy_getinfo(h->curl, CURLINFO_RETRY_AFTER, &retry_after);
-		{
-			unsigned long wait = backoff;
-
-			if (retry_after > 0)
-				wait = (unsigned long)retry_after;
-			if (wait > BACKOFF_MAX_S)
-				wait = BACKOFF_MAX_S;
-			if (t.written > 0)
-				wait = 0; /* data flowed: resume at once */
-			notice(h, "%s; retrying in %lu s (attempt %u of %u)",
-			    err, wait, failures + 1, h->o.max_attempts);
-			if (!wait_seconds(h, wait)) {
+		case STEP_RETRY:
+			if (++failures >= h->o.max_attempts) {
+				rc = MIRAD_HTTP_TEMPORARY;
+				goto out;
+			}
+			if (!wait_to_retry(h, &t, &backoff, failures, err)) {
 				snprintf(err, errlen, "interrupted");
 				rc = MIRAD_HTTP_INTERRUPTED;
 				goto out;
 			}
-			if (backoff < BACKOFF_MAX_S)
-				backoff *= 2;
+			continue;
 		}
 	}
 	snprintf(err, errlen, "%s: gave up after %d transfers", url_in,

@@ -13,6 +13,7 @@
 #include "mirad_codec.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
+#include "mirad_parallel.h"
 
 /* Not part of vips.h in 8.14. */
 #include <vips/vector.h>
@@ -183,7 +184,7 @@ mirad_image_threads(void)
 	/* What libvips would choose. */
 	env = g_getenv("VIPS_CONCURRENCY");
 	n = env != NULL ? atoi(env) : 0;
-	return n > 0 ? n : (int)g_get_num_processors();
+	return n > 0 ? n : (int)mirad_cpu_count();
 }
 
 void

@@ -14,6 +14,7 @@
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_layout.h"
+#include "mirad_parallel.h"
 #include "mirad_progress.h"
 
 static const char *const layout_names[] = {
@@ -286,7 +287,6 @@ struct header_pool {
 	struct header_job *jobs;
 	size_t count;
 	const char *root;
-	gint next;
 };
 
 static void
@@ -308,43 +308,38 @@ read_one_header(struct header_job *job, const char *root)
 	free(path);
 }
 
-static void *
-header_worker(void *data)
+static int
+header_item(size_t i, void *data)
 {
 	struct header_pool *pool = data;
-	gint i;
 
-	while ((i = g_atomic_int_add(&pool->next, 1)) < (gint)pool->count) {
-		read_one_header(&pool->jobs[i], pool->root);
-		mirad_progress_add(1);
-	}
+	read_one_header(&pool->jobs[i], pool->root);
+	mirad_progress_add(1);
+	return 0;
+}
+
+static void
+header_thread_end(void *data)
+{
+	(void)data;
 	mirad_image_thread_done();
-	return NULL;
 }
 
 static void
 read_sizes(struct scan *s, size_t first)
 {
-	struct header_pool pool = {NULL, s->out->count - first, s->abs_root, 0};
+	struct header_pool pool = {NULL, s->out->count - first, s->abs_root};
 	int nthreads = mirad_image_threads();
-	GThread **threads;
 
 	if (!s->opts->read_sizes || pool.count == 0)
 		return;
 	pool.jobs = mirad_xcalloc(pool.count, sizeof *pool.jobs);
 	for (size_t i = 0; i < pool.count; i++)
 		pool.jobs[i].record = s->out->items[first + i];
-	if (nthreads < 1)
-		nthreads = 1;
-	if ((size_t)nthreads > pool.count)
-		nthreads = (int)pool.count;
-	threads = mirad_xcalloc((size_t)nthreads, sizeof *threads);
 	mirad_progress_start("reading headers", pool.count);
-	for (int t = 0; t < nthreads; t++)
-		threads[t] = g_thread_new("mirad-header", header_worker, &pool);
-	for (int t = 0; t < nthreads; t++)
-		g_thread_join(threads[t]);
-	free(threads);
+	(void)mirad_parallel_for(pool.count,
+	    nthreads > 1 ? (unsigned)nthreads : 1, header_item,
+	    header_thread_end, &pool, NULL);
 	mirad_progress_end();
 
 	for (size_t i = 0; i < pool.count; i++) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "mirad_platform.h"
 
-#include <pthread.h>
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,7 +10,7 @@
 #include "mirad_progress.h"
 #include "mirad_testpoint.h"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static GMutex lock; /* static: needs no initialisation */
 static enum mirad_progress_mode mode;
 static bool active;
 static bool on_screen;
@@ -60,21 +60,21 @@ draw_locked(void)
 void
 mirad_progress_start(const char *name, uint64_t units)
 {
-	pthread_mutex_lock(&lock);
+	g_mutex_lock(&lock);
 	active = enabled();
 	snprintf(label, sizeof label, "%s", name);
 	done = 0;
 	total = units;
 	last_draw = 0;
-	pthread_mutex_unlock(&lock);
+	g_mutex_unlock(&lock);
 }
 
 void
 mirad_progress_set_total(uint64_t units)
 {
-	pthread_mutex_lock(&lock);
+	g_mutex_lock(&lock);
 	total = units;
-	pthread_mutex_unlock(&lock);
+	g_mutex_unlock(&lock);
 }
 
 void
@@ -84,7 +84,7 @@ mirad_progress_add(uint64_t delta)
 	char point[sizeof label];
 	uint64_t now_done;
 
-	pthread_mutex_lock(&lock);
+	g_mutex_lock(&lock);
 	done += delta;
 	now_done = done;
 	memcpy(point, label, sizeof label);
@@ -95,7 +95,7 @@ mirad_progress_add(uint64_t delta)
 			draw_locked();
 		}
 	}
-	pthread_mutex_unlock(&lock);
+	g_mutex_unlock(&lock);
 	/* Outside the lock: a stopped process must not hold it. */
 	mirad_test_point(point, now_done);
 }
@@ -113,16 +113,16 @@ clear_locked(void)
 void
 mirad_progress_end(void)
 {
-	pthread_mutex_lock(&lock);
+	g_mutex_lock(&lock);
 	clear_locked();
 	active = false;
-	pthread_mutex_unlock(&lock);
+	g_mutex_unlock(&lock);
 }
 
 void
 mirad_progress_clear(void)
 {
-	pthread_mutex_lock(&lock);
+	g_mutex_lock(&lock);
 	clear_locked();
-	pthread_mutex_unlock(&lock);
+	g_mutex_unlock(&lock);
 }

@@ -1,47 +1,53 @@
 /* SPDX-License-Identifier: MIT */
 #include "mirad_platform.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mirad_err.h"
 #include "mirad_strlist.h"
 
+/* ITEMS and COUNT again after the array changed. */
+static void
+sync_view(struct mirad_strlist *l)
+{
+	l->items = (char **)l->array->pdata;
+	l->count = l->array->len;
+}
+
+void
+mirad_strlist_take(struct mirad_strlist *l, char *s)
+{
+	if (l->array == NULL)
+		l->array = g_ptr_array_new_with_free_func(free);
+	g_ptr_array_add(l->array, s);
+	sync_view(l);
+}
+
 void
 mirad_strlist_add(struct mirad_strlist *l, const char *s)
 {
-	l->items =
-	    mirad_xgrow(l->items, l->count, &l->capacity, sizeof *l->items);
-	l->items[l->count++] = mirad_xstrdup(s);
+	mirad_strlist_take(l, mirad_xstrdup(s));
 }
 
 int
 mirad_strlist_split(const char *arg, struct mirad_strlist *out)
 {
-	const char *p = arg, *comma;
-	char *item;
+	char **parts;
 
-	out->items = NULL;
-	out->count = 0;
-	out->capacity = 0;
-	for (;;) {
-		comma = strchr(p, ',');
-		item = comma ? strndup(p, (size_t)(comma - p)) : strdup(p);
-		if (item == NULL)
-			mirad_die_errno(
-			    MIRAD_EXIT_FATAL, ENOMEM, "allocation failed");
-		if (*item == '\0') {
-			free(item);
+	*out = (struct mirad_strlist){0};
+	if (*arg == '\0') /* g_strsplit() would give no item at all */
+		return -1;
+	parts = g_strsplit(arg, ",", -1);
+	for (size_t i = 0; parts[i] != NULL; i++) {
+		if (parts[i][0] == '\0') {
 			mirad_strlist_free(out);
+			g_strfreev(parts);
 			return -1;
 		}
-		mirad_strlist_add(out, item);
-		free(item);
-		if (comma == NULL)
-			break;
-		p = comma + 1;
+		mirad_strlist_add(out, parts[i]);
 	}
+	g_strfreev(parts);
 	return 0;
 }
 
@@ -54,15 +60,25 @@ mirad_strlist_contains(const struct mirad_strlist *l, const char *s)
 	return false;
 }
 
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+mirad_strlist_sort(struct mirad_strlist *l)
+{
+	if (l->array != NULL)
+		g_ptr_array_sort(l->array, compare_strings);
+}
+
 void
 mirad_strlist_free(struct mirad_strlist *l)
 {
 	if (l == NULL)
 		return;
-	for (size_t i = 0; i < l->count; i++)
-		free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
-	l->capacity = 0;
+	if (l->array != NULL)
+		g_ptr_array_free(l->array, TRUE);
+	*l = (struct mirad_strlist){0};
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "mirad_platform.h"
 
-#include <pthread.h>
+#include <glib.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include "mirad_testpoint.h"
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static gsize environment_read;
 static char stop_point[64];
 static uint64_t stop_count;
 static atomic_bool armed;
@@ -37,7 +37,10 @@ read_environment(void)
 void
 mirad_test_point(const char *point, uint64_t count)
 {
-	pthread_once(&once, read_environment);
+	if (g_once_init_enter(&environment_read)) {
+		read_environment();
+		g_once_init_leave(&environment_read, 1);
+	}
 	if (!atomic_load(&armed) || count < stop_count ||
 	    strcmp(point, stop_point) != 0)
 		return;

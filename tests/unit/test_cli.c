@@ -64,22 +64,6 @@ test_cli_parse_shard(void **state)
 	assert_int_equal(mirad_cli_parse_shard("slurm", &i, &n), -1);
 }
 
-static void
-test_cli_strlist(void **state)
-{
-	struct mirad_strlist l;
-
-	(void)state;
-	assert_int_equal(mirad_strlist_split("a,bb,c", &l), 0);
-	assert_int_equal(l.count, 3);
-	assert_string_equal(l.items[1], "bb");
-	assert_true(mirad_strlist_contains(&l, "c"));
-	assert_false(mirad_strlist_contains(&l, "d"));
-	mirad_strlist_free(&l);
-	assert_int_equal(mirad_strlist_split("a,,c", &l), -1);
-	assert_int_equal(mirad_strlist_split("", &l), -1);
-}
-
 /* --merge keeps the first option that shapes the job, as spelled;
  * --partial the first that only shapes the report. */
 static void
@@ -157,7 +141,6 @@ main(void)
 	    cmocka_unit_test(test_cli_parse_uint_strict),
 	    cmocka_unit_test(test_cli_parse_double_range),
 	    cmocka_unit_test(test_cli_parse_shard),
-	    cmocka_unit_test(test_cli_strlist),
 	    cmocka_unit_test(test_cli_merge_option),
 	    cmocka_unit_test(test_cli_escape_controls),
 	};

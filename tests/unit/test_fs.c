@@ -12,6 +12,16 @@
 #include "mirad_err.h"
 #include "mirad_fs.h"
 
+/* A path and its directory part. */
+static const char *const dirnames[][2] = {
+    {"a/b/c.png", "a/b"},
+    {"c.png", "."},
+    {"/c.png", "/"},
+    {"a//b/", "a//b"},
+    {"a//b", "a"},
+    {"//c", "/"},
+};
+
 static void
 test_fs_path_parts(void **state)
 {
@@ -27,12 +37,11 @@ test_fs_path_parts(void **state)
 	s = mirad_path_join(".", "x");
 	assert_string_equal(s, "x");
 	free(s);
-	s = mirad_path_dirname("a/b/c.png");
-	assert_string_equal(s, "a/b");
-	free(s);
-	s = mirad_path_dirname("c.png");
-	assert_string_equal(s, ".");
-	free(s);
+	for (size_t i = 0; i < sizeof dirnames / sizeof *dirnames; i++) {
+		s = mirad_path_dirname(dirnames[i][0]);
+		assert_string_equal(s, dirnames[i][1]);
+		free(s);
+	}
 	assert_string_equal(mirad_path_basename("a/b/c.png"), "c.png");
 	assert_string_equal(mirad_path_ext("a/b/c.tar.PNG"), ".PNG");
 	assert_string_equal(mirad_path_ext("a/.hidden"), "");
@@ -83,6 +92,29 @@ test_fs_mkdir_p_empty_path(void **state)
 	errno = 0;
 	assert_int_equal(mirad_mkdir_p(""), -1);
 	assert_int_equal(errno, ENOENT);
+}
+
+/* A file where a folder should be: no folder is made through or over it. */
+static void
+test_fs_mkdir_p_over_a_file(void **state)
+{
+	char *d = test_tmpdir();
+	char *file = mirad_path_join(d, "f");
+	char *below = mirad_path_join(d, "f/x/y");
+
+	(void)state;
+	test_write(d, "f", "not a folder");
+	errno = 0;
+	assert_int_equal(mirad_mkdir_p(file), -1);
+	assert_int_equal(errno, ENOTDIR);
+	errno = 0;
+	assert_int_equal(mirad_mkdir_p(below), -1);
+	assert_int_equal(errno, ENOTDIR);
+	assert_true(mirad_is_file(file));
+	assert_int_equal(mirad_rm_rf(d), 0);
+	free(below);
+	free(file);
+	free(d);
 }
 
 static void
@@ -519,6 +551,7 @@ main(void)
 	    cmocka_unit_test(test_fs_path_parts),
 	    cmocka_unit_test(test_fs_mkdir_p_and_list_sorted),
 	    cmocka_unit_test(test_fs_mkdir_p_empty_path),
+	    cmocka_unit_test(test_fs_mkdir_p_over_a_file),
 	    cmocka_unit_test(test_fs_outfile_appears_only_on_commit),
 	    cmocka_unit_test(test_fs_dir_publish_replaces_whole_tree),
 	    cmocka_unit_test(test_fs_lock_excludes_second_holder),
