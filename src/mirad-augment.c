@@ -27,6 +27,7 @@
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_parallel.h"
+#include "mirad_outdir.h"
 #include "mirad_progress.h"
 #include "mirad_shard.h"
 #include "mirad_signal.h"
@@ -84,52 +85,13 @@ struct run {
 	size_t njobs;
 };
 
-/* What a failed or interrupted run removes: its private folder and its
- * lock on OUT. */
-static struct {
-	char *tmp;
-	const char *target;
-	int lock_fd;
-} held = {NULL, NULL, -1};
-
-static void
-abandon(void)
-{
-	if (held.tmp != NULL) {
-		(void)mirad_rm_rf(held.tmp);
-		free(held.tmp);
-		held.tmp = NULL;
-	}
-	if (held.lock_fd >= 0) {
-		mirad_lock_release(held.lock_fd, held.target);
-		held.lock_fd = -1;
-	}
-}
-
-/* Clean up, print the message and exit with STATUS. */
-MIRAD_NORETURN static void die_cleanly(int status, const char *fmt, ...)
-    MIRAD_PRINTF(2, 3);
-
-MIRAD_NORETURN static void
-die_cleanly(int status, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	abandon();
-	mirad_die(status, "%s", msg);
-}
-
-/* After a SIGINT, SIGTERM or SIGHUP: clean up and end by that signal. */
+/* After a SIGINT, SIGTERM or SIGHUP: end by that signal (the output's
+ * transaction is aborted first). */
 static void
 stop_if_interrupted(void)
 {
 	if (mirad_signal_pending() == 0)
 		return;
-	abandon();
 	mirad_signal_reraise();
 	exit(MIRAD_EXIT_FATAL);
 }
@@ -828,7 +790,7 @@ merge_main(const struct options *o)
 			skipped++;
 		}
 	}
-	if (mirad_shard_merge_begin(
+	if (mirad_cli_merge_begin(
 	        &m, o->output, o->force, &set, err, sizeof err) != 0) {
 		mirad_shard_set_free(&set);
 		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
@@ -878,7 +840,8 @@ main(int argc, char **argv)
 	size_t rendered = 0;
 	char *target, **image_rels, **mask_rels;
 	GHashTable *taken;
-	int status = MIRAD_EXIT_OK, sev_lo, sev_hi, out_status;
+	int status = MIRAD_EXIT_OK, sev_lo, sev_hi, out_status, refusal;
+	struct mirad_outdir *out;
 
 	mirad_set_progname(argv[0]);
 	/* Two malloc arenas: with one per libvips worker thread and
@@ -910,28 +873,29 @@ main(int argc, char **argv)
 	 * lock comes before looking at OUT, so two runs cannot both find it
 	 * missing; what a killed run left beside OUT is swept once it is
 	 * ours. */
-	held.target = target;
-	held.lock_fd = mirad_lock_acquire(target);
-	if (held.lock_fd < 0)
+	if (mirad_outdir_lock(&out, target, o.force ? MIRAD_OUTDIR_FORCE : 0) !=
+	    MIRAD_OUTDIR_OK)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
 		    "%s: cannot lock (another mirad-augment writing it?)",
 		    o.output);
-	(void)mirad_remove_stale_temps(target);
 
 	mirad_dataset_show_as_given(o.input);
 	if (mirad_dataset_load(
 	        o.input, &o.in, &records, &info, err, sizeof err) != 0) {
 		stop_if_interrupted();
-		die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
+		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
 	}
 	stop_if_interrupted();
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
 	if (mirad_dataset_check_output(
 	        o.input, &o.in, &records, o.output, true, err, sizeof err) != 0)
-		die_cleanly(MIRAD_EXIT_USAGE, "%s", err);
-	if (mirad_output_replaceable(o.output, o.force, err, sizeof err) != 0)
-		die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
+		mirad_die(MIRAD_EXIT_USAGE, "%s", err);
+	refusal = mirad_outdir_check(out);
+	if (refusal != MIRAD_OUTDIR_OK)
+		mirad_die(MIRAD_EXIT_FATAL, "%s",
+		    mirad_cli_output_refusal(
+		        refusal, o.output, err, sizeof err));
 	/* The same image twice in one split is augmented once; both
 	 * records of an image in two splits (a leak) stay as given. */
 	if (mirad_cli_report_duplicates(
@@ -1000,11 +964,10 @@ main(int argc, char **argv)
 	if (o.shard_count > 0)
 		job_fingerprint(&run, sev_lo, sev_hi, &records, job);
 
-	held.tmp = mirad_tmpdir_beside(target);
-	if (held.tmp == NULL)
-		die_cleanly(
+	if (mirad_outdir_make_temp(out) != MIRAD_OUTDIR_OK)
+		mirad_die(
 		    MIRAD_EXIT_FATAL, "%s: %s", o.output, strerror(errno));
-	run.tmpdir = held.tmp;
+	run.tmpdir = mirad_outdir_temp(out);
 	mirad_progress_start("augmenting", run.njobs);
 	(void)mirad_parallel_for(
 	    run.njobs, o.jobs, render_item, render_thread_end, &run, NULL);
@@ -1016,7 +979,7 @@ main(int argc, char **argv)
 		struct job *j = &run.jobs[i];
 
 		if (j->fatal)
-			die_cleanly(MIRAD_EXIT_FATAL,
+			mirad_die(MIRAD_EXIT_FATAL,
 			    "%s (nothing was published)", j->problem);
 		if (j->line != NULL)
 			rendered++;
@@ -1029,26 +992,20 @@ main(int argc, char **argv)
 	/* (A shard's images may all fail, or it may have none: the merge
 	 * decides.) */
 	if (rendered == 0 && o.shard_count == 0)
-		die_cleanly(MIRAD_EXIT_FATAL,
+		mirad_die(MIRAD_EXIT_FATAL,
 		    "%s: no image could be augmented; nothing was published",
 		    o.input);
 	if (o.shard_count > 0) {
 		if (write_shard(&run, total, job, status, err, sizeof err) != 0)
-			die_cleanly(MIRAD_EXIT_FATAL, "%s", err);
-	} else if (mirad_output_mark(held.tmp, "mirad-augment") != 0) {
-		die_cleanly(
+			mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	} else if (mirad_output_mark(run.tmpdir, "mirad-augment") != 0) {
+		mirad_die(
 		    MIRAD_EXIT_FATAL, "%s: %s", o.output, strerror(errno));
 	}
 	stop_if_interrupted();
-	if (mirad_sync_tree(held.tmp) != 0)
-		die_cleanly(MIRAD_EXIT_FATAL, "%s: %s (nothing was published)",
+	if (mirad_outdir_commit(out) != MIRAD_OUTDIR_OK)
+		mirad_die(MIRAD_EXIT_FATAL, "%s: %s (nothing was published)",
 		    o.output, strerror(errno));
-	if (mirad_dir_publish(held.tmp, target, o.force) != 0)
-		die_cleanly(MIRAD_EXIT_FATAL, "%s: %s (nothing was published)",
-		    o.output, strerror(errno));
-	free(held.tmp);
-	held.tmp = NULL;
-	abandon(); /* now only the lock */
 	for (size_t i = 0; i < run.njobs; i++) {
 		struct job *j = &run.jobs[i];
 

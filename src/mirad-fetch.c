@@ -30,6 +30,7 @@
 #include "mirad_image.h"
 #include "mirad_layout.h"
 #include "mirad_manifest.h"
+#include "mirad_outdir.h"
 #include "mirad_progress.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
@@ -75,9 +76,9 @@ struct fetch {
 	struct mirad_extract_limits limits;
 
 	/* state */
-	int lock_fd;
-	char *part; /* download file (owned) */
-	char *tmp;  /* extraction folder (owned) */
+	struct mirad_outdir *dir; /* the transaction writing OUT */
+	char *part;               /* download file (owned) */
+	const char *tmp;          /* extraction folder (DIR's) */
 	/* The tree being validated under tmp, while it is. */
 	const char *scan_root;
 	char digest[MIRAD_SHA256_HEX_LEN + 1];
@@ -331,14 +332,9 @@ static void
 cleanup(struct fetch *f)
 {
 	mirad_progress_end();
-	if (f->tmp != NULL) {
-		(void)mirad_rm_rf(f->tmp);
-		MIRAD_FREE(f->tmp);
-	}
-	if (f->lock_fd >= 0) {
-		mirad_lock_release(f->lock_fd, f->out);
-		f->lock_fd = -1;
-	}
+	mirad_outdir_abort(f->dir);
+	f->dir = NULL;
+	f->tmp = NULL;
 }
 
 static void
@@ -346,7 +342,6 @@ free_fetch(struct fetch *f)
 {
 	free(f->part);
 	free(f->out);
-	free(f->tmp);
 }
 
 MIRAD_NORETURN static void fail(
@@ -373,17 +368,36 @@ fail(struct fetch *f, int status, const char *fmt, ...)
 	mirad_die(status, "%s", msg);
 }
 
-/* Remove ".NAME.tmp-*" folders next to OUT left by killed runs.  Called
- * with the lock held, so none of them belongs to a live run. */
+/* What the lock step removed: ".NAME.tmp-*" folders next to OUT left by
+ * killed runs. */
 static void
-remove_stale(struct fetch *f)
+report_stale(const struct fetch *f)
 {
-	size_t n = mirad_remove_stale_temps(f->out);
+	size_t n = mirad_outdir_swept(f->dir);
 
 	if (n > 0)
 		mirad_note("%s: removed %zu temporary folder(s) left by an "
 		           "interrupted run",
 		    f->out, n);
+}
+
+/* The option that raises the limit an extraction went over. */
+static const char *
+limit_advice(enum mirad_extract_limit over)
+{
+	switch (over) {
+	case MIRAD_EXTRACT_OVER_ENTRIES:
+		return " (raise the limit with --max-entries)";
+	case MIRAD_EXTRACT_OVER_ENTRY_BYTES:
+		return " (raise it with --max-entry-bytes)";
+	case MIRAD_EXTRACT_OVER_TOTAL_BYTES:
+		return " (raise the limit with --max-bytes)";
+	case MIRAD_EXTRACT_OVER_RATIO:
+		return " (raise the limit with --max-ratio)";
+	case MIRAD_EXTRACT_WITHIN:
+		break;
+	}
+	return "";
 }
 
 /* ---- download ------------------------------------------------------------ */
@@ -929,7 +943,7 @@ run_fetch(struct fetch *f)
 	const char *path;
 	char err[2048], *root;
 	long images;
-	mode_t mask;
+	int refusal;
 	int status = MIRAD_EXIT_OK;
 
 	{
@@ -940,14 +954,14 @@ run_fetch(struct fetch *f)
 			    strerror(errno));
 		free(parent);
 	}
-	f->lock_fd = mirad_lock_acquire(f->out);
-	if (f->lock_fd < 0) {
-		if (errno == EWOULDBLOCK)
-			mirad_die(MIRAD_EXIT_FATAL,
-			    "%s: another mirad-fetch is working on it", f->out);
+	refusal = mirad_outdir_lock(
+	    &f->dir, f->out, f->force ? MIRAD_OUTDIR_FORCE : 0);
+	if (refusal == MIRAD_OUTDIR_BUSY)
+		mirad_die(MIRAD_EXIT_FATAL,
+		    "%s: another mirad-fetch is working on it", f->out);
+	if (refusal != MIRAD_OUTDIR_OK)
 		mirad_die(MIRAD_EXIT_FATAL, "%s: cannot take the lock: %s",
 		    f->out, strerror(errno));
-	}
 	if (f->archive != NULL) {
 		/* Unpacking over the folder that holds the archive would
 		 * remove the archive with the old tree. */
@@ -963,12 +977,14 @@ run_fetch(struct fetch *f)
 		}
 		mirad_out_guard_free(g);
 	}
-	if (mirad_exists(f->out) && !f->force)
+	refusal = mirad_outdir_check(f->dir);
+	if (refusal == MIRAD_OUTDIR_EXISTS)
 		fail(f, MIRAD_EXIT_FATAL,
 		    "%s: already exists (use --force to replace it)", f->out);
-	if (mirad_output_replaceable(f->out, f->force, err, sizeof err) != 0)
-		fail(f, MIRAD_EXIT_FATAL, "%s", err);
-	remove_stale(f);
+	if (refusal != MIRAD_OUTDIR_OK)
+		fail(f, MIRAD_EXIT_FATAL, "%s",
+		    mirad_cli_output_refusal(refusal, f->out, err, sizeof err));
+	report_stale(f);
 
 	if (downloaded) {
 		f->part = mirad_xasprintf("%s.part", f->out);
@@ -1018,9 +1034,15 @@ run_fetch(struct fetch *f)
 		}
 		f->limits.max_entries = 4 * files + 1000;
 	}
-	if (mirad_archive_extract_beside(path, f->out, &f->limits, &xs,
-	        interrupted, &f->tmp, err, sizeof err) != 0)
-		fail(f, MIRAD_EXIT_FATAL, "%s: %s", path, err);
+	if (mirad_outdir_make_temp(f->dir) != MIRAD_OUTDIR_OK)
+		fail(f, MIRAD_EXIT_FATAL,
+		    "%s: %s: cannot create a temporary folder beside it: %s",
+		    path, f->out, strerror(errno));
+	f->tmp = mirad_outdir_temp(f->dir);
+	if (mirad_archive_extract(path, f->tmp, &f->limits, &xs, interrupted,
+	        err, sizeof err) != 0)
+		fail(f, MIRAD_EXIT_FATAL, "%s: %s%s", path, err,
+		    limit_advice(xs.over));
 	mirad_note("unpacked %llu files, %llu bytes",
 	    (unsigned long long)xs.files, (unsigned long long)xs.bytes);
 
@@ -1047,28 +1069,25 @@ run_fetch(struct fetch *f)
 	write_marker(f, root,
 	    f->archive ? f->archive : (f->url ? f->url : f->dataset->name),
 	    layout, images);
-	/* mkdtemp made it 0700; give the tree the usual folder mode. */
-	mask = umask(0);
-	umask(mask);
-	if (chmod(root, 0777 & ~mask) != 0) {
-		int e = errno;
-
-		free(root);
-		fail(f, MIRAD_EXIT_FATAL, "%s: %s", f->out, strerror(e));
-	}
 	if (interrupted()) {
 		free(root);
 		fail(f, MIRAD_EXIT_FATAL, "interrupted");
 	}
-	if (mirad_dir_publish(root, f->out, f->force) != 0) {
+	/* The tree found inside the temporary folder becomes OUT (given the
+	 * usual folder mode; mkdtemp made it 0700). */
+	if (mirad_outdir_commit_sub(f->dir, root) != MIRAD_OUTDIR_OK) {
 		int e = errno;
 
+		f->dir = NULL; /* aborted by the failed commit */
+		f->tmp = NULL;
 		free(root);
 		fail(f, MIRAD_EXIT_FATAL,
 		    "%s: cannot rename the new tree into "
 		    "place: %s",
 		    f->out, strerror(e));
 	}
+	f->dir = NULL;
+	f->tmp = NULL;
 	free(root);
 	if (downloaded)
 		(void)unlink(f->part);
@@ -1089,7 +1108,6 @@ main(int argc, char **argv)
 	int status, out_status;
 
 	mirad_set_progname(argv[0]);
-	f.lock_fd = -1;
 	parse_args(&f, argc, argv);
 	/* A networked tool: a closed pipe is an error return, not a kill. */
 	signal(SIGPIPE, SIG_IGN);

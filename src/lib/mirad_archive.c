@@ -360,16 +360,16 @@ copy_data(struct extractor *x, const char *name)
 		}
 		if (written + size > x->lim.max_entry_bytes) {
 			snprintf(x->err, x->errlen,
-			    "%s: more than %llu bytes (the per-file limit; "
-			    "raise it with --max-entry-bytes)",
+			    "%s: more than %llu bytes, the per-file limit",
 			    name, (unsigned long long)x->lim.max_entry_bytes);
+			x->st->over = MIRAD_EXTRACT_OVER_ENTRY_BYTES;
 			return -1;
 		}
 		if (x->st->bytes + size > x->lim.max_total_bytes) {
 			snprintf(x->err, x->errlen,
-			    "%s: the archive expands to more than %llu bytes "
-			    "(raise the limit with --max-bytes)",
+			    "%s: the archive expands to more than %llu bytes",
 			    name, (unsigned long long)x->lim.max_total_bytes);
+			x->st->over = MIRAD_EXTRACT_OVER_TOTAL_BYTES;
 			return -1;
 		}
 		written += size;
@@ -380,10 +380,10 @@ copy_data(struct extractor *x, const char *name)
 			if (in <= 0 ||
 			    x->st->bytes / (uint64_t)in > x->lim.max_ratio) {
 				snprintf(x->err, x->errlen,
-				    "%s: expands more than %llu times (possible "
-				    "archive bomb; raise the limit with "
-				    "--max-ratio)",
+				    "%s: expands more than %llu times, a "
+				    "possible archive bomb",
 				    name, (unsigned long long)x->lim.max_ratio);
+				x->st->over = MIRAD_EXTRACT_OVER_RATIO;
 				return -1;
 			}
 		}
@@ -451,10 +451,10 @@ extract_entry(struct extractor *x, struct archive_entry *e, GHashTable *seen)
 	if (!is_dir && archive_entry_size_is_set(e) &&
 	    (uint64_t)archive_entry_size(e) > x->lim.max_entry_bytes) {
 		snprintf(x->err, x->errlen,
-		    "%s: declares %lld bytes, over the per-file limit of %llu "
-		    "(raise it with --max-entry-bytes)",
+		    "%s: declares %lld bytes, over the per-file limit of %llu",
 		    name, (long long)archive_entry_size(e),
 		    (unsigned long long)x->lim.max_entry_bytes);
+		x->st->over = MIRAD_EXTRACT_OVER_ENTRY_BYTES;
 		return -1;
 	}
 	archive_entry_set_pathname(e, norm);
@@ -501,10 +501,9 @@ extract_loop(struct extractor *x)
 			goto out;
 		}
 		if (++x->st->entries > x->lim.max_entries) {
-			snprintf(x->err, x->errlen,
-			    "more than %llu entries (raise the limit with "
-			    "--max-entries)",
+			snprintf(x->err, x->errlen, "more than %llu entries",
 			    (unsigned long long)x->lim.max_entries);
+			x->st->over = MIRAD_EXTRACT_OVER_ENTRIES;
 			goto out;
 		}
 		if (x->st->entries == 1)
@@ -686,29 +685,4 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
-}
-
-int
-mirad_archive_extract_beside(const char *archive_path, const char *target,
-    const struct mirad_extract_limits *limits,
-    struct mirad_extract_stats *stats, int (*interrupted)(void), char **tmp_out,
-    char *err, size_t errlen)
-{
-	char *tmp = mirad_tmpdir_beside(target);
-
-	*tmp_out = NULL;
-	if (tmp == NULL) {
-		snprintf(err, errlen,
-		    "%s: cannot create a temporary folder beside it: %s",
-		    target, strerror(errno));
-		return -1;
-	}
-	if (mirad_archive_extract(archive_path, tmp, limits, stats, interrupted,
-	        err, errlen) != 0) {
-		(void)mirad_rm_rf(tmp);
-		free(tmp);
-		return -1;
-	}
-	*tmp_out = tmp;
-	return 0;
 }

@@ -56,11 +56,22 @@ struct mirad_extract_limits {
 #define MIRAD_EXTRACT_DEFAULT_MAX_PATH_LEN    1024u
 #define MIRAD_EXTRACT_DEFAULT_MAX_DEPTH       32u
 
+/* The limit an extraction went over: the caller names the option that
+ * raises it. */
+enum mirad_extract_limit {
+	MIRAD_EXTRACT_WITHIN = 0,       /* none */
+	MIRAD_EXTRACT_OVER_ENTRIES,     /* max_entries */
+	MIRAD_EXTRACT_OVER_ENTRY_BYTES, /* max_entry_bytes */
+	MIRAD_EXTRACT_OVER_TOTAL_BYTES, /* max_total_bytes */
+	MIRAD_EXTRACT_OVER_RATIO        /* max_ratio */
+};
+
 struct mirad_extract_stats {
 	uint64_t entries;       /* headers read */
 	uint64_t files, dirs;   /* entries written */
 	uint64_t bytes;         /* file bytes written */
 	uint64_t archive_bytes; /* bytes of the archive file read */
+	enum mirad_extract_limit over; /* why it stopped, if by a limit */
 };
 
 /*
@@ -79,8 +90,8 @@ const char *mirad_archive_check_name(const char *name, bool is_dir,
 
 /*
  * Unpack ARCHIVE_PATH (tar or zip; gzip, bzip2, xz, zstd or no
- * compression) into DEST_DIR, a fresh private directory (see
- * mirad_archive_extract_beside()).  Every entry passes a policy first:
+ * compression) into DEST_DIR, a fresh private directory (a
+ * mirad_outdir's temporary folder).  Every entry passes a policy first:
  * regular files and directories only (symlinks, hardlinks, devices, FIFOs
  * and sparse files are refused), names as in mirad_archive_check_name(), no
  * duplicates after normalisation; files are created 0644 and directories
@@ -89,8 +100,9 @@ const char *mirad_archive_check_name(const char *name, bool is_dir,
  * missing (libarchive reports a tar cut at an entry boundary as a clean
  * end) and a zip without its central directory.  INTERRUPTED (may be NULL)
  * is polled between blocks.  STATS (may be NULL) is filled in either case.
- * Returns 0, or -1 with a reason naming the entry in ERR; DEST_DIR then
- * holds a partial tree the caller removes.
+ * Returns 0, or -1 with a reason naming the entry in ERR (and, when a
+ * limit stopped it, STATS->over set); DEST_DIR then holds a partial tree
+ * the caller removes.
  *
  * The process's working directory is changed during the call (libarchive
  * resolves names against it) and restored before returning, so do not call
@@ -100,17 +112,5 @@ int mirad_archive_extract(const char *archive_path, const char *dest_dir,
     const struct mirad_extract_limits *limits,
     struct mirad_extract_stats *stats, int (*interrupted)(void), char *err,
     size_t errlen);
-
-/*
- * Create a private directory (mode 0700) next to TARGET with
- * mirad_tmpdir_beside() and unpack ARCHIVE_PATH into it as above.  On
- * success *TMP_OUT receives its path (caller frees; publish it with
- * mirad_dir_publish() or remove it with mirad_rm_rf()).  On failure the
- * directory is removed, *TMP_OUT is NULL and -1 is returned.
- */
-int mirad_archive_extract_beside(const char *archive_path, const char *target,
-    const struct mirad_extract_limits *limits,
-    struct mirad_extract_stats *stats, int (*interrupted)(void), char **tmp_out,
-    char *err, size_t errlen);
 
 #endif

@@ -12,7 +12,10 @@
 #include "mirad_cli.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
+#include "mirad_fs.h"
+#include "mirad_outdir.h"
 #include "mirad_progress.h"
+#include "mirad_shard.h"
 #include "mirad_version.h"
 
 int
@@ -284,4 +287,81 @@ mirad_cli_categories(const char *arg, struct mirad_strlist *list)
 		    "--categories takes a comma-separated list of "
 		    "names, not '%s'",
 		    arg);
+}
+
+const char *
+mirad_cli_output_refusal(int code, const char *target, char *buf, size_t len)
+{
+	switch (code) {
+	case MIRAD_OUTDIR_EXISTS:
+		snprintf(
+		    buf, len, "%s: exists (use --force to replace it)", target);
+		break;
+	case MIRAD_OUTDIR_NOT_FOLDER:
+		snprintf(buf, len,
+		    "%s: exists and is not a folder; --force replaces only "
+		    "folders written by mirad-tools",
+		    target);
+		break;
+	case MIRAD_OUTDIR_NOT_OURS:
+		snprintf(buf, len,
+		    "%s: not written by mirad-tools (no %s in it); --force "
+		    "replaces only such folders: remove it yourself or choose "
+		    "another name",
+		    target, MIRAD_OUTPUT_MARK);
+		break;
+	default:
+		snprintf(buf, len, "%s: %s", target, strerror(errno));
+		break;
+	}
+	return buf;
+}
+
+int
+mirad_cli_merge_begin(struct mirad_shard_merge *m, const char *out, bool force,
+    const struct mirad_shard_set *set, char *err, size_t errlen)
+{
+	struct mirad_outdir *dir;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	if (mirad_shard_check_output(set, out, err, errlen) != 0)
+		return -1;
+	/* The lock before looking at OUT: two merges cannot both see it
+	 * missing. */
+	rc = mirad_outdir_lock(&dir, out, force ? MIRAD_OUTDIR_FORCE : 0);
+	if (rc != MIRAD_OUTDIR_OK) {
+		snprintf(err, errlen, "%s: cannot lock (%s)", out,
+		    rc == MIRAD_OUTDIR_BUSY ? "another run writing it?"
+		                            : strerror(errno));
+		return -1;
+	}
+	rc = mirad_outdir_check(dir);
+	if (rc == MIRAD_OUTDIR_OK && mirad_outdir_make_temp(dir) != 0)
+		rc = MIRAD_OUTDIR_ERRNO;
+	if (rc != MIRAD_OUTDIR_OK) {
+		mirad_cli_output_refusal(rc, out, err, errlen);
+		mirad_outdir_abort(dir);
+		return -1;
+	}
+	return mirad_shard_merge_start(m, out, dir, set, err, errlen);
+}
+
+int
+mirad_output_replaceable(
+    const char *target, bool force, char *err, size_t errlen)
+{
+	int rc = mirad_outdir_replaceable(target, force);
+
+	if (rc == MIRAD_OUTDIR_OK)
+		return 0;
+	mirad_cli_output_refusal(rc, target, err, errlen);
+	return -1;
+}
+
+int
+mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
+    bool force, const struct mirad_shard_set *set, char *err, size_t errlen)
+{
+	return mirad_cli_merge_begin(m, out, force, set, err, errlen);
 }

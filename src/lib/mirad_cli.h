@@ -9,6 +9,7 @@
 
 #include "mirad_platform.h"
 
+#include "mirad_shard.h"
 #include "mirad_strlist.h"
 
 /* A decimal unsigned integer in [MIN, MAX]; a leading '-' is rejected. */
@@ -135,5 +136,34 @@ void mirad_cli_categories(const char *arg, struct mirad_strlist *list);
 
 /* Print the shared exit-status paragraph for --help. */
 void mirad_cli_print_exit_help(void);
+
+/*
+ * The message for output TARGET refused with CODE (a MIRAD_OUTDIR_* code of
+ * mirad_outdir_check() or mirad_outdir_replaceable()), in BUF, which is
+ * returned: "TARGET: exists (use --force to replace it)" and the like; for
+ * MIRAD_OUTDIR_ERRNO "TARGET: " and strerror(errno).
+ */
+const char *mirad_cli_output_refusal(
+    int code, const char *target, char *buf, size_t len);
+
+/*
+ * --merge -o OUT: check that OUT is apart from the parts of SET, begin the
+ * transaction on OUT (with FORCE, replacing a folder the family wrote) and
+ * start assembling it in M (mirad_shard_merge_start()).  -1 with the
+ * reason in ERR.
+ */
+int mirad_cli_merge_begin(struct mirad_shard_merge *m, const char *out,
+    bool force, const struct mirad_shard_set *set, char *err, size_t errlen);
+
+/*
+ * The former spellings, for mirad-convert until it begins its output
+ * through mirad_outdir: mirad_output_replaceable() is
+ * mirad_outdir_replaceable() with its refusal worded (0, or -1 with the
+ * message in ERR); mirad_shard_merge_begin() is mirad_cli_merge_begin().
+ */
+int mirad_output_replaceable(
+    const char *target, bool force, char *err, size_t errlen);
+int mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
+    bool force, const struct mirad_shard_set *set, char *err, size_t errlen);
 
 #endif

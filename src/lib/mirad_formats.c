@@ -155,7 +155,7 @@ write_csv(FILE *out, const struct mirad_recordset *records, const char *split,
 		if (!visa && anomaly && strcmp(r->split, "train") == 0) {
 			snprintf(err, errlen,
 			    "%s: anomalib's Tabular rejects anomalies in train "
-			    "(choose another format or no --train-anomalies)",
+			    "(choose another format)",
 			    r->image);
 			return -1;
 		}

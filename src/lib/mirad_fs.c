@@ -740,50 +740,6 @@ mirad_output_mark(const char *dir, const char *tool)
 	return rc;
 }
 
-int
-mirad_output_replaceable(
-    const char *target, bool force, char *err, size_t errlen)
-{
-	/* The marks of the family's outputs (mirad_shard.h, mirad-fetch). */
-	static const char *const marks[] = {
-	    MIRAD_OUTPUT_MARK, ".mirad-shard.jsonl", ".mirad-fetch.json"};
-	struct mirad_strlist names;
-	struct stat st;
-	bool ok = false;
-
-	if (lstat(target, &st) != 0)
-		return 0;
-	if (!force) {
-		snprintf(err, errlen, "%s: exists (use --force to replace it)",
-		    target);
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen,
-		    "%s: exists and is not a folder; --force replaces only "
-		    "folders written by mirad-tools",
-		    target);
-		return -1;
-	}
-	if (mirad_list_dir(target, &names) != 0) {
-		snprintf(err, errlen, "%s: %s", target, strerror(errno));
-		return -1;
-	}
-	ok = names.count == 0;
-	for (size_t i = 0; i < sizeof marks / sizeof *marks && !ok; i++)
-		ok = mirad_strlist_contains(&names, marks[i]);
-	mirad_strlist_free(&names);
-	if (!ok) {
-		snprintf(err, errlen,
-		    "%s: not written by mirad-tools (no %s in it); --force "
-		    "replaces only such folders: remove it yourself or choose "
-		    "another name",
-		    target, MIRAD_OUTPUT_MARK);
-		return -1;
-	}
-	return 0;
-}
-
 char *
 mirad_tmpdir_beside(const char *target)
 {

@@ -144,21 +144,12 @@ void mirad_out_guard_free(struct mirad_out_guard *g);
  * Every folder a tool of the family publishes carries a mark: this file
  * (mirad-convert, mirad-augment and their --merge), a shard's
  * ".mirad-shard.jsonl" or mirad-fetch's ".mirad-fetch.json".  -f replaces
- * only marked folders.
+ * only marked folders (mirad_outdir_replaceable()).
  */
 #define MIRAD_OUTPUT_MARK ".mirad-output.json"
 /* Write the mark of TOOL into DIR (the private folder about to be
  * published).  -1 with errno. */
 int mirad_output_mark(const char *dir, const char *tool);
-/*
- * May a new folder be published as TARGET?  Yes when TARGET does not
- * exist, and with FORCE when it is an empty folder or a marked one.
- * Otherwise -1 with "TARGET: why" in ERR (an existing one without FORCE,
- * a file, a folder without a mark).
- */
-int mirad_output_replaceable(
-    const char *target, bool force, char *err, size_t errlen);
-
 /*
  * Remove the ".NAME.tmp-*" files and folders next to TARGET that killed
  * runs left behind.  Call it only while holding mirad_lock_acquire(TARGET),

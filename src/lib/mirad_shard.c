@@ -768,42 +768,22 @@ mirad_shard_check_output(const struct mirad_shard_set *set, const char *out,
 }
 
 int
-mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
-    bool force, const struct mirad_shard_set *set, char *err, size_t errlen)
+mirad_shard_merge_start(struct mirad_shard_merge *m, const char *out,
+    struct mirad_outdir *dir, const struct mirad_shard_set *set, char *err,
+    size_t errlen)
 {
 	memset(m, 0, sizeof *m);
-	m->lock_fd = -1;
-	m->out = mirad_xstrdup(out);
-	m->force = force;
-	m->tool = mirad_xstrdup(set->tool);
 	m->abs_out = mirad_path_absolute(out);
 	if (m->abs_out == NULL) {
 		seterr(err, errlen, "%s: %s", out, strerror(errno));
-		goto fail;
+		mirad_outdir_abort(dir);
+		return -1;
 	}
-	if (mirad_shard_check_output(set, out, err, errlen) != 0)
-		goto fail;
-	/* The lock before looking at OUT: two merges cannot both see it
-	 * missing. */
-	m->lock_fd = mirad_lock_acquire(out);
-	if (m->lock_fd < 0) {
-		seterr(err, errlen, "%s: cannot lock (%s)", out,
-		    errno == EWOULDBLOCK ? "another run writing it?"
-		                         : strerror(errno));
-		goto fail;
-	}
-	(void)mirad_remove_stale_temps(out);
-	if (mirad_output_replaceable(out, force, err, errlen) != 0)
-		goto fail;
-	m->tmp = mirad_tmpdir_beside(out);
-	if (m->tmp == NULL) {
-		seterr(err, errlen, "%s: %s", out, strerror(errno));
-		goto fail;
-	}
+	m->out = mirad_xstrdup(out);
+	m->tool = mirad_xstrdup(set->tool);
+	m->dir = dir;
+	m->tmp = (char *)mirad_outdir_temp(dir);
 	return 0;
-fail:
-	mirad_shard_merge_abort(m);
-	return -1;
 }
 
 /* Copy SRC to the new DST: a symbolic link as a link, else the bytes. */
@@ -1004,34 +984,32 @@ out:
 static void
 release_out(struct mirad_shard_merge *m)
 {
-	if (m->lock_fd >= 0)
-		mirad_lock_release(m->lock_fd, m->out);
-	m->lock_fd = -1;
 	free(m->out);
 	free(m->abs_out);
-	free(m->tmp);
 	free(m->tool);
-	m->out = m->abs_out = m->tmp = m->tool = NULL;
+	memset(m, 0, sizeof *m);
 }
 
 int
 mirad_shard_merge_publish(struct mirad_shard_merge *m, char *err, size_t errlen)
 {
-	if (mirad_output_mark(m->tmp, m->tool) != 0 ||
-	    mirad_dir_publish(m->tmp, m->out, m->force) != 0) {
-		seterr(err, errlen, "%s: %s", m->out, strerror(errno));
-		mirad_shard_merge_abort(m);
-		return -1;
+	int rc = mirad_output_mark(m->tmp, m->tool);
+
+	if (rc != 0) {
+		mirad_outdir_abort(m->dir);
+	} else {
+		rc = mirad_outdir_commit(m->dir); /* aborts on failure */
 	}
+	if (rc != 0)
+		seterr(err, errlen, "%s: %s", m->out, strerror(errno));
 	release_out(m);
-	return 0;
+	return rc != 0 ? -1 : 0;
 }
 
 void
 mirad_shard_merge_abort(struct mirad_shard_merge *m)
 {
-	if (m->tmp != NULL)
-		(void)mirad_rm_rf(m->tmp);
+	mirad_outdir_abort(m->dir);
 	release_out(m);
 }
 

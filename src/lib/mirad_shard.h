@@ -37,6 +37,7 @@
 #include <stdio.h>
 
 #include "mirad_manifest.h"
+#include "mirad_outdir.h"
 
 /* The metadata file inside a shard's folder (not copied into OUT). */
 #define MIRAD_SHARD_META ".mirad-shard.jsonl"
@@ -123,10 +124,9 @@ void mirad_shard_set_free(struct mirad_shard_set *set);
 struct mirad_shard_merge {
 	char *out;     /* OUT as given */
 	char *abs_out; /* absolute */
-	char *tmp;     /* the private folder to publish as OUT */
+	char *tmp;     /* the private folder to publish as OUT (DIR's) */
 	char *tool;    /* the parts' tool, for OUT's mark */
-	int lock_fd;
-	bool force;
+	struct mirad_outdir *dir; /* the transaction writing OUT */
 };
 
 /*
@@ -137,13 +137,14 @@ int mirad_shard_check_output(const struct mirad_shard_set *set, const char *out,
     char *err, size_t errlen);
 
 /*
- * Lock OUT, sweep what killed runs left beside it and create the private
- * folder M->tmp.  Fails when OUT exists and FORCE is false or it is not a
- * folder the family wrote (mirad_output_replaceable()), or when OUT is one
- * of the parts or inside or around one.
+ * Assemble OUT in DIR, a transaction the tool began on OUT (after
+ * mirad_shard_check_output(); see mirad_cli_merge_begin()), whose
+ * temporary folder becomes M->tmp.  M takes DIR over: publish commits it,
+ * abort aborts it.  -1 with the reason in ERR (DIR aborted then).
  */
-int mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
-    bool force, const struct mirad_shard_set *set, char *err, size_t errlen);
+int mirad_shard_merge_start(struct mirad_shard_merge *m, const char *out,
+    struct mirad_outdir *dir, const struct mirad_shard_set *set, char *err,
+    size_t errlen);
 
 struct mirad_shard_place_options {
 	int (*interrupted)(void);   /* polled per file; may be NULL */
@@ -161,8 +162,9 @@ int mirad_shard_merge_place(struct mirad_shard_merge *m,
     struct mirad_shard_set *set, const struct mirad_shard_place_options *o,
     char *err, size_t errlen);
 
-/* Mark M->tmp as the tool's output, move it to OUT (replacing it with
- * FORCE) and unlock OUT. */
+/* Mark M->tmp as the tool's output and commit the transaction: OUT is
+ * published (an old one replaced with the force it was begun with) and
+ * unlocked.  On failure OUT is as it was. */
 int mirad_shard_merge_publish(
     struct mirad_shard_merge *m, char *err, size_t errlen);
 

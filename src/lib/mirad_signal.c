@@ -7,6 +7,8 @@
 #include "mirad_signal.h"
 
 static volatile sig_atomic_t pending;
+static void (*hooks[8])(void);
+static size_t nhooks;
 
 static void
 on_signal(int sig)
@@ -50,6 +52,20 @@ mirad_signal_reraise(void)
 
 	if (sig == 0)
 		return;
+	while (nhooks > 0)
+		hooks[--nhooks]();
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+int
+mirad_signal_at_reraise(void (*fn)(void))
+{
+	for (size_t i = 0; i < nhooks; i++)
+		if (hooks[i] == fn)
+			return 0;
+	if (nhooks == sizeof hooks / sizeof *hooks)
+		return -1;
+	hooks[nhooks++] = fn;
+	return 0;
 }

@@ -16,7 +16,18 @@ void mirad_signal_install(void);
 void mirad_signal_ignore_file_limits(void);
 /* The number of the first signal received, or 0. */
 int mirad_signal_pending(void);
-/* Restore the default action of the pending signal and raise it. */
+/*
+ * Run the cleanup hooks (last registered first), then restore the default
+ * action of the pending signal and raise it.  Does nothing without a
+ * pending signal.
+ */
 void mirad_signal_reraise(void);
+/*
+ * Have mirad_signal_reraise() call FN before the signal ends the process:
+ * what an interrupted run must not leave behind (mirad_outdir registers
+ * its abort here).  Registering FN twice keeps one entry; up to eight
+ * hooks.  Returns 0, or -1 when they are all taken.
+ */
+int mirad_signal_at_reraise(void (*fn)(void));
 
 #endif

@@ -6,6 +6,7 @@
 #include "mirad_cli.h"
 #include "mirad_err.h"
 
+#include <errno.h>
 #include <getopt.h>
 
 static void
@@ -134,6 +135,32 @@ test_cli_escape_controls(void **state)
 	free(e);
 }
 
+/* The tools' wording of a refused output names --force (the library's
+ * mirad_outdir only returns the code). */
+static void
+test_cli_output_refusal(void **state)
+{
+	char buf[512];
+
+	(void)state;
+	assert_string_equal(
+	    mirad_cli_output_refusal(MIRAD_OUTDIR_EXISTS, "o", buf, sizeof buf),
+	    "o: exists (use --force to replace it)");
+	assert_string_equal(mirad_cli_output_refusal(
+	                        MIRAD_OUTDIR_NOT_FOLDER, "o", buf, sizeof buf),
+	    "o: exists and is not a folder; --force replaces only folders "
+	    "written by mirad-tools");
+	assert_string_equal(mirad_cli_output_refusal(
+	                        MIRAD_OUTDIR_NOT_OURS, "o", buf, sizeof buf),
+	    "o: not written by mirad-tools (no .mirad-output.json in it); "
+	    "--force replaces only such folders: remove it yourself or "
+	    "choose another name");
+	errno = ENOSPC;
+	assert_string_equal(
+	    mirad_cli_output_refusal(MIRAD_OUTDIR_ERRNO, "o", buf, sizeof buf),
+	    "o: No space left on device");
+}
+
 int
 main(void)
 {
@@ -143,6 +170,7 @@ main(void)
 	    cmocka_unit_test(test_cli_parse_shard),
 	    cmocka_unit_test(test_cli_merge_option),
 	    cmocka_unit_test(test_cli_escape_controls),
+	    cmocka_unit_test(test_cli_output_refusal),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -455,42 +455,6 @@ test_fs_out_guard(void **state)
 }
 
 static void
-test_fs_replace_only_marked(void **state)
-{
-	char *d = test_tmpdir();
-	char *out = mirad_path_join(d, "out");
-	char *file = mirad_path_join(d, "file");
-	char *empty = mirad_path_join(d, "empty");
-	char err[512];
-
-	(void)state;
-	assert_int_equal(
-	    mirad_output_replaceable(out, false, err, sizeof err), 0);
-	test_write(d, "out/data.txt", "precious");
-	assert_int_equal(
-	    mirad_output_replaceable(out, false, err, sizeof err), -1);
-	assert_non_null(strstr(err, "exists (use --force"));
-	assert_int_equal(
-	    mirad_output_replaceable(out, true, err, sizeof err), -1);
-	assert_non_null(strstr(err, "not written by mirad-tools"));
-	assert_int_equal(mirad_output_mark(out, "mirad-test"), 0);
-	assert_int_equal(
-	    mirad_output_replaceable(out, true, err, sizeof err), 0);
-	test_write(d, "file", "x");
-	assert_int_equal(
-	    mirad_output_replaceable(file, true, err, sizeof err), -1);
-	assert_non_null(strstr(err, "not a folder"));
-	assert_int_equal(mirad_mkdir_p(empty), 0);
-	assert_int_equal(
-	    mirad_output_replaceable(empty, true, err, sizeof err), 0);
-	mirad_rm_rf(d);
-	free(out);
-	free(file);
-	free(empty);
-	free(d);
-}
-
-static void
 test_fs_publish_mode(void **state)
 {
 	char *d = test_tmpdir();
@@ -561,7 +525,6 @@ main(void)
 	    cmocka_unit_test(test_fs_remove_stale_temps),
 	    cmocka_unit_test(test_fs_path_real_and_within),
 	    cmocka_unit_test(test_fs_out_guard),
-	    cmocka_unit_test(test_fs_replace_only_marked),
 	    cmocka_unit_test(test_fs_publish_mode),
 	    cmocka_unit_test(test_fs_clone_file),
 	};

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include "mirad_cli.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_manifest.h"
@@ -163,7 +164,7 @@ test_shard_merge_round_trip(void **state)
 	set.entries[4].dest[0] = mirad_xstrdup("cat/renamed.png");
 
 	assert_int_equal(
-	    mirad_shard_merge_begin(&m, out, false, &set, err, sizeof err), 0);
+	    mirad_cli_merge_begin(&m, out, false, &set, err, sizeof err), 0);
 	assert_non_null(m.tmp);
 	assert_int_equal(
 	    mirad_shard_merge_place(&m, &set, NULL, err, sizeof err), 0);
@@ -404,27 +405,26 @@ test_shard_out_rules(void **state)
 	/* OUT exists: refused without force, and left as it was. */
 	test_write(out, "keep.txt", "old");
 	assert_int_equal(
-	    mirad_shard_merge_begin(&m, out, false, &set, err, sizeof err), -1);
+	    mirad_cli_merge_begin(&m, out, false, &set, err, sizeof err), -1);
 	assert_non_null(strstr(err, "exists (use --force"));
 	keep = mirad_path_join(out, "keep.txt");
 	assert_true(mirad_is_file(keep));
 	/* OUT inside a part, or a part itself. */
 	assert_int_equal(
-	    mirad_shard_merge_begin(&m, inside, true, &set, err, sizeof err),
-	    -1);
+	    mirad_cli_merge_begin(&m, inside, true, &set, err, sizeof err), -1);
 	assert_non_null(strstr(err, "lies inside the input"));
 	assert_int_equal(
-	    mirad_shard_merge_begin(&m, p0, true, &set, err, sizeof err), -1);
+	    mirad_cli_merge_begin(&m, p0, true, &set, err, sizeof err), -1);
 	assert_non_null(strstr(err, "is the input"));
 	/* --force replaces only a folder the family wrote. */
 	assert_int_equal(
-	    mirad_shard_merge_begin(&m, out, true, &set, err, sizeof err), -1);
+	    mirad_cli_merge_begin(&m, out, true, &set, err, sizeof err), -1);
 	assert_non_null(strstr(err, "not written by mirad-tools"));
 	assert_true(mirad_is_file(keep));
 	assert_int_equal(mirad_output_mark(out, "t"), 0);
 	/* Abandoning a begun merge leaves OUT and no temporary. */
 	assert_int_equal(
-	    mirad_shard_merge_begin(&m, out, true, &set, err, sizeof err), 0);
+	    mirad_cli_merge_begin(&m, out, true, &set, err, sizeof err), 0);
 	assert_int_equal(
 	    mirad_shard_merge_place(&m, &set, NULL, err, sizeof err), 0);
 	mirad_shard_merge_abort(&m);
@@ -438,7 +438,7 @@ test_shard_out_rules(void **state)
 	mirad_strlist_free(&l);
 	/* With force, OUT is replaced as a whole. */
 	assert_int_equal(
-	    mirad_shard_merge_begin(&m, out, true, &set, err, sizeof err), 0);
+	    mirad_cli_merge_begin(&m, out, true, &set, err, sizeof err), 0);
 	assert_int_equal(
 	    mirad_shard_merge_place(&m, &set, NULL, err, sizeof err), 0);
 	assert_int_equal(mirad_shard_merge_publish(&m, err, sizeof err), 0);
@@ -497,7 +497,7 @@ test_shard_copy_across_filesystems(void **state)
 	v[0] = p0;
 	assert_int_equal(mirad_shard_load(v, 1, "t", &set, err, sizeof err), 0);
 	assert_int_equal(
-	    mirad_shard_merge_begin(&m, out, false, &set, err, sizeof err), 0);
+	    mirad_cli_merge_begin(&m, out, false, &set, err, sizeof err), 0);
 	assert_int_equal(
 	    mirad_shard_merge_place(&m, &set, NULL, err, sizeof err), 0);
 	assert_int_equal(mirad_shard_merge_publish(&m, err, sizeof err), 0);
