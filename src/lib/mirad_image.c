@@ -272,10 +272,12 @@ mirad_image_has_image_ext(const char *name)
  * Open PATH for reading, after checking that it is a file the decoders may
  * read: a regular file (a FIFO or a terminal would block open() or read()
  * forever, a device such as /dev/zero never ends, and a libvips worker
- * blocked there cannot be interrupted), and not empty.  The file is opened
- * without blocking and checked again through the descriptor, so that a
- * FIFO put in its place after stat() is not waited on either.  Returns the
- * descriptor (the caller closes it) and its SIZE, or -1 with ERR.
+ * blocked there cannot be interrupted; opening a device may have side
+ * effects), and not empty.  The file is opened without blocking, so that a
+ * FIFO put in its place after stat() is not waited on either (its reads
+ * fail or end at once; no fstat() is spent on that race, which is one
+ * system call per header).  Returns the descriptor (the caller closes it)
+ * and its SIZE, or -1 with ERR (and errno EISDIR for a folder).
  */
 static int
 open_input_file(const char *path, off_t *size, char *err, size_t errlen)
@@ -289,21 +291,17 @@ open_input_file(const char *path, off_t *size, char *err, size_t errlen)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "not a regular file");
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	if (st.st_size == 0) {
+		snprintf(err, errlen, "empty file");
+		errno = EINVAL;
 		return -1;
 	}
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		snprintf(err, errlen, "not a regular file");
-		return -1;
-	}
-	if (st.st_size == 0) {
-		close(fd);
-		snprintf(err, errlen, "empty file");
 		return -1;
 	}
 	*size = st.st_size;

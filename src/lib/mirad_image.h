@@ -69,8 +69,9 @@ struct mirad_image_info {
 
 /*
  * Read PATH's header only (no pixel decoding).  Like mirad_image_load(),
- * it refuses what is not a regular file, an empty file and BMP, and
- * describes a CMYK image as what the load gives (8-bit RGB).
+ * it refuses what is not a regular file (errno is then EISDIR for a
+ * folder), an empty file and BMP, and describes a CMYK image as what the
+ * load gives (8-bit RGB).
  */
 int mirad_image_header(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen);
