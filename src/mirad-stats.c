@@ -28,8 +28,7 @@
 #include "mirad_shard.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
-#include "stats_html.h"
-#include "stats_plot.h"
+#include "stats_pixels.h"
 #include "stats_report.h"
 #include "stats_table.h"
 
@@ -387,58 +386,34 @@ build_entries(struct stats *s, const struct mirad_recordset *records)
 	free(auto_nodes);
 }
 
-static void
-measure_entry(struct stats *s, size_t i)
+/* The pixel modes' module (stats_pixels.h), loaded on first use; a
+ * missing or broken module is fatal. */
+static const struct stats_pixels_ops *
+pixels(void)
 {
-	struct stats_entry *x = &s->entries.items[i];
+	static const struct stats_pixels_ops *loaded;
+	stats_pixels_entry entry;
 	char err[1024];
-	VipsImage *im = mirad_image_load(x->path, true, err, sizeof err);
 
-	if (im == NULL ||
-	    stats_measure_image(im, &x->image_m, err, sizeof err) != 0) {
-		x->error = mirad_xasprintf("%s: %s", x->path, err);
-		if (im)
-			g_object_unref(im);
-		mirad_progress_add(1);
-		return;
-	}
-	g_object_unref(im);
-	x->measured = true;
-	{
-		const char *ext = mirad_path_ext(x->path);
-
-		if (g_ascii_strcasecmp(ext, ".jpg") == 0 ||
-		    g_ascii_strcasecmp(ext, ".jpeg") == 0)
-			x->image_m.jpeg_quality = stats_jpeg_quality(x->path);
-	}
-	if (x->mask_path) {
-		im = mirad_image_load(x->mask_path, true, err, sizeof err);
-		if (im == NULL ||
-		    stats_measure_mask(im, &x->mask_m, err, sizeof err) != 0) {
-			x->error = mirad_xasprintf("%s: %s", x->mask_path, err);
-		} else if (x->mask_m.width != x->image_m.width ||
-		    x->mask_m.height != x->image_m.height) {
-			/* Its geometry would be measured against the wrong
-			 * image size: reported and left out, as split and
-			 * convert do. */
-			x->error =
-			    mirad_xasprintf("%s: mask is %dx%d, image is %dx%d",
-			        x->mask_path, x->mask_m.width, x->mask_m.height,
-			        x->image_m.width, x->image_m.height);
-			stats_mask_measure_clear(&x->mask_m);
-		} else {
-			x->has_mask = true;
-		}
-		if (im)
-			g_object_unref(im);
-	}
-	mirad_progress_add(1);
+	if (loaded != NULL)
+		return loaded;
+	entry = (stats_pixels_entry)mirad_image_module_symbol(
+	    STATS_PIXELS_MODULE_FILE, STATS_PIXELS_MODULE_ENTRY, err,
+	    sizeof err);
+	if (entry == NULL || entry()->abi != STATS_PIXELS_ABI)
+		mirad_die(MIRAD_EXIT_FATAL, "cannot load libvips: %s",
+		    entry == NULL ? err
+		                  : "the pixel module is not this build's");
+	loaded = entry();
+	return loaded;
 }
 
 static int
 measure_item(size_t i, void *user)
 {
-	measure_entry(user, i);
+	struct stats *s = user;
+
+	pixels()->measure_entry(&s->entries.items[i]);
 	return 0;
 }
 
@@ -455,6 +430,8 @@ static void
 measure_all(struct stats *s)
 {
 	mirad_progress_start("measuring", s->entries.count);
+	/* Loaded here, before the threads ask for it. */
+	(void)pixels();
 	(void)mirad_parallel_for(s->entries.count,
 	    s->jobs > 0 ? (unsigned)s->jobs : 0, measure_item,
 	    measure_thread_end, s, NULL);
@@ -592,7 +569,7 @@ write_html(const struct stats *s, const cJSON *imaging, const cJSON *geometry)
 		mirad_warn("%s: %s", s->html, strerror(errno));
 		return -1;
 	}
-	if (stats_html_write(mirad_outfile_stream(out),
+	if (pixels()->html_write(mirad_outfile_stream(out),
 	        s->merge ? "merged partial statistics" : s->input, &s->table,
 	        &s->entries, imaging, geometry, err, sizeof err) != 0) {
 		mirad_warn("%s", err);
@@ -659,7 +636,7 @@ main(int argc, char **argv)
 	 * libvips (a header of an unusual format starts it). */
 	if (!measuring(&s) && s.mosaic == NULL)
 		mirad_image_init_lazy(argv[0], 0);
-	else if (mirad_image_init(argv[0], 0, err, sizeof err) != 0)
+	else if (pixels()->init(argv[0], 0, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
 	if (s.merge) {
 		merge_inputs(&s);
@@ -764,7 +741,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (s.plots_dir &&
-	    stats_plot_write_all(s.plots_dir, &s.entries, imaging, geometry,
+	    pixels()->plot_write_all(s.plots_dir, &s.entries, imaging, geometry,
 	        s.by, s.plot_w, s.plot_h, err, sizeof err) != 0) {
 		mirad_warn("%s", err);
 		status = MIRAD_EXIT_FATAL;
@@ -772,7 +749,7 @@ main(int argc, char **argv)
 	if (s.html && write_html(&s, imaging, geometry) != 0)
 		status = MIRAD_EXIT_FATAL;
 	if (s.mosaic &&
-	    stats_mosaic_write(s.mosaic, &s.entries, s.by, s.mosaic_per,
+	    pixels()->mosaic_write(s.mosaic, &s.entries, s.by, s.mosaic_per,
 	        s.mosaic_tile, 160, s.mosaic_masks, err, sizeof err) != 0) {
 		mirad_warn("%s", err);
 		status = MIRAD_EXIT_FATAL;

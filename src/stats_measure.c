@@ -375,14 +375,6 @@ cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-bool
-stats_region_is_tiny(uint64_t area, int w, int h)
-{
-	/* area * (256 / w) * (256 / h) < 1, in integers. */
-	return area * STATS_TINY_SIDE * STATS_TINY_SIDE <
-	    (uint64_t)w * (uint64_t)h;
-}
-
 void
 stats_measure_mask_pixels(
     const uint8_t *px, int w, int h, struct stats_mask_measure *out)
@@ -486,12 +478,4 @@ stats_measure_mask(
 	g_free(px);
 	g_object_unref(bin);
 	return 0;
-}
-
-void
-stats_mask_measure_clear(struct stats_mask_measure *m)
-{
-	free(m->region_sizes);
-	m->region_sizes = NULL;
-	m->regions = 0;
 }

@@ -1329,3 +1329,22 @@ stats_partial_read(
 	}
 	return 0;
 }
+
+/* Two measures' helpers the report needs, here rather than in
+ * stats_measure.c, which calls libvips and is loaded with the pixel modes
+ * only (stats_pixels.h). */
+bool
+stats_region_is_tiny(uint64_t area, int w, int h)
+{
+	/* area * (256 / w) * (256 / h) < 1, in integers. */
+	return area * STATS_TINY_SIDE * STATS_TINY_SIDE <
+	    (uint64_t)w * (uint64_t)h;
+}
+
+void
+stats_mask_measure_clear(struct stats_mask_measure *m)
+{
+	free(m->region_sizes);
+	m->region_sizes = NULL;
+	m->regions = 0;
+}

@@ -295,6 +295,83 @@ mirad_list_dir(const char *path, struct mirad_strlist *out)
 	return 0;
 }
 
+struct typed_entry {
+	char *name; /* owned */
+	bool is_dir;
+};
+
+static int
+cmp_typed_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct typed_entry *)a)->name,
+	    ((const struct typed_entry *)b)->name);
+}
+
+/* Is the entry E of the open folder D a folder (links followed)? */
+static bool
+entry_is_dir(DIR *d, const struct dirent *e)
+{
+	struct stat st;
+
+	if (e->d_type == DT_DIR)
+		return true;
+	if (e->d_type != DT_UNKNOWN && e->d_type != DT_LNK)
+		return false;
+	return fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
+{
+	DIR *d = opendir(path);
+	struct typed_entry *entries = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	int err;
+
+	out->items = NULL;
+	out->count = 0;
+	out->capacity = 0;
+	*is_dir = NULL;
+	if (d == NULL)
+		return -1;
+	errno = 0;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			entries =
+			    mirad_xrealloc(entries, cap * sizeof *entries);
+		}
+		entries[n].is_dir = entry_is_dir(d, e);
+		entries[n].name = mirad_xstrdup(e->d_name);
+		n++;
+		errno = 0;
+	}
+	err = errno;
+	closedir(d);
+	if (err != 0) {
+		for (size_t i = 0; i < n; i++)
+			free(entries[i].name);
+		free(entries);
+		errno = err;
+		return -1;
+	}
+	if (n > 1)
+		qsort(entries, n, sizeof *entries, cmp_typed_entry);
+	/* The names move into OUT as they are. */
+	out->items = mirad_xcalloc(n ? n : 1, sizeof *out->items);
+	out->count = out->capacity = n;
+	*is_dir = mirad_xcalloc(n ? n : 1, sizeof **is_dir);
+	for (size_t i = 0; i < n; i++) {
+		out->items[i] = entries[i].name;
+		(*is_dir)[i] = entries[i].is_dir;
+	}
+	free(entries);
+	return 0;
+}
+
 struct mirad_outfile {
 	char *path;
 	char *tmp;

@@ -57,6 +57,14 @@ int mirad_rm_rf(const char *path);
 /* The entries of directory PATH (without "." and ".."), sorted by strcmp,
  * into OUT (free with mirad_strlist_free()). */
 int mirad_list_dir(const char *path, struct mirad_strlist *out);
+/*
+ * mirad_list_dir(), and *IS_DIR (malloc'ed, one per name; the caller
+ * frees it) tells which entries are folders, symbolic links followed: from
+ * the entry's type where the file system gives it, which spares a stat()
+ * per entry, else by stat().  -1 with errno (nothing to free).
+ */
+int mirad_list_dir_typed(
+    const char *path, struct mirad_strlist *out, bool **is_dir);
 
 /* Copy the bytes of SRC to DST (created 0666 & ~umask, replaced if it
  * exists), written under a temporary name and renamed. */

@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The part of mirad_image that needs no libvips: file checks, headers
+ * through mirad_codec, and libvips' life cycle through the table of
+ * mirad_image_vips.h (the program's own, or the module's, loaded on first
+ * need).  Nothing here calls libvips directly, so a program that uses only
+ * these functions does not link it.
+ */
 #include "mirad_platform.h"
 
 #include <errno.h>
@@ -10,33 +17,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gmodule.h>
+
 #include "mirad_codec.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_parallel.h"
+#include "mirad_image_vips.h"
 
-/* Not part of vips.h in 8.14. */
-#include <vips/vector.h>
+/* The module's file name, in MIRAD_MODULE_DIR, beside the program (a
+ * build tree), or in the installed pkglibdir. */
+#define VIPS_MODULE_FILE "mirad-vips." G_MODULE_SUFFIX
 
 /* Atomic: worker threads ask whether libvips runs. */
 static gint started;
-/* mirad_image_init_lazy()'s arguments, for the first use. */
+/* Guards the start and the table; mirad_image_init_lazy()'s arguments,
+ * for the first use. */
 static GMutex start_lock;
+static const struct mirad_image_vips_ops *vips_ops;
 static const char *lazy_argv0;
 static int lazy_jobs;
-static bool lazy_wanted;
-
-/* libvips logs warnings (a damaged tile, a bad header field) through GLib;
- * the tools report failures themselves, so the warnings are dropped. */
-static void
-on_vips_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
-    gpointer data)
-{
-	(void)domain;
-	(void)level;
-	(void)message;
-	(void)data;
-}
 
 /*
  * libvips' words for the failures users meet, and what to say instead.
@@ -85,56 +85,20 @@ mirad_image_reason(const char *libvips_message, char *err, size_t errlen)
 	    err, errlen, "%.*s", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
 }
 
-void
-mirad_image_take_error(char *err, size_t errlen)
-{
-	char *msg = vips_error_buffer_copy();
-
-	mirad_image_reason(msg, err, errlen);
-	g_free(msg);
-}
-
-static int
-start_vips(const char *argv0, int jobs, char *err, size_t errlen)
-{
-	if (VIPS_INIT(argv0 ? argv0 : "mirad")) {
-		mirad_image_take_error(err, errlen);
-		return -1;
-	}
-	/* Many different images, each read once: caching only costs
-	 * memory. */
-	vips_cache_set_max(0);
-	/* liborc 0.4.33 (Debian bookworm) returns compiled code to its
-	 * pool (orc_code_chunk_free) without taking the mutex that guards
-	 * allocation; later liborc releases take it.  libvips frees an orc
-	 * program whenever an operation such as reducev is disposed, so our
-	 * worker threads corrupted the pool: mirad-convert --resize crashed
-	 * on a few thousand images (3,273 tiny images: 1 run in 5; 7,663
-	 * images: 4 runs in 5), and 8 threads running reducev crashed in
-	 * every run.
-	 * libvips' C paths cost the same CPU time here (convert --resize on
-	 * 7,663 images: 27 s user either way) and give the same pixels on every
-	 * CPU. */
-	vips_vector_set_enabled(FALSE);
-	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE,
-	    on_vips_log, NULL);
-	if (jobs > 0)
-		vips_concurrency_set(jobs);
-	/* Only the loaders libvips trusts with hostile files (PNG, JPEG,
-	 * TIFF, ...): not ImageMagick, nor the other large decoders. */
-	vips_block_untrusted_set(TRUE);
-	return 0;
-}
-
 int
-mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen)
+mirad_image_start_with(const struct mirad_image_vips_ops *ops,
+    const char *argv0, int jobs, char *err, size_t errlen)
 {
 	int rc = 0;
 
 	g_mutex_lock(&start_lock);
-	if (!started) {
-		rc = start_vips(argv0, jobs, err, errlen);
-		g_atomic_int_set(&started, rc == 0);
+	if (!g_atomic_int_get(&started)) {
+		rc = ops->start(argv0, jobs, err, errlen);
+		if (rc == 0) {
+			vips_ops = ops;
+			/* A full barrier: readers of STARTED see VIPS_OPS. */
+			g_atomic_int_set(&started, true);
+		}
 	}
 	g_mutex_unlock(&start_lock);
 	return rc;
@@ -146,26 +110,105 @@ mirad_image_init_lazy(const char *argv0, int jobs)
 	g_mutex_lock(&start_lock);
 	lazy_argv0 = argv0;
 	lazy_jobs = jobs;
-	lazy_wanted = true;
 	g_mutex_unlock(&start_lock);
 }
 
-/* Start libvips now if mirad_image_init_lazy() deferred it.  0, or -1
- * with ERR. */
-static int
-start_if_deferred(char *err, size_t errlen)
+/* Where the module FILE is: MIRAD_MODULE_DIR (tests), beside the
+ * program (a build tree: tools and modules are all in src/), else the
+ * installed one.  g_free() the result. */
+static char *
+module_path(const char *file)
 {
+	const char *dir = g_getenv("MIRAD_MODULE_DIR");
+	char *exe, *path;
+
+	if (dir != NULL && *dir != '\0')
+		return g_build_filename(dir, file, NULL);
+	exe = g_file_read_link("/proc/self/exe", NULL);
+	if (exe != NULL) {
+		char *bindir = g_path_get_dirname(exe);
+
+		path = g_build_filename(bindir, file, NULL);
+		g_free(bindir);
+		g_free(exe);
+		if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+			return path;
+		g_free(path);
+	}
+	return g_build_filename(MIRAD_PKGLIBDIR, file, NULL);
+}
+
+void *
+mirad_image_module_symbol(
+    const char *file, const char *symbol, char *err, size_t errlen)
+{
+	char *path = module_path(file);
+	gpointer found = NULL;
+	GModule *module;
+
+	/* Immediate binding: a symbol missing from the program fails here,
+	 * not in the middle of the work. */
+	module = g_module_open(path, G_MODULE_BIND_LOCAL);
+	if (module == NULL) {
+		snprintf(err, errlen, "%s", g_module_error());
+		g_free(path);
+		return NULL;
+	}
+	if (!g_module_symbol(module, symbol, &found) || found == NULL) {
+		snprintf(err, errlen, "%s: no %s", path, symbol);
+		g_module_close(module);
+		g_free(path);
+		return NULL;
+	}
+	g_module_make_resident(module);
+	g_free(path);
+	return found;
+}
+
+/* The module's table, loading it once; NULL with ERR.  Called with
+ * START_LOCK held. */
+static const struct mirad_image_vips_ops *
+vips_module_ops(char *err, size_t errlen)
+{
+	static const struct mirad_image_vips_ops *module_ops;
+	mirad_image_vips_entry entry;
+	char why[512];
+
+	if (module_ops != NULL)
+		return module_ops;
+	entry = (mirad_image_vips_entry)mirad_image_module_symbol(
+	    VIPS_MODULE_FILE, MIRAD_IMAGE_VIPS_MODULE_ENTRY, why, sizeof why);
+	if (entry == NULL || entry()->abi != MIRAD_IMAGE_VIPS_ABI) {
+		snprintf(err, errlen, "cannot load libvips: %s",
+		    entry == NULL ? why : "the module is not this build's");
+		return NULL;
+	}
+	module_ops = entry();
+	return module_ops;
+}
+
+int
+mirad_image_start_deferred(
+    const struct mirad_image_vips_ops *linked, char *err, size_t errlen)
+{
+	const struct mirad_image_vips_ops *ops;
 	int rc = 0;
 
 	if (g_atomic_int_get(&started))
 		return 0;
 	g_mutex_lock(&start_lock);
-	if (!started && lazy_wanted) {
-		rc = start_vips(lazy_argv0, lazy_jobs, err, errlen);
-		if (rc == 0)
+	if (!g_atomic_int_get(&started)) {
+		ops = linked != NULL ? linked : vips_module_ops(err, errlen);
+		rc = -1;
+		if (ops != NULL) {
+			rc = ops->start(lazy_argv0, lazy_jobs, err, errlen);
+			if (rc != 0)
+				snprintf(err, errlen, "cannot start libvips");
+		}
+		if (rc == 0) {
+			vips_ops = ops;
 			g_atomic_int_set(&started, true);
-		else
-			snprintf(err, errlen, "cannot start libvips");
+		}
 	}
 	g_mutex_unlock(&start_lock);
 	return rc;
@@ -178,7 +221,7 @@ mirad_image_threads(void)
 	int n;
 
 	if (g_atomic_int_get(&started))
-		return vips_concurrency_get();
+		return vips_ops->concurrency();
 	if (lazy_jobs > 0)
 		return lazy_jobs;
 	/* What libvips would choose. */
@@ -191,14 +234,14 @@ void
 mirad_image_thread_done(void)
 {
 	if (g_atomic_int_get(&started))
-		vips_thread_shutdown();
+		vips_ops->thread_done();
 }
 
 void
 mirad_image_shutdown(void)
 {
 	if (g_atomic_int_get(&started)) {
-		vips_shutdown();
+		vips_ops->shutdown();
 		g_atomic_int_set(&started, false);
 	}
 }
@@ -206,7 +249,11 @@ mirad_image_shutdown(void)
 const char *
 mirad_image_library_version(void)
 {
-	return vips_version_string();
+	/* Not started: the version built against, which is what would be
+	 * loaded (the soname pins the major version). */
+	if (g_atomic_int_get(&started))
+		return vips_ops->version();
+	return VIPS_VERSION;
 }
 
 bool
@@ -222,98 +269,16 @@ mirad_image_has_image_ext(const char *name)
 	return false;
 }
 
-/* VIPS_META_LOADER holds the loader's nickname: "pngload" -> "png",
- * "jpegload_source" -> "jpeg". */
-static void
-loader_short_name(const char *loader, char *out, size_t outlen)
-{
-	const char *end = strstr(loader, "load");
-	size_t n = end ? (size_t)(end - loader) : strlen(loader);
-
-	if (n == 0 || strncmp(loader, "magick", 6) == 0)
-		snprintf(out, outlen, "other");
-	else
-		snprintf(out, outlen, "%.*s", (int)n, loader);
-}
-
-/*
- * Loader types by file extension, looked up once.  Opening a file through
- * vips_image_new_from_file() sniffs every loader and finds the operation by
- * name each time, which costs more than reading a PNG header; a direct
- * operation of the known type skips both.
- */
-static const struct {
-	const char *ext;
-	const char *format; /* as mirad_codec names it */
-	const char *loader;
-} loader_by_ext[] = {
-    {".png", "png", "pngload"},
-    {".jpg", "jpeg", "jpegload"},
-    {".jpeg", "jpeg", "jpegload"},
-    {".tif", "tiff", "tiffload"},
-    {".tiff", "tiff", "tiffload"},
-};
-#define NLOADERS (sizeof loader_by_ext / sizeof *loader_by_ext)
-static GType loader_types[NLOADERS];
-static GOnce loader_types_once = G_ONCE_INIT;
-
-static gpointer
-find_loader_types(gpointer data)
-{
-	(void)data;
-	for (size_t i = 0; i < NLOADERS; i++)
-		loader_types[i] =
-		    vips_type_find("VipsOperation", loader_by_ext[i].loader);
-	return NULL;
-}
-
-/* The loader type for an extension (".png") or, with BY_FORMAT, for a
- * format name ("png"); 0 when there is none. */
-static GType
-loader_type(const char *key, bool by_format)
-{
-	g_once(&loader_types_once, find_loader_types, NULL);
-	for (size_t i = 0; i < NLOADERS; i++)
-		if (strcasecmp(key,
-		        by_format ? loader_by_ext[i].format
-		                  : loader_by_ext[i].ext) == 0)
-			return loader_types[i];
-	return 0;
-}
-
-/* Open PATH with the loader TYPE, pixels read with ACCESS and any decoding
- * error failing the read; NULL when TYPE is 0 or the loader refuses the
- * file, with libvips' error kept when KEEP_ERROR (else cleared, for a
- * caller that falls back to sniffing). */
-static VipsImage *
-open_with_loader(
-    GType type, const char *path, VipsAccess access, bool keep_error)
-{
-	VipsOperation *op;
-	VipsImage *out = NULL;
-
-	if (type == 0)
-		return NULL;
-	op = VIPS_OPERATION(g_object_new(type, NULL));
-	if (vips_object_set(VIPS_OBJECT(op), "filename", path, "access", access,
-	        "fail_on", VIPS_FAIL_ON_ERROR, NULL) == 0 &&
-	    vips_object_build(VIPS_OBJECT(op)) == 0)
-		g_object_get(op, "out", &out, NULL);
-	else if (!keep_error)
-		vips_error_clear();
-	vips_object_unref_outputs(VIPS_OBJECT(op));
-	g_object_unref(op);
-	return out;
-}
-
 /*
  * Open PATH for reading, after checking that it is a file the decoders may
  * read: a regular file (a FIFO or a terminal would block open() or read()
  * forever, a device such as /dev/zero never ends, and a libvips worker
- * blocked there cannot be interrupted), and not empty.  The file is opened
- * without blocking and checked again through the descriptor, so that a
- * FIFO put in its place after stat() is not waited on either.  Returns the
- * descriptor (the caller closes it) and its SIZE, or -1 with ERR.
+ * blocked there cannot be interrupted; opening a device may have side
+ * effects), and not empty.  The file is opened without blocking, so that a
+ * FIFO put in its place after stat() is not waited on either (its reads
+ * fail or end at once; no fstat() is spent on that race, which is one
+ * system call per header).  Returns the descriptor (the caller closes it)
+ * and its SIZE, or -1 with ERR (and errno EISDIR for a folder).
  */
 static int
 open_input_file(const char *path, off_t *size, char *err, size_t errlen)
@@ -327,21 +292,17 @@ open_input_file(const char *path, off_t *size, char *err, size_t errlen)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "not a regular file");
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	if (st.st_size == 0) {
+		snprintf(err, errlen, "empty file");
+		errno = EINVAL;
 		return -1;
 	}
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		snprintf(err, errlen, "not a regular file");
-		return -1;
-	}
-	if (st.st_size == 0) {
-		close(fd);
-		snprintf(err, errlen, "empty file");
 		return -1;
 	}
 	*size = st.st_size;
@@ -361,14 +322,11 @@ refuse_bmp(const unsigned char *head, ssize_t n, char *err, size_t errlen)
 	return false;
 }
 
-/*
- * Check that PATH is a file libvips may open, before it does: what
- * open_input_file() checks, then a header PNG, JPEG or TIFF readers
- * accept (a PNG cut short is "truncated PNG" here, where libvips' loader
- * would only say "read error"), and not a BMP.
- */
-static int
-check_input_file(const char *path, char format[8], char *err, size_t errlen)
+/* A PNG cut short is "truncated PNG" here, where libvips' loader would
+ * only say "read error". */
+int
+mirad_image_check_input(
+    const char *path, char format[8], char *err, size_t errlen)
 {
 	struct mirad_codec_info c;
 	unsigned char head[2];
@@ -391,71 +349,15 @@ check_input_file(const char *path, char format[8], char *err, size_t errlen)
 	return rc;
 }
 
-/* A CMYK image as 8-bit sRGB, through its embedded ICC profile (or a
- * generic CMYK one): libvips loads CMYK as four inverted-looking bands
- * that every consumer would take for RGBA.  Takes over IM. */
-static VipsImage *
-cmyk_to_srgb(VipsImage *im, char *err, size_t errlen)
-{
-	VipsImage *out = NULL;
-
-	if (!vips_icc_present()) {
-		g_object_unref(im);
-		snprintf(err, errlen,
-		    "CMYK image, and colour management is unavailable");
-		return NULL;
-	}
-	if (vips_icc_transform(im, &out, "srgb", "input_profile", "cmyk",
-	        "embedded", TRUE, "depth", 8, NULL) != 0) {
-		g_object_unref(im);
-		mirad_image_take_error(err, errlen);
-		return NULL;
-	}
-	g_object_unref(im);
-	vips_image_set_int(out, MIRAD_IMAGE_META_FROM_CMYK, 1);
-	return out;
-}
-
-static bool
-is_cmyk(VipsImage *im)
-{
-	return vips_image_guess_interpretation(im) == VIPS_INTERPRETATION_CMYK;
-}
-
 /* The header through libvips, for the formats mirad_codec does not
  * describe. */
 static int
 header_through_vips(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen)
 {
-	const char *loader = NULL;
-	VipsImage *im;
-
-	if (start_if_deferred(err, errlen) != 0)
+	if (mirad_image_start_deferred(NULL, err, errlen) != 0)
 		return -1;
-	/* Opening reads the header only; pixels are decoded on demand. */
-	im = open_with_loader(loader_type(mirad_path_ext(path), false), path,
-	    VIPS_ACCESS_RANDOM, false);
-	if (im == NULL)
-		im = vips_image_new_from_file(path, NULL);
-	if (im == NULL) {
-		mirad_image_take_error(err, errlen);
-		return -1;
-	}
-	info->width = vips_image_get_width(im);
-	info->height = vips_image_get_height(im);
-	info->bands = vips_image_get_bands(im);
-	info->bits = (int)vips_format_sizeof(vips_image_get_format(im)) * 8;
-	info->from_cmyk = is_cmyk(im);
-	if (info->from_cmyk) { /* what mirad_image_load() gives: 8-bit sRGB */
-		info->bands -= 1;
-		info->bits = 8;
-	}
-	if (vips_image_get_string(im, VIPS_META_LOADER, &loader) != 0)
-		loader = "";
-	loader_short_name(loader, info->format, sizeof info->format);
-	g_object_unref(im);
-	return 0;
+	return vips_ops->header(path, info, err, errlen);
 }
 
 int
@@ -506,170 +408,4 @@ mirad_image_check(const char *path, char *err, size_t errlen)
 	rc = mirad_codec_check(fd, err, errlen);
 	close(fd);
 	return rc == MIRAD_CODEC_UNKNOWN ? 1 : rc;
-}
-
-VipsImage *
-mirad_image_load(const char *path, bool sequential, char *err, size_t errlen)
-{
-	/* PATH may carry load options ("x.jpg[shrink=8]"). */
-	char *file = vips_filename_get_filename(path);
-	VipsAccess access =
-	    sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM;
-	char format[8];
-	VipsImage *im = NULL;
-	int w, h;
-
-	if (check_input_file(file, format, err, errlen) != 0 ||
-	    start_if_deferred(err, errlen) != 0) {
-		g_free(file);
-		return NULL;
-	}
-	/* The format is known from the header: its loader directly, not
-	 * vips_image_new_from_file()'s sniffing of every loader (some open
-	 * the file again, one a database) for each file. */
-	if (strcmp(file, path) != 0 || format[0] == '\0')
-		/* Load options after the name, or another format. */
-		im = vips_image_new_from_file(path, "access", access, "fail_on",
-		    VIPS_FAIL_ON_ERROR, NULL);
-	else
-		im = open_with_loader(
-		    loader_type(format, true), file, access, true);
-	g_free(file);
-	if (im == NULL) {
-		mirad_image_take_error(err, errlen);
-		return NULL;
-	}
-	/* Only the header has been read: refuse a size that would make the
-	 * pixel buffers of the callers huge before any data is seen. */
-	w = vips_image_get_width(im);
-	h = vips_image_get_height(im);
-	if ((uint64_t)w * (uint64_t)h > MIRAD_IMAGE_MAX_PIXELS) {
-		snprintf(err, errlen,
-		    "declares %dx%d pixels, over the limit of %llu (16384x16384)",
-		    w, h, (unsigned long long)MIRAD_IMAGE_MAX_PIXELS);
-		g_object_unref(im);
-		return NULL;
-	}
-	if (is_cmyk(im))
-		im = cmyk_to_srgb(im, err, errlen);
-	return im;
-}
-
-void
-mirad_image_format_of(VipsImage *im, char *out, size_t outlen)
-{
-	const char *loader = NULL;
-
-	if (vips_image_get_string(im, VIPS_META_LOADER, &loader) != 0)
-		loader = "";
-	loader_short_name(loader, out, outlen);
-}
-
-int
-mirad_image_encode(VipsImage *im, const char *path, int quality, void **buf,
-    size_t *len, char *err, size_t errlen)
-{
-	const char *ext = mirad_path_ext(path);
-	int rc;
-
-	*buf = NULL;
-	*len = 0;
-	if (strcasecmp(ext, ".jpg") == 0 || strcasecmp(ext, ".jpeg") == 0)
-		rc = vips_jpegsave_buffer(im, buf, len, "Q",
-		    quality > 0 ? quality : 90, "strip", TRUE, NULL);
-	else if (strcasecmp(ext, ".png") == 0)
-		rc = vips_pngsave_buffer(
-		    im, buf, len, "compression", 6, "strip", TRUE, NULL);
-	else
-		rc = vips_image_write_to_buffer(im, ext, buf, len, NULL);
-	if (rc != 0) {
-		mirad_image_take_error(err, errlen);
-		return -1;
-	}
-	return 0;
-}
-
-int
-mirad_image_save(
-    VipsImage *im, const char *path, int quality, char *err, size_t errlen)
-{
-	void *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	/* Encode in memory first: a failure there is the image's (often a
-	 * damaged input decoded on demand), a failure to write the bytes is
-	 * the output's (a full disk), and the callers treat them apart. */
-	if (mirad_image_encode(im, path, quality, &buf, &len, err, errlen) != 0)
-		return -1;
-	/* A unique temporary name, flushed to disk, then renamed. */
-	rc = mirad_write_file_atomic(path, buf, len);
-	g_free(buf);
-	if (rc != 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		errno = e;
-		return MIRAD_IMAGE_WRITE_ERROR;
-	}
-	return 0;
-}
-
-VipsImage *
-mirad_image_binarise(VipsImage *in, char *err, size_t errlen)
-{
-	VipsImage *base = vips_image_new();
-	VipsImage **t =
-	    (VipsImage **)vips_object_local_array(VIPS_OBJECT(base), 4);
-	VipsImage *src = in, *out = NULL;
-	int bands = vips_image_get_bands(in);
-
-	/* Drop alpha: a transparent pixel is not a defect. */
-	if (vips_image_hasalpha(in) && bands > 1) {
-		if (vips_extract_band(in, &t[0], 0, "n", bands - 1, NULL))
-			goto fail;
-		src = t[0];
-	}
-	/* Any non-zero band marks the pixel. */
-	if (vips_image_get_bands(src) > 1) {
-		if (vips_bandor(src, &t[1], NULL))
-			goto fail;
-		src = t[1];
-	}
-	if (vips_notequal_const1(src, &t[2], 0.0, NULL))
-		goto fail;
-	/* notequal gives 0/255 uchar already; copy to own the result. */
-	if (vips_copy(t[2], &out, NULL))
-		goto fail;
-	g_object_unref(base);
-	return out;
-fail:
-	mirad_image_take_error(err, errlen);
-	g_object_unref(base);
-	return NULL;
-}
-
-int
-mirad_image_pixel_sha256(VipsImage *im, char hex[65], char *err, size_t errlen)
-{
-	GChecksum *sum;
-	size_t len;
-	void *buf;
-	char geom[96];
-
-	buf = vips_image_write_to_memory(im, &len);
-	if (buf == NULL) {
-		mirad_image_take_error(err, errlen);
-		return -1;
-	}
-	sum = g_checksum_new(G_CHECKSUM_SHA256);
-	snprintf(geom, sizeof geom, "%dx%dx%d:%d;", vips_image_get_width(im),
-	    vips_image_get_height(im), vips_image_get_bands(im),
-	    (int)vips_image_get_format(im));
-	g_checksum_update(sum, (const guchar *)geom, strlen(geom));
-	g_checksum_update(sum, buf, len);
-	snprintf(hex, 65, "%s", g_checksum_get_string(sum));
-	g_checksum_free(sum);
-	g_free(buf);
-	return 0;
 }

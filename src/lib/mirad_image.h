@@ -38,8 +38,21 @@ int mirad_image_threads(void);
 void mirad_image_thread_done(void);
 /* Shut libvips down (only if it was started). */
 void mirad_image_shutdown(void);
-/* libvips' version string; borrowed, static.  Works before init. */
+/* libvips' version string; borrowed, static.  Before libvips is started,
+ * the version the tools were built with. */
 const char *mirad_image_library_version(void);
+
+/*
+ * Load the module FILE (a shared object of this package, such as a tool's
+ * code that calls libvips directly, kept out of the program so that its
+ * other modes start without libvips) and return its SYMBOL; NULL with
+ * ERR.  FILE is looked up in $MIRAD_MODULE_DIR when set, else beside the
+ * program (a build tree), else in the installed package library folder.
+ * The module stays loaded.  The program must export its symbols
+ * (gmodule-export-2.0) for the module to call the library.
+ */
+void *mirad_image_module_symbol(
+    const char *file, const char *symbol, char *err, size_t errlen);
 
 /* Does NAME have an image extension (.png .jpg .jpeg .bmp .tif .tiff,
  * any case)?  .bmp is listed so that folder scans report BMP files (not
@@ -56,8 +69,9 @@ struct mirad_image_info {
 
 /*
  * Read PATH's header only (no pixel decoding).  Like mirad_image_load(),
- * it refuses what is not a regular file, an empty file and BMP, and
- * describes a CMYK image as what the load gives (8-bit RGB).
+ * it refuses what is not a regular file (errno is then EISDIR for a
+ * folder), an empty file and BMP, and describes a CMYK image as what the
+ * load gives (8-bit RGB).
  */
 int mirad_image_header(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen);

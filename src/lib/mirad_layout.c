@@ -90,6 +90,19 @@ has_dir(struct scan *s, const char *rel)
 	return yes;
 }
 
+/* list_rel() with which entries are folders (mirad_list_dir_typed()):
+ * no stat() per file of a large folder. */
+static int
+list_rel_typed(
+    struct scan *s, const char *rel, struct mirad_strlist *names, bool **is_dir)
+{
+	char *p = mirad_path_join(s->abs_root, rel);
+	int rc = mirad_list_dir_typed(p, names, is_dir);
+
+	free(p);
+	return rc;
+}
+
 static int
 list_rel(struct scan *s, const char *rel, struct mirad_strlist *names)
 {
@@ -151,18 +164,20 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 {
 	char *gt = mirad_xasprintf("%s/ground_truth", cat);
 	struct mirad_strlist l1;
+	bool *l1_dir;
 
-	if (list_rel(s, gt, &l1) != 0) {
+	if (list_rel_typed(s, gt, &l1, &l1_dir) != 0) {
 		free(gt);
 		return;
 	}
 	for (size_t i = 0; i < l1.count; i++) {
 		char *rel1 = mirad_path_join(gt, l1.items[i]);
 		struct mirad_strlist l2;
+		bool *l2_dir;
 
 		if (is_junk(l1.items[i])) {
 			s->stats->ignored++;
-		} else if (!has_dir(s, rel1)) {
+		} else if (!l1_dir[i]) {
 			if (mirad_image_has_image_ext(l1.items[i])) {
 				char *stem = mask_stem(l1.items[i]);
 				char *key = mirad_xasprintf("*/*/%s", stem);
@@ -173,7 +188,7 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 			} else {
 				s->stats->ignored++;
 			}
-		} else if (list_rel(s, rel1, &l2) == 0) {
+		} else if (list_rel_typed(s, rel1, &l2, &l2_dir) == 0) {
 			bool split_level =
 			    s->layout == MIRAD_LAYOUT_VISA_PREPARED &&
 			    (strcmp(l1.items[i], "train") == 0 ||
@@ -185,7 +200,7 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 
 				if (is_junk(l2.items[j])) {
 					s->stats->ignored++;
-				} else if (!has_dir(s, rel2)) {
+				} else if (!l2_dir[j]) {
 					if (mirad_image_has_image_ext(
 					        l2.items[j])) {
 						char *stem =
@@ -241,10 +256,12 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 				free(rel2);
 			}
 			mirad_strlist_free(&l2);
+			free(l2_dir);
 		}
 		free(rel1);
 	}
 	mirad_strlist_free(&l1);
+	free(l1_dir);
 	free(gt);
 }
 
@@ -302,9 +319,11 @@ read_one_header(struct header_job *job, const char *root)
 	if (job->image_rc != 0 || r->mask == NULL)
 		return;
 	path = mirad_path_join(root, r->mask);
-	if (!mirad_is_dir(path))
-		job->mask_rc = mirad_image_header(
-		    path, &job->mask, job->mask_err, sizeof job->mask_err);
+	job->mask_rc = mirad_image_header(
+	    path, &job->mask, job->mask_err, sizeof job->mask_err);
+	/* A folder of masks (MVTec LOCO) has no header to read. */
+	if (job->mask_rc != 0 && errno == EISDIR)
+		job->mask_rc = 1;
 	free(path);
 }
 
@@ -405,8 +424,9 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 	char *rel = mirad_xasprintf("%s/%s/%s", cat, dirname, label_dir);
 	bool normal = strcmp(label_dir, "good") == 0;
 	struct mirad_strlist files;
+	bool *file_is_dir;
 
-	if (list_rel(s, rel, &files) != 0) {
+	if (list_rel_typed(s, rel, &files, &file_is_dir) != 0) {
 		problem(s, rel, "cannot read folder: %s", strerror(errno));
 		free(rel);
 		return;
@@ -416,6 +436,7 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 		problem(
 		    s, rel, "anomalous images under %s/ (skipped)", dirname);
 		mirad_strlist_free(&files);
+		free(file_is_dir);
 		free(rel);
 		return;
 	}
@@ -426,7 +447,7 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 
 		if (is_junk(name)) {
 			s->stats->ignored++;
-		} else if (has_dir(s, frel)) {
+		} else if (file_is_dir[i]) {
 			problem(s, frel, "unexpected folder (skipped)");
 		} else if (!mirad_image_has_image_ext(name)) {
 			s->stats->ignored++;
@@ -452,6 +473,7 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 		free(frel);
 	}
 	mirad_strlist_free(&files);
+	free(file_is_dir);
 	free(rel);
 }
 
@@ -461,8 +483,9 @@ scan_split_dir(struct scan *s, const char *cat, const char *dirname,
 {
 	char *rel = mirad_path_join(cat, dirname);
 	struct mirad_strlist labels;
+	bool *label_is_dir;
 
-	if (list_rel(s, rel, &labels) != 0) {
+	if (list_rel_typed(s, rel, &labels, &label_is_dir) != 0) {
 		problem(s, rel, "cannot read folder: %s", strerror(errno));
 		free(rel);
 		return;
@@ -472,7 +495,7 @@ scan_split_dir(struct scan *s, const char *cat, const char *dirname,
 
 		if (is_junk(labels.items[i])) {
 			s->stats->ignored++;
-		} else if (!has_dir(s, lrel)) {
+		} else if (!label_is_dir[i]) {
 			if (mirad_image_has_image_ext(labels.items[i]))
 				problem(s, lrel,
 				    "image outside a label folder (skipped)");
@@ -485,6 +508,7 @@ scan_split_dir(struct scan *s, const char *cat, const char *dirname,
 		free(lrel);
 	}
 	mirad_strlist_free(&labels);
+	free(label_is_dir);
 	free(rel);
 }
 

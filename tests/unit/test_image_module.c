@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mirad_image without libvips linked: this program calls no function of
+ * mirad_image_vips.c, so it does not link libvips (--as-needed), and a
+ * header mirad_codec does not describe goes through the module
+ * mirad-vips.so.  Also mirad_list_dir_typed(), the header walk's listing.
+ */
+#include "mirad_platform.h"
+
+#include "test_util.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <tiffio.h>
+#include <unistd.h>
+
+#include "mirad_fs.h"
+#include "mirad_image.h"
+#include "mirad_image_vips.h"
+
+/* Is a file named like NAME mapped into this process? */
+static bool
+mapped(const char *name)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	bool found = false;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strstr(line, name) != NULL)
+			found = true;
+	fclose(f);
+	return found;
+}
+
+/* A W x H one-band 32-bit float TIFF, which mirad_codec leaves to
+ * libvips. */
+static void
+write_float_tiff(const char *path, uint32_t w, uint32_t h)
+{
+	TIFF *tif = TIFFOpen(path, "w");
+	float *row = calloc(w, sizeof *row);
+
+	assert_non_null(tif);
+	assert_non_null(row);
+	TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, w);
+	TIFFSetField(tif, TIFFTAG_IMAGELENGTH, h);
+	TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+	TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 32);
+	TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
+	TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+	TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+	TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, h);
+	for (uint32_t y = 0; y < h; y++)
+		assert_int_equal(TIFFWriteScanline(tif, row, y, 0), 1);
+	TIFFClose(tif);
+	free(row);
+}
+
+/* The modules of the build tree (make check exports MIRAD_BUILDDIR). */
+static void
+use_build_tree_modules(void)
+{
+	const char *b = getenv("MIRAD_BUILDDIR");
+	char *dir;
+
+	if (b == NULL)
+		skip();
+	dir = mirad_path_join(b, "src");
+	setenv("MIRAD_MODULE_DIR", dir, 1);
+	free(dir);
+}
+
+static void
+test_image_header_fallback_loads_the_module(void **state)
+{
+	char *d = test_tmpdir();
+	char *tif = mirad_path_join(d, "float.tif");
+	char *png = mirad_path_join(d, "empty.png");
+	struct mirad_image_info info;
+	char err[256];
+
+	(void)state;
+	use_build_tree_modules();
+	write_float_tiff(tif, 37, 23);
+	mirad_image_init_lazy("test_image_module", 1);
+	/* Nothing has needed libvips yet. */
+	assert_false(mapped("libvips"));
+	assert_string_equal(mirad_image_library_version(), VIPS_VERSION);
+	/* A file refused before any reader: still no libvips. */
+	test_write(d, "empty.png", "");
+	assert_int_equal(mirad_image_header(png, &info, err, sizeof err), -1);
+	assert_string_equal(err, "empty file");
+	assert_false(mapped("libvips"));
+
+	assert_int_equal(mirad_image_header(tif, &info, err, sizeof err), 0);
+	assert_int_equal(info.width, 37);
+	assert_int_equal(info.height, 23);
+	assert_int_equal(info.bands, 1);
+	assert_int_equal(info.bits, 32);
+	assert_string_equal(info.format, "tiff");
+	assert_true(mapped("mirad-vips.so"));
+	assert_true(mapped("libvips"));
+	/* The version of the library now loaded. */
+	assert_non_null(mirad_image_library_version());
+	assert_true(mirad_image_threads() >= 1);
+	mirad_image_shutdown();
+
+	mirad_rm_rf(d);
+	free(png);
+	free(tif);
+	free(d);
+}
+
+static void
+test_image_module_symbol(void **state)
+{
+	char *d = test_tmpdir();
+	char err[512];
+	mirad_image_vips_entry entry;
+
+	(void)state;
+	use_build_tree_modules();
+	entry = (mirad_image_vips_entry)mirad_image_module_symbol(
+	    "mirad-vips.so", MIRAD_IMAGE_VIPS_MODULE_ENTRY, err, sizeof err);
+	assert_non_null(entry);
+	assert_int_equal(entry()->abi, MIRAD_IMAGE_VIPS_ABI);
+	/* A symbol the module does not have. */
+	assert_null(mirad_image_module_symbol(
+	    "mirad-vips.so", "no_such_symbol", err, sizeof err));
+	assert_non_null(strstr(err, "no_such_symbol"));
+	/* No module there. */
+	setenv("MIRAD_MODULE_DIR", d, 1);
+	assert_null(mirad_image_module_symbol(
+	    "mirad-vips.so", MIRAD_IMAGE_VIPS_MODULE_ENTRY, err, sizeof err));
+	assert_true(err[0] != '\0');
+	unsetenv("MIRAD_MODULE_DIR");
+	mirad_rm_rf(d);
+	free(d);
+}
+
+static void
+test_fs_list_dir_typed(void **state)
+{
+	char *d = test_tmpdir();
+	char *p;
+	struct mirad_strlist names;
+	bool *is_dir;
+
+	(void)state;
+	test_write(d, "b.png", "x");
+	test_write(d, "a/inner.png", "x");
+	test_write(d, "c/inner.png", "x");
+	p = mirad_path_join(d, "d-link");
+	assert_int_equal(symlink("c", p), 0); /* a link to a folder */
+	free(p);
+	p = mirad_path_join(d, "e-link");
+	assert_int_equal(symlink("b.png", p), 0); /* a link to a file */
+	free(p);
+	p = mirad_path_join(d, "f-dangling");
+	assert_int_equal(symlink("nowhere", p), 0);
+	free(p);
+
+	assert_int_equal(mirad_list_dir_typed(d, &names, &is_dir), 0);
+	assert_int_equal(names.count, 6);
+	assert_string_equal(names.items[0], "a");
+	assert_true(is_dir[0]);
+	assert_string_equal(names.items[1], "b.png");
+	assert_false(is_dir[1]);
+	assert_string_equal(names.items[2], "c");
+	assert_true(is_dir[2]);
+	assert_string_equal(names.items[3], "d-link");
+	assert_true(is_dir[3]);
+	assert_string_equal(names.items[4], "e-link");
+	assert_false(is_dir[4]);
+	assert_string_equal(names.items[5], "f-dangling");
+	assert_false(is_dir[5]);
+	mirad_strlist_free(&names);
+	free(is_dir);
+
+	p = mirad_path_join(d, "missing");
+	errno = 0;
+	assert_int_equal(mirad_list_dir_typed(p, &names, &is_dir), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_null(is_dir);
+	free(p);
+	mirad_rm_rf(d);
+	free(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fs_list_dir_typed),
+	    /* First: it checks that libvips is not loaded until needed. */
+	    cmocka_unit_test(test_image_header_fallback_loads_the_module),
+	    cmocka_unit_test(test_image_module_symbol),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
