@@ -329,9 +329,7 @@ mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
 	struct dirent *e;
 	int err;
 
-	out->items = NULL;
-	out->count = 0;
-	out->capacity = 0;
+	*out = (struct mirad_strlist){0};
 	*is_dir = NULL;
 	if (d == NULL)
 		return -1;
@@ -361,11 +359,9 @@ mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
 	if (n > 1)
 		qsort(entries, n, sizeof *entries, cmp_typed_entry);
 	/* The names move into OUT as they are. */
-	out->items = mirad_xcalloc(n ? n : 1, sizeof *out->items);
-	out->count = out->capacity = n;
 	*is_dir = mirad_xcalloc(n ? n : 1, sizeof **is_dir);
 	for (size_t i = 0; i < n; i++) {
-		out->items[i] = entries[i].name;
+		mirad_strlist_take(out, entries[i].name);
 		(*is_dir)[i] = entries[i].is_dir;
 	}
 	free(entries);
