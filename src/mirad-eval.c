@@ -875,6 +875,7 @@ evaluate(struct eval *e, const struct mirad_recordset *records, struct run *run,
 		st.px = eval_pixels_new();
 		if (st.px == NULL)
 			mirad_die_errno(MIRAD_EXIT_FATAL, ENOMEM, "%s", name);
+		eval_pixels_expect(st.px, hi - lo);
 		for (size_t k = i; k < j; k++) {
 			if (strcmp(records->items[k]->split, "test") != 0)
 				continue;
