@@ -20,6 +20,7 @@
 
 #include <tiffio.h>
 
+#include "mirad_codec.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
@@ -466,86 +467,33 @@ out:
 }
 
 /*
- * The common case, a plain one-band float32 TIFF in strips, in the host's
- * byte order and without a predictor, read with libtiff straight into the
- * map: libvips would decode it into its own
- * buffers and copy it twice.  Returns 0, or 1 for anything else (another
- * layout, a damaged file, libtiff messages that would go to stderr): those
- * take the libvips path, whose errors are the ones reported.
+ * The common case, a plain one-band float32 TIFF, read by mirad_codec
+ * straight into the map: libvips would decode it into its own buffers and
+ * copy it twice.  Returns 0, or 1 for anything else (another layout, a
+ * damaged file): those take the libvips path, whose errors are the ones
+ * reported.
  */
 static int
 read_tiff_float_fast(const char *path, struct eval_map *out)
 {
-#if TIFFLIB_VERSION >= 20221213
-	char why[256] = "";
-	TIFFOpenOptions *opts;
-	TIFF *tif;
-	uint16_t bits = 0, format = 0, spp = 0, planar = 0, photometric = 0;
-	uint16_t orientation = ORIENTATION_TOPLEFT, predictor = PREDICTOR_NONE;
-	uint32_t w = 0, h = 0, rows = 0;
+	char why[256];
 	struct stat st;
-	int fd, rc = 1;
+	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return 1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-	    (opts = TIFFOpenOptionsAlloc()) == NULL) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
 		close(fd);
 		return 1;
 	}
-	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_message, why);
-	TIFFOpenOptionsSetWarningHandlerExtR(opts, tiff_ignore, NULL);
-	tif = TIFFFdOpenExt(fd, path, "r", opts);
-	TIFFOpenOptionsFree(opts);
-	if (tif == NULL) {
-		close(fd);
+	rc = mirad_codec_read_float32_tiff(fd, MIRAD_IMAGE_MAX_PIXELS,
+	    &out->data, &out->width, &out->height, why, sizeof why);
+	close(fd);
+	if (rc != 0)
 		return 1;
-	}
-	TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_ORIENTATION, &orientation);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rows);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &predictor);
-	if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric) ||
-	    !TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w) ||
-	    !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h))
-		goto out;
-	if (bits != 32 || format != SAMPLEFORMAT_IEEEFP || spp != 1 ||
-	    planar != PLANARCONFIG_CONTIG ||
-	    photometric != PHOTOMETRIC_MINISBLACK ||
-	    orientation != ORIENTATION_TOPLEFT || TIFFIsTiled(tif) ||
-	    TIFFIsByteSwapped(tif) || predictor != PREDICTOR_NONE || w == 0 ||
-	    h == 0 || rows == 0 || (uint64_t)w * h > MIRAD_IMAGE_MAX_PIXELS ||
-	    (size_t)TIFFScanlineSize(tif) != (size_t)w * sizeof(float))
-		goto out;
-	out->data = mirad_xmalloc((size_t)w * h * sizeof(float));
-	for (uint32_t y = 0, strip = 0; y < h; y += rows, strip++) {
-		uint32_t n = h - y < rows ? h - y : rows;
-		tmsize_t want = (tmsize_t)((size_t)n * w * sizeof(float));
-
-		if (TIFFReadEncodedStrip(
-		        tif, strip, out->data + (size_t)y * w, want) != want ||
-		    why[0] != '\0') {
-			free(out->data);
-			out->data = NULL;
-			goto out;
-		}
-	}
-	out->width = w;
-	out->height = h;
 	out->rounded = false;
-	rc = 0;
-out:
-	TIFFClose(tif);
-	return rc;
-#else
-	(void)path;
-	(void)out;
-	return 1;
-#endif
+	return 0;
 }
 
 /* ---- images through libvips ---- */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -290,6 +291,7 @@ struct eval_pixels {
 	size_t cap_labels;
 	uint32_t min_key, max_key;
 	bool neg_sorted, pos_sorted;
+	uint64_t expect_images; /* eval_pixels_expect(), until the first add */
 };
 
 struct eval_pixels *
@@ -323,6 +325,28 @@ eval_pixels_count(const struct eval_pixels *p)
 	return p->neg_pixels + p->n_pos;
 }
 
+/*
+ * Ask for transparent huge pages on the whole 2 MiB pages of a large
+ * buffer: its first touch then costs one page fault per 2 MiB instead of
+ * one per 4 KiB, which is most of the time spent adding a normal image's
+ * pixels.  Advice only: ignored where not supported.
+ */
+static void
+advise_huge_pages(void *buf, size_t len)
+{
+#if defined(MADV_HUGEPAGE)
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t lo = ((uintptr_t)buf + huge - 1) & ~(huge - 1);
+	uintptr_t hi = ((uintptr_t)buf + len) & ~(huge - 1);
+
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+	(void)buf;
+	(void)len;
+#endif
+}
+
 /* Make room for WANT elements of size ELEM in *BUF (capacity *CAP). */
 static int
 reserve(void **buf, size_t *cap, size_t want, size_t elem)
@@ -347,6 +371,31 @@ reserve(void **buf, size_t *cap, size_t want, size_t elem)
 	return 0;
 }
 
+void
+eval_pixels_expect(struct eval_pixels *p, uint64_t images)
+{
+	p->expect_images = images;
+}
+
+/*
+ * Before the first image of a store told how many to expect: room for the
+ * negatives of all of them at this image's N pixels, in huge pages.  Only
+ * address space (pages are used as they are filled), so a bound too high
+ * costs nothing, and one refused is no error: the array grows as needed.
+ */
+static void
+reserve_expected(struct eval_pixels *p, size_t n)
+{
+	uint64_t want = p->expect_images;
+
+	p->expect_images = 0;
+	if (want < 2 || n == 0 || want > SIZE_MAX / sizeof *p->neg / n)
+		return;
+	if (reserve((void **)&p->neg, &p->cap_neg, (size_t)want * n,
+	        sizeof *p->neg) == 0)
+		advise_huge_pages(p->neg, p->cap_neg * sizeof *p->neg);
+}
+
 int
 eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
     size_t width, size_t height)
@@ -359,6 +408,8 @@ eval_pixels_add(struct eval_pixels *p, const float *scores, const uint8_t *mask,
 		errno = EINVAL;
 		return -1;
 	}
+	if (p->expect_images > 0 && p->cap_neg == 0)
+		reserve_expected(p, n);
 	if (n > 0 && mask[0] == 0 && memcmp(mask, mask + 1, n - 1) == 0) {
 		/* A normal image: every pixel negative, no regions. */
 		uint32_t lo = p->min_key, hi = p->max_key, *neg;
@@ -762,6 +813,7 @@ struct slot_finder {
 	size_t m;
 	uint32_t hi, lo;
 	unsigned shift;
+	size_t buckets;
 	uint32_t *first; /* first[b]: how many D are >= the lowest key of
 	                    bucket b: bucket b holds D[first[b + 1] ..
 	                    first[b]) */
@@ -785,6 +837,7 @@ slot_finder_init(struct slot_finder *f, const uint32_t *d, size_t m)
 	while ((((uint64_t)f->hi - f->lo) >> f->shift) + 1 > target)
 		f->shift++;
 	buckets = (size_t)(((uint64_t)f->hi - f->lo) >> f->shift) + 1;
+	f->buckets = buckets;
 	f->first = malloc((buckets + 1) * sizeof *f->first);
 	if (f->first == NULL)
 		return -1;
@@ -799,33 +852,43 @@ slot_finder_init(struct slot_finder *f, const uint32_t *d, size_t m)
 	return 0;
 }
 
+/*
+ * How many D are > K, for K in [lo, hi].  Buckets hold about half a D
+ * each, so up to two are compared without branches (D is read two past
+ * the bucket: the caller pads it); more take a branch-free binary search.
+ */
+static inline size_t
+above_in_range(const struct slot_finder *f, uint32_t k)
+{
+	const uint32_t *d = f->d;
+	size_t b = (k - f->lo) >> f->shift;
+	size_t g = f->first[b + 1]; /* every D before g is above K's bucket */
+	size_t n = f->first[b] - g; /* D[g .. g + n) are in it */
+
+	if (n <= 2)
+		return g + ((n > 0) & (d[g] > k)) + ((n > 1) & (d[g + 1] > k));
+	while (n > 1) {
+		size_t half = n / 2;
+
+		g = d[g + half] > k ? g + half : g;
+		n -= half;
+	}
+	return g + (d[g] > k);
+}
+
 /* The slot of negative key K. */
 static inline size_t
 slot_of(const struct slot_finder *f, uint32_t k)
 {
-	const uint32_t *d = f->d;
-	size_t g, n, b;
+	size_t g;
 
 	if (k > f->hi)
 		return 0;
 	if (k < f->lo)
 		return 2 * f->m;
-	b = (k - f->lo) >> f->shift;
-	g = f->first[b + 1]; /* every D before g is above K's bucket */
-	n = f->first[b] - g; /* D[g .. g + n) are in it */
-	if (n > 0) {
-		/* A branch-free search (the comparisons are unpredictable):
-		 * the last of them > k, or the first. */
-		while (n > 1) {
-			size_t half = n / 2;
-
-			g = d[g + half] > k ? g + half : g;
-			n -= half;
-		}
-		g += d[g] > k;
-	}
-	/* g = how many D are > k */
-	return 2 * g + (g < f->m && d[g] == k);
+	g = above_in_range(f, k);
+	/* K >= lo = D[M-1], so g < M */
+	return 2 * g + (f->d[g] == k);
 }
 
 /* One thread's share of the negatives, counted per slot. */
@@ -833,27 +896,83 @@ struct slot_share {
 	const struct slot_finder *f;
 	const uint32_t *keys;
 	size_t n;
-	uint32_t *count; /* 2M+1 zeroed entries: M+1 slots 2g, then M slots
-	                    2g+1 */
+	unsigned part_shift; /* bucket >> part_shift = partition */
+	size_t nparts;       /* partitions of the key range; 0: none */
+	uint32_t *count;     /* 2M+1 zeroed slot counts */
 };
+
+/* Count the slots of KEYS[0..N) into COUNT. */
+static void
+count_keys(const struct slot_finder *f, const uint32_t *keys, size_t n,
+    uint32_t *count)
+{
+	for (size_t i = 0; i < n; i++)
+		count[slot_of(f, keys[i])]++;
+}
+
+/* The same for keys all in [lo, hi]: no branch on the key (ties with a
+ * positive score are common on maps of few distinct values). */
+static void
+count_keys_in_range(const struct slot_finder *f, const uint32_t *keys, size_t n,
+    uint32_t *count)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = keys[i];
+		size_t g = above_in_range(f, k);
+
+		count[2 * g + (f->d[g] == k)]++;
+	}
+}
+
+/* Keys gathered per partition before they are counted together. */
+#define PART_BATCH 16384
 
 static void *
 count_share(void *arg)
 {
 	struct slot_share *sh = arg;
+	const struct slot_finder *f = sh->f;
+	uint32_t span = f->hi - f->lo, *batch;
+	size_t *fill, nq = sh->nparts + 1;
 
-	/* Ties of a negative with a positive score are rare on continuous
-	 * maps: counted apart, they keep the hot array half as large. */
-	uint32_t *above = sh->count, *equal = sh->count + sh->f->m + 1;
-
-	for (size_t i = 0; i < sh->n; i++) {
-		size_t slot = slot_of(sh->f, sh->keys[i]);
-
-		if (slot & 1)
-			equal[slot >> 1]++;
-		else
-			above[slot >> 1]++;
+	if (sh->nparts == 0 ||
+	    (batch = malloc(
+	         nq * (PART_BATCH * sizeof *batch + sizeof *fill))) == NULL) {
+		/* Tables small enough to stay in cache (or no memory for
+		 * the batches): the same counts in one pass. */
+		count_keys(f, sh->keys, sh->n, sh->count);
+		return NULL;
 	}
+	/*
+	 * The keys of one partition, counted a batch at a time, find their
+	 * slots within one cache-sized slice of the tables.  Keys outside
+	 * [lo, hi] (an unsigned K - lo past the span) gather in one more
+	 * batch, counted without tables.
+	 */
+	fill = (size_t *)(batch + nq * PART_BATCH);
+	memset(fill, 0, nq * sizeof *fill);
+	for (size_t i = 0; i < sh->n; i++) {
+		uint32_t k = sh->keys[i], rel = k - f->lo;
+		size_t q = rel <= span ? (rel >> f->shift) >> sh->part_shift
+		                       : sh->nparts;
+		uint32_t *b = batch + q * PART_BATCH;
+
+		b[fill[q]++] = k;
+		if (fill[q] == PART_BATCH) {
+			if (q < sh->nparts)
+				count_keys_in_range(
+				    f, b, PART_BATCH, sh->count);
+			else
+				count_keys(f, b, PART_BATCH, sh->count);
+			fill[q] = 0;
+		}
+	}
+	for (size_t q = 0; q < sh->nparts; q++)
+		count_keys_in_range(
+		    f, batch + q * PART_BATCH, fill[q], sh->count);
+	count_keys(
+	    f, batch + sh->nparts * PART_BATCH, fill[sh->nparts], sh->count);
+	free(batch);
 	return NULL;
 }
 
@@ -868,6 +987,27 @@ count_threads(size_t n)
 	while (t > 1 && n / t < ((size_t)1 << 20))
 		t--;
 	return t;
+}
+
+/*
+ * How the key range is cut for counting: the bucket table, D and the
+ * counts of one partition (its share of about 16 bytes per bucket) should
+ * stay in a core's cache, here 256 KiB.  Sets *NPARTS (0: not worth
+ * cutting) and *PART_SHIFT.
+ */
+static void
+choose_partitions(
+    const struct slot_finder *f, size_t *nparts, unsigned *part_shift)
+{
+	size_t bytes = 16 * f->buckets, want = bytes / (256u << 10) + 1;
+
+	*part_shift = 0;
+	*nparts = 0;
+	if (want < 2)
+		return;
+	while (((f->buckets - 1) >> *part_shift) + 1 > want)
+		(*part_shift)++;
+	*nparts = ((f->buckets - 1) >> *part_shift) + 1;
 }
 
 static int
@@ -885,7 +1025,8 @@ slot_unsorted_negatives(
 	bool started[4] = {false};
 	struct slot_finder f;
 	uint32_t *count;
-	size_t ns = 2 * m + 1;
+	size_t ns = 2 * m + 1, nparts;
+	unsigned part_shift;
 
 	if (m == 0) {
 		slot[0] = p->n_neg;
@@ -896,6 +1037,7 @@ slot_unsorted_negatives(
 		free(count);
 		return -1;
 	}
+	choose_partitions(&f, &nparts, &part_shift);
 	for (size_t from = 0; from < p->n_neg; from += block) {
 		size_t n = p->n_neg - from > block ? block : p->n_neg - from;
 
@@ -906,6 +1048,8 @@ slot_unsorted_negatives(
 			sh[t].keys = p->neg + from + lo;
 			sh[t].n = hi - lo;
 			sh[t].count = count + t * ns;
+			sh[t].nparts = nparts;
+			sh[t].part_shift = part_shift;
 			started[t] = t > 0 &&
 			    pthread_create(
 			        &tid[t], NULL, count_share, &sh[t]) == 0;
@@ -920,10 +1064,8 @@ slot_unsorted_negatives(
 		for (unsigned t = 0; t < nt; t++) {
 			if (started[t])
 				pthread_join(tid[t], NULL);
-			for (size_t g = 0; g <= m; g++)
-				slot[2 * g] += sh[t].count[g];
-			for (size_t g = 0; g < m; g++)
-				slot[2 * g + 1] += sh[t].count[m + 1 + g];
+			for (size_t k = 0; k < ns; k++)
+				slot[k] += sh[t].count[k];
 			memset(sh[t].count, 0, ns * sizeof *sh[t].count);
 		}
 	}
@@ -946,7 +1088,7 @@ eval_pixels_compute(
 	if (sort_positives(p) != 0)
 		return -1;
 	weight = malloc((p->n_regions + 1) * sizeof *weight);
-	d = malloc((p->n_pos + 1) * sizeof *d);
+	d = malloc((p->n_pos + 2) * sizeof *d); /* 2 past the last: padding */
 	if (weight == NULL || d == NULL)
 		goto out;
 	for (size_t r = 0; r < p->n_regions; r++)
@@ -957,6 +1099,7 @@ eval_pixels_compute(
 		if (m == 0 || d[m - 1] != v)
 			d[m++] = v;
 	}
+	d[m] = d[m + 1] = 0;
 	slot = calloc(2 * m + 1, sizeof *slot);
 	if (slot == NULL)
 		goto out;

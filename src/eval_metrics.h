@@ -11,7 +11,9 @@
  * sorted (which needs as much again); the negatives are counted against
  * the distinct positive keys where they lie, so the peak is about 4 bytes
  * per negative and 16 per positive pixel, plus up to 60 per distinct
- * positive key (its slot counts, one set per counting thread).
+ * positive key (its slot counts, one set per counting thread) and up to
+ * 5 MiB per counting thread (keys gathered by key range, so that each
+ * range is counted against tables that stay in cache).
  * A store rebuilt from partial files (mirad-eval --merge) holds the
  * negatives as runs of equal keys with 64-bit counts instead (12 bytes per
  * distinct key, already in order).
@@ -103,6 +105,13 @@ void eval_pixels_free(struct eval_pixels *p);
  */
 int eval_pixels_add(struct eval_pixels *p, const float *scores,
     const uint8_t *mask, size_t width, size_t height);
+
+/*
+ * A hint: about IMAGES images of the size of the first will be added.  The
+ * store then reserves room for their pixels at once (saving the copies of
+ * a growing array and most of its page faults).
+ */
+void eval_pixels_expect(struct eval_pixels *p, uint64_t images);
 
 /* Number of pixels added so far. */
 uint64_t eval_pixels_count(const struct eval_pixels *p);

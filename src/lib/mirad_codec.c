@@ -631,6 +631,118 @@ tiff_run(
 }
 #endif
 
+/* ---- float32 TIFF maps -------------------------------------------------- */
+
+#if TIFFLIB_VERSION >= 20221213
+/* Whether TIF is the layout read exactly here: one band of float32
+ * samples in strips, in the host's byte order, without a predictor. */
+static bool
+tiff_is_plain_float32(TIFF *tif, uint32_t *w, uint32_t *h, uint32_t *rows)
+{
+	uint16_t bits = 0, format = 0, spp = 0, planar = 0, photometric = 0;
+	uint16_t orientation = ORIENTATION_TOPLEFT, predictor = PREDICTOR_NONE;
+	uint16_t compression = COMPRESSION_NONE;
+
+	TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_ORIENTATION, &orientation);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, rows);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+	/* Only a compression scheme knows the tag: asked of an uncompressed
+	 * file, libtiff reports an error and answers 0. */
+	if (compression != COMPRESSION_NONE)
+		TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &predictor);
+	if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric) ||
+	    !TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, w) ||
+	    !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, h))
+		return false;
+	/* A swapped byte order or a predictor is left to libvips: libtiff
+	 * 4.5.0 decodes a big-endian float32 file with the floating-point
+	 * predictor wrongly, so only the plainest layout is taken. */
+	return bits == 32 && format == SAMPLEFORMAT_IEEEFP && spp == 1 &&
+	    planar == PLANARCONFIG_CONTIG &&
+	    photometric == PHOTOMETRIC_MINISBLACK &&
+	    orientation == ORIENTATION_TOPLEFT && !TIFFIsTiled(tif) &&
+	    !TIFFIsByteSwapped(tif) && predictor == PREDICTOR_NONE && *w > 0 &&
+	    *h > 0 && *rows > 0 &&
+	    (size_t)TIFFScanlineSize(tif) == (size_t)*w * sizeof(float);
+}
+
+int
+mirad_codec_read_float32_tiff(int fd, uint64_t max_pixels, float **pixels,
+    size_t *width, size_t *height, char *err, size_t errlen)
+{
+	struct tiff_job job = {fd, 0, ""};
+	TIFFOpenOptions *opts;
+	TIFF *tif;
+	uint32_t w = 0, h = 0, rows = 0;
+	float *data = NULL;
+	int rc = MIRAD_CODEC_UNKNOWN;
+
+	*pixels = NULL;
+	if ((opts = TIFFOpenOptionsAlloc()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_on_error, &job);
+	TIFFOpenOptionsSetWarningHandlerExtR(opts, tiff_on_warning, NULL);
+	/* "m": no memory mapping: each strip is read straight into the
+	 * map. */
+	tif = TIFFClientOpenExt("image", "rm", (thandle_t)&job, tiff_read,
+	    tiff_write, tiff_seek, tiff_close, tiff_size, tiff_map, tiff_unmap,
+	    opts);
+	TIFFOpenOptionsFree(opts);
+	if (tif == NULL)
+		return MIRAD_CODEC_UNKNOWN; /* not a TIFF, or not one to read */
+	if (!tiff_is_plain_float32(tif, &w, &h, &rows) ||
+	    (uint64_t)w * h > max_pixels)
+		goto out;
+	data = malloc((size_t)w * h * sizeof *data);
+	if (data == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+		goto out;
+	}
+	for (uint32_t y = 0, strip = 0; y < h; y += rows, strip++) {
+		uint32_t n = h - y < rows ? h - y : rows;
+		tmsize_t want = (tmsize_t)((size_t)n * w * sizeof(float));
+
+		if (TIFFReadEncodedStrip(
+		        tif, strip, data + (size_t)y * w, want) != want ||
+		    job.message[0] != '\0') {
+			tiff_reason(&job, err, errlen);
+			rc = -1;
+			goto out;
+		}
+	}
+	*pixels = data;
+	data = NULL;
+	*width = w;
+	*height = h;
+	rc = 0;
+out:
+	free(data);
+	TIFFClose(tif);
+	return rc;
+}
+#else
+int
+mirad_codec_read_float32_tiff(int fd, uint64_t max_pixels, float **pixels,
+    size_t *width, size_t *height, char *err, size_t errlen)
+{
+	(void)fd;
+	(void)max_pixels;
+	(void)width;
+	(void)height;
+	(void)err;
+	(void)errlen;
+	*pixels = NULL;
+	return MIRAD_CODEC_UNKNOWN;
+}
+#endif
+
 /* ---- entry points ------------------------------------------------------- */
 
 /* What one file needs.  Both decoder states start with their reader, so

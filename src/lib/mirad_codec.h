@@ -5,6 +5,7 @@
  * dataset: its header (size, bands, bit depth), and whether it is intact.
  * Both are much cheaper here than through libvips, which builds an object
  * and sniffs every loader per file, and neither needs libvips started.
+ * And the pixels of the commonest anomaly map, a plain float32 TIFF.
  *
  * Errors: functions return -1 and write a short reason ("truncated JPEG",
  * "truncated or damaged PNG") into the caller's ERR buffer.  Thread-safe:
@@ -45,5 +46,18 @@ int mirad_codec_header(
  * MIRAD_CODEC_UNKNOWN.
  */
 int mirad_codec_check(int fd, char *err, size_t errlen);
+
+/*
+ * Read the one-band float32 TIFF (an anomaly map) open on FD, from offset
+ * 0 with pread, when it has the plain layout read here exactly: strips,
+ * the host's byte order, no predictor, grey, top-left orientation, at
+ * most MAX_PIXELS pixels.  Returns 0 with *PIXELS new (row-major, *WIDTH
+ * x *HEIGHT; the caller frees it with free()), -1 with ERR (a damaged
+ * file: "truncated TIFF", "damaged TIFF"), or MIRAD_CODEC_UNKNOWN for
+ * anything else, which libvips should read (another layout, not a TIFF,
+ * libtiff before 4.5).  *PIXELS is NULL unless 0 is returned.
+ */
+int mirad_codec_read_float32_tiff(int fd, uint64_t max_pixels, float **pixels,
+    size_t *width, size_t *height, char *err, size_t errlen);
 
 #endif

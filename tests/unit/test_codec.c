@@ -9,6 +9,7 @@
 
 #include "mirad_codec.h"
 
+#include <tiffio.h>
 #include <vips/vips.h>
 
 /* The test files are written by libvips (its own encoders), read back by
@@ -307,6 +308,172 @@ test_codec_bit_flips(void **state)
 	free(d);
 }
 
+/* ---- float32 TIFF maps ---- */
+
+/* How write_float_tiff() lays the file out. */
+enum float_tiff_kind {
+	FT_PLAIN,          /* host byte order, strips of 3 rows */
+	FT_BIG_PREDICTOR,  /* big-endian, floating-point predictor */
+	FT_BIG_PLAIN,      /* big-endian, no predictor */
+	FT_HOST_PREDICTOR, /* host byte order, floating-point predictor */
+	FT_TILED,
+	FT_TWO_BANDS,
+	FT_DEFLATE, /* compressed, no predictor: still read here */
+};
+
+/* The sample value of pixel I: signed, fractional, subnormal, -0.0. */
+static float
+float_sample(size_t i)
+{
+	if (i == 5)
+		return -0.0f;
+	if (i == 6)
+		return 1e-40f;
+	return ((float)i - 100.0f) / 7.0f;
+}
+
+static void
+write_float_tiff(
+    const char *path, uint32_t w, uint32_t h, enum float_tiff_kind kind)
+{
+	const bool big = kind == FT_BIG_PREDICTOR || kind == FT_BIG_PLAIN;
+	const uint16_t spp = kind == FT_TWO_BANDS ? 2 : 1;
+	TIFF *tif = TIFFOpen(path, big ? "wb" : "w");
+	float *row = malloc((size_t)w * spp * sizeof *row);
+
+	assert_non_null(tif);
+	assert_non_null(row);
+	TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, w);
+	TIFFSetField(tif, TIFFTAG_IMAGELENGTH, h);
+	TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, spp);
+	TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 32);
+	TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
+	TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+	TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+	if (kind == FT_BIG_PREDICTOR || kind == FT_HOST_PREDICTOR ||
+	    kind == FT_DEFLATE)
+		TIFFSetField(
+		    tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+	if (kind == FT_BIG_PREDICTOR || kind == FT_HOST_PREDICTOR)
+		TIFFSetField(tif, TIFFTAG_PREDICTOR, PREDICTOR_FLOATINGPOINT);
+	if (kind == FT_TILED) {
+		float *tile = calloc(16 * 16, sizeof *tile);
+
+		assert_non_null(tile);
+		TIFFSetField(tif, TIFFTAG_TILEWIDTH, 16);
+		TIFFSetField(tif, TIFFTAG_TILELENGTH, 16);
+		for (uint32_t y = 0; y < h; y += 16)
+			for (uint32_t x = 0; x < w; x += 16)
+				assert_true(
+				    TIFFWriteTile(tif, tile, x, y, 0, 0) >= 0);
+		free(tile);
+	} else {
+		TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 3);
+		for (uint32_t y = 0; y < h; y++) {
+			for (size_t x = 0; x < (size_t)w * spp; x++)
+				row[x] = float_sample((size_t)y * w * spp + x);
+			assert_int_equal(TIFFWriteScanline(tif, row, y, 0), 1);
+		}
+	}
+	TIFFClose(tif);
+	free(row);
+}
+
+static int
+read_float_tiff(const char *path, uint64_t max_pixels, float **px, size_t *w,
+    size_t *h, char *err)
+{
+	int fd = open(path, O_RDONLY);
+	int rc;
+
+	assert_true(fd >= 0);
+	err[0] = '\0';
+	rc = mirad_codec_read_float32_tiff(fd, max_pixels, px, w, h, err, 256);
+	close(fd);
+	return rc;
+}
+
+static void
+test_codec_float32_tiff(void **state)
+{
+	char *d = test_tmpdir();
+	char *path = mirad_path_join(d, "map.tiff");
+	float *px = NULL;
+	size_t w = 0, h = 0;
+	char err[256];
+
+	(void)state;
+	/* The plain layout, plain and deflated: every bit read back, the
+	 * last strip short (17 rows in strips of 3). */
+	for (int kind = FT_PLAIN; kind <= FT_DEFLATE; kind += FT_DEFLATE) {
+		write_float_tiff(path, 21, 17, (enum float_tiff_kind)kind);
+		assert_int_equal(
+		    read_float_tiff(path, 1000, &px, &w, &h, err), 0);
+		assert_int_equal(w, 21);
+		assert_int_equal(h, 17);
+		for (size_t i = 0; i < w * h; i++) {
+			float want = float_sample(i);
+
+			assert_memory_equal(&px[i], &want, sizeof want);
+		}
+		free(px);
+	}
+
+	/* More pixels than allowed: left to the caller's other reader. */
+	write_float_tiff(path, 21, 17, FT_PLAIN);
+	assert_int_equal(read_float_tiff(path, 21 * 17 - 1, &px, &w, &h, err),
+	    MIRAD_CODEC_UNKNOWN);
+	assert_null(px);
+	free(path);
+	mirad_rm_rf(d);
+	free(d);
+}
+
+static void
+test_codec_float32_tiff_refused(void **state)
+{
+	static const enum float_tiff_kind others[] = {FT_BIG_PREDICTOR,
+	    FT_BIG_PLAIN, FT_HOST_PREDICTOR, FT_TILED, FT_TWO_BANDS};
+	char *d = test_tmpdir();
+	char *path = mirad_path_join(d, "map.tiff");
+	VipsImage *grey = noise(20, 10, 1);
+	char *png = write_image(d, "grey.png", grey);
+	char *tif8 = write_image(d, "grey.tiff", grey);
+	float *px = NULL;
+	size_t w = 0, h = 0;
+	char err[256];
+
+	(void)state;
+	/* Every other layout, the byte-swapped predictor file libtiff 4.5.0
+	 * decodes wrongly among them, is left to libvips. */
+	for (size_t k = 0; k < sizeof others / sizeof *others; k++) {
+		write_float_tiff(path, 21, 17, others[k]);
+		assert_int_equal(read_float_tiff(path, 1000, &px, &w, &h, err),
+		    MIRAD_CODEC_UNKNOWN);
+		assert_null(px);
+	}
+	/* Not float32, not a TIFF. */
+	assert_int_equal(
+	    read_float_tiff(tif8, 1000, &px, &w, &h, err), MIRAD_CODEC_UNKNOWN);
+	assert_int_equal(
+	    read_float_tiff(png, 1000, &px, &w, &h, err), MIRAD_CODEC_UNKNOWN);
+
+	/* A plain map whose compressed strips are damaged (libtiff writes
+	 * them first, the directory last): an error, not another layout. */
+	write_float_tiff(path, 21, 17, FT_DEFLATE);
+	flip_bytes(path, 16, 32);
+	assert_int_equal(read_float_tiff(path, 1000, &px, &w, &h, err), -1);
+	assert_null(px);
+	assert_string_equal(err, "damaged TIFF");
+
+	g_object_unref(grey);
+	free(png);
+	free(tif8);
+	free(path);
+	mirad_rm_rf(d);
+	free(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -315,6 +482,8 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_codec_wrong_extension_and_unknown),
 	    cmocka_unit_test(test_codec_truncated),
 	    cmocka_unit_test(test_codec_bit_flips),
+	    cmocka_unit_test(test_codec_float32_tiff),
+	    cmocka_unit_test(test_codec_float32_tiff_refused),
 	};
 	int rc;
 

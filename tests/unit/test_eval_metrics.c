@@ -410,6 +410,14 @@ check_counting(unsigned kind, size_t npix, uint32_t seed)
 			else
 				s[i] = (float)((int32_t)x) * 1e28f;
 			break;
+		case 4: /* many distinct positive keys (counted by key
+		           range), negatives on the same grid (ties) and
+		           beyond both ends */
+			m[i] = (x >> 9) % 4 == 0;
+			s[i] = m[i]
+			    ? (float)((x >> 8) % 400000) / 1000.0f
+			    : (float)((x >> 8) % 600000) / 1000.0f - 100.0f;
+			break;
 		default: /* few distinct positive keys in one narrow cluster */
 			m[i] = (x >> 9) % 50 == 0;
 			s[i] = m[i] ? 1.0f + (float)((x >> 20) % 3) * 1e-7f
@@ -417,7 +425,9 @@ check_counting(unsigned kind, size_t npix, uint32_t seed)
 			break;
 		}
 	}
-	/* two images, so that regions and insertion order span both */
+	/* two images, so that regions and insertion order span both; A
+	 * told to expect them (room reserved at once) */
+	eval_pixels_expect(a, 2);
 	assert_int_equal(eval_pixels_add(a, s, m, npix / 2, 1), 0);
 	assert_int_equal(
 	    eval_pixels_add(a, s + npix / 2, m + npix / 2, npix - npix / 2, 1),
@@ -463,7 +473,7 @@ static void
 test_eval_metrics_counting_matches_sorting(void **state)
 {
 	(void)state;
-	for (unsigned kind = 0; kind < 5; kind++) {
+	for (unsigned kind = 0; kind < 6; kind++) {
 		check_counting(kind, 2, 7);
 		check_counting(kind, 301, 11);
 		/* past a million negatives: counted by several threads */
