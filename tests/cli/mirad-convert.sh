@@ -159,7 +159,7 @@ flip_byte() { # FILE OFFSET: XOR one byte with 0x55
 }
 g=$T/jpg/building_block/train/good/002.jpg
 printf '\377\320' | dd of="$g" bs=1 seek=$(($(stat -c %s "$g") / 2)) conv=notrunc 2>/dev/null
-"$GEN" -o "$T/flip" --scale 0.03 --seed 5 >/dev/null
+cp -R "$T/mir" "$T/flip" # the same sample, not written to so far
 p=$T/flip/building_block/train/good/001.png
 flip_byte "$p" $(($(stat -c %s "$p") / 2))
 run "$C" --to mirad -o "$T/jpg3" "$T/jpg"

@@ -303,8 +303,25 @@ expect_grep "summary header" '^mirad-split: 2-shot split \(seed 0\)$' "$T/err"
 expect_grep "summary line" '^chain_buckle +train +2 +0$' "$T/err"
 expect_grep "summary total" '^total +test +8 +14$' "$T/err"
 
-## VisA: the raw tree with each real split file
-"$GEN" --visa-csv "$DATA/visa_split_csv/1cls.csv" -o "$T/visa" >/dev/null 2>&1
+## VisA: the raw tree with each real split file.  Every run below takes
+## --no-sizes, so no image is opened: the tree is the files that
+## `mirad-gen-sample --visa-csv 1cls.csv` writes (the same paths, the split
+## files under split_csv/, an empty nodes.csv), all empty, which lists the
+## same manifest and spares 10 821 image encodings.
+$PY - "$DATA/visa_split_csv" "$T/visa" <<'EOF'
+import csv, os, shutil, sys
+src, out = sys.argv[1], sys.argv[2]
+os.makedirs(out + "/split_csv")
+for f in ("1cls.csv", "2cls_fewshot.csv", "2cls_highshot.csv"):
+    shutil.copy(os.path.join(src, f), os.path.join(out, "split_csv", f))
+with open(os.path.join(out, "nodes.csv"), "w") as f:
+    f.write("image,node\n")
+for r in csv.DictReader(open(os.path.join(src, "1cls.csv"), newline="")):
+    for p in (r["image"], r["mask"]):
+        if p:
+            os.makedirs(os.path.dirname(os.path.join(out, p)), exist_ok=True)
+            open(os.path.join(out, p), "w").close()
+EOF
 # object train-normal train-anomaly test-normal test-anomaly
 cat >"$T/1cls.want" <<'EOF'
 candle 900 0 100 100

@@ -7,13 +7,17 @@
 . "$MIRAD_SRCDIR/tests/cli/tap.sh"
 A=$BIN/mirad-augment
 
-"$GEN" -o "$T/ds" --scale 0.02 --seed 9 --categories chain_buckle,number_block --image-scale 4
+# Images of ~200 px: augmented ones reach ~20 KB, over the file-size
+# limit below (8 blocks, 4 or 8 KB by the shell's block size).
+"$GEN" -o "$T/ds" --scale 0.02 --seed 9 --categories chain_buckle,number_block --image-scale 2
 
 # The reference: one uninterrupted run.
 "$A" -q --profile node3 --severity all -o "$T/ref" "$T/ds" >"$T/ref.jsonl"
 
 # SIGKILL at several points, then run again.  MIRAD_TEST_STOP_AT makes the
 # run stop itself once N images are done (mirad(7)); it is killed there.
+# The reruns repeat the reference run, which was leak-checked.
+leak_checks off
 for at in 1 10 40; do
 	rm -rf "$T/aug"
 	MIRAD_TEST_STOP_AT=augmenting:$at "$A" -q --profile node3 --severity all \
@@ -35,6 +39,7 @@ for at in 1 10 40; do
 	expect_eq "no temporary files remain (SIGKILL after $at images)" \
 		"$(ls -A "$T" | grep -c '^\.aug\.')" 0
 done
+leak_checks on
 
 # A second run while the output is locked is refused and changes nothing.
 # The test holds the lock itself (flock on its own descriptor 9).
@@ -48,7 +53,7 @@ check "the locked output is unchanged" diff -r -q "$T/ref" "$T/aug"
 
 # A file-size limit: a clear error, the previous output intact.
 rc=0
-(ulimit -f 20; exec "$A" -q --profile node3 --severity all -o "$T/aug" --force "$T/ds") >/dev/null 2>"$T/err" || rc=$?
+(ulimit -f 8; exec "$A" -q --profile node3 --severity all -o "$T/aug" --force "$T/ds") >/dev/null 2>"$T/err" || rc=$?
 expect_status "augment over a file-size limit is fatal (3)" 3
 expect_grep "the write error is reported" "write error|File too large" "$T/err"
 check "the previous output is intact after the failed run" diff -r -q "$T/ref" "$T/aug"
@@ -56,6 +61,7 @@ expect_eq "no temporary files remain after the failed run" "$(ls -A "$T" | grep 
 
 # mirad-convert (18 records), stopped after N records, killed and run again.
 "$BIN/mirad-convert" -q --to mvtec -o "$T/cref" "$T/ds" >/dev/null
+leak_checks off
 for at in 1 9; do
 	rm -rf "$T/conv"
 	MIRAD_TEST_STOP_AT=converting:$at "$BIN/mirad-convert" -q --to mvtec \
@@ -76,6 +82,7 @@ for at in 1 9; do
 	expect_eq "no convert temporary files remain (after $at records)" \
 		"$(ls -A "$T" | grep -c '^\.conv\.')" 0
 done
+leak_checks on
 
 "$BIN/mirad-split" "$T/ds" -o "$T/m.jsonl"
 cp "$T/m.jsonl" "$T/m.before"

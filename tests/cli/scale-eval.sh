@@ -50,6 +50,10 @@ same() {
 	expect_eq "$_desc: merge exits like the single run" "$rc" "$_src"
 }
 
+# The runs up to the bad maps repeat, shard by shard, what mirad-eval.sh
+# leak-checks; the failure cases from there on are leak-checked again.
+leak_checks off
+
 # formats: one set of partial files, merged in each format
 same "float maps" md --gt "$T/ds" --maps "$T/m_float"
 expect_eq "every shard exits 0" "$(sort -u "$T/shard_rc")" "0"
@@ -134,6 +138,8 @@ run "$EVAL" --merge -F csv "$T"/slurm*.part
 expect_same "the slurm shards merge to the single run" "$T/out" "$T/single.csv"
 run env -u SLURM_ARRAY_TASK_ID "$EVAL" --gt "$T/ds" --maps "$T/m_ties" --shard slurm --partial -o "$T/x.part"
 expect_status "--shard slurm outside an array job is a usage error" 2
+
+leak_checks on
 
 # bad maps: the shard that meets one warns and exits 1, so does the merge
 cp -r "$T/m_float" "$T/m_bad"

@@ -12,6 +12,10 @@ fi
 "$GEN" -o "$T/ds" --scale 0.02 --seed 5 --categories chain_buckle,magnetic_block
 nimg=$(find "$T/ds" -path '*/ground_truth' -prune -o -name '*.png' -print | wc -l)
 
+# The single, sharded and Slurm runs repeat what mirad-augment.sh and
+# mirad-stats.sh leak-check; the merge's refusals are leak-checked again.
+leak_checks off
+
 # The single run, node by node, written where the merge will write (so the
 # manifests' roots agree), then moved aside.
 mkdir -p "$T/single" "$T/sharded"
@@ -53,6 +57,7 @@ mkdir -p "$T/p"
 for i in 0 1 2; do
 	"$BIN/mirad-augment" -q -p node2 --severity all --shard "$i/3" -o "$T/p/$i" "$T/ds" >/dev/null
 done
+leak_checks on
 run "$BIN/mirad-augment" --merge -o "$T/sharded/node2" "$T/p/0" "$T/p/1" "$T/p/2"
 expect_status "a merge onto an existing folder without --force exits 3" 3
 expect_grep "the existing folder is named" "node2: exists \(use --force" "$T/err"
@@ -69,6 +74,8 @@ else
 	not_ok "the replaced tree differs"; diag "$T/diff"
 fi
 expect_eq "no temporary folder or lock left" "$(ls -A "$T/sharded" "$T/p" | grep -c '\.tmp-\|\.lock')" 0
+
+leak_checks off
 
 # Slurm: the sbatch script computes its (node, shard) from the array task;
 # all 18 tasks (6 nodes x 3 shards), then its merge step.

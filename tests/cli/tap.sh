@@ -7,11 +7,31 @@ set -u
 : "${MIRAD_BUILDDIR:?run through make check}" "${MIRAD_SRCDIR:?run through make check}"
 export LC_ALL=C
 BIN=$MIRAD_BUILDDIR/src
-GEN=$MIRAD_BUILDDIR/tests/mirad-gen-sample
 DATA=$MIRAD_SRCDIR/tests/data
 PY=${PYTHON3:-/usr/bin/python3}
 T=$(mktemp -d "${TMPDIR:-/tmp}/mirad-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+
+# The sample generator is a test helper, not a tool under test: under the
+# sanitizers it runs without the leak check, ASan's quarantine and its
+# malloc fill (a memory error still stops it), which halves its time.  The
+# same options generate the shared samples (tests/fixtures, Makefile.am).
+GEN=$T/.mirad-gen-sample
+printf '#!/bin/sh\nASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}%s" exec "%s" "$@"\n' \
+	detect_leaks=0:quarantine_size_mb=0:max_malloc_fill_size=0 \
+	"$MIRAD_BUILDDIR/tests/mirad-gen-sample" >"$GEN"
+chmod +x "$GEN"
+
+# leak_checks off|on: LeakSanitizer for the tools run from here on (on by
+# default, Makefile.am).  Only the long tier turns it off, around runs that
+# repeat what the tools' own scripts already leak-check (kill and rerun,
+# scale-out, the benchmarks); see the policy in Makefile.am.
+leak_checks() {
+	case $1 in
+	off) export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" ;;
+	on) export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1" ;;
+	esac
+}
 
 # Under `make check-valgrind` the tools run through valgrind (jq's scheme).
 RUN=""
