@@ -21,6 +21,7 @@
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
+#include "mirad_outdir.h"
 #include "mirad_progress.h"
 #include "mirad_signal.h"
 
@@ -481,22 +482,6 @@ eval_run_add_category(
 	finish_category(e, st, c);
 }
 
-/* The partial output being written, removed if the run dies, and the
- * lock on it. */
-static struct mirad_outfile *pending_out;
-static int pending_lock = -1;
-static const char *pending_target;
-
-static void
-discard_pending(void)
-{
-	mirad_outfile_abort(pending_out);
-	pending_out = NULL;
-	if (pending_lock >= 0)
-		mirad_lock_release(pending_lock, pending_target);
-	pending_lock = -1;
-}
-
 /* Write the section of category number CAT of method METHOD. */
 static void
 write_section(struct eval_partial_writer *w, size_t method, size_t cat,
@@ -571,10 +556,10 @@ eval_evaluate(struct eval *e, const struct mirad_recordset *records,
 				mirad_progress_add(1);
 			}
 			t++;
-			if (w != NULL && mirad_signal_pending() != 0) {
-				discard_pending();
+			/* Interrupted: the partial file's transaction is
+			 * aborted on the way out. */
+			if (w != NULL && mirad_signal_pending() != 0)
 				mirad_signal_reraise();
-			}
 		}
 		if (w != NULL)
 			write_section(w, method, cat, &st);
@@ -594,27 +579,22 @@ eval_write_partial(struct eval *e, const struct mirad_recordset *records,
 {
 	struct eval_job job = {0};
 	struct eval_partial_writer *w;
+	struct mirad_outdir *out;
+	int rc;
 
 	mirad_signal_install();
-	atexit(discard_pending);
-	if (e->output != NULL) {
-		/* One run per output; what a killed run left is swept. */
-		pending_lock = mirad_lock_acquire(e->output);
-		if (pending_lock < 0 && errno == EWOULDBLOCK)
-			mirad_die(MIRAD_EXIT_FATAL,
-			    "%s: another mirad-eval is writing it", e->output);
-		if (pending_lock < 0)
-			mirad_die_errno(
-			    MIRAD_EXIT_FATAL, errno, "%s", e->output);
-		pending_target = e->output;
-		(void)mirad_remove_stale_temps(e->output);
-	}
-	pending_out = mirad_outfile_open(e->output ? e->output : "-");
-	if (pending_out == NULL)
+	/* One run per output; what a killed run left is swept; a run that
+	 * dies or is interrupted leaves the old file. */
+	rc = mirad_outdir_begin(
+	    &out, e->output ? e->output : "-", MIRAD_OUTDIR_FILE);
+	if (rc == MIRAD_OUTDIR_BUSY)
+		mirad_die(MIRAD_EXIT_FATAL,
+		    "%s: another mirad-eval is writing it", e->output);
+	if (rc != MIRAD_OUTDIR_OK)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", e->output);
 	eval_build_job(e, records, runs, nruns, &job);
-	w = eval_partial_writer_new(mirad_outfile_stream(pending_out),
-	    e->shard_index, e->shard_count, &job);
+	w = eval_partial_writer_new(
+	    mirad_outdir_stream(out), e->shard_index, e->shard_count, &job);
 	eval_job_clear(&job);
 	if (w == NULL)
 		mirad_die_errno(
@@ -625,13 +605,9 @@ eval_write_partial(struct eval *e, const struct mirad_recordset *records,
 	        status != MIRAD_EXIT_OK ? EVAL_PARTIAL_GT_PROBLEMS : 0) != 0)
 		mirad_die_errno(
 		    MIRAD_EXIT_FATAL, errno, "writing the partial file");
-	if (mirad_outfile_commit(pending_out) != 0) {
-		pending_out = NULL;
+	if (mirad_outdir_commit(out) != MIRAD_OUTDIR_OK)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s",
 		    e->output ? e->output : "error writing standard output");
-	}
-	pending_out = NULL;
-	discard_pending(); /* releases the lock */
 	if (e->bad > 0) {
 		mirad_warn("%zu test images of shard %u/%u skipped", e->bad,
 		    e->shard_index, e->shard_count);
