@@ -103,40 +103,22 @@ set_error(struct convert_item *item, const char *where, const char *fmt, ...)
  * Decode every pixel of IM in the calling thread, top to bottom (so a
  * sequential loader works), without a libvips thread pool: for the many
  * small files of a dataset the pool's thread hand-offs cost more than the
- * decoding.  With ONLY_0_255, *BINARY tells whether every sample of a
- * uchar image is 0 or 255.  Returns 0, or -1 with ERR set (truncated or
- * damaged file).
+ * decoding.  Returns 0, or -1 with ERR set (truncated or damaged file).
  */
 static int
-decode_here(VipsImage *im, bool *binary, char *err, size_t errlen)
+decode_here(VipsImage *im, char *err, size_t errlen)
 {
 	VipsRegion *reg = vips_region_new(im);
 	int w = vips_image_get_width(im), h = vips_image_get_height(im);
-	size_t row_bytes = (size_t)VIPS_IMAGE_SIZEOF_LINE(im);
-	bool check =
-	    binary != NULL && vips_image_get_format(im) == VIPS_FORMAT_UCHAR;
 	int rc = 0;
 
-	if (binary != NULL)
-		*binary = check;
-	for (int y = 0; y < h && rc == 0; y += 64) {
+	for (int y = 0; y < h; y += 64) {
 		VipsRect r = {0, y, w, VIPS_MIN(64, h - y)};
 
 		if (vips_region_prepare(reg, &r) != 0) {
 			mirad_image_take_error(err, errlen);
 			rc = -1;
 			break;
-		}
-		for (int yy = 0; check && *binary && yy < r.height; yy++) {
-			const unsigned char *p =
-			    VIPS_REGION_ADDR(reg, 0, r.top + yy);
-
-			for (size_t x = 0; x < row_bytes; x++) {
-				if (p[x] != 0 && p[x] != 255) {
-					*binary = false;
-					break;
-				}
-			}
 		}
 	}
 	g_object_unref(reg);
@@ -161,7 +143,7 @@ verify_image(const char *path, char *err, size_t errlen)
 	im = mirad_image_load(path, true, err, errlen);
 	if (im == NULL)
 		return -1;
-	rc = decode_here(im, NULL, err, errlen);
+	rc = decode_here(im, err, errlen);
 	g_object_unref(im);
 	return rc;
 }
@@ -192,61 +174,6 @@ placeable_as_is(
 	*h = info.height;
 	*bands = info.bands;
 	return 1;
-}
-
-/*
- * Is the file at PATH an 8-bit greyscale PNG (IHDR bit depth 8, colour
- * type 0)?  libvips expands 1-, 2- and 4-bit greys to 8 bits without
- * saying so in its header, and such files are not the 8-bit L masks the
- * consumers expect, so they must be re-encoded.
- */
-static bool
-is_png_grey8(const char *path)
-{
-	static const unsigned char sig[8] = {
-	    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-	unsigned char head[26];
-	bool yes = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	if (read(fd, head, sizeof head) == (ssize_t)sizeof head &&
-	    memcmp(head, sig, 8) == 0 && memcmp(head + 12, "IHDR", 4) == 0)
-		yes = head[24] == 8 && head[25] == 0;
-	close(fd);
-	return yes;
-}
-
-/*
- * Can the mask file at PATH be used as it is: an 8-bit single-band PNG
- * holding only 0 and 255?  Decodes it (so damage is found) and stores its
- * size.  Returns 1 (yes), 0 (no, re-encode) or -1 (unreadable, ERR set).
- */
-static int
-mask_usable_as_is(const char *path, int *w, int *h, char *err, size_t errlen)
-{
-	VipsImage *im;
-	bool binary = false;
-	int rc;
-
-	if (strcasecmp(mirad_path_ext(path), ".png") != 0 || mirad_is_dir(path))
-		return 0;
-	im = mirad_image_load(path, true, err, errlen);
-	if (im == NULL)
-		return -1;
-	*w = vips_image_get_width(im);
-	*h = vips_image_get_height(im);
-	if (vips_image_get_bands(im) != 1 ||
-	    vips_image_get_format(im) != VIPS_FORMAT_UCHAR) {
-		g_object_unref(im);
-		return 0;
-	}
-	rc = decode_here(im, &binary, err, errlen);
-	g_object_unref(im);
-	if (rc != 0)
-		return -1;
-	return binary && is_png_grey8(path) ? 1 : 0;
 }
 
 /* Load one mask file as 1-band 0/255.  New reference or NULL. */
@@ -365,25 +292,77 @@ resize_mask(VipsImage *mask, int w, int h, char *err, size_t errlen)
 	return bin;
 }
 
-/* Tag a 1-band mask as B_W so the PNG saver keeps one band. */
+/*
+ * Write BYTES to the new file PATH in the private output folder: straight
+ * to its name and unsynced (the folder is synced once before it is
+ * published; an fsync per file was most of the time of a small mask).
+ * Returns 0 or MIRAD_IMAGE_WRITE_ERROR with errno set.
+ */
+static int
+write_output(const char *path, const void *bytes, size_t len)
+{
+	return mirad_write_file_unsynced(path, bytes, len) == 0
+	    ? 0
+	    : MIRAD_IMAGE_WRITE_ERROR;
+}
+
+/* Write W x H bytes of 0/255 PIXELS as an 8-bit greyscale PNG.  Returns
+ * 0, -1 with ERR or MIRAD_IMAGE_WRITE_ERROR with errno. */
+static int
+save_mask_pixels(const unsigned char *pixels, int w, int h, const char *path,
+    char *err, size_t errlen)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int rc, e;
+
+	if (mirad_codec_write_grey_png(pixels, w, h, &buf, &len, err, errlen) !=
+	    0)
+		return -1;
+	rc = write_output(path, buf, len);
+	e = errno;
+	free(buf);
+	errno = e;
+	return rc;
+}
+
+/* Save a 1-band 0/255 libvips mask as mirad_codec writes masks. */
 static int
 save_mask(VipsImage *mask, const char *path, char *err, size_t errlen)
 {
-	VipsImage *bw;
-	int rc;
+	size_t size = 0;
+	void *pixels = vips_image_write_to_memory(mask, &size);
+	int rc, e;
 
-	if (vips_copy(
-	        mask, &bw, "interpretation", VIPS_INTERPRETATION_B_W, NULL)) {
+	if (pixels == NULL) {
 		mirad_image_take_error(err, errlen);
 		return -1;
 	}
-	rc = mirad_image_save(bw, path, 0, err, errlen);
-	{
-		int e = errno; /* the write error, for the caller */
+	rc = save_mask_pixels(pixels, vips_image_get_width(mask),
+	    vips_image_get_height(mask), path, err, errlen);
+	e = errno;
+	g_free(pixels);
+	errno = e;
+	return rc;
+}
 
-		g_object_unref(bw);
-		errno = e;
-	}
+/* Encode IM by PATH's extension and write it.  Returns 0, -1 with ERR (IM
+ * cannot be computed or encoded: usually a damaged input) or
+ * MIRAD_IMAGE_WRITE_ERROR with errno. */
+static int
+save_image(
+    VipsImage *im, const char *path, int quality, char *err, size_t errlen)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int rc, e;
+
+	if (mirad_image_encode(im, path, quality, &buf, &len, err, errlen) != 0)
+		return -1;
+	rc = write_output(path, buf, len);
+	e = errno;
+	g_free(buf);
+	errno = e;
 	return rc;
 }
 
@@ -409,6 +388,74 @@ needs_reencoding(const char *path, VipsImage *im)
 	return strcmp(format, format_family(mirad_path_ext(path))) != 0;
 }
 
+/*
+ * The record's mask MSRC for an image of W x H: a PNG file is decoded by
+ * libpng into *PNG (PNG->pixels set; usable as it is when PNG->as_is);
+ * anything else (a folder of masks, another format) is loaded through
+ * libvips into *VMASK.  With O's resize, the mask comes back resized in
+ * *VMASK.  Returns 0, or -1 with the item's error set.
+ */
+static int
+read_mask(const struct convert_pixel_options *o, struct convert_item *item,
+    const char *msrc, int w, int h, struct mirad_codec_mask *png,
+    VipsImage **vmask)
+{
+	char *where_owned = NULL;
+	const char *where = msrc;
+	char err[512];
+	int mw, mh, rc = 1;
+
+	if (!mirad_is_dir(msrc)) {
+		rc = mirad_image_read_mask(msrc, png, err, sizeof err);
+		if (rc < 0) {
+			set_error(item, msrc, "%s", err);
+			return -1;
+		}
+	}
+	if (rc == 0) {
+		mw = png->width;
+		mh = png->height;
+	} else {
+		*vmask = load_mask(msrc, &where, &where_owned, err, sizeof err);
+		if (*vmask == NULL) {
+			set_error(item, where, "%s", err);
+			free(where_owned);
+			return -1;
+		}
+		mw = vips_image_get_width(*vmask);
+		mh = vips_image_get_height(*vmask);
+	}
+	if (mw != w || mh != h) {
+		set_error(
+		    item, msrc, "mask is %dx%d, image is %dx%d", mw, mh, w, h);
+		return -1;
+	}
+	if (o->resize_width > 0) {
+		VipsImage *t, *src = *vmask;
+
+		if (src == NULL) {
+			/* Over the decoded pixels (kept until *VMASK goes). */
+			src = vips_image_new_from_memory(png->pixels,
+			    (size_t)mw * (size_t)mh, mw, mh, 1,
+			    VIPS_FORMAT_UCHAR);
+			if (src == NULL) {
+				mirad_image_take_error(err, sizeof err);
+				set_error(item, msrc, "%s", err);
+				return -1;
+			}
+		}
+		t = resize_mask(
+		    src, o->resize_width, o->resize_height, err, sizeof err);
+		g_object_unref(src);
+		*vmask = t;
+		if (t == NULL) {
+			set_error(item, msrc, "%s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 convert_pixels_record(const struct convert_pixel_options *o,
     struct convert_item *item, const char *image_out, const char *mask_out)
@@ -416,11 +463,10 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	const struct mirad_record *r = item->src;
 	char *src = mirad_record_path(r, r->image);
 	char *msrc = r->mask && mask_out ? mirad_record_path(r, r->mask) : NULL;
-	char *mwhere_owned = NULL;
-	const char *mwhere = msrc;
+	struct mirad_codec_mask png = {0};
 	VipsImage *im = NULL, *mask = NULL, *sized = NULL;
 	bool resize = o->resize_width > 0;
-	bool image_written = false, mask_as_is = false;
+	bool image_written = false;
 	char err[512];
 	int w = 0, h = 0, bands = 0, as_is = 0, rc;
 
@@ -444,46 +490,8 @@ convert_pixels_record(const struct convert_pixel_options *o,
 		h = vips_image_get_height(im);
 		bands = vips_image_get_bands(im);
 	}
-	if (msrc != NULL && !resize) {
-		int mw = 0, mh = 0;
-		int usable = mask_usable_as_is(msrc, &mw, &mh, err, sizeof err);
-
-		if (usable < 0) {
-			set_error(item, msrc, "%s", err);
-			goto out;
-		}
-		if (usable == 1 && (mw != w || mh != h)) {
-			set_error(item, msrc, "mask is %dx%d, image is %dx%d",
-			    mw, mh, w, h);
-			goto out;
-		}
-		mask_as_is = usable == 1;
-	}
-	if (msrc != NULL && !mask_as_is) {
-		mask = load_mask(msrc, &mwhere, &mwhere_owned, err, sizeof err);
-		if (mask == NULL) {
-			set_error(item, mwhere, "%s", err);
-			goto out;
-		}
-		if (vips_image_get_width(mask) != w ||
-		    vips_image_get_height(mask) != h) {
-			set_error(item, msrc, "mask is %dx%d, image is %dx%d",
-			    vips_image_get_width(mask),
-			    vips_image_get_height(mask), w, h);
-			goto out;
-		}
-		if (resize) {
-			VipsImage *t = resize_mask(mask, o->resize_width,
-			    o->resize_height, err, sizeof err);
-
-			if (t == NULL) {
-				set_error(item, msrc, "%s", err);
-				goto out;
-			}
-			g_object_unref(mask);
-			mask = t;
-		}
-	}
+	if (msrc != NULL && read_mask(o, item, msrc, w, h, &png, &mask) != 0)
+		goto out;
 	if (!as_is && (item->transcode || needs_reencoding(src, im))) {
 		VipsImage *outim = im;
 
@@ -499,7 +507,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 			}
 			outim = sized;
 		}
-		rc = mirad_image_save(
+		rc = save_image(
 		    outim, image_out, o->jpeg_quality, err, sizeof err);
 		if (rc == MIRAD_IMAGE_WRITE_ERROR) {
 			item->fatal = true;
@@ -531,7 +539,10 @@ convert_pixels_record(const struct convert_pixel_options *o,
 		item->channels = bands;
 	}
 	image_written = true;
-	if (mask_as_is) {
+	if (msrc == NULL) {
+		/* no mask */
+	} else if (mask == NULL && png.as_is &&
+	    strcasecmp(mirad_path_ext(msrc), ".png") == 0) {
 		/* Already what consumers want: place it like an image. */
 		if (place_file(o->link, msrc, mask_out) != 0) {
 			item->fatal = true;
@@ -539,8 +550,10 @@ convert_pixels_record(const struct convert_pixel_options *o,
 			goto out;
 		}
 		item->wrote_mask = true;
-	} else if (mask != NULL) {
-		rc = save_mask(mask, mask_out, err, sizeof err);
+	} else {
+		rc = mask != NULL ? save_mask(mask, mask_out, err, sizeof err)
+		                  : save_mask_pixels(png.pixels, png.width,
+		                        png.height, mask_out, err, sizeof err);
 		if (rc == MIRAD_IMAGE_WRITE_ERROR) {
 			item->fatal = true;
 			set_error(item, mask_out, "%s", strerror(errno));
@@ -560,9 +573,9 @@ out:
 		g_object_unref(sized);
 	if (mask != NULL)
 		g_object_unref(mask);
+	free(png.pixels);
 	if (im != NULL)
 		g_object_unref(im);
-	free(mwhere_owned);
 	free(msrc);
 	free(src);
 	return item->done ? 0 : -1;

@@ -507,6 +507,22 @@ mirad_image_check(const char *path, char *err, size_t errlen)
 	return rc == MIRAD_CODEC_UNKNOWN ? 1 : rc;
 }
 
+int
+mirad_image_read_mask(
+    const char *path, struct mirad_codec_mask *mask, char *err, size_t errlen)
+{
+	off_t size;
+	int fd = open_input_file(path, &size, err, errlen);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = mirad_codec_read_mask(
+	    fd, MIRAD_IMAGE_MAX_PIXELS, mask, err, errlen);
+	close(fd);
+	return rc == MIRAD_CODEC_UNKNOWN ? 1 : rc;
+}
+
 VipsImage *
 mirad_image_load(const char *path, bool sequential, char *err, size_t errlen)
 {
