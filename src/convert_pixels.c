@@ -13,6 +13,7 @@
 
 #include "convert_pixels.h"
 #include "mirad_cli.h"
+#include "mirad_codec.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
@@ -81,6 +82,16 @@ place_file(enum convert_link mode, const char *src, const char *dst)
 	}
 	errno = EINVAL;
 	return -1;
+}
+
+/* place_file() for a source already open on FD (-1: open it). */
+static int
+place_open_file(
+    enum convert_link mode, int fd, const char *src, const char *dst)
+{
+	if (fd >= 0 && (mode == CONVERT_LINK_COPY || mode == CONVERT_LINK_AUTO))
+		return mirad_clone_fd(fd, dst);
+	return place_file(mode, src, dst);
 }
 
 static void set_error(struct convert_item *item, const char *where,
@@ -155,16 +166,35 @@ verify_image(const char *path, char *err, size_t errlen)
  * Returns 1 (yes), 0 (no: load it through libvips, which re-encodes it or
  * says what is wrong) or -1 (unreadable header, ERR set).  No libvips
  * image is made: for a dataset's many small files that costs more than
- * the copy.
+ * the copy.  For a PNG, JPEG or TIFF (a format mirad_codec reads), *FD is
+ * left open on the file so that the check and the copy need no second
+ * open (the caller closes it); else it is -1.
  */
 static int
-placeable_as_is(
-    const char *path, int *w, int *h, int *bands, char *err, size_t errlen)
+placeable_as_is(const char *path, int *fd, int *w, int *h, int *bands,
+    char *err, size_t errlen)
 {
 	struct mirad_image_info info;
+	struct mirad_codec_info c;
+	int rc;
 
-	if (mirad_image_header(path, &info, err, errlen) != 0)
+	*fd = mirad_image_open_input(path, err, errlen);
+	if (*fd < 0)
 		return -1;
+	rc = mirad_codec_header(*fd, &c, err, errlen);
+	if (rc == 0) {
+		info.width = c.width;
+		info.height = c.height;
+		info.bands = c.bands;
+		info.from_cmyk = c.cmyk;
+		snprintf(info.format, sizeof info.format, "%s", c.format);
+	} else {
+		close(*fd);
+		*fd = -1;
+		/* Another format: what libvips makes of it. */
+		if (rc < 0 || mirad_image_header(path, &info, err, errlen) != 0)
+			return -1;
+	}
 	if (info.from_cmyk ||
 	    strcmp(info.format, format_family(mirad_path_ext(path))) != 0 ||
 	    (uint64_t)info.width * (uint64_t)info.height >
@@ -390,23 +420,30 @@ needs_reencoding(const char *path, VipsImage *im)
 
 /*
  * The record's mask MSRC for an image of W x H: a PNG file is decoded by
- * libpng into *PNG (PNG->pixels set; usable as it is when PNG->as_is);
+ * libpng into *PNG (PNG->pixels set; usable as it is when PNG->as_is) and
+ * left open on *FD (else -1; the caller closes it);
  * anything else (a folder of masks, another format) is loaded through
  * libvips into *VMASK.  With O's resize, the mask comes back resized in
  * *VMASK.  Returns 0, or -1 with the item's error set.
  */
 static int
 read_mask(const struct convert_pixel_options *o, struct convert_item *item,
-    const char *msrc, int w, int h, struct mirad_codec_mask *png,
+    const char *msrc, int w, int h, struct mirad_codec_mask *png, int *fd,
     VipsImage **vmask)
 {
 	char *where_owned = NULL;
 	const char *where = msrc;
 	char err[512];
-	int mw, mh, rc = 1;
+	int mw, mh, rc = MIRAD_CODEC_UNKNOWN;
 
-	if (!mirad_is_dir(msrc)) {
-		rc = mirad_image_read_mask(msrc, png, err, sizeof err);
+	*fd = mirad_image_open_input(msrc, err, sizeof err);
+	if (*fd < 0 && !mirad_is_dir(msrc)) {
+		set_error(item, msrc, "%s", err);
+		return -1;
+	}
+	if (*fd >= 0) {
+		rc = mirad_codec_read_mask(
+		    *fd, MIRAD_IMAGE_MAX_PIXELS, png, err, sizeof err);
 		if (rc < 0) {
 			set_error(item, msrc, "%s", err);
 			return -1;
@@ -469,12 +506,14 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	bool image_written = false;
 	char err[512];
 	int w = 0, h = 0, bands = 0, as_is = 0, rc;
+	int fd = -1, mfd = -1;
 
 	item->done = false;
 	item->fatal = false;
 	item->wrote_mask = false;
 	if (!item->transcode && !resize) {
-		as_is = placeable_as_is(src, &w, &h, &bands, err, sizeof err);
+		as_is =
+		    placeable_as_is(src, &fd, &w, &h, &bands, err, sizeof err);
 		if (as_is < 0) {
 			set_error(item, src, "%s", err);
 			goto out;
@@ -490,7 +529,8 @@ convert_pixels_record(const struct convert_pixel_options *o,
 		h = vips_image_get_height(im);
 		bands = vips_image_get_bands(im);
 	}
-	if (msrc != NULL && read_mask(o, item, msrc, w, h, &png, &mask) != 0)
+	if (msrc != NULL &&
+	    read_mask(o, item, msrc, w, h, &png, &mfd, &mask) != 0)
 		goto out;
 	if (!as_is && (item->transcode || needs_reencoding(src, im))) {
 		VipsImage *outim = im;
@@ -524,12 +564,14 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	} else {
 		if (o->verify) {
 			/* Truncated or damaged files fail here. */
-			if (verify_image(src, err, sizeof err) != 0) {
+			rc = fd >= 0 ? mirad_codec_check(fd, err, sizeof err)
+			             : verify_image(src, err, sizeof err);
+			if (rc != 0) {
 				set_error(item, src, "%s", err);
 				goto out;
 			}
 		}
-		if (place_file(o->link, src, image_out) != 0) {
+		if (place_open_file(o->link, fd, src, image_out) != 0) {
 			item->fatal = true;
 			set_error(item, image_out, "%s", strerror(errno));
 			goto out;
@@ -544,7 +586,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	} else if (mask == NULL && png.as_is &&
 	    strcasecmp(mirad_path_ext(msrc), ".png") == 0) {
 		/* Already what consumers want: place it like an image. */
-		if (place_file(o->link, msrc, mask_out) != 0) {
+		if (place_open_file(o->link, mfd, msrc, mask_out) != 0) {
 			item->fatal = true;
 			set_error(item, mask_out, "%s", strerror(errno));
 			goto out;
@@ -574,6 +616,10 @@ out:
 	if (mask != NULL)
 		g_object_unref(mask);
 	free(png.pixels);
+	if (fd >= 0)
+		close(fd);
+	if (mfd >= 0)
+		close(mfd);
 	if (im != NULL)
 		g_object_unref(im);
 	free(msrc);

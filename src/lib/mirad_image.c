@@ -508,19 +508,11 @@ mirad_image_check(const char *path, char *err, size_t errlen)
 }
 
 int
-mirad_image_read_mask(
-    const char *path, struct mirad_codec_mask *mask, char *err, size_t errlen)
+mirad_image_open_input(const char *path, char *err, size_t errlen)
 {
 	off_t size;
-	int fd = open_input_file(path, &size, err, errlen);
-	int rc;
 
-	if (fd < 0)
-		return -1;
-	rc = mirad_codec_read_mask(
-	    fd, MIRAD_IMAGE_MAX_PIXELS, mask, err, errlen);
-	close(fd);
-	return rc == MIRAD_CODEC_UNKNOWN ? 1 : rc;
+	return open_input_file(path, &size, err, errlen);
 }
 
 VipsImage *

@@ -16,8 +16,6 @@
 
 #include <vips/vips.h>
 
-#include "mirad_codec.h"
-
 /*
  * Start libvips once (argv0 for its messages).  JOBS > 0 sets the thread
  * count (else VIPS_CONCURRENCY or the CPU count).  Returns -1 with ERR set.
@@ -97,14 +95,12 @@ VipsImage *mirad_image_load(
     const char *path, bool sequential, char *err, size_t errlen);
 
 /*
- * The mask file at PATH as a 0/255 one-band mask, decoded by libpng
- * without libvips (see struct mirad_codec_mask), after the file checks of
- * mirad_image_load() (a regular, non-empty file; no more than
- * MIRAD_IMAGE_MAX_PIXELS).  Returns 0 (free MASK->pixels), -1 with ERR,
- * or 1 when PATH is not a PNG (load it through libvips instead).
+ * Open PATH for reading with the file checks of mirad_image_load() (a
+ * regular, non-empty file: "not a regular file", "empty file"), for the
+ * callers that read it through mirad_codec.  Returns the descriptor (the
+ * caller closes it), or -1 with ERR.
  */
-int mirad_image_read_mask(
-    const char *path, struct mirad_codec_mask *mask, char *err, size_t errlen);
+int mirad_image_open_input(const char *path, char *err, size_t errlen);
 
 /*
  * Save IM to PATH, format from PATH's extension (.png, .jpg, .tif, ...),
