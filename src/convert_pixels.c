@@ -376,22 +376,77 @@ save_mask(VipsImage *mask, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * The pixels of 8-bit IM, computed in the calling thread 64 rows at a time
+ * (top to bottom, so a sequential loader works) into one packed buffer
+ * (g_free), without a libvips thread pool: for a small output its thread
+ * hand-offs cost more than the pixels.  NULL with ERR set.
+ */
+static unsigned char *
+render_here(VipsImage *im, char *err, size_t errlen)
+{
+	VipsRegion *reg = vips_region_new(im);
+	int w = vips_image_get_width(im), h = vips_image_get_height(im);
+	size_t line = (size_t)VIPS_IMAGE_SIZEOF_LINE(im);
+	unsigned char *out = g_try_malloc(line * (size_t)h + 1);
+
+	if (out == NULL)
+		snprintf(err, errlen, "out of memory");
+	for (int y = 0; out != NULL && y < h; y += 64) {
+		VipsRect r = {0, y, w, VIPS_MIN(64, h - y)};
+
+		if (vips_region_prepare(reg, &r) != 0) {
+			mirad_image_take_error(err, errlen);
+			g_free(out);
+			out = NULL;
+			break;
+		}
+		for (int yy = 0; yy < r.height; yy++)
+			memcpy(out + (size_t)(y + yy) * line,
+			    VIPS_REGION_ADDR(reg, 0, y + yy), line);
+	}
+	g_object_unref(reg);
+	return out;
+}
+
 /* Encode IM by PATH's extension and write it.  Returns 0, -1 with ERR (IM
  * cannot be computed or encoded: usually a damaged input) or
- * MIRAD_IMAGE_WRITE_ERROR with errno. */
+ * MIRAD_IMAGE_WRITE_ERROR with errno.  An 8-bit PNG of 1 to 4 bands is
+ * computed here and encoded by libpng as libvips would (metadata
+ * stripped); the rest goes through libvips' savers. */
 static int
 save_image(
     VipsImage *im, const char *path, int quality, char *err, size_t errlen)
 {
+	int bands = vips_image_get_bands(im);
+	bool by_libpng = false;
 	void *buf = NULL;
 	size_t len = 0;
 	int rc, e;
 
-	if (mirad_image_encode(im, path, quality, &buf, &len, err, errlen) != 0)
+	if (strcasecmp(mirad_path_ext(path), ".png") == 0 &&
+	    vips_image_get_format(im) == VIPS_FORMAT_UCHAR && bands >= 1 &&
+	    bands <= 4) {
+		unsigned char *px = render_here(im, err, errlen);
+
+		if (px == NULL)
+			return -1;
+		rc = mirad_codec_write_png(px, vips_image_get_width(im),
+		    vips_image_get_height(im), bands, &buf, &len, err, errlen);
+		g_free(px);
+		if (rc != 0)
+			return -1;
+		by_libpng = true;
+	} else if (mirad_image_encode(
+	               im, path, quality, &buf, &len, err, errlen) != 0) {
 		return -1;
+	}
 	rc = write_output(path, buf, len);
 	e = errno;
-	g_free(buf);
+	if (by_libpng)
+		free(buf);
+	else
+		g_free(buf);
 	errno = e;
 	return rc;
 }

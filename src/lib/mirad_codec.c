@@ -868,14 +868,23 @@ png_sink_flush(png_structp png)
 }
 
 int
-mirad_codec_write_grey_png(const unsigned char *pixels, int width, int height,
-    void **buf, size_t *len, char *err, size_t errlen)
+mirad_codec_write_png(const unsigned char *pixels, int width, int height,
+    int bands, void **buf, size_t *len, char *err, size_t errlen)
 {
+	static const int types[4] = {PNG_COLOR_TYPE_GRAY,
+	    PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+	    PNG_COLOR_TYPE_RGB_ALPHA};
+	size_t row = (size_t)width * (size_t)(bands > 0 ? bands : 1);
 	struct png_sink *s = calloc(1, sizeof *s);
 	png_structp png = NULL;
 	png_infop pinfo = NULL;
 	volatile int rc = -1;
 
+	if (bands < 1 || bands > 4) {
+		free(s);
+		snprintf(err, errlen, "cannot encode %d bands as PNG", bands);
+		return -1;
+	}
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -895,11 +904,11 @@ mirad_codec_write_grey_png(const unsigned char *pixels, int width, int height,
 	png_set_compression_level(png, 6);
 	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
 	png_set_IHDR(png, pinfo, (png_uint_32)width, (png_uint_32)height, 8,
-	    PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE,
+	    types[bands - 1], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE,
 	    PNG_FILTER_TYPE_BASE);
 	png_write_info(png, pinfo);
 	for (int y = 0; y < height; y++)
-		png_write_row(png, pixels + (size_t)y * (size_t)width);
+		png_write_row(png, pixels + (size_t)y * row);
 	png_write_end(png, NULL);
 	*buf = s->data;
 	*len = s->len;
@@ -910,4 +919,12 @@ out:
 	free(s->data);
 	free(s);
 	return rc;
+}
+
+int
+mirad_codec_write_grey_png(const unsigned char *pixels, int width, int height,
+    void **buf, size_t *len, char *err, size_t errlen)
+{
+	return mirad_codec_write_png(
+	    pixels, width, height, 1, buf, len, err, errlen);
 }

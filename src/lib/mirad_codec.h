@@ -78,5 +78,12 @@ int mirad_codec_read_mask(int fd, uint64_t max_pixels,
  */
 int mirad_codec_write_grey_png(const unsigned char *pixels, int width,
     int height, void **buf, size_t *len, char *err, size_t errlen);
+/*
+ * The same for 8-bit samples of BANDS bands interleaved (1 grey, 2 grey
+ * and alpha, 3 RGB, 4 RGBA), as libvips' PNG saver writes them with
+ * metadata stripped.
+ */
+int mirad_codec_write_png(const unsigned char *pixels, int width, int height,
+    int bands, void **buf, size_t *len, char *err, size_t errlen);
 
 #endif

@@ -452,6 +452,40 @@ test_codec_masks(void **state)
 	free(d);
 }
 
+static void
+test_codec_write_png(void **state)
+{
+	char *d = test_tmpdir();
+	VipsImage *want = noise(7, 5, 3), *got;
+	size_t size = 0, len = 0;
+	void *px = vips_image_write_to_memory(want, &size), *buf = NULL, *back;
+	char *p = mirad_path_join(d, "rgb.png");
+	char err[256];
+
+	(void)state;
+	/* RGB pixels written by libpng read back through libvips alike. */
+	assert_int_equal(
+	    mirad_codec_write_png(px, 7, 5, 3, &buf, &len, err, 256), 0);
+	assert_int_equal(mirad_write_file_atomic(p, buf, len), 0);
+	got = vips_image_new_from_file(p, NULL);
+	assert_non_null(got);
+	assert_int_equal(vips_image_get_bands(got), 3);
+	back = vips_image_write_to_memory(got, &len);
+	assert_int_equal(len, size);
+	assert_memory_equal(back, px, size);
+	/* Five bands are no PNG. */
+	free(buf);
+	assert_int_equal(
+	    mirad_codec_write_png(px, 1, 1, 5, &buf, &len, err, 256), -1);
+	g_free(back);
+	g_free(px);
+	g_object_unref(got);
+	g_object_unref(want);
+	mirad_rm_rf(d);
+	free(p);
+	free(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -461,6 +495,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_codec_truncated),
 	    cmocka_unit_test(test_codec_bit_flips),
 	    cmocka_unit_test(test_codec_masks),
+	    cmocka_unit_test(test_codec_write_png),
 	};
 	int rc;
 
