@@ -13,6 +13,7 @@
 
 #include "convert_pixels.h"
 #include "mirad_cli.h"
+#include "mirad_codec.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
@@ -83,6 +84,16 @@ place_file(enum convert_link mode, const char *src, const char *dst)
 	return -1;
 }
 
+/* place_file() for a source already open on FD (-1: open it). */
+static int
+place_open_file(
+    enum convert_link mode, int fd, const char *src, const char *dst)
+{
+	if (fd >= 0 && (mode == CONVERT_LINK_COPY || mode == CONVERT_LINK_AUTO))
+		return mirad_clone_fd(fd, dst);
+	return place_file(mode, src, dst);
+}
+
 static void set_error(struct convert_item *item, const char *where,
     const char *fmt, ...) MIRAD_PRINTF(3, 4);
 
@@ -103,40 +114,22 @@ set_error(struct convert_item *item, const char *where, const char *fmt, ...)
  * Decode every pixel of IM in the calling thread, top to bottom (so a
  * sequential loader works), without a libvips thread pool: for the many
  * small files of a dataset the pool's thread hand-offs cost more than the
- * decoding.  With ONLY_0_255, *BINARY tells whether every sample of a
- * uchar image is 0 or 255.  Returns 0, or -1 with ERR set (truncated or
- * damaged file).
+ * decoding.  Returns 0, or -1 with ERR set (truncated or damaged file).
  */
 static int
-decode_here(VipsImage *im, bool *binary, char *err, size_t errlen)
+decode_here(VipsImage *im, char *err, size_t errlen)
 {
 	VipsRegion *reg = vips_region_new(im);
 	int w = vips_image_get_width(im), h = vips_image_get_height(im);
-	size_t row_bytes = (size_t)VIPS_IMAGE_SIZEOF_LINE(im);
-	bool check =
-	    binary != NULL && vips_image_get_format(im) == VIPS_FORMAT_UCHAR;
 	int rc = 0;
 
-	if (binary != NULL)
-		*binary = check;
-	for (int y = 0; y < h && rc == 0; y += 64) {
+	for (int y = 0; y < h; y += 64) {
 		VipsRect r = {0, y, w, VIPS_MIN(64, h - y)};
 
 		if (vips_region_prepare(reg, &r) != 0) {
 			mirad_image_take_error(err, errlen);
 			rc = -1;
 			break;
-		}
-		for (int yy = 0; check && *binary && yy < r.height; yy++) {
-			const unsigned char *p =
-			    VIPS_REGION_ADDR(reg, 0, r.top + yy);
-
-			for (size_t x = 0; x < row_bytes; x++) {
-				if (p[x] != 0 && p[x] != 255) {
-					*binary = false;
-					break;
-				}
-			}
 		}
 	}
 	g_object_unref(reg);
@@ -161,7 +154,7 @@ verify_image(const char *path, char *err, size_t errlen)
 	im = mirad_image_load(path, true, err, errlen);
 	if (im == NULL)
 		return -1;
-	rc = decode_here(im, NULL, err, errlen);
+	rc = decode_here(im, err, errlen);
 	g_object_unref(im);
 	return rc;
 }
@@ -173,16 +166,35 @@ verify_image(const char *path, char *err, size_t errlen)
  * Returns 1 (yes), 0 (no: load it through libvips, which re-encodes it or
  * says what is wrong) or -1 (unreadable header, ERR set).  No libvips
  * image is made: for a dataset's many small files that costs more than
- * the copy.
+ * the copy.  For a PNG, JPEG or TIFF (a format mirad_codec reads), *FD is
+ * left open on the file so that the check and the copy need no second
+ * open (the caller closes it); else it is -1.
  */
 static int
-placeable_as_is(
-    const char *path, int *w, int *h, int *bands, char *err, size_t errlen)
+placeable_as_is(const char *path, int *fd, int *w, int *h, int *bands,
+    char *err, size_t errlen)
 {
 	struct mirad_image_info info;
+	struct mirad_codec_info c;
+	int rc;
 
-	if (mirad_image_header(path, &info, err, errlen) != 0)
+	*fd = mirad_image_open_input(path, err, errlen);
+	if (*fd < 0)
 		return -1;
+	rc = mirad_codec_header(*fd, &c, err, errlen);
+	if (rc == 0) {
+		info.width = c.width;
+		info.height = c.height;
+		info.bands = c.bands;
+		info.from_cmyk = c.cmyk;
+		snprintf(info.format, sizeof info.format, "%s", c.format);
+	} else {
+		close(*fd);
+		*fd = -1;
+		/* Another format: what libvips makes of it. */
+		if (rc < 0 || mirad_image_header(path, &info, err, errlen) != 0)
+			return -1;
+	}
 	if (info.from_cmyk ||
 	    strcmp(info.format, format_family(mirad_path_ext(path))) != 0 ||
 	    (uint64_t)info.width * (uint64_t)info.height >
@@ -192,61 +204,6 @@ placeable_as_is(
 	*h = info.height;
 	*bands = info.bands;
 	return 1;
-}
-
-/*
- * Is the file at PATH an 8-bit greyscale PNG (IHDR bit depth 8, colour
- * type 0)?  libvips expands 1-, 2- and 4-bit greys to 8 bits without
- * saying so in its header, and such files are not the 8-bit L masks the
- * consumers expect, so they must be re-encoded.
- */
-static bool
-is_png_grey8(const char *path)
-{
-	static const unsigned char sig[8] = {
-	    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-	unsigned char head[26];
-	bool yes = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	if (read(fd, head, sizeof head) == (ssize_t)sizeof head &&
-	    memcmp(head, sig, 8) == 0 && memcmp(head + 12, "IHDR", 4) == 0)
-		yes = head[24] == 8 && head[25] == 0;
-	close(fd);
-	return yes;
-}
-
-/*
- * Can the mask file at PATH be used as it is: an 8-bit single-band PNG
- * holding only 0 and 255?  Decodes it (so damage is found) and stores its
- * size.  Returns 1 (yes), 0 (no, re-encode) or -1 (unreadable, ERR set).
- */
-static int
-mask_usable_as_is(const char *path, int *w, int *h, char *err, size_t errlen)
-{
-	VipsImage *im;
-	bool binary = false;
-	int rc;
-
-	if (strcasecmp(mirad_path_ext(path), ".png") != 0 || mirad_is_dir(path))
-		return 0;
-	im = mirad_image_load(path, true, err, errlen);
-	if (im == NULL)
-		return -1;
-	*w = vips_image_get_width(im);
-	*h = vips_image_get_height(im);
-	if (vips_image_get_bands(im) != 1 ||
-	    vips_image_get_format(im) != VIPS_FORMAT_UCHAR) {
-		g_object_unref(im);
-		return 0;
-	}
-	rc = decode_here(im, &binary, err, errlen);
-	g_object_unref(im);
-	if (rc != 0)
-		return -1;
-	return binary && is_png_grey8(path) ? 1 : 0;
 }
 
 /* Load one mask file as 1-band 0/255.  New reference or NULL. */
@@ -365,25 +322,132 @@ resize_mask(VipsImage *mask, int w, int h, char *err, size_t errlen)
 	return bin;
 }
 
-/* Tag a 1-band mask as B_W so the PNG saver keeps one band. */
+/*
+ * Write BYTES to the new file PATH in the private output folder: straight
+ * to its name and unsynced (the folder is synced once before it is
+ * published; an fsync per file was most of the time of a small mask).
+ * Returns 0 or MIRAD_IMAGE_WRITE_ERROR with errno set.
+ */
+static int
+write_output(const char *path, const void *bytes, size_t len)
+{
+	return mirad_write_file_unsynced(path, bytes, len) == 0
+	    ? 0
+	    : MIRAD_IMAGE_WRITE_ERROR;
+}
+
+/* Write W x H bytes of 0/255 PIXELS as an 8-bit greyscale PNG.  Returns
+ * 0, -1 with ERR or MIRAD_IMAGE_WRITE_ERROR with errno. */
+static int
+save_mask_pixels(const unsigned char *pixels, int w, int h, const char *path,
+    char *err, size_t errlen)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int rc, e;
+
+	if (mirad_codec_write_grey_png(pixels, w, h, &buf, &len, err, errlen) !=
+	    0)
+		return -1;
+	rc = write_output(path, buf, len);
+	e = errno;
+	free(buf);
+	errno = e;
+	return rc;
+}
+
+/* Save a 1-band 0/255 libvips mask as mirad_codec writes masks. */
 static int
 save_mask(VipsImage *mask, const char *path, char *err, size_t errlen)
 {
-	VipsImage *bw;
-	int rc;
+	size_t size = 0;
+	void *pixels = vips_image_write_to_memory(mask, &size);
+	int rc, e;
 
-	if (vips_copy(
-	        mask, &bw, "interpretation", VIPS_INTERPRETATION_B_W, NULL)) {
+	if (pixels == NULL) {
 		mirad_image_take_error(err, errlen);
 		return -1;
 	}
-	rc = mirad_image_save(bw, path, 0, err, errlen);
-	{
-		int e = errno; /* the write error, for the caller */
+	rc = save_mask_pixels(pixels, vips_image_get_width(mask),
+	    vips_image_get_height(mask), path, err, errlen);
+	e = errno;
+	g_free(pixels);
+	errno = e;
+	return rc;
+}
 
-		g_object_unref(bw);
-		errno = e;
+/*
+ * The pixels of 8-bit IM, computed in the calling thread 64 rows at a time
+ * (top to bottom, so a sequential loader works) into one packed buffer
+ * (g_free), without a libvips thread pool: for a small output its thread
+ * hand-offs cost more than the pixels.  NULL with ERR set.
+ */
+static unsigned char *
+render_here(VipsImage *im, char *err, size_t errlen)
+{
+	VipsRegion *reg = vips_region_new(im);
+	int w = vips_image_get_width(im), h = vips_image_get_height(im);
+	size_t line = (size_t)VIPS_IMAGE_SIZEOF_LINE(im);
+	unsigned char *out = g_try_malloc(line * (size_t)h + 1);
+
+	if (out == NULL)
+		snprintf(err, errlen, "out of memory");
+	for (int y = 0; out != NULL && y < h; y += 64) {
+		VipsRect r = {0, y, w, VIPS_MIN(64, h - y)};
+
+		if (vips_region_prepare(reg, &r) != 0) {
+			mirad_image_take_error(err, errlen);
+			g_free(out);
+			out = NULL;
+			break;
+		}
+		for (int yy = 0; yy < r.height; yy++)
+			memcpy(out + (size_t)(y + yy) * line,
+			    VIPS_REGION_ADDR(reg, 0, y + yy), line);
 	}
+	g_object_unref(reg);
+	return out;
+}
+
+/* Encode IM by PATH's extension and write it.  Returns 0, -1 with ERR (IM
+ * cannot be computed or encoded: usually a damaged input) or
+ * MIRAD_IMAGE_WRITE_ERROR with errno.  An 8-bit PNG of 1 to 4 bands is
+ * computed here and encoded by libpng as libvips would (metadata
+ * stripped); the rest goes through libvips' savers. */
+static int
+save_image(
+    VipsImage *im, const char *path, int quality, char *err, size_t errlen)
+{
+	int bands = vips_image_get_bands(im);
+	bool by_libpng = false;
+	void *buf = NULL;
+	size_t len = 0;
+	int rc, e;
+
+	if (strcasecmp(mirad_path_ext(path), ".png") == 0 &&
+	    vips_image_get_format(im) == VIPS_FORMAT_UCHAR && bands >= 1 &&
+	    bands <= 4) {
+		unsigned char *px = render_here(im, err, errlen);
+
+		if (px == NULL)
+			return -1;
+		rc = mirad_codec_write_png(px, vips_image_get_width(im),
+		    vips_image_get_height(im), bands, &buf, &len, err, errlen);
+		g_free(px);
+		if (rc != 0)
+			return -1;
+		by_libpng = true;
+	} else if (mirad_image_encode(
+	               im, path, quality, &buf, &len, err, errlen) != 0) {
+		return -1;
+	}
+	rc = write_output(path, buf, len);
+	e = errno;
+	if (by_libpng)
+		free(buf);
+	else
+		g_free(buf);
+	errno = e;
 	return rc;
 }
 
@@ -409,6 +473,81 @@ needs_reencoding(const char *path, VipsImage *im)
 	return strcmp(format, format_family(mirad_path_ext(path))) != 0;
 }
 
+/*
+ * The record's mask MSRC for an image of W x H: a PNG file is decoded by
+ * libpng into *PNG (PNG->pixels set; usable as it is when PNG->as_is) and
+ * left open on *FD (else -1; the caller closes it);
+ * anything else (a folder of masks, another format) is loaded through
+ * libvips into *VMASK.  With O's resize, the mask comes back resized in
+ * *VMASK.  Returns 0, or -1 with the item's error set.
+ */
+static int
+read_mask(const struct convert_pixel_options *o, struct convert_item *item,
+    const char *msrc, int w, int h, struct mirad_codec_mask *png, int *fd,
+    VipsImage **vmask)
+{
+	char *where_owned = NULL;
+	const char *where = msrc;
+	char err[512];
+	int mw, mh, rc = MIRAD_CODEC_UNKNOWN;
+
+	*fd = mirad_image_open_input(msrc, err, sizeof err);
+	if (*fd < 0 && !mirad_is_dir(msrc)) {
+		set_error(item, msrc, "%s", err);
+		return -1;
+	}
+	if (*fd >= 0) {
+		rc = mirad_codec_read_mask(
+		    *fd, MIRAD_IMAGE_MAX_PIXELS, png, err, sizeof err);
+		if (rc < 0) {
+			set_error(item, msrc, "%s", err);
+			return -1;
+		}
+	}
+	if (rc == 0) {
+		mw = png->width;
+		mh = png->height;
+	} else {
+		*vmask = load_mask(msrc, &where, &where_owned, err, sizeof err);
+		if (*vmask == NULL) {
+			set_error(item, where, "%s", err);
+			free(where_owned);
+			return -1;
+		}
+		mw = vips_image_get_width(*vmask);
+		mh = vips_image_get_height(*vmask);
+	}
+	if (mw != w || mh != h) {
+		set_error(
+		    item, msrc, "mask is %dx%d, image is %dx%d", mw, mh, w, h);
+		return -1;
+	}
+	if (o->resize_width > 0) {
+		VipsImage *t, *src = *vmask;
+
+		if (src == NULL) {
+			/* Over the decoded pixels (kept until *VMASK goes). */
+			src = vips_image_new_from_memory(png->pixels,
+			    (size_t)mw * (size_t)mh, mw, mh, 1,
+			    VIPS_FORMAT_UCHAR);
+			if (src == NULL) {
+				mirad_image_take_error(err, sizeof err);
+				set_error(item, msrc, "%s", err);
+				return -1;
+			}
+		}
+		t = resize_mask(
+		    src, o->resize_width, o->resize_height, err, sizeof err);
+		g_object_unref(src);
+		*vmask = t;
+		if (t == NULL) {
+			set_error(item, msrc, "%s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 convert_pixels_record(const struct convert_pixel_options *o,
     struct convert_item *item, const char *image_out, const char *mask_out)
@@ -416,19 +555,20 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	const struct mirad_record *r = item->src;
 	char *src = mirad_record_path(r, r->image);
 	char *msrc = r->mask && mask_out ? mirad_record_path(r, r->mask) : NULL;
-	char *mwhere_owned = NULL;
-	const char *mwhere = msrc;
+	struct mirad_codec_mask png = {0};
 	VipsImage *im = NULL, *mask = NULL, *sized = NULL;
 	bool resize = o->resize_width > 0;
-	bool image_written = false, mask_as_is = false;
+	bool image_written = false;
 	char err[512];
 	int w = 0, h = 0, bands = 0, as_is = 0, rc;
+	int fd = -1, mfd = -1;
 
 	item->done = false;
 	item->fatal = false;
 	item->wrote_mask = false;
 	if (!item->transcode && !resize) {
-		as_is = placeable_as_is(src, &w, &h, &bands, err, sizeof err);
+		as_is =
+		    placeable_as_is(src, &fd, &w, &h, &bands, err, sizeof err);
 		if (as_is < 0) {
 			set_error(item, src, "%s", err);
 			goto out;
@@ -444,46 +584,9 @@ convert_pixels_record(const struct convert_pixel_options *o,
 		h = vips_image_get_height(im);
 		bands = vips_image_get_bands(im);
 	}
-	if (msrc != NULL && !resize) {
-		int mw = 0, mh = 0;
-		int usable = mask_usable_as_is(msrc, &mw, &mh, err, sizeof err);
-
-		if (usable < 0) {
-			set_error(item, msrc, "%s", err);
-			goto out;
-		}
-		if (usable == 1 && (mw != w || mh != h)) {
-			set_error(item, msrc, "mask is %dx%d, image is %dx%d",
-			    mw, mh, w, h);
-			goto out;
-		}
-		mask_as_is = usable == 1;
-	}
-	if (msrc != NULL && !mask_as_is) {
-		mask = load_mask(msrc, &mwhere, &mwhere_owned, err, sizeof err);
-		if (mask == NULL) {
-			set_error(item, mwhere, "%s", err);
-			goto out;
-		}
-		if (vips_image_get_width(mask) != w ||
-		    vips_image_get_height(mask) != h) {
-			set_error(item, msrc, "mask is %dx%d, image is %dx%d",
-			    vips_image_get_width(mask),
-			    vips_image_get_height(mask), w, h);
-			goto out;
-		}
-		if (resize) {
-			VipsImage *t = resize_mask(mask, o->resize_width,
-			    o->resize_height, err, sizeof err);
-
-			if (t == NULL) {
-				set_error(item, msrc, "%s", err);
-				goto out;
-			}
-			g_object_unref(mask);
-			mask = t;
-		}
-	}
+	if (msrc != NULL &&
+	    read_mask(o, item, msrc, w, h, &png, &mfd, &mask) != 0)
+		goto out;
 	if (!as_is && (item->transcode || needs_reencoding(src, im))) {
 		VipsImage *outim = im;
 
@@ -499,7 +602,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 			}
 			outim = sized;
 		}
-		rc = mirad_image_save(
+		rc = save_image(
 		    outim, image_out, o->jpeg_quality, err, sizeof err);
 		if (rc == MIRAD_IMAGE_WRITE_ERROR) {
 			item->fatal = true;
@@ -516,12 +619,14 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	} else {
 		if (o->verify) {
 			/* Truncated or damaged files fail here. */
-			if (verify_image(src, err, sizeof err) != 0) {
+			rc = fd >= 0 ? mirad_codec_check(fd, err, sizeof err)
+			             : verify_image(src, err, sizeof err);
+			if (rc != 0) {
 				set_error(item, src, "%s", err);
 				goto out;
 			}
 		}
-		if (place_file(o->link, src, image_out) != 0) {
+		if (place_open_file(o->link, fd, src, image_out) != 0) {
 			item->fatal = true;
 			set_error(item, image_out, "%s", strerror(errno));
 			goto out;
@@ -531,16 +636,21 @@ convert_pixels_record(const struct convert_pixel_options *o,
 		item->channels = bands;
 	}
 	image_written = true;
-	if (mask_as_is) {
+	if (msrc == NULL) {
+		/* no mask */
+	} else if (mask == NULL && png.as_is &&
+	    strcasecmp(mirad_path_ext(msrc), ".png") == 0) {
 		/* Already what consumers want: place it like an image. */
-		if (place_file(o->link, msrc, mask_out) != 0) {
+		if (place_open_file(o->link, mfd, msrc, mask_out) != 0) {
 			item->fatal = true;
 			set_error(item, mask_out, "%s", strerror(errno));
 			goto out;
 		}
 		item->wrote_mask = true;
-	} else if (mask != NULL) {
-		rc = save_mask(mask, mask_out, err, sizeof err);
+	} else {
+		rc = mask != NULL ? save_mask(mask, mask_out, err, sizeof err)
+		                  : save_mask_pixels(png.pixels, png.width,
+		                        png.height, mask_out, err, sizeof err);
 		if (rc == MIRAD_IMAGE_WRITE_ERROR) {
 			item->fatal = true;
 			set_error(item, mask_out, "%s", strerror(errno));
@@ -560,9 +670,13 @@ out:
 		g_object_unref(sized);
 	if (mask != NULL)
 		g_object_unref(mask);
+	free(png.pixels);
+	if (fd >= 0)
+		close(fd);
+	if (mfd >= 0)
+		close(mfd);
 	if (im != NULL)
 		g_object_unref(im);
-	free(mwhere_owned);
 	free(msrc);
 	free(src);
 	return item->done ? 0 : -1;

@@ -1497,6 +1497,11 @@ main(int argc, char **argv)
 	    mirad_output_mark(c.tmp, "mirad-convert") != 0)
 		die_cleanly(&c, "%s: %s (nothing was published)", c.output,
 		    strerror(errno));
+	/* The files were written unsynced: one syncfs makes all of them
+	 * durable before the folder is published. */
+	if (mirad_sync_tree(c.tmp) != 0)
+		die_cleanly(&c, "%s: %s (nothing was published)", c.output,
+		    strerror(errno));
 	check_signal(&c);
 
 	if (mirad_dir_publish(c.tmp, c.output, c.force) != 0) {

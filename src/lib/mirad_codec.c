@@ -797,3 +797,246 @@ mirad_codec_check(int fd, char *err, size_t errlen)
 {
 	return run(fd, true, NULL, err, errlen);
 }
+
+/* ---- masks: PNG read to 0/255 and 8-bit greyscale PNG write ------------ */
+
+/* Does any of the first N samples of ROW (BYTES bytes each) differ from
+ * zero? */
+static bool
+any_nonzero(const unsigned char *px, int n, int bytes)
+{
+	for (int i = 0; i < n * bytes; i++)
+		if (px[i] != 0)
+			return true;
+	return false;
+}
+
+/* One decoded row of WIDTH pixels of CHANNELS samples (the last ALPHA of
+ * them alpha) of BYTES bytes each, into 0/255 OUT; clears *AS_IS unless
+ * every sample is 0 or 255. */
+static void
+mask_row(const unsigned char *row, int width, int channels, int alpha,
+    int bytes, unsigned char *out, bool *as_is)
+{
+	int colour = channels - alpha, stride = channels * bytes;
+
+	for (int x = 0; x < width; x++) {
+		const unsigned char *px = row + (size_t)x * (size_t)stride;
+
+		out[x] = any_nonzero(px, colour, bytes) ? 255 : 0;
+		if (*as_is && px[0] != 0 && px[0] != 255)
+			*as_is = false;
+	}
+}
+
+static int
+png_run_mask(struct png_job *job, uint64_t max_pixels,
+    struct mirad_codec_mask *mask, char *err, size_t errlen)
+{
+	png_structp png = NULL;
+	png_infop pinfo = NULL;
+	/* Set after setjmp(): volatile, so the longjmp keeps them. */
+	png_bytep volatile raw = NULL;
+	unsigned char *volatile pixels = NULL;
+	volatile int rc = -1;
+	png_uint_32 w, h;
+	size_t rowbytes;
+	int passes, channels, alpha, bytes;
+	bool as_is;
+
+	if (!png_has_end(&job->in)) {
+		snprintf(err, errlen, "truncated PNG");
+		return -1;
+	}
+	png = png_create_read_struct(
+	    PNG_LIBPNG_VER_STRING, job, png_on_error, png_on_warning);
+	if (png == NULL || (pinfo = png_create_info_struct(png)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (setjmp(job->jmp)) {
+		snprintf(err, errlen, "truncated or damaged PNG");
+		goto out;
+	}
+	png_set_read_fn(png, job, png_read_bytes);
+	png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
+	png_read_info(png, pinfo);
+	w = png_get_image_width(png, pinfo);
+	h = png_get_image_height(png, pinfo);
+	if ((uint64_t)w * (uint64_t)h > max_pixels) {
+		snprintf(err, errlen,
+		    "declares %ux%u pixels, over the limit of %llu",
+		    (unsigned)w, (unsigned)h, (unsigned long long)max_pixels);
+		goto out;
+	}
+	/* Only an 8-bit grey file without transparency can be the mask as
+	 * it is; its samples decide the rest. */
+	as_is = png_get_bit_depth(png, pinfo) == 8 &&
+	    png_get_color_type(png, pinfo) == PNG_COLOR_TYPE_GRAY &&
+	    !png_get_valid(png, pinfo, PNG_INFO_tRNS);
+	/* Palette entries and 1-, 2- and 4-bit greys as 8-bit samples (a
+	 * non-zero sample stays non-zero); 16-bit samples stay 16-bit, so
+	 * that a value of 1 still marks its pixel.  tRNS is not expanded:
+	 * transparency is not a defect. */
+	png_set_palette_to_rgb(png);
+	png_set_expand_gray_1_2_4_to_8(png);
+	passes = png_set_interlace_handling(png);
+	png_read_update_info(png, pinfo);
+	channels = png_get_channels(png, pinfo);
+	alpha = (png_get_color_type(png, pinfo) & PNG_COLOR_MASK_ALPHA) ? 1 : 0;
+	bytes = png_get_bit_depth(png, pinfo) == 16 ? 2 : 1;
+	rowbytes = png_get_rowbytes(png, pinfo);
+	/* Interlaced rows are complete after the last pass only. */
+	raw = malloc(rowbytes * (passes > 1 ? h : 1));
+	pixels = malloc((size_t)w * h > 0 ? (size_t)w * h : 1);
+	if (raw == NULL || pixels == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (int p = 0; p < passes; p++) {
+		for (png_uint_32 y = 0; y < h; y++) {
+			png_bytep row = passes > 1 ? raw + y * rowbytes : raw;
+
+			png_read_row(png, row, NULL);
+			if (p == passes - 1)
+				mask_row(row, (int)w, channels, alpha, bytes,
+				    pixels + (size_t)y * w, &as_is);
+		}
+	}
+	png_read_end(png, NULL);
+	mask->width = (int)w;
+	mask->height = (int)h;
+	mask->as_is = as_is;
+	mask->pixels = pixels;
+	pixels = NULL;
+	rc = 0;
+out:
+	free(pixels);
+	free(raw);
+	png_destroy_read_struct(&png, pinfo ? &pinfo : NULL, NULL);
+	return rc;
+}
+
+int
+mirad_codec_read_mask(int fd, uint64_t max_pixels,
+    struct mirad_codec_mask *mask, char *err, size_t errlen)
+{
+	struct png_job *job = malloc(sizeof *job);
+	int rc = MIRAD_CODEC_UNKNOWN;
+
+	if (job == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	reader_init(&job->in, fd);
+	(void)reader_fill(&job->in);
+	if (format_of(job->in.buf, job->in.len) == FORMAT_PNG)
+		rc = png_run_mask(job, max_pixels, mask, err, errlen);
+	free(job);
+	return rc;
+}
+
+/* The growing buffer a PNG is encoded into. */
+struct png_sink {
+	unsigned char *data;
+	size_t len, cap;
+	jmp_buf jmp;
+};
+
+static void
+png_sink_on_error(png_structp png, png_const_charp msg)
+{
+	struct png_sink *s = png_get_error_ptr(png);
+
+	(void)msg;
+	longjmp(s->jmp, 1);
+}
+
+static void
+png_sink_write(png_structp png, png_bytep data, png_size_t n)
+{
+	struct png_sink *s = png_get_io_ptr(png);
+
+	if (s->cap - s->len < n) {
+		size_t cap = s->cap ? s->cap : 4096;
+		unsigned char *p;
+
+		while (cap - s->len < n)
+			cap *= 2;
+		p = realloc(s->data, cap);
+		if (p == NULL)
+			png_error(png, "out of memory");
+		s->data = p;
+		s->cap = cap;
+	}
+	memcpy(s->data + s->len, data, n);
+	s->len += n;
+}
+
+static void
+png_sink_flush(png_structp png)
+{
+	(void)png;
+}
+
+int
+mirad_codec_write_png(const unsigned char *pixels, int width, int height,
+    int bands, void **buf, size_t *len, char *err, size_t errlen)
+{
+	static const int types[4] = {PNG_COLOR_TYPE_GRAY,
+	    PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+	    PNG_COLOR_TYPE_RGB_ALPHA};
+	size_t row = (size_t)width * (size_t)(bands > 0 ? bands : 1);
+	struct png_sink *s = calloc(1, sizeof *s);
+	png_structp png = NULL;
+	png_infop pinfo = NULL;
+	volatile int rc = -1;
+
+	if (bands < 1 || bands > 4) {
+		free(s);
+		snprintf(err, errlen, "cannot encode %d bands as PNG", bands);
+		return -1;
+	}
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	png = png_create_write_struct(
+	    PNG_LIBPNG_VER_STRING, s, png_sink_on_error, png_on_warning);
+	if (png == NULL || (pinfo = png_create_info_struct(png)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (setjmp(s->jmp)) {
+		snprintf(err, errlen, "cannot encode PNG");
+		goto out;
+	}
+	png_set_write_fn(png, s, png_sink_write, png_sink_flush);
+	/* libvips' PNG defaults: zlib level 6, no row filter. */
+	png_set_compression_level(png, 6);
+	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+	png_set_IHDR(png, pinfo, (png_uint_32)width, (png_uint_32)height, 8,
+	    types[bands - 1], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE,
+	    PNG_FILTER_TYPE_BASE);
+	png_write_info(png, pinfo);
+	for (int y = 0; y < height; y++)
+		png_write_row(png, pixels + (size_t)y * row);
+	png_write_end(png, NULL);
+	*buf = s->data;
+	*len = s->len;
+	s->data = NULL;
+	rc = 0;
+out:
+	png_destroy_write_struct(&png, pinfo ? &pinfo : NULL);
+	free(s->data);
+	free(s);
+	return rc;
+}
+
+int
+mirad_codec_write_grey_png(const unsigned char *pixels, int width, int height,
+    void **buf, size_t *len, char *err, size_t errlen)
+{
+	return mirad_codec_write_png(
+	    pixels, width, height, 1, buf, len, err, errlen);
+}

@@ -60,4 +60,44 @@ int mirad_codec_check(int fd, char *err, size_t errlen);
 int mirad_codec_read_float32_tiff(int fd, uint64_t max_pixels, float **pixels,
     size_t *width, size_t *height, char *err, size_t errlen);
 
+/* ---- masks ------------------------------------------------------------ */
+
+/*
+ * A mask as every consumer reads it: one byte per pixel, rows top to
+ * bottom, 255 where any colour sample of the file is non-zero, else 0
+ * (alpha and tRNS transparency are ignored: a transparent pixel is not a
+ * defect).
+ */
+struct mirad_codec_mask {
+	int width, height;
+	unsigned char *pixels; /* width * height bytes; caller free()s */
+	bool as_is; /* the file already is this mask: an 8-bit greyscale PNG
+	               without transparency holding only 0 and 255 */
+};
+
+/*
+ * Decode the PNG open on FD (read with pread, not moved or closed) into
+ * MASK, checking it as mirad_codec_check() does (every CRC, the end
+ * chunk).  A header declaring more than MAX_PIXELS pixels is refused
+ * before any pixel buffer is allocated.  Returns 0, -1 with ERR, or
+ * MIRAD_CODEC_UNKNOWN when the bytes are not a PNG.
+ */
+int mirad_codec_read_mask(int fd, uint64_t max_pixels,
+    struct mirad_codec_mask *mask, char *err, size_t errlen);
+
+/*
+ * Encode WIDTH x HEIGHT bytes of PIXELS (rows top to bottom) as an 8-bit
+ * greyscale PNG (zlib level 6, no row filter, as libvips writes one) into
+ * *BUF (caller free()s) and *LEN.  Returns 0, or -1 with ERR.
+ */
+int mirad_codec_write_grey_png(const unsigned char *pixels, int width,
+    int height, void **buf, size_t *len, char *err, size_t errlen);
+/*
+ * The same for 8-bit samples of BANDS bands interleaved (1 grey, 2 grey
+ * and alpha, 3 RGB, 4 RGBA), as libvips' PNG saver writes them with
+ * metadata stripped.
+ */
+int mirad_codec_write_png(const unsigned char *pixels, int width, int height,
+    int bands, void **buf, size_t *len, char *err, size_t errlen);
+
 #endif

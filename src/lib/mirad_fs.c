@@ -17,6 +17,7 @@
 #endif
 
 #include <cjson/cJSON.h>
+#include <glib.h>
 
 #include "mirad_err.h"
 #include "mirad_fs.h"
@@ -600,20 +601,27 @@ mirad_copy_file(const char *src, const char *dst)
 int
 mirad_clone_file(const char *src, const char *dst)
 {
-	int in, out, err = 0;
+	int in = open(src, O_RDONLY | O_CLOEXEC), rc, err;
+
+	if (in < 0)
+		return -1;
+	rc = mirad_clone_fd(in, dst);
+	err = errno;
+	close(in);
+	errno = err;
+	return rc;
+}
+
+int
+mirad_clone_fd(int in, const char *dst)
+{
+	int out, err = 0;
 	bool use_range = true;
 	char buf[1 << 16];
 
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -1;
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (out < 0) {
-		err = errno;
-		close(in);
-		errno = err;
+	if (out < 0)
 		return -1;
-	}
 #if defined(FICLONE)
 	/* Shared blocks, copied on the first write to either file. */
 	if (ioctl(out, FICLONE, in) == 0)
@@ -662,7 +670,6 @@ done:
 #endif
 	if (close(out) != 0 && err == 0)
 		err = errno;
-	close(in);
 	if (err != 0) {
 		unlink(dst);
 		errno = err;
@@ -672,11 +679,10 @@ done:
 }
 
 struct mirad_out_guard {
-	char *out;      /* as given, for messages */
-	char *out_real; /* mirad_path_real(out) */
-	char *dir;      /* the last input folder resolved ... */
-	char *dir_real; /* ... and its real path */
-	bool adding;    /* OUT is never replaced: it may hold inputs */
+	char *out;        /* as given, for messages */
+	char *out_real;   /* mirad_path_real(out) */
+	GHashTable *dirs; /* input folder (absolute) -> its real path */
+	bool adding;      /* OUT is never replaced: it may hold inputs */
 };
 
 struct mirad_out_guard *
@@ -693,6 +699,7 @@ mirad_out_guard_new(const char *out)
 		return NULL;
 	}
 	g->out = mirad_xstrdup(out);
+	g->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
 	return g;
 }
 
@@ -713,25 +720,25 @@ mirad_out_guard_free(struct mirad_out_guard *g)
 		return;
 	free(g->out);
 	free(g->out_real);
-	free(g->dir);
-	free(g->dir_real);
+	g_hash_table_destroy(g->dirs);
 	free(g);
 }
 
 /* The real path of file IN, resolving its folder once for all the files of
- * that folder (a dataset lists thousands of files in a few folders). */
+ * that folder (a dataset lists thousands of files in a few folders, and
+ * its images and masks alternate between two of them). */
 static char *
 real_file(struct mirad_out_guard *g, const char *in)
 {
 	char *abs = mirad_path_absolute(in);
-	char *dir, *real;
+	char *dir, *dir_real, *real;
 
 	if (abs == NULL)
 		return NULL;
 	dir = mirad_path_dirname(abs);
-	if (g->dir == NULL || strcmp(g->dir, dir) != 0) {
-		char *dir_real = realpath(dir, NULL);
-
+	dir_real = g_hash_table_lookup(g->dirs, dir);
+	if (dir_real == NULL) {
+		dir_real = realpath(dir, NULL);
 		if (dir_real == NULL) {
 			int err = errno;
 
@@ -740,14 +747,11 @@ real_file(struct mirad_out_guard *g, const char *in)
 			errno = err;
 			return NULL;
 		}
-		free(g->dir);
-		free(g->dir_real);
-		g->dir = dir;
-		g->dir_real = dir_real;
+		g_hash_table_insert(g->dirs, dir, dir_real);
 	} else {
 		free(dir);
 	}
-	real = mirad_path_join(g->dir_real, mirad_path_basename(abs));
+	real = mirad_path_join(dir_real, mirad_path_basename(abs));
 	free(abs);
 	return real;
 }

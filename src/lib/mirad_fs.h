@@ -77,6 +77,9 @@ int mirad_copy_file(const char *src, const char *dst);
  * is removed.
  */
 int mirad_clone_file(const char *src, const char *dst);
+/* The same from the file open on IN, whose offset must be 0 (pread()
+ * leaves it there); the caller closes IN. */
+int mirad_clone_fd(int in, const char *dst);
 
 /*
  * An output file written under a temporary name in the target's directory

@@ -409,3 +409,11 @@ mirad_image_check(const char *path, char *err, size_t errlen)
 	close(fd);
 	return rc == MIRAD_CODEC_UNKNOWN ? 1 : rc;
 }
+
+int
+mirad_image_open_input(const char *path, char *err, size_t errlen)
+{
+	off_t size;
+
+	return open_input_file(path, &size, err, errlen);
+}

@@ -109,6 +109,14 @@ VipsImage *mirad_image_load(
     const char *path, bool sequential, char *err, size_t errlen);
 
 /*
+ * Open PATH for reading with the file checks of mirad_image_load() (a
+ * regular, non-empty file: "not a regular file", "empty file"), for the
+ * callers that read it through mirad_codec.  Returns the descriptor (the
+ * caller closes it), or -1 with ERR.
+ */
+int mirad_image_open_input(const char *path, char *err, size_t errlen);
+
+/*
  * Save IM to PATH, format from PATH's extension (.png, .jpg, .tif, ...),
  * written under a temporary name and renamed.  QUALITY (1..100) applies to
  * JPEG; 0 means the default (90).  Returns 0; -1 when IM cannot be

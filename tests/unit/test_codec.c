@@ -474,6 +474,185 @@ test_codec_float32_tiff_refused(void **state)
 	free(d);
 }
 
+/* A W x H image of BANDS samples of FORMAT from DATA (copied). */
+static VipsImage *
+from_memory(const void *data, int w, int h, int bands, VipsBandFormat format)
+{
+	VipsImage *im = vips_image_new_from_memory_copy(data,
+	    (size_t)w * (size_t)h * (size_t)bands * vips_format_sizeof(format),
+	    w, h, bands, format);
+
+	assert_non_null(im);
+	return im;
+}
+
+static int
+mask_of(const char *path, uint64_t max_pixels, struct mirad_codec_mask *m,
+    char *err)
+{
+	int fd = open(path, O_RDONLY);
+	int rc;
+
+	assert_true(fd >= 0);
+	memset(m, 0, sizeof *m);
+	rc = mirad_codec_read_mask(fd, max_pixels, m, err, 256);
+	close(fd);
+	return rc;
+}
+
+/* Save IM as the PNG DIR/NAME, interlaced or not, of BITDEPTH bits. */
+static char *
+write_png(const char *dir, const char *name, VipsImage *im, bool interlace,
+    int bitdepth)
+{
+	char *path = mirad_path_join(dir, name);
+
+	assert_int_equal(vips_pngsave(im, path, "interlace", interlace,
+	                     "bitdepth", bitdepth, NULL),
+	    0);
+	return path;
+}
+
+static void
+test_codec_masks(void **state)
+{
+	static const unsigned char bin[6] = {0, 255, 0, 255, 255, 0};
+	static const unsigned char grey[6] = {0, 1, 0, 128, 255, 0};
+	static const unsigned char want[6] = {0, 255, 0, 255, 255, 0};
+	static const unsigned short deep[6] = {0, 1, 0, 65535, 256, 0};
+	/* RGBA: colour in pixel 1 only, alpha in pixels 1 and 2. */
+	static const unsigned char rgba[6 * 4] = {0, 0, 0, 0, 0, 7, 0, 255, 0,
+	    0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const unsigned char rgba_want[6] = {0, 255, 0, 0, 0, 0};
+	char *d = test_tmpdir();
+	VipsImage *im;
+	char *p;
+	struct mirad_codec_mask m;
+	char err[256];
+	void *buf;
+	size_t len;
+
+	(void)state;
+	/* An 8-bit 0/255 grey PNG is the mask as it is. */
+	im = from_memory(bin, 3, 2, 1, VIPS_FORMAT_UCHAR);
+	p = write_png(d, "bin.png", im, false, 8);
+	assert_int_equal(mask_of(p, 1000, &m, err), 0);
+	assert_int_equal(m.width, 3);
+	assert_int_equal(m.height, 2);
+	assert_true(m.as_is);
+	assert_memory_equal(m.pixels, want, 6);
+	free(m.pixels);
+	/* The same pixels interlaced: decoded alike. */
+	free(p);
+	p = write_png(d, "inter.png", im, true, 8);
+	assert_int_equal(mask_of(p, 1000, &m, err), 0);
+	assert_memory_equal(m.pixels, want, 6);
+	free(m.pixels);
+	/* Over the pixel limit: refused before decoding. */
+	assert_int_equal(mask_of(p, 5, &m, err), -1);
+	assert_string_equal(err, "declares 3x2 pixels, over the limit of 5");
+	g_object_unref(im);
+	free(p);
+
+	/* Other grey values mark their pixels; not usable as it is. */
+	im = from_memory(grey, 3, 2, 1, VIPS_FORMAT_UCHAR);
+	p = write_png(d, "grey.png", im, false, 8);
+	assert_int_equal(mask_of(p, 1000, &m, err), 0);
+	assert_false(m.as_is);
+	assert_memory_equal(m.pixels, want, 6);
+	free(m.pixels);
+	g_object_unref(im);
+	free(p);
+
+	/* 16 bits: 1 and 256 mark their pixels too. */
+	im = from_memory(deep, 3, 2, 1, VIPS_FORMAT_USHORT);
+	p = write_png(d, "deep.png", im, false, 16);
+	assert_int_equal(mask_of(p, 1000, &m, err), 0);
+	assert_false(m.as_is);
+	assert_memory_equal(m.pixels, want, 6);
+	free(m.pixels);
+	g_object_unref(im);
+	free(p);
+
+	/* Alpha alone is not a defect. */
+	im = from_memory(rgba, 3, 2, 4, VIPS_FORMAT_UCHAR);
+	p = write_png(d, "rgba.png", im, false, 8);
+	assert_int_equal(mask_of(p, 1000, &m, err), 0);
+	assert_false(m.as_is);
+	assert_memory_equal(m.pixels, rgba_want, 6);
+	free(m.pixels);
+	/* A cut file and a flipped byte are errors; a JPEG is not ours. */
+	assert_int_equal(truncate(p, file_size(p) - 20), 0);
+	assert_int_equal(mask_of(p, 1000, &m, err), -1);
+	assert_string_equal(err, "truncated PNG");
+	free(p);
+	p = write_png(d, "flip.png", im, false, 8);
+	flip_bytes(p, file_size(p) / 2, 1);
+	assert_int_equal(mask_of(p, 1000, &m, err), -1);
+	assert_string_equal(err, "truncated or damaged PNG");
+	free(p);
+	p = write_image(d, "rgba.jpeg.jpg", im);
+	assert_int_equal(mask_of(p, 1000, &m, err), MIRAD_CODEC_UNKNOWN);
+	g_object_unref(im);
+	free(p);
+
+	/* What is written reads back as the same mask, as it is. */
+	assert_int_equal(
+	    mirad_codec_write_grey_png(want, 3, 2, &buf, &len, err, 256), 0);
+	p = mirad_path_join(d, "written.png");
+	assert_int_equal(mirad_write_file_atomic(p, buf, len), 0);
+	free(buf);
+	assert_int_equal(mask_of(p, 1000, &m, err), 0);
+	assert_true(m.as_is);
+	assert_int_equal(m.width, 3);
+	assert_memory_equal(m.pixels, want, 6);
+	free(m.pixels);
+	/* and libvips reads it as one 8-bit band. */
+	im = vips_image_new_from_file(p, NULL);
+	assert_non_null(im);
+	assert_int_equal(vips_image_get_bands(im), 1);
+	assert_int_equal(vips_image_get_format(im), VIPS_FORMAT_UCHAR);
+	g_object_unref(im);
+	free(p);
+
+	mirad_rm_rf(d);
+	free(d);
+}
+
+static void
+test_codec_write_png(void **state)
+{
+	char *d = test_tmpdir();
+	VipsImage *want = noise(7, 5, 3), *got;
+	size_t size = 0, len = 0;
+	void *px = vips_image_write_to_memory(want, &size), *buf = NULL, *back;
+	char *p = mirad_path_join(d, "rgb.png");
+	char err[256];
+
+	(void)state;
+	/* RGB pixels written by libpng read back through libvips alike. */
+	assert_int_equal(
+	    mirad_codec_write_png(px, 7, 5, 3, &buf, &len, err, 256), 0);
+	assert_int_equal(mirad_write_file_atomic(p, buf, len), 0);
+	got = vips_image_new_from_file(p, NULL);
+	assert_non_null(got);
+	assert_int_equal(vips_image_get_bands(got), 3);
+	back = vips_image_write_to_memory(got, &len);
+	assert_int_equal(len, size);
+	assert_memory_equal(back, px, size);
+	/* Five bands are no PNG. */
+	free(buf);
+	assert_int_equal(
+	    mirad_codec_write_png(px, 1, 1, 5, &buf, &len, err, 256), -1);
+	g_free(back);
+	g_free(px);
+	g_object_unref(got);
+	g_object_unref(want);
+	mirad_rm_rf(d);
+	free(p);
+	free(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,6 +663,8 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_codec_bit_flips),
 	    cmocka_unit_test(test_codec_float32_tiff),
 	    cmocka_unit_test(test_codec_float32_tiff_refused),
+	    cmocka_unit_test(test_codec_masks),
+	    cmocka_unit_test(test_codec_write_png),
 	};
 	int rc;
 

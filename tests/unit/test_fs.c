@@ -438,6 +438,34 @@ test_fs_out_guard(void **state)
 	    mirad_out_guard_check(g, ds, true, err, sizeof err), -1);
 	assert_non_null(strstr(err, "lies inside the input"));
 	mirad_out_guard_free(g);
+	/* Files of two folders in turn (images and masks), one of them
+	 * reached through a link: each is judged by its own folder. */
+	test_write(d, "ds/gt/m.png", "x");
+	{
+		char *gt = mirad_path_join(d, "ds/gt");
+		char *mask = mirad_path_join(d, "ds/gt/m.png");
+		char *via = mirad_path_join(d, "gtlink");
+		char *mask_via = mirad_path_join(d, "gtlink/m.png");
+
+		assert_int_equal(symlink(gt, via), 0);
+		g = mirad_out_guard_new(gt);
+		for (int round = 0; round < 2; round++) {
+			assert_int_equal(mirad_out_guard_check(
+			                     g, img, false, err, sizeof err),
+			    0);
+			assert_int_equal(mirad_out_guard_check(
+			                     g, mask, false, err, sizeof err),
+			    -1);
+			assert_int_equal(mirad_out_guard_check(g, mask_via,
+			                     false, err, sizeof err),
+			    -1);
+		}
+		mirad_out_guard_free(g);
+		free(gt);
+		free(mask);
+		free(via);
+		free(mask_via);
+	}
 	/* Component-wise: .../ds is not inside .../dsx, nor the reverse. */
 	out = mirad_path_join(d, "dsx");
 	g = mirad_out_guard_new(out);
@@ -502,6 +530,22 @@ test_fs_clone_file(void **state)
 	/* DST must be new. */
 	assert_int_equal(mirad_clone_file(a, b), -1);
 	assert_int_equal(errno, EEXIST);
+	/* From an open descriptor, which stays the caller's. */
+	{
+		char *c = mirad_path_join(d, "c");
+		int fd = open(a, O_RDONLY);
+
+		assert_true(fd >= 0);
+		assert_int_equal(mirad_clone_fd(fd, c), 0);
+		f = fopen(c, "r");
+		assert_non_null(fgets(buf, sizeof buf, f));
+		fclose(f);
+		assert_string_equal(buf, "payload");
+		assert_int_equal(mirad_clone_fd(fd, c), -1);
+		assert_int_equal(errno, EEXIST);
+		assert_int_equal(close(fd), 0);
+		free(c);
+	}
 	mirad_rm_rf(d);
 	free(a);
 	free(b);
