@@ -33,6 +33,7 @@
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
+#include "mirad_outdir.h"
 #include "mirad_progress.h"
 #include "mirad_shard.h"
 #include "mirad_signal.h"
@@ -83,8 +84,8 @@ struct convert {
 
 	/* run state */
 	char *abs_output;
-	char *tmp; /* the private folder published as OUT */
-	int lock_fd;
+	struct mirad_outdir *out; /* the transaction writing OUT */
+	const char *tmp;          /* its temporary folder, or the merge's */
 	struct convert_item *items;
 	size_t nitems;
 	atomic_size_t next;
@@ -575,15 +576,9 @@ abandon(struct convert *c)
 		mirad_shard_set_free(c->set);
 		c->set = NULL;
 	}
-	if (c->tmp != NULL) {
-		mirad_rm_rf(c->tmp);
-		free(c->tmp);
-		c->tmp = NULL;
-	}
-	if (c->lock_fd >= 0) {
-		mirad_lock_release(c->lock_fd, c->output);
-		c->lock_fd = -1;
-	}
+	mirad_outdir_abort(c->out);
+	c->out = NULL;
+	c->tmp = NULL;
 }
 
 MIRAD_NORETURN static void die_cleanly(struct convert *c, const char *fmt, ...)
@@ -1222,7 +1217,7 @@ merge_main(struct convert *c)
 			    c, "%s: no image could be converted", c->input);
 	}
 
-	if (mirad_shard_merge_begin(
+	if (mirad_cli_merge_begin(
 	        &m, c->output, c->force, &set, err, sizeof err) != 0)
 		die_cleanly(c, "%s", err);
 	c->assembly = &m;
@@ -1327,12 +1322,11 @@ main(int argc, char **argv)
 	struct mirad_recordset records = {0}, out = {0};
 	struct mirad_dataset_info info;
 	char err[1024], job[65] = "";
-	int status = MIRAD_EXIT_OK;
+	int status = MIRAD_EXIT_OK, refusal;
 	size_t written = 0;
 
 	mirad_set_progname(argv[0]);
 	mirad_keep_freed_memory(0);
-	c.lock_fd = -1;
 	c.in.scan.read_sizes = false;
 	c.in.scan.problem = mirad_report_problem;
 	c.pixels.jpeg_quality = 95;
@@ -1407,22 +1401,23 @@ main(int argc, char **argv)
 
 	/* Take the lock before looking at OUT, so two runs cannot both see
 	 * it missing. */
-	c.lock_fd = mirad_lock_acquire(c.output);
-	if (c.lock_fd < 0)
+	if (mirad_outdir_lock(&c.out, c.output,
+	        c.force ? MIRAD_OUTDIR_FORCE : 0) != MIRAD_OUTDIR_OK)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
 		    "%s: cannot lock (another mirad-convert writing it?)",
 		    c.output);
-	/* The lock is ours: what killed runs left beside OUT is stale. */
-	(void)mirad_remove_stale_temps(c.output);
-	if (mirad_output_replaceable(c.output, c.force, err, sizeof err) != 0)
-		die_cleanly(&c, "%s", err);
-	c.tmp = mirad_tmpdir_beside(c.output);
-	if (c.tmp == NULL) {
+	refusal = mirad_outdir_check(c.out);
+	if (refusal != MIRAD_OUTDIR_OK)
+		die_cleanly(&c, "%s",
+		    mirad_cli_output_refusal(
+		        refusal, c.output, err, sizeof err));
+	if (mirad_outdir_make_temp(c.out) != MIRAD_OUTDIR_OK) {
 		int e = errno;
 
 		abandon(&c);
 		mirad_die_errno(MIRAD_EXIT_FATAL, e, "%s", c.output);
 	}
+	c.tmp = mirad_outdir_temp(c.out);
 	if (c.plan.target != CONVERT_TO_NONE) {
 		convert_plan_names(&c.plan, c.items, c.nitems, true);
 		make_dirs(&c);
@@ -1497,23 +1492,19 @@ main(int argc, char **argv)
 	    mirad_output_mark(c.tmp, "mirad-convert") != 0)
 		die_cleanly(&c, "%s: %s (nothing was published)", c.output,
 		    strerror(errno));
-	/* The files were written unsynced: one syncfs makes all of them
-	 * durable before the folder is published. */
-	if (mirad_sync_tree(c.tmp) != 0)
-		die_cleanly(&c, "%s: %s (nothing was published)", c.output,
-		    strerror(errno));
 	check_signal(&c);
 
-	if (mirad_dir_publish(c.tmp, c.output, c.force) != 0) {
+	/* The files were written unsynced: the commit's one syncfs makes all
+	 * of them durable before the folder is published. */
+	if (mirad_outdir_commit(c.out) != MIRAD_OUTDIR_OK) {
 		int e = errno;
 
+		c.out = NULL; /* aborted by the failed commit */
 		die_cleanly(&c, "%s: %s (nothing was published)", c.output,
 		    strerror(e));
 	}
-	free(c.tmp);
+	c.out = NULL;
 	c.tmp = NULL;
-	mirad_lock_release(c.lock_fd, c.output);
-	c.lock_fd = -1;
 	if (c.mapping != NULL && c.shard_count == 0)
 		write_mapping(&c, &out);
 

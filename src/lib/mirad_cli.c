@@ -346,22 +346,3 @@ mirad_cli_merge_begin(struct mirad_shard_merge *m, const char *out, bool force,
 	}
 	return mirad_shard_merge_start(m, out, dir, set, err, errlen);
 }
-
-int
-mirad_output_replaceable(
-    const char *target, bool force, char *err, size_t errlen)
-{
-	int rc = mirad_outdir_replaceable(target, force);
-
-	if (rc == MIRAD_OUTDIR_OK)
-		return 0;
-	mirad_cli_output_refusal(rc, target, err, errlen);
-	return -1;
-}
-
-int
-mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
-    bool force, const struct mirad_shard_set *set, char *err, size_t errlen)
-{
-	return mirad_cli_merge_begin(m, out, force, set, err, errlen);
-}

@@ -155,15 +155,4 @@ const char *mirad_cli_output_refusal(
 int mirad_cli_merge_begin(struct mirad_shard_merge *m, const char *out,
     bool force, const struct mirad_shard_set *set, char *err, size_t errlen);
 
-/*
- * The former spellings, for mirad-convert until it begins its output
- * through mirad_outdir: mirad_output_replaceable() is
- * mirad_outdir_replaceable() with its refusal worded (0, or -1 with the
- * message in ERR); mirad_shard_merge_begin() is mirad_cli_merge_begin().
- */
-int mirad_output_replaceable(
-    const char *target, bool force, char *err, size_t errlen);
-int mirad_shard_merge_begin(struct mirad_shard_merge *m, const char *out,
-    bool force, const struct mirad_shard_set *set, char *err, size_t errlen);
-
 #endif
