@@ -76,14 +76,15 @@ use_build_tree_modules(void)
 static void
 test_image_header_fallback_loads_the_module(void **state)
 {
-	char *d = test_tmpdir();
-	char *tif = mirad_path_join(d, "float.tif");
-	char *png = mirad_path_join(d, "empty.png");
+	char *d, *tif, *png;
 	struct mirad_image_info info;
 	char err[256];
 
 	(void)state;
-	use_build_tree_modules();
+	use_build_tree_modules(); /* may skip: nothing allocated yet */
+	d = test_tmpdir();
+	tif = mirad_path_join(d, "float.tif");
+	png = mirad_path_join(d, "empty.png");
 	write_float_tiff(tif, 37, 23);
 	mirad_image_init_lazy("test_image_module", 1);
 	/* Nothing has needed libvips yet. */
@@ -117,12 +118,13 @@ test_image_header_fallback_loads_the_module(void **state)
 static void
 test_image_module_symbol(void **state)
 {
-	char *d = test_tmpdir();
+	char *d;
 	char err[512];
 	mirad_image_vips_entry entry;
 
 	(void)state;
-	use_build_tree_modules();
+	use_build_tree_modules(); /* may skip: nothing allocated yet */
+	d = test_tmpdir();
 	entry = (mirad_image_vips_entry)mirad_image_module_symbol(
 	    "mirad-vips.so", MIRAD_IMAGE_VIPS_MODULE_ENTRY, err, sizeof err);
 	assert_non_null(entry);
