@@ -480,7 +480,8 @@ tiff_unmap(thandle_t h, void *base, toff_t size)
 }
 
 /* libtiff's format strings: checked as printf formats. */
-MIRAD_PRINTF(4, 0) static int tiff_on_error(
+MIRAD_PRINTF(4, 0)
+static int tiff_on_error(
     TIFF *tif, void *data, const char *module, const char *fmt, va_list ap);
 
 static int
