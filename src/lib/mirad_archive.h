@@ -67,10 +67,10 @@ enum mirad_extract_limit {
 };
 
 struct mirad_extract_stats {
-	uint64_t entries;       /* headers read */
-	uint64_t files, dirs;   /* entries written */
-	uint64_t bytes;         /* file bytes written */
-	uint64_t archive_bytes; /* bytes of the archive file read */
+	uint64_t entries;              /* headers read */
+	uint64_t files, dirs;          /* entries written */
+	uint64_t bytes;                /* file bytes written */
+	uint64_t archive_bytes;        /* bytes of the archive file read */
 	enum mirad_extract_limit over; /* why it stopped, if by a limit */
 };
 
