@@ -1474,35 +1474,291 @@ replace(VipsImage **cur, int rc, VipsImage **next, char *err, size_t el)
 	return 0;
 }
 
+/* What the steps of one render share. */
+struct chain {
+	const struct augment_profile *p;
+	const struct augment_sample *s;
+	VipsImage *mask;      /* the source's mask or NULL (borrowed) */
+	VipsImage *cur;       /* the image so far */
+	VipsImage *next;      /* a step's result, before replace() */
+	VipsImage *wmask;     /* the warped mask, once warped, or NULL */
+	double border[3];     /* sRGB colour of the image's border */
+	int lng;              /* the longer side, in pixels */
+	int jpeg_q, jpeg_sub; /* the JPEG effect's draw, for the end */
+};
+
+/* A step of the chain: apply effect *I of C's profile to C->cur.  It may
+ * consume the next effect too (advancing *I).  0 or -1 (ERR). */
+typedef int (*chain_step)(struct chain *c, size_t *i, char *err, size_t el);
+
+#define STEP_VALUES(c, i) ((const double(*)[AUGMENT_MAX_DIMS])(c)->s->value[i])
+
+/* C->cur replaced by what a step wrote to C->next (RC its status). */
+static int
+advance(struct chain *c, int rc, char *err, size_t el)
+{
+	return replace(&c->cur, rc, &c->next, err, el);
+}
+
+static int
+step_warp(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const struct augment_profile *p = c->p;
+	const struct augment_sample *s = c->s;
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+	struct augment_geometry g = {0, 1, 0, 0, {{0}}, 0, 0};
+	double fill[3];
+	VipsImage *nm = NULL;
+	int rc;
+
+	if (p->effects[*i].type == AUGMENT_LENS_DISTORTION) {
+		/* Only reached without a viewpoint effect before it, or as
+		 * its own second warp. */
+		g.k1 = v[0][0];
+		g.k2 = v[1][0];
+	} else {
+		g.rotate_deg = v[0][0];
+		g.scale = v[1][0];
+		g.shift_x = v[2][0];
+		g.shift_y = v[3][0];
+		for (int k = 0; k < 4; k++)
+			for (int d = 0; d < 2; d++) {
+				uint64_t key = augment_mix64(s->aux_seed[*i] ^
+				    (uint64_t)(2 * k + d + 1));
+
+				g.corner[k][d] =
+				    v[4][0] * (2 * augment_u01(key) - 1);
+			}
+		/* Fold a following lens effect into the same map: one
+		 * resample. */
+		if (*i + 1 < p->neffects &&
+		    p->effects[*i + 1].type == AUGMENT_LENS_DISTORTION &&
+		    s->applied[*i + 1]) {
+			g.k1 = s->value[*i + 1][0][0];
+			g.k2 = s->value[*i + 1][1][0];
+			(*i)++;
+		}
+	}
+	if (augment_geometry_is_identity(&g))
+		return 0;
+	for (int k = 0; k < 3; k++)
+		fill[k] = srgb_decode(c->border[k] / 255.0);
+	rc = augment_warp(c->cur, c->wmask ? c->wmask : c->mask, &g, fill,
+	    &c->next, &nm, err, el);
+	if (rc == 0) {
+		advance(c, 0, err, el);
+		if (c->wmask != NULL)
+			g_object_unref(c->wmask);
+		c->wmask = nm;
+	}
+	return rc;
+}
+
+static int
+step_background(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const struct augment_effect *e = &c->p->effects[*i];
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+	struct augment_background b = {e->choice[0],
+	    {c->border[0], c->border[1], c->border[2]},
+	    {v[0][0], v[0][1], v[0][2]}, v[1][0], v[2][0] * c->lng,
+	    v[3][0] * c->lng, v[4][0]};
+
+	if (b.strength <= 0)
+		return 0;
+	return advance(c,
+	    augment_background(
+	        c->cur, c->wmask ? c->wmask : c->mask, &b, &c->next, err, el),
+	    err, el);
+}
+
+static int
+step_illumination(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+	struct augment_light l = {c->p->effects[*i].choice[0], v[0][0], v[1][0],
+	    v[2][0], v[2][1], v[3][0], v[4][0], c->s->aux_seed[*i]};
+
+	if (l.gain <= 0)
+		return 0;
+	return advance(
+	    c, augment_illumination(c->cur, &l, &c->next, err, el), err, el);
+}
+
+static int
+step_glare(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+
+	if (!(v[2][0] > 0 || v[3][0] > 0))
+		return 0;
+	return advance(c,
+	    augment_glare(c->cur, v[0][0], v[0][1], v[1][0], v[2][0], v[3][0],
+	        &c->next, err, el),
+	    err, el);
+}
+
+static int
+step_vignetting(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+
+	if (!(v[0][0] < 1))
+		return 0;
+	return advance(
+	    c, augment_vignetting(c->cur, v[0][0], &c->next, err, el), err, el);
+}
+
+static int
+step_defocus(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+
+	if (!(v[0][0] * c->lng >= 0.25))
+		return 0;
+	return advance(c,
+	    augment_defocus(c->cur, v[0][0] * c->lng, &c->next, err, el), err,
+	    el);
+}
+
+static int
+step_motion_blur(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+
+	if (!(v[0][0] * c->lng >= 0.5))
+		return 0;
+	return advance(c,
+	    augment_motion_blur(
+	        c->cur, v[0][0] * c->lng, v[1][0], &c->next, err, el),
+	    err, el);
+}
+
+static int
+step_exposure(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+
+	if (v[0][0] == 0)
+		return 0;
+	return advance(
+	    c, augment_exposure(c->cur, v[0][0], &c->next, err, el), err, el);
+}
+
+static int
+step_sensor_noise(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+
+	if (!(v[0][0] > 0 || v[1][0] > 0))
+		return 0;
+	return advance(c,
+	    augment_sensor_noise(c->cur, v[0][0], v[1][0], c->s->aux_seed[*i],
+	        &c->next, err, el),
+	    err, el);
+}
+
+static int
+step_white_balance(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+
+	if (v[0][0] == v[1][0])
+		return 0;
+	return advance(c,
+	    augment_white_balance(c->cur, v[0][0], v[1][0],
+	        c->p->effects[*i].choice[0], &c->next, err, el),
+	    err, el);
+}
+
+static int
+step_tone_curve(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+
+	if (!(v[0][0] != 1 || v[1][0] != 1))
+		return 0;
+	return advance(c,
+	    augment_tone_curve(c->cur, v[0][0], v[1][0], &c->next, err, el),
+	    err, el);
+}
+
+static int
+step_resolution(struct chain *c, size_t *i, char *err, size_t el)
+{
+	const struct augment_effect *e = &c->p->effects[*i];
+	const double(*v)[AUGMENT_MAX_DIMS] = STEP_VALUES(c, *i);
+
+	if (!(v[0][0] < 1))
+		return 0;
+	return advance(c,
+	    augment_resolution(
+	        c->cur, v[0][0], e->choice[0], e->choice[1], &c->next, err, el),
+	    err, el);
+}
+
+/* The JPEG round trip comes after the quantisation: only its draw is
+ * kept here. */
+static int
+step_jpeg(struct chain *c, size_t *i, char *err, size_t el)
+{
+	(void)err;
+	(void)el;
+	c->jpeg_q = (int)lround(STEP_VALUES(c, *i)[0][0]);
+	c->jpeg_sub = c->p->effects[*i].choice[0];
+	return 0;
+}
+
+/* Each effect's step, by type (the chain runs them in the profile's
+ * order, which is this order). */
+static const chain_step chain_steps[AUGMENT_NEFFECTS] = {
+    [AUGMENT_VIEWPOINT] = step_warp,
+    [AUGMENT_LENS_DISTORTION] = step_warp,
+    [AUGMENT_BACKGROUND] = step_background,
+    [AUGMENT_ILLUMINATION] = step_illumination,
+    [AUGMENT_GLARE] = step_glare,
+    [AUGMENT_VIGNETTING] = step_vignetting,
+    [AUGMENT_DEFOCUS] = step_defocus,
+    [AUGMENT_MOTION_BLUR] = step_motion_blur,
+    [AUGMENT_EXPOSURE] = step_exposure,
+    [AUGMENT_SENSOR_NOISE] = step_sensor_noise,
+    [AUGMENT_WHITE_BALANCE] = step_white_balance,
+    [AUGMENT_TONE_CURVE] = step_tone_curve,
+    [AUGMENT_RESOLUTION] = step_resolution,
+    [AUGMENT_JPEG] = step_jpeg,
+};
+
 static int
 render_chain(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
     const struct augment_sample *s, int jpeg_out_q, VipsImage **out,
     VipsImage **out_mask, void **jpeg_bytes, size_t *jpeg_len, char *err,
     size_t el)
 {
-	int w = src->Xsize, h = src->Ysize, lng = w > h ? w : h;
+	int w = src->Xsize, h = src->Ysize;
 	bool grey = src->Bands <= 2, encoded = false;
-	double border[3] = {0, 0, 0};
 	bool have_border = false;
-	VipsImage *cur = NULL, *next = NULL, *wmask = NULL, *u8 = NULL;
-	int jpeg_q = 0, jpeg_sub = 0, rc;
+	struct chain c = {
+	    p, s, mask, NULL, NULL, NULL, {0, 0, 0}, w > h ? w : h, 0, 0};
+	VipsImage *u8 = NULL;
+	int rc;
 
 	*out = NULL;
 	*out_mask = NULL;
 	if (jpeg_bytes != NULL)
 		*jpeg_bytes = NULL;
 
-	rc = augment_to_linear(src, &next, err, el);
+	rc = augment_to_linear(src, &c.next, err, el);
 	if (rc == 0) {
-		cur = vips_image_new();
-		rc = replace(&cur, 0, &next, err, el);
+		c.cur = vips_image_new();
+		rc = advance(&c, 0, err, el);
 	}
 	for (size_t i = 0; i < p->neffects && rc == 0; i++) {
 		const struct augment_effect *e = &p->effects[i];
-		const double(*v)[AUGMENT_MAX_DIMS] = s->value[i];
 
 		if (!s->applied[i])
 			continue;
+		/* The border colour fills what a warp uncovers and is the
+		 * background's reference: measured once, on the source. */
 		if (!have_border &&
 		    (e->type == AUGMENT_VIEWPOINT ||
 		        e->type == AUGMENT_LENS_DISTORTION ||
@@ -1510,181 +1766,36 @@ render_chain(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 			int band = (int)lround(0.03 * (w < h ? w : h));
 
 			if (e->type == AUGMENT_BACKGROUND)
-				band = (int)lround(v[5][0] * (w < h ? w : h));
-			rc = augment_border_colour(src, band, border, err, el);
+				band = (int)lround(
+				    s->value[i][5][0] * (w < h ? w : h));
+			rc =
+			    augment_border_colour(src, band, c.border, err, el);
 			have_border = true;
 			if (rc != 0)
 				break;
 		}
 		if (!encoded && e->type >= AUGMENT_TONE_CURVE) {
-			rc = replace(&cur,
-			    augment_to_encoded(cur, &next, err, el), &next, err,
+			rc = advance(&c,
+			    augment_to_encoded(c.cur, &c.next, err, el), err,
 			    el);
 			encoded = true;
 			if (rc != 0)
 				break;
 		}
-		switch (e->type) {
-		case AUGMENT_VIEWPOINT:
-		case AUGMENT_LENS_DISTORTION: {
-			struct augment_geometry g = {0, 1, 0, 0, {{0}}, 0, 0};
-			double fill[3];
-			VipsImage *nm = NULL;
-
-			if (e->type == AUGMENT_LENS_DISTORTION) {
-				/* Only reached without a viewpoint effect
-				 * before it, or as its own second warp. */
-				g.k1 = v[0][0];
-				g.k2 = v[1][0];
-			} else {
-				g.rotate_deg = v[0][0];
-				g.scale = v[1][0];
-				g.shift_x = v[2][0];
-				g.shift_y = v[3][0];
-				for (int c = 0; c < 4; c++)
-					for (int d = 0; d < 2; d++) {
-						uint64_t k = augment_mix64(
-						    s->aux_seed[i] ^
-						    (uint64_t)(2 * c + d + 1));
-
-						g.corner[c][d] = v[4][0] *
-						    (2 * augment_u01(k) - 1);
-					}
-				/* Fold a following lens effect into the same
-				 * map: one resample. */
-				if (i + 1 < p->neffects &&
-				    p->effects[i + 1].type ==
-				        AUGMENT_LENS_DISTORTION &&
-				    s->applied[i + 1]) {
-					g.k1 = s->value[i + 1][0][0];
-					g.k2 = s->value[i + 1][1][0];
-					i++;
-				}
-			}
-			if (augment_geometry_is_identity(&g))
-				break;
-			for (int c = 0; c < 3; c++)
-				fill[c] = srgb_decode(border[c] / 255.0);
-			rc = augment_warp(cur, wmask ? wmask : mask, &g, fill,
-			    &next, &nm, err, el);
-			if (rc == 0) {
-				replace(&cur, 0, &next, err, el);
-				if (wmask != NULL)
-					g_object_unref(wmask);
-				wmask = nm;
-			}
-			break;
-		}
-		case AUGMENT_BACKGROUND: {
-			struct augment_background b = {e->choice[0],
-			    {border[0], border[1], border[2]},
-			    {v[0][0], v[0][1], v[0][2]}, v[1][0], v[2][0] * lng,
-			    v[3][0] * lng, v[4][0]};
-
-			if (b.strength > 0)
-				rc = replace(&cur,
-				    augment_background(cur,
-				        wmask ? wmask : mask, &b, &next, err,
-				        el),
-				    &next, err, el);
-			break;
-		}
-		case AUGMENT_ILLUMINATION: {
-			struct augment_light l = {e->choice[0], v[0][0],
-			    v[1][0], v[2][0], v[2][1], v[3][0], v[4][0],
-			    s->aux_seed[i]};
-
-			if (l.gain > 0)
-				rc = replace(&cur,
-				    augment_illumination(
-				        cur, &l, &next, err, el),
-				    &next, err, el);
-			break;
-		}
-		case AUGMENT_GLARE:
-			if (v[2][0] > 0 || v[3][0] > 0)
-				rc = replace(&cur,
-				    augment_glare(cur, v[0][0], v[0][1],
-				        v[1][0], v[2][0], v[3][0], &next, err,
-				        el),
-				    &next, err, el);
-			break;
-		case AUGMENT_VIGNETTING:
-			if (v[0][0] < 1)
-				rc = replace(&cur,
-				    augment_vignetting(
-				        cur, v[0][0], &next, err, el),
-				    &next, err, el);
-			break;
-		case AUGMENT_DEFOCUS:
-			if (v[0][0] * lng >= 0.25)
-				rc = replace(&cur,
-				    augment_defocus(
-				        cur, v[0][0] * lng, &next, err, el),
-				    &next, err, el);
-			break;
-		case AUGMENT_MOTION_BLUR:
-			if (v[0][0] * lng >= 0.5)
-				rc = replace(&cur,
-				    augment_motion_blur(cur, v[0][0] * lng,
-				        v[1][0], &next, err, el),
-				    &next, err, el);
-			break;
-		case AUGMENT_EXPOSURE:
-			if (v[0][0] != 0)
-				rc = replace(&cur,
-				    augment_exposure(
-				        cur, v[0][0], &next, err, el),
-				    &next, err, el);
-			break;
-		case AUGMENT_SENSOR_NOISE:
-			if (v[0][0] > 0 || v[1][0] > 0)
-				rc = replace(&cur,
-				    augment_sensor_noise(cur, v[0][0], v[1][0],
-				        s->aux_seed[i], &next, err, el),
-				    &next, err, el);
-			break;
-		case AUGMENT_WHITE_BALANCE:
-			if (v[0][0] != v[1][0])
-				rc = replace(&cur,
-				    augment_white_balance(cur, v[0][0], v[1][0],
-				        e->choice[0], &next, err, el),
-				    &next, err, el);
-			break;
-		case AUGMENT_TONE_CURVE:
-			if (v[0][0] != 1 || v[1][0] != 1)
-				rc = replace(&cur,
-				    augment_tone_curve(
-				        cur, v[0][0], v[1][0], &next, err, el),
-				    &next, err, el);
-			break;
-		case AUGMENT_RESOLUTION:
-			if (v[0][0] < 1)
-				rc = replace(&cur,
-				    augment_resolution(cur, v[0][0],
-				        e->choice[0], e->choice[1], &next, err,
-				        el),
-				    &next, err, el);
-			break;
-		case AUGMENT_JPEG:
-			jpeg_q = (int)lround(v[0][0]);
-			jpeg_sub = e->choice[0];
-			break;
-		case AUGMENT_NEFFECTS:
-			break;
-		}
+		if (chain_steps[e->type] != NULL)
+			rc = chain_steps[e->type](&c, &i, err, el);
 	}
 	if (rc == 0 && !encoded)
-		rc = replace(&cur, augment_to_encoded(cur, &next, err, el),
-		    &next, err, el);
+		rc = advance(
+		    &c, augment_to_encoded(c.cur, &c.next, err, el), err, el);
 	if (rc == 0)
-		rc = augment_quantise(cur, grey, &u8, err, el);
-	if (cur != NULL)
-		g_object_unref(cur);
-	if (rc == 0 && (jpeg_q > 0 || jpeg_out_q > 0)) {
-		rc = augment_jpeg(u8, jpeg_q > 0 ? jpeg_q : jpeg_out_q,
-		    jpeg_sub, out, jpeg_out_q > 0 ? jpeg_bytes : NULL, jpeg_len,
-		    err, el);
+		rc = augment_quantise(c.cur, grey, &u8, err, el);
+	if (c.cur != NULL)
+		g_object_unref(c.cur);
+	if (rc == 0 && (c.jpeg_q > 0 || jpeg_out_q > 0)) {
+		rc = augment_jpeg(u8, c.jpeg_q > 0 ? c.jpeg_q : jpeg_out_q,
+		    c.jpeg_sub, out, jpeg_out_q > 0 ? jpeg_bytes : NULL,
+		    jpeg_len, err, el);
 	} else if (rc == 0) {
 		*out = vips_image_copy_memory(u8);
 		if (*out == NULL) {
@@ -1695,13 +1806,13 @@ render_chain(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 	if (u8 != NULL)
 		g_object_unref(u8);
 	if (rc != 0) {
-		if (wmask != NULL)
-			g_object_unref(wmask);
+		if (c.wmask != NULL)
+			g_object_unref(c.wmask);
 		return -1;
 	}
-	if (wmask != NULL) {
-		*out_mask = vips_image_copy_memory(wmask);
-		g_object_unref(wmask);
+	if (c.wmask != NULL) {
+		*out_mask = vips_image_copy_memory(c.wmask);
+		g_object_unref(c.wmask);
 		if (*out_mask == NULL) {
 			mirad_image_take_error(err, el);
 			g_object_unref(*out);

@@ -369,13 +369,159 @@ in_range(double v, const struct augment_param_def *d)
 	return isfinite(v) && v >= d->min && v <= d->max;
 }
 
-/* Validate a scalar spec; returns NULL or a message (static). */
+static const char *check_scalar(const cJSON *spec,
+    const struct augment_param_def *d, int depth, char *buf, size_t buflen);
+
+/* Each spec of the list BODY, checked as a scalar; NULL or a message. */
+static const char *
+check_each(const cJSON *body, const struct augment_param_def *d, int depth,
+    char *buf, size_t buflen)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, body)
+	{
+		const char *m = check_scalar(item, d, depth + 1, buf, buflen);
+
+		if (m != NULL)
+			return m;
+	}
+	return NULL;
+}
+
+/* The check of one distribution: SPEC is the object, BODY its KIND
+ * member.  NULL or a message (in BUF). */
+typedef const char *(*spec_check)(const cJSON *spec, const cJSON *body,
+    const char *kind, const struct augment_param_def *d, int depth, char *buf,
+    size_t buflen);
+
+static const char *
+check_uniform(const cJSON *spec, const cJSON *body, const char *kind,
+    const struct augment_param_def *d, int depth, char *buf, size_t buflen)
+{
+	const char *m = check_scalar(body, d, depth + 1, buf, buflen);
+
+	(void)spec;
+	if (m != NULL)
+		return m;
+	if (!is_pair(body)) {
+		snprintf(buf, buflen, "%s: %s needs [lo, hi]", d->name, kind);
+		return buf;
+	}
+	if (strcmp(kind, "log_uniform") == 0 &&
+	    cJSON_GetArrayItem(body, 0)->valuedouble <= 0) {
+		snprintf(buf, buflen, "%s: log_uniform needs lo > 0", d->name);
+		return buf;
+	}
+	return NULL;
+}
+
+static const char *
+check_normal(const cJSON *spec, const cJSON *body, const char *kind,
+    const struct augment_param_def *d, int depth, char *buf, size_t buflen)
+{
+	const cJSON *clip = cJSON_GetObjectItemCaseSensitive(spec, "clip");
+
+	(void)kind;
+	if (!is_pair(body) || cJSON_GetArrayItem(body, 1)->valuedouble < 0) {
+		snprintf(buf, buflen,
+		    "%s: normal needs [mu, sigma] with sigma >= 0", d->name);
+		return buf;
+	}
+	if (clip == NULL) {
+		snprintf(buf, buflen, "%s: normal needs \"clip\": [lo, hi]",
+		    d->name);
+		return buf;
+	}
+	if (!is_pair(clip)) {
+		snprintf(buf, buflen, "%s: clip needs [lo, hi]", d->name);
+		return buf;
+	}
+	return check_scalar(clip, d, depth + 1, buf, buflen);
+}
+
+static const char *
+check_choice(const cJSON *spec, const cJSON *body, const char *kind,
+    const struct augment_param_def *d, int depth, char *buf, size_t buflen)
+{
+	const cJSON *item;
+
+	(void)spec;
+	(void)kind;
+	if (!cJSON_IsArray(body) || cJSON_GetArraySize(body) < 1) {
+		snprintf(buf, buflen,
+		    "%s: choice needs a non-empty list of numbers", d->name);
+		return buf;
+	}
+	cJSON_ArrayForEach(item, body)
+	{
+		if (!cJSON_IsNumber(item)) {
+			snprintf(
+			    buf, buflen, "%s: choice needs numbers", d->name);
+			return buf;
+		}
+	}
+	return check_each(body, d, depth, buf, buflen);
+}
+
+static const char *
+check_by_severity(const cJSON *spec, const cJSON *body, const char *kind,
+    const struct augment_param_def *d, int depth, char *buf, size_t buflen)
+{
+	(void)spec;
+	(void)kind;
+	if (!cJSON_IsArray(body) || cJSON_GetArraySize(body) != 5) {
+		snprintf(
+		    buf, buflen, "%s: by_severity needs 5 values", d->name);
+		return buf;
+	}
+	return check_each(body, d, depth, buf, buflen);
+}
+
+/* [a, b], both numbers or both [lo, hi]. */
+static const char *
+check_lerp_severity(const cJSON *spec, const cJSON *body, const char *kind,
+    const struct augment_param_def *d, int depth, char *buf, size_t buflen)
+{
+	(void)spec;
+	(void)kind;
+	if (!cJSON_IsArray(body) || cJSON_GetArraySize(body) != 2 ||
+	    !((cJSON_IsNumber(cJSON_GetArrayItem(body, 0)) &&
+	          cJSON_IsNumber(cJSON_GetArrayItem(body, 1))) ||
+	        (is_pair(cJSON_GetArrayItem(body, 0)) &&
+	            is_pair(cJSON_GetArrayItem(body, 1))))) {
+		snprintf(buf, buflen,
+		    "%s: lerp_severity needs [a, b] with two numbers or two "
+		    "[lo, hi] ranges",
+		    d->name);
+		return buf;
+	}
+	return check_each(body, d, depth, buf, buflen);
+}
+
+/* The distributions: the key naming each, whether it takes "clip", and
+ * its check. */
+static const struct {
+	const char *key;
+	bool takes_clip;
+	spec_check check;
+} spec_checks[] = {
+    {"uniform", false, check_uniform},
+    {"log_uniform", false, check_uniform},
+    {"normal", true, check_normal},
+    {"choice", false, check_choice},
+    {"by_severity", false, check_by_severity},
+    {"lerp_severity", false, check_lerp_severity},
+};
+
+/* Validate a scalar spec; returns NULL or a message (static or BUF). */
 static const char *
 check_scalar(const cJSON *spec, const struct augment_param_def *d, int depth,
     char *buf, size_t buflen)
 {
 	const char *kind;
 	const cJSON *body, *item;
+	size_t k = 0;
 
 	if (depth > 4)
 		return "value specs nest too deeply";
@@ -400,9 +546,8 @@ check_scalar(const cJSON *spec, const struct augment_param_def *d, int depth,
 		}
 		if (lo > hi) {
 			snprintf(buf, buflen,
-			    "%s: range [%.17g, %.17g] has "
-			    "lo > hi",
-			    d->name, lo, hi);
+			    "%s: range [%.17g, %.17g] has lo > hi", d->name, lo,
+			    hi);
 			return buf;
 		}
 		return NULL;
@@ -421,6 +566,8 @@ check_scalar(const cJSON *spec, const struct augment_param_def *d, int depth,
 		    d->name);
 		return buf;
 	}
+	while (strcmp(spec_checks[k].key, kind) != 0)
+		k++;
 	cJSON_ArrayForEach(item, spec)
 	{
 		if (item == body)
@@ -428,117 +575,13 @@ check_scalar(const cJSON *spec, const struct augment_param_def *d, int depth,
 		if (strcmp(item->string, "crn") == 0 && cJSON_IsBool(item))
 			continue;
 		if (strcmp(item->string, "clip") == 0 &&
-		    strcmp(kind, "normal") == 0)
+		    spec_checks[k].takes_clip)
 			continue;
 		snprintf(buf, buflen, "%s: unknown key '%s' in a %s spec",
 		    d->name, item->string, kind);
 		return buf;
 	}
-	if (strcmp(kind, "uniform") == 0 || strcmp(kind, "log_uniform") == 0) {
-		const char *m = check_scalar(body, d, depth + 1, buf, buflen);
-
-		if (m != NULL)
-			return m;
-		if (!is_pair(body)) {
-			snprintf(buf, buflen, "%s: %s needs [lo, hi]", d->name,
-			    kind);
-			return buf;
-		}
-		if (strcmp(kind, "log_uniform") == 0 &&
-		    cJSON_GetArrayItem(body, 0)->valuedouble <= 0) {
-			snprintf(buf, buflen, "%s: log_uniform needs lo > 0",
-			    d->name);
-			return buf;
-		}
-		return NULL;
-	}
-	if (strcmp(kind, "normal") == 0) {
-		const cJSON *clip =
-		    cJSON_GetObjectItemCaseSensitive(spec, "clip");
-
-		if (!is_pair(body) ||
-		    cJSON_GetArrayItem(body, 1)->valuedouble < 0) {
-			snprintf(buf, buflen,
-			    "%s: normal needs [mu, sigma] "
-			    "with sigma >= 0",
-			    d->name);
-			return buf;
-		}
-		if (clip == NULL) {
-			snprintf(buf, buflen,
-			    "%s: normal needs \"clip\": "
-			    "[lo, hi]",
-			    d->name);
-			return buf;
-		}
-		if (!is_pair(clip)) {
-			snprintf(
-			    buf, buflen, "%s: clip needs [lo, hi]", d->name);
-			return buf;
-		}
-		return check_scalar(clip, d, depth + 1, buf, buflen);
-	}
-	if (strcmp(kind, "choice") == 0) {
-		if (!cJSON_IsArray(body) || cJSON_GetArraySize(body) < 1) {
-			snprintf(buf, buflen,
-			    "%s: choice needs a non-empty "
-			    "list of numbers",
-			    d->name);
-			return buf;
-		}
-		cJSON_ArrayForEach(item, body)
-		{
-			const char *m;
-
-			if (!cJSON_IsNumber(item)) {
-				snprintf(buf, buflen,
-				    "%s: choice needs "
-				    "numbers",
-				    d->name);
-				return buf;
-			}
-			if ((m = check_scalar(
-			         item, d, depth + 1, buf, buflen)) != NULL)
-				return m;
-		}
-		return NULL;
-	}
-	if (strcmp(kind, "by_severity") == 0) {
-		if (!cJSON_IsArray(body) || cJSON_GetArraySize(body) != 5) {
-			snprintf(buf, buflen, "%s: by_severity needs 5 values",
-			    d->name);
-			return buf;
-		}
-		cJSON_ArrayForEach(item, body)
-		{
-			const char *m =
-			    check_scalar(item, d, depth + 1, buf, buflen);
-
-			if (m != NULL)
-				return m;
-		}
-		return NULL;
-	}
-	/* lerp_severity: [a, b], both numbers or both [lo, hi]. */
-	if (!cJSON_IsArray(body) || cJSON_GetArraySize(body) != 2 ||
-	    !((cJSON_IsNumber(cJSON_GetArrayItem(body, 0)) &&
-	          cJSON_IsNumber(cJSON_GetArrayItem(body, 1))) ||
-	        (is_pair(cJSON_GetArrayItem(body, 0)) &&
-	            is_pair(cJSON_GetArrayItem(body, 1))))) {
-		snprintf(buf, buflen,
-		    "%s: lerp_severity needs [a, b] with "
-		    "two numbers or two [lo, hi] ranges",
-		    d->name);
-		return buf;
-	}
-	cJSON_ArrayForEach(item, body)
-	{
-		const char *m = check_scalar(item, d, depth + 1, buf, buflen);
-
-		if (m != NULL)
-			return m;
-	}
-	return NULL;
+	return spec_checks[k].check(spec, body, kind, d, depth, buf, buflen);
 }
 
 /* A vector parameter (dims > 1): a list of DIMS scalar specs, or

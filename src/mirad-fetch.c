@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "fetch_catalogue.h"
-#include "fetch_drive.h"
+#include "fetch_run.h"
 #include "mirad_archive.h"
 #include "mirad_cli.h"
 #include "mirad_err.h"
@@ -34,14 +34,6 @@
 #include "mirad_progress.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
-
-/* Tool-specific status (documented in mirad-fetch.1): the download failed
- * in a way a later run may not (network, 5xx, 429, Drive quota); the
- * partial download is kept for resumption.  75 is sysexits' EX_TEMPFAIL. */
-#define FETCH_EXIT_TEMPFAIL 75
-
-/* Drive hops: a confirmation page, then the file. */
-#define DRIVE_MAX_PAGES 4
 
 enum {
 	OPT_DATASET = 256,
@@ -57,34 +49,6 @@ enum {
 	OPT_MAX_BYTES,
 	OPT_MAX_ENTRY_BYTES,
 	OPT_MAX_RATIO,
-};
-
-struct fetch {
-	/* options */
-	const struct fetch_dataset *dataset;
-	const char *url;
-	const char *archive;
-	const char *verify;
-	char *out; /* trailing slashes removed; owned */
-	char sha256[MIRAD_SHA256_HEX_LEN + 1];
-	bool have_sha256;
-	uint64_t size;
-	bool force;
-	bool read_sizes;
-	enum mirad_layout layout;
-	unsigned retries;
-	struct mirad_extract_limits limits;
-
-	/* state */
-	struct mirad_outdir *dir; /* the transaction writing OUT */
-	char *part;               /* download file (owned) */
-	const char *tmp;          /* extraction folder (DIR's) */
-	/* The tree being validated under tmp, while it is. */
-	const char *scan_root;
-	char digest[MIRAD_SHA256_HEX_LEN + 1];
-	uint64_t archive_size;
-	uint64_t progress_done, progress_total;
-	size_t problems;
 };
 
 static void
@@ -182,7 +146,7 @@ size_arg(const char *opt, const char *arg)
 }
 
 static void
-parse_args(struct fetch *f, int argc, char **argv)
+parse_args(struct fetch_run *f, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"archive", required_argument, NULL, OPT_ARCHIVE},
@@ -329,7 +293,7 @@ interrupted(void)
 
 /* Remove the extraction folder, release the lock; keep any download. */
 static void
-cleanup(struct fetch *f)
+cleanup(struct fetch_run *f)
 {
 	mirad_progress_end();
 	mirad_outdir_abort(f->dir);
@@ -338,17 +302,17 @@ cleanup(struct fetch *f)
 }
 
 static void
-free_fetch(struct fetch *f)
+free_fetch(struct fetch_run *f)
 {
 	free(f->part);
 	free(f->out);
 }
 
 MIRAD_NORETURN static void fail(
-    struct fetch *f, int status, const char *fmt, ...) MIRAD_PRINTF(3, 4);
+    struct fetch_run *f, int status, const char *fmt, ...) MIRAD_PRINTF(3, 4);
 
 MIRAD_NORETURN static void
-fail(struct fetch *f, int status, const char *fmt, ...)
+fail(struct fetch_run *f, int status, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
@@ -371,7 +335,7 @@ fail(struct fetch *f, int status, const char *fmt, ...)
 /* What the lock step removed: ".NAME.tmp-*" folders next to OUT left by
  * killed runs. */
 static void
-report_stale(const struct fetch *f)
+report_stale(const struct fetch_run *f)
 {
 	size_t n = mirad_outdir_swept(f->dir);
 
@@ -381,546 +345,11 @@ report_stale(const struct fetch *f)
 		    f->out, n);
 }
 
-/* The option that raises the limit an extraction went over. */
-static const char *
-limit_advice(enum mirad_extract_limit over)
-{
-	switch (over) {
-	case MIRAD_EXTRACT_OVER_ENTRIES:
-		return " (raise the limit with --max-entries)";
-	case MIRAD_EXTRACT_OVER_ENTRY_BYTES:
-		return " (raise it with --max-entry-bytes)";
-	case MIRAD_EXTRACT_OVER_TOTAL_BYTES:
-		return " (raise the limit with --max-bytes)";
-	case MIRAD_EXTRACT_OVER_RATIO:
-		return " (raise the limit with --max-ratio)";
-	case MIRAD_EXTRACT_WITHIN:
-		break;
-	}
-	return "";
-}
-
-/* ---- download ------------------------------------------------------------ */
-
-static void
-on_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	struct fetch *f = ctx;
-
-	if (total != f->progress_total) {
-		mirad_progress_set_total(total);
-		f->progress_total = total;
-	}
-	if (done < f->progress_done) {
-		/* The file was emptied: start the meter again. */
-		mirad_progress_end();
-		mirad_progress_start("downloading", total);
-		f->progress_done = 0;
-	}
-	mirad_progress_add(done - f->progress_done);
-	f->progress_done = done;
-}
-
-static void
-on_notice(void *ctx, const char *msg)
-{
-	(void)ctx;
-	mirad_note("%s", msg);
-}
-
-/* A loopback base URL from the environment (tests), or NULL. */
-static const char *
-test_base(const char *var)
-{
-	const char *v = getenv(var);
-
-	if (v == NULL || *v == '\0')
-		return NULL;
-	/* Only a local test server may stand in for Drive or a mirror. */
-	if (strncmp(v, "http://127.0.0.1:", 17) != 0 &&
-	    strncmp(v, "http://localhost:", 17) != 0)
-		return NULL;
-	return v;
-}
-
-static bool
-is_drive_url(const char *url)
-{
-	const char *base = test_base("MIRAD_FETCH_TEST_DRIVE_URL");
-	char scheme[16], host[256];
-
-	if (base != NULL && strncmp(url, base, strlen(base)) == 0)
-		return true;
-	if (mirad_http_url_parts(
-	        url, scheme, sizeof scheme, host, sizeof host) != 0)
-		return false;
-	return strcmp(host, "drive.google.com") == 0 ||
-	    strcmp(host, "docs.google.com") == 0 ||
-	    strcmp(host, "drive.usercontent.google.com") == 0;
-}
-
-static enum mirad_http_status
-download_drive(struct fetch *f, struct mirad_http *h, const char *id,
-    struct mirad_http_result *res, char *err, size_t errlen)
-{
-	const char *base = test_base("MIRAD_FETCH_TEST_DRIVE_URL");
-	char *url = mirad_xasprintf("%s/uc?export=download&id=%s",
-	    base ? base : "https://drive.google.com", id);
-	enum mirad_http_status st = MIRAD_HTTP_FAILED;
-
-	for (int page = 0; page <= DRIVE_MAX_PAGES; page++) {
-		struct fetch_drive_page p;
-
-		st = mirad_http_download(h, url, f->part, res, err, errlen);
-		if (st != MIRAD_HTTP_PAGE)
-			goto out;
-		switch (fetch_drive_scan_page(res->page, res->page_len, &p)) {
-		case FETCH_DRIVE_QUOTA:
-			free(url);
-			fail(f, FETCH_EXIT_TEMPFAIL,
-			    "Google Drive refuses the download for now (%s); "
-			    "retry later, or download the file in a browser "
-			    "and use --archive",
-			    p.message);
-		case FETCH_DRIVE_ERROR:
-			free(url);
-			fail(
-			    f, MIRAD_EXIT_FATAL, "Google Drive: %s", p.message);
-		case FETCH_DRIVE_UNKNOWN:
-			free(url);
-			fail(f, MIRAD_EXIT_FATAL,
-			    "Google Drive sent an HTML page that is neither "
-			    "the file nor its download form (is the file "
-			    "shared with 'Anyone with the link'?)");
-		case FETCH_DRIVE_FORM:
-			break;
-		}
-		if (strcmp(p.url, url) == 0)
-			break;
-		mirad_note("following Google Drive's download form");
-		free(url);
-		url = mirad_xstrdup(p.url);
-	}
-	snprintf(err, errlen,
-	    "Google Drive: the confirmation pages lead nowhere (no progress "
-	    "after %d pages)",
-	    DRIVE_MAX_PAGES);
-	st = MIRAD_HTTP_FAILED;
-out:
-	free(url);
-	return st;
-}
-
-/* Download into f->part.  Exits on failure. */
-static void
-download(struct fetch *f)
-{
-	static const char *const drive_hosts[] = {"drive.google.com",
-	    "drive.usercontent.google.com", "docs.google.com", NULL};
-	static const char *const test_hosts[] = {
-	    "127.0.0.1", "localhost", NULL};
-	struct mirad_http_options o = {0};
-	struct mirad_http_result res;
-	enum mirad_http_status st;
-	struct mirad_http *h;
-	char id[256], err[2048];
-	const char *url = f->url;
-	char *mirror = NULL;
-	bool drive;
-
-	if (url == NULL && f->dataset->url != NULL) {
-		const char *base = test_base("MIRAD_FETCH_TEST_MIRROR");
-
-		url = f->dataset->url;
-		if (base != NULL)
-			url = mirror = mirad_xasprintf(
-			    "%s/%s", base, mirad_path_basename(url));
-	}
-	drive = url == NULL || is_drive_url(url);
-	if (url == NULL)
-		snprintf(id, sizeof id, "%s", f->dataset->drive_id);
-	else if (drive && fetch_drive_file_id(url, id, sizeof id) != 0)
-		fail(f, MIRAD_EXIT_USAGE,
-		    "%s: no Google Drive file id in this link", url);
-
-	o.allow_http = true;
-	o.allow_file = !drive;
-	if (drive)
-		o.allowed_hosts = test_base("MIRAD_FETCH_TEST_DRIVE_URL")
-		    ? test_hosts
-		    : drive_hosts;
-	o.expected_size = f->size;
-	o.max_attempts = f->retries;
-	o.interrupted = interrupted;
-	o.progress = on_progress;
-	o.notice = on_notice;
-	o.ctx = f;
-	h = mirad_http_new(&o, err, sizeof err);
-	if (h == NULL)
-		fail(f, MIRAD_EXIT_FATAL, "%s", err);
-	mirad_progress_start("downloading", f->size);
-	f->progress_done = 0;
-	f->progress_total = f->size;
-	if (drive)
-		st = download_drive(f, h, id, &res, err, sizeof err);
-	else
-		st =
-		    mirad_http_download(h, url, f->part, &res, err, sizeof err);
-	mirad_progress_end();
-	mirad_http_free(h);
-	free(mirror);
-	switch (st) {
-	case MIRAD_HTTP_OK:
-		if (res.resumed > 0)
-			mirad_note("resumed %s at byte %llu", f->part,
-			    (unsigned long long)res.resumed);
-		return;
-	case MIRAD_HTTP_PAGE:
-		(void)unlink(f->part);
-		fail(f, MIRAD_EXIT_FATAL,
-		    "%s: the server sent an HTML page instead of an archive",
-		    f->url ? f->url : f->dataset->title);
-	case MIRAD_HTTP_TEMPORARY:
-		fail(f, FETCH_EXIT_TEMPFAIL,
-		    "%s (the partial download %s is kept; run again to resume)",
-		    err, f->part);
-	case MIRAD_HTTP_INTERRUPTED:
-		fail(f, FETCH_EXIT_TEMPFAIL,
-		    "interrupted (the partial download %s is kept)", f->part);
-	case MIRAD_HTTP_FAILED:
-	default:
-		fail(f, MIRAD_EXIT_FATAL, "%s", err);
-	}
-}
-
-/* ---- checks before parsing ---------------------------------------------- */
-
-/* Does the file start like an HTML page (after blanks and a BOM)? */
-static bool
-looks_like_html(const char *path)
-{
-	char buf[512];
-	ssize_t n;
-	size_t i = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < (size_t)n && isspace((unsigned char)buf[i]))
-		i++;
-	return strncasecmp(buf + i, "<!doctype html", 14) == 0 ||
-	    strncasecmp(buf + i, "<html", 5) == 0 ||
-	    strncasecmp(buf + i, "<head", 5) == 0;
-}
-
-/* Hash and size check of PATH.  Returns 0, or -1 on a hash or size
- * mismatch (reported).  Exits on a read error. */
-static int
-check_archive(struct fetch *f, const char *path)
-{
-	if (looks_like_html(path)) {
-		mirad_warn("%s: an HTML page, not an archive (a quota or error "
-		           "page saved by a browser or a server?)",
-		    path);
-		return -1;
-	}
-	if (mirad_hash_sha256_file(
-	        path, f->digest, &f->archive_size, interrupted) != 0)
-		fail(f, MIRAD_EXIT_FATAL, "%s: %s", path, strerror(errno));
-	if (f->size > 0 && f->archive_size != f->size) {
-		mirad_warn("%s: %llu bytes, expected %llu", path,
-		    (unsigned long long)f->archive_size,
-		    (unsigned long long)f->size);
-		return -1;
-	}
-	if (f->have_sha256 && strcmp(f->digest, f->sha256) != 0) {
-		mirad_warn("%s: SHA-256 mismatch: expected %s, got %s", path,
-		    f->sha256, f->digest);
-		return -1;
-	}
-	if (f->have_sha256)
-		mirad_note("sha256 %s verified", f->digest);
-	else
-		mirad_note("sha256 %s (not pinned: compare it with a trusted "
-		           "source, then pass it with --sha256)",
-		    f->digest);
-	return 0;
-}
-
-/* ---- validation and report ----------------------------------------------- */
-
-struct row {
-	char *category;
-	size_t train, test_normal, test_abnormal, val, train_abnormal;
-};
-
-/* TEXT with every FROM replaced by TO.  Caller frees. */
-static char *
-replace_all(const char *text, const char *from, const char *to)
-{
-	size_t nfrom = strlen(from);
-	GString *out = g_string_new(NULL);
-	const char *hit;
-
-	while (nfrom > 0 && (hit = strstr(text, from)) != NULL) {
-		g_string_append_len(out, text, hit - text);
-		g_string_append(out, to);
-		text = hit + nfrom;
-	}
-	g_string_append(out, text);
-	return g_string_free(out, FALSE);
-}
-
-static void
-count_problem(void *ctx, const char *where, const char *why)
-{
-	struct fetch *f = ctx;
-
-	f->problems++;
-	if (f->scan_root != NULL) {
-		/* Name the files where they will be once published, not in
-		 * the temporary folder that is gone by then. */
-		char *w = replace_all(where, f->scan_root, f->out);
-		char *y = replace_all(why, f->scan_root, f->out);
-
-		mirad_warn("%s: %s", w, y);
-		g_free(w);
-		g_free(y);
-		return;
-	}
-	mirad_warn("%s: %s", where, why);
-}
-
-static struct row *
-row_for(struct row **rows, size_t *n, const char *category)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*rows)[i].category, category) == 0)
-			return &(*rows)[i];
-	*rows = mirad_xrealloc(*rows, (*n + 1) * sizeof **rows);
-	memset(&(*rows)[*n], 0, sizeof **rows);
-	(*rows)[*n].category = mirad_xstrdup(category);
-	return &(*rows)[(*n)++];
-}
-
-static int
-cmp_rows(const void *a, const void *b)
-{
-	return strcmp(((const struct row *)a)->category,
-	    ((const struct row *)b)->category);
-}
-
-/*
- * Scan ROOT and print the report on stdout.  Returns the number of images,
- * sets *MISMATCH when the counts differ from the catalogue, *LAYOUT to the
- * layout found.  -1 (reason in ERR) when ROOT cannot be scanned.
- */
-static long
-validate(struct fetch *f, const char *root, bool *mismatch,
-    enum mirad_layout *layout, char *err, size_t errlen)
-{
-	struct mirad_scan_options so = {0};
-	struct mirad_scan_stats ss = {0};
-	struct mirad_recordset recs = {0};
-	struct row *rows = NULL;
-	size_t nrows = 0, total[5] = {0};
-	bool train_abnormal = false;
-	const struct fetch_dataset *d = f->dataset;
-	long images;
-
-	*mismatch = false;
-	so.layout = f->layout;
-	if (so.layout == MIRAD_LAYOUT_AUTO && d != NULL)
-		so.layout = d->layout;
-	so.read_sizes = f->read_sizes;
-	so.problem = count_problem;
-	so.problem_ctx = f;
-	f->problems = 0;
-	if (mirad_layout_scan(root, &so, &recs, &ss, err, errlen) != 0)
-		return -1;
-	*layout = ss.layout;
-	if (d != NULL)
-		for (size_t i = 0; i < d->ncounts; i++)
-			row_for(&rows, &nrows, d->counts[i].category);
-	for (size_t i = 0; i < recs.count; i++) {
-		const struct mirad_record *r = recs.items[i];
-		struct row *row = row_for(&rows, &nrows, r->category);
-
-		/* The rule of mirad-stats: Train counts normal images. */
-		switch (mirad_count_column(r->split, r->label)) {
-		case MIRAD_COUNT_TRAIN:
-			row->train++;
-			break;
-		case MIRAD_COUNT_TRAIN_ABNORMAL:
-			row->train_abnormal++;
-			train_abnormal = true;
-			break;
-		case MIRAD_COUNT_VAL:
-			row->val++;
-			break;
-		case MIRAD_COUNT_TEST_NORMAL:
-			row->test_normal++;
-			break;
-		case MIRAD_COUNT_TEST_ABNORMAL:
-			row->test_abnormal++;
-			break;
-		}
-	}
-	if (nrows > 1)
-		qsort(rows, nrows, sizeof *rows, cmp_rows);
-
-	printf("| Category | Train |%s Test normal | Test abnormal |%s\n",
-	    train_abnormal ? " Train abnormal |" : "",
-	    d ? " Expected | Status |" : "");
-	printf("|---|---:|%s---:|---:|%s\n", train_abnormal ? "---:|" : "",
-	    d ? "---|---|" : "");
-	for (size_t i = 0; i < nrows; i++) {
-		const struct row *row = &rows[i];
-
-		printf("| %s | %zu |", row->category, row->train);
-		if (train_abnormal)
-			printf(" %zu |", row->train_abnormal);
-		printf(" %zu | %zu |", row->test_normal, row->test_abnormal);
-		if (d != NULL) {
-			const struct fetch_count *c =
-			    fetch_catalogue_count(d, row->category);
-
-			if (c == NULL) {
-				printf(" - | not in the catalogue |");
-				*mismatch = true;
-			} else {
-				bool same = c->train == row->train &&
-				    row->train_abnormal == 0 &&
-				    c->test_normal == row->test_normal &&
-				    c->test_abnormal == row->test_abnormal;
-
-				printf(" %u/%u/%u | %s |", c->train,
-				    c->test_normal, c->test_abnormal,
-				    same ? "ok"
-				        : row->train + row->train_abnormal +
-				                row->test_normal +
-				                row->test_abnormal ==
-				            0
-				        ? "missing"
-				        : "differs");
-				if (!same)
-					*mismatch = true;
-			}
-		}
-		putchar('\n');
-		total[0] += row->train;
-		total[1] += row->test_normal;
-		total[2] += row->test_abnormal;
-		total[3] += row->val;
-		total[4] += row->train_abnormal;
-		free(row->category);
-	}
-	free(rows);
-	printf("\nlayout: %s\n", mirad_layout_name(ss.layout));
-	printf("images: %zu (train %zu", recs.count, total[0]);
-	if (total[4] > 0)
-		printf(", train abnormal %zu", total[4]);
-	printf(", test normal %zu, test abnormal %zu", total[1], total[2]);
-	if (total[3] > 0)
-		printf(", val %zu", total[3]);
-	printf(")\nproblems: %zu\n", ss.problems);
-	if (d != NULL)
-		printf("catalogue: %s\n",
-		    *mismatch ? "counts differ from the catalogue"
-		              : "counts match the catalogue");
-	images = (long)recs.count;
-	mirad_recordset_clear(&recs);
-	f->problems = ss.problems;
-	return images;
-}
-
-/* The dataset root inside the extraction folder TMP: TMP itself when a
- * layout is recognised there, else its only entry when that is a folder
- * (archives usually wrap the tree in one top folder; hidden entries and
- * __MACOSX beside it are left behind).  Caller frees. */
-static char *
-find_root(const char *tmp)
-{
-	char *root = mirad_xstrdup(tmp);
-
-	for (int depth = 0; depth < 2; depth++) {
-		struct mirad_strlist names;
-		char *sub;
-
-		if (mirad_layout_detect(root) != MIRAD_LAYOUT_AUTO)
-			break;
-		if (mirad_list_dir(root, &names) != 0)
-			break;
-		sub = NULL;
-		for (size_t i = 0; i < names.count; i++) {
-			/* Hidden entries and the resource forks of zips made
-			 * on macOS do not count as a second top folder. */
-			if (names.items[i][0] == '.' ||
-			    strcmp(names.items[i], "__MACOSX") == 0)
-				continue;
-			if (sub != NULL) {
-				MIRAD_FREE(sub);
-				break;
-			}
-			sub = mirad_path_join(root, names.items[i]);
-		}
-		mirad_strlist_free(&names);
-		if (sub == NULL)
-			break;
-		if (!mirad_is_dir(sub)) {
-			free(sub);
-			break;
-		}
-		free(root);
-		root = sub;
-	}
-	return root;
-}
-
-static void
-write_marker(struct fetch *f, const char *root, const char *source,
-    enum mirad_layout layout, long images)
-{
-	cJSON *o = cJSON_CreateObject();
-	char *text, *path;
-
-	cJSON_AddStringToObject(o, "tool", "mirad-fetch");
-	cJSON_AddStringToObject(o, "version", PACKAGE_VERSION);
-	if (f->dataset != NULL)
-		cJSON_AddStringToObject(o, "dataset", f->dataset->name);
-	cJSON_AddStringToObject(o, "source", source);
-	cJSON_AddStringToObject(o, "sha256", f->digest);
-	cJSON_AddBoolToObject(o, "sha256_pinned", f->have_sha256);
-	cJSON_AddNumberToObject(o, "size", (double)f->archive_size);
-	cJSON_AddStringToObject(o, "layout", mirad_layout_name(layout));
-	cJSON_AddNumberToObject(o, "images", (double)images);
-	text = cJSON_Print(o);
-	cJSON_Delete(o);
-	if (text == NULL)
-		fail(f, MIRAD_EXIT_FATAL, "out of memory");
-	path = mirad_path_join(root, ".mirad-fetch.json");
-	if (mirad_write_file_atomic(path, text, strlen(text)) != 0) {
-		int e = errno;
-
-		cJSON_free(text);
-		fail(f, MIRAD_EXIT_FATAL, "%s: %s", path, strerror(e));
-	}
-	free(path);
-	cJSON_free(text);
-}
-
 /* ---- the run ----------------------------------------------------------------
  */
 
 static int
-run_verify(struct fetch *f)
+run_verify(struct fetch_run *f)
 {
 	enum mirad_layout layout;
 	bool mismatch;
@@ -928,14 +357,15 @@ run_verify(struct fetch *f)
 
 	if (!mirad_is_dir(f->verify))
 		mirad_die(MIRAD_EXIT_FATAL, "%s: not a folder", f->verify);
-	if (validate(f, f->verify, &mismatch, &layout, err, sizeof err) < 0)
+	if (fetch_run_validate(
+	        f, f->verify, &mismatch, &layout, err, sizeof err) < 0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s: %s", f->verify, err);
 	return (mismatch || f->problems > 0) ? MIRAD_EXIT_PARTIAL
 	                                     : MIRAD_EXIT_OK;
 }
 
 static int
-run_fetch(struct fetch *f)
+run_fetch(struct fetch_run *f)
 {
 	struct mirad_extract_stats xs;
 	enum mirad_layout layout;
@@ -943,7 +373,7 @@ run_fetch(struct fetch *f)
 	const char *path;
 	char err[2048], *root;
 	long images;
-	int refusal;
+	int refusal, rc;
 	int status = MIRAD_EXIT_OK;
 
 	{
@@ -991,8 +421,14 @@ run_fetch(struct fetch *f)
 		for (;;) {
 			bool had_part = mirad_exists(f->part);
 
-			download(f);
-			if (check_archive(f, f->part) == 0)
+			rc = fetch_run_download(f, err, sizeof err);
+			if (rc != 0)
+				fail(f, rc, "%s", err);
+			rc = fetch_run_check_archive(
+			    f, f->part, err, sizeof err);
+			if (rc > 0)
+				fail(f, rc, "%s", err);
+			if (rc == 0)
 				break;
 			(void)unlink(f->part);
 			if (!had_part || retried)
@@ -1012,7 +448,10 @@ run_fetch(struct fetch *f)
 			fail(f, MIRAD_EXIT_FATAL, "%s: %s", path,
 			    mirad_exists(path) ? "not a regular file"
 			                       : strerror(ENOENT));
-		if (check_archive(f, path) != 0)
+		rc = fetch_run_check_archive(f, path, err, sizeof err);
+		if (rc > 0)
+			fail(f, rc, "%s", err);
+		if (rc != 0)
 			fail(f, MIRAD_EXIT_FATAL,
 			    "%s: the archive does not match; nothing was "
 			    "unpacked",
@@ -1042,13 +481,14 @@ run_fetch(struct fetch *f)
 	if (mirad_archive_extract(path, f->tmp, &f->limits, &xs, interrupted,
 	        err, sizeof err) != 0)
 		fail(f, MIRAD_EXIT_FATAL, "%s: %s%s", path, err,
-		    limit_advice(xs.over));
+		    fetch_run_limit_advice(xs.over));
 	mirad_note("unpacked %llu files, %llu bytes",
 	    (unsigned long long)xs.files, (unsigned long long)xs.bytes);
 
-	root = find_root(f->tmp);
+	root = fetch_run_find_root(f->tmp);
 	f->scan_root = root;
-	images = validate(f, root, &mismatch, &layout, err, sizeof err);
+	images =
+	    fetch_run_validate(f, root, &mismatch, &layout, err, sizeof err);
 	f->scan_root = NULL;
 	if (images < 0 ||
 	    (images == 0 && f->layout == MIRAD_LAYOUT_AUTO &&
@@ -1066,9 +506,13 @@ run_fetch(struct fetch *f)
 		    "published",
 		    path);
 	}
-	write_marker(f, root,
+	rc = fetch_run_write_marker(f, root,
 	    f->archive ? f->archive : (f->url ? f->url : f->dataset->name),
-	    layout, images);
+	    layout, images, err, sizeof err);
+	if (rc != 0) {
+		free(root);
+		fail(f, rc, "%s", err);
+	}
 	if (interrupted()) {
 		free(root);
 		fail(f, MIRAD_EXIT_FATAL, "interrupted");
@@ -1104,7 +548,7 @@ run_fetch(struct fetch *f)
 int
 main(int argc, char **argv)
 {
-	struct fetch f = {0};
+	struct fetch_run f = {0};
 	int status, out_status;
 
 	mirad_set_progname(argv[0]);
