@@ -8,9 +8,7 @@
  */
 #include "mirad_platform.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +18,6 @@
 #include "mirad_dataset.h"
 #include "mirad_err.h"
 #include "mirad_formats.h"
-#include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_progress.h"

@@ -16,16 +16,12 @@
 #include <string.h>
 
 #include "mirad_cli.h"
-#include "mirad_csv.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
-#include "mirad_formats.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
-#include "mirad_parallel.h"
 #include "mirad_progress.h"
-#include "mirad_shard.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
 #include "stats_report.h"
