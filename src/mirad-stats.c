@@ -16,21 +16,17 @@
 #include <string.h>
 
 #include "mirad_cli.h"
-#include "mirad_csv.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
-#include "mirad_formats.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
-#include "mirad_parallel.h"
 #include "mirad_progress.h"
-#include "mirad_shard.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
-#include "stats_pixels.h"
 #include "stats_report.h"
-#include "stats_table.h"
+#include "stats_run.h"
+#include "stats_shards.h"
 
 enum {
 	OPT_CHECK_SIZES = 256,
@@ -47,39 +43,6 @@ enum {
 	OPT_CATEGORIES,
 	OPT_DEFECTS,
 	OPT_HTML,
-};
-
-enum format {
-	FORMAT_MD,
-	FORMAT_CSV,
-	FORMAT_JSON,
-	FORMAT_TEX
-};
-
-struct stats {
-	struct mirad_dataset_options in;
-	enum format format;
-	const char *input;
-	const char *output; /* -o FILE, else NULL: standard output */
-	char **inputs;      /* --merge: the partial files */
-	int ninputs;
-	bool imaging, geometry, partial, merge, mosaic_masks;
-	struct mirad_cli_merge merge_rule;
-	enum stats_by by;
-	bool by_given;
-	const char *nodes_file;
-	const char *plots_dir;
-	int plot_w, plot_h;
-	const char *mosaic;
-	int mosaic_per, mosaic_tile;
-	unsigned shard_index, shard_count;
-	char job[65]; /* --partial: the fingerprint every shard shares */
-	int jobs;
-	struct stats_entries entries;
-	struct mirad_strlist categories; /* --categories; empty: all */
-	const char *defects_file;        /* --defects FILE or NULL */
-	const char *html;                /* --html FILE or NULL */
-	struct stats_table table;
 };
 
 static void
@@ -264,13 +227,13 @@ parse_args(struct stats *s, int argc, char **argv)
 			break;
 		case 'F':
 			if (strcmp(optarg, "md") == 0)
-				s->format = FORMAT_MD;
+				s->format = MIRAD_TABLE_MD;
 			else if (strcmp(optarg, "csv") == 0)
-				s->format = FORMAT_CSV;
+				s->format = MIRAD_TABLE_CSV;
 			else if (strcmp(optarg, "json") == 0)
-				s->format = FORMAT_JSON;
+				s->format = MIRAD_TABLE_JSON;
 			else if (strcmp(optarg, "tex") == 0)
-				s->format = FORMAT_TEX;
+				s->format = MIRAD_TABLE_TEX;
 			else
 				mirad_usage_error("unknown format '%s' (md, "
 				                  "csv, json, tex)",
@@ -298,323 +261,12 @@ parse_args(struct stats *s, int argc, char **argv)
 	s->input = optind < argc ? argv[optind] : "-";
 }
 
-/* --nodes: image (relative path) -> node, by the columns named in the
- * header (the reader mirad-split uses). */
-static GHashTable *
-load_nodes(const char *file)
-{
-	char err[1024];
-	GHashTable *map =
-	    mirad_csv_read_map(file, "image", "node", err, sizeof err);
-
-	if (map == NULL)
-		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
-	return map;
-}
-
-/* The node of R: its "node" field (text or number), else NODES. */
-static const char *
-record_node(
-    const struct mirad_record *r, GHashTable *nodes, char *buf, size_t len)
-{
-	const char *node = mirad_record_get_string(r, "node");
-	double num;
-
-	if (node)
-		return node;
-	if (mirad_record_get_number(r, "node", &num)) {
-		snprintf(buf, len, "%g", num);
-		return buf;
-	}
-	return nodes ? g_hash_table_lookup(nodes, r->image) : NULL;
-}
-
-static bool
-measuring(const struct stats *s)
-{
-	return s->imaging || s->geometry || s->partial || s->plots_dir ||
-	    s->html;
-}
-
-static void
-build_entries(struct stats *s, const struct mirad_recordset *records)
-{
-	GHashTable *nodes = NULL;
-	char *auto_nodes = NULL;
-	struct mirad_shard_job *job = NULL;
-
-	if (s->nodes_file) {
-		nodes = load_nodes(s->nodes_file);
-	} else if ((s->by == STATS_BY_NODE || s->partial) &&
-	    mirad_is_dir(s->input)) {
-		auto_nodes = mirad_path_join(s->input, "nodes.csv");
-		if (mirad_is_file(auto_nodes))
-			nodes = load_nodes(auto_nodes);
-	}
-	if (s->partial) {
-		/* What the merge takes from the partials is part of the job,
-		 * so that shards made with other options do not merge. */
-		job = mirad_shard_job_new("mirad-stats");
-		mirad_shard_job_add(job, "imaging", s->imaging ? "yes" : "no");
-		mirad_shard_job_add(
-		    job, "geometry", s->geometry ? "yes" : "no");
-		mirad_shard_job_add(job, "by", stats_by_name(s->by));
-	}
-	for (size_t i = 0; i < records->count; i++) {
-		const struct mirad_record *r = records->items[i];
-		struct stats_entry *x;
-		char buf[64];
-		const char *node = record_node(r, nodes, buf, sizeof buf);
-
-		if (job != NULL) {
-			mirad_shard_job_add_record(job, r);
-			mirad_shard_job_add(job, "node", node);
-		}
-		if (s->shard_count > 0 && i % s->shard_count != s->shard_index)
-			continue;
-		x = stats_entries_add(&s->entries, r->category, r->split,
-		    r->label ? r->label : "normal", r->defect, r->image, node,
-		    mirad_record_get_string(r, "variant"));
-		x->path = mirad_record_path(r, r->image);
-		if (r->mask && mirad_record_is_anomaly(r))
-			x->mask_path = mirad_record_path(r, r->mask);
-	}
-	if (job != NULL)
-		mirad_shard_job_finish(job, s->job);
-	if (nodes)
-		g_hash_table_destroy(nodes);
-	free(auto_nodes);
-}
-
-/* The pixel modes' module (stats_pixels.h), loaded on first use; a
- * missing or broken module is fatal. */
-static const struct stats_pixels_ops *
-pixels(void)
-{
-	static const struct stats_pixels_ops *loaded;
-	stats_pixels_entry entry;
-	char err[1024];
-
-	if (loaded != NULL)
-		return loaded;
-	entry = (stats_pixels_entry)mirad_image_module_symbol(
-	    STATS_PIXELS_MODULE_FILE, STATS_PIXELS_MODULE_ENTRY, err,
-	    sizeof err);
-	if (entry == NULL || entry()->abi != STATS_PIXELS_ABI)
-		mirad_die(MIRAD_EXIT_FATAL, "cannot load libvips: %s",
-		    entry == NULL ? err
-		                  : "the pixel module is not this build's");
-	loaded = entry();
-	return loaded;
-}
-
-static int
-measure_item(size_t i, void *user)
-{
-	struct stats *s = user;
-
-	pixels()->measure_entry(&s->entries.items[i]);
-	return 0;
-}
-
-static void
-measure_thread_end(void *user)
-{
-	(void)user;
-	mirad_image_thread_done();
-}
-
-/* Measure every entry, JOBS at a time; each worker writes only its own
- * entry, so the result does not depend on scheduling. */
-static void
-measure_all(struct stats *s)
-{
-	mirad_progress_start("measuring", s->entries.count);
-	/* Loaded here, before the threads ask for it. */
-	(void)pixels();
-	(void)mirad_parallel_for(s->entries.count,
-	    s->jobs > 0 ? (unsigned)s->jobs : 0, measure_item,
-	    measure_thread_end, s, NULL);
-	mirad_progress_end();
-}
-
-/* The parts of one --partial run's shards, as --merge checks them. */
-struct merge_part {
-	const char *file;
-	const char *job;
-	unsigned shard, shards;
-};
-
-/* The job fields of DOC (a partial of FILE) into P; dies when absent. */
-static void
-read_part(const cJSON *doc, const char *file, struct merge_part *p)
-{
-	const cJSON *job = cJSON_GetObjectItemCaseSensitive(doc, "job");
-	const cJSON *shard = cJSON_GetObjectItemCaseSensitive(doc, "shard");
-	const cJSON *shards = cJSON_GetObjectItemCaseSensitive(doc, "shards");
-
-	if (!cJSON_IsString(job) || !cJSON_IsNumber(shard) ||
-	    !cJSON_IsNumber(shards) || shards->valuedouble < 1 ||
-	    shards->valuedouble > 1e6 || shard->valuedouble < 0 ||
-	    shard->valuedouble >= shards->valuedouble)
-		mirad_die(MIRAD_EXIT_FATAL,
-		    "%s: no job fingerprint or shard number (made by an "
-		    "older mirad-stats? make it again)",
-		    file);
-	p->file = file;
-	p->job = job->valuestring;
-	p->shard = (unsigned)shard->valuedouble;
-	p->shards = (unsigned)shards->valuedouble;
-}
-
-/* The report options the partials were made with: --merge applies them
- * without their being repeated (--by given to --merge wins). */
-static void
-take_options(struct stats *s, const cJSON *doc)
-{
-	const cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, "options");
-	const cJSON *by = cJSON_GetObjectItemCaseSensitive(o, "by");
-
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "imaging")))
-		s->imaging = true;
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "geometry")))
-		s->geometry = true;
-	if (!s->by_given && cJSON_IsString(by))
-		stats_by_from_name(by->valuestring, &s->by);
-}
-
-/* --merge: check that the partial files are every shard of one job, each
- * once, then read them into the entries. */
-static void
-merge_inputs(struct stats *s)
-{
-	cJSON **docs = mirad_xcalloc((size_t)s->ninputs, sizeof *docs);
-	struct merge_part *parts =
-	    mirad_xcalloc((size_t)s->ninputs, sizeof *parts);
-	const char **slot = NULL;
-	unsigned n = 0, k;
-
-	for (int i = 0; i < s->ninputs; i++) {
-		gchar *text = NULL;
-		gsize len = 0;
-		GError *gerr = NULL;
-
-		if (!g_file_get_contents(s->inputs[i], &text, &len, &gerr)) {
-			mirad_warn("%s", gerr->message);
-			g_error_free(gerr);
-			mirad_image_shutdown();
-			exit(MIRAD_EXIT_FATAL);
-		}
-		docs[i] = cJSON_ParseWithLength(text, len);
-		g_free(text);
-		if (docs[i] == NULL)
-			mirad_die(MIRAD_EXIT_FATAL, "%s: not valid JSON",
-			    s->inputs[i]);
-		if (!cJSON_IsObject(docs[i]) ||
-		    !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
-		        docs[i], "mirad_stats_partial")))
-			mirad_die(MIRAD_EXIT_FATAL,
-			    "%s: not a mirad-stats partial file", s->inputs[i]);
-		read_part(docs[i], s->inputs[i], &parts[i]);
-		if (i == 0) {
-			n = parts[0].shards;
-			slot = mirad_xcalloc(n, sizeof *slot);
-		} else if (parts[i].shards != n) {
-			mirad_die(MIRAD_EXIT_FATAL,
-			    "%s: not from the same run as %s (a shard of %u, "
-			    "not of %u)",
-			    s->inputs[i], s->inputs[0], parts[i].shards, n);
-		} else if (strcmp(parts[i].job, parts[0].job) != 0) {
-			mirad_die(MIRAD_EXIT_FATAL,
-			    "%s: not from the same run as %s (another dataset "
-			    "or other options)",
-			    s->inputs[i], s->inputs[0]);
-		}
-		if (slot[parts[i].shard] != NULL)
-			mirad_die(MIRAD_EXIT_FATAL,
-			    "%s: shard %u/%u given twice (also %s)",
-			    s->inputs[i], parts[i].shard, n,
-			    slot[parts[i].shard]);
-		slot[parts[i].shard] = s->inputs[i];
-	}
-	for (k = 0; k < n && slot[k] != NULL; k++)
-		continue;
-	free(slot);
-	if (k < n)
-		mirad_die(MIRAD_EXIT_FATAL,
-		    "missing shard %u/%u (%d of %u partial files given)", k, n,
-		    s->ninputs, n);
-	take_options(s, docs[0]);
-	for (int i = 0; i < s->ninputs; i++) {
-		char err[512];
-
-		if (stats_partial_read(docs[i], &s->entries, err, sizeof err) !=
-		    0)
-			mirad_die(
-			    MIRAD_EXIT_FATAL, "%s: %s", s->inputs[i], err);
-		cJSON_Delete(docs[i]);
-	}
-	free(parts);
-	free(docs);
-}
-
-/* --html FILE: written under a temporary name, renamed when complete. */
-static int
-write_html(const struct stats *s, const cJSON *imaging, const cJSON *geometry)
-{
-	struct mirad_outfile *out = mirad_outfile_open(s->html);
-	char err[1024];
-
-	if (out == NULL) {
-		mirad_warn("%s: %s", s->html, strerror(errno));
-		return -1;
-	}
-	if (pixels()->html_write(mirad_outfile_stream(out),
-	        s->merge ? "merged partial statistics" : s->input, &s->table,
-	        &s->entries, imaging, geometry, err, sizeof err) != 0) {
-		mirad_warn("%s", err);
-		mirad_outfile_abort(out);
-		return -1;
-	}
-	if (mirad_outfile_commit(out) != 0) {
-		mirad_warn("%s: %s", s->html, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static void
-print_partial(const struct stats *s, FILE *f)
-{
-	cJSON *doc = stats_partial_to_json(&s->entries);
-	cJSON *options = cJSON_CreateObject();
-	char *text;
-
-	/* Which shard of which job: --merge refuses incomplete or mixed
-	 * sets.  A run without --shard is shard 0 of 1. */
-	cJSON_AddStringToObject(doc, "job", s->job);
-	cJSON_AddNumberToObject(doc, "shard", s->shard_index);
-	cJSON_AddNumberToObject(
-	    doc, "shards", s->shard_count > 0 ? s->shard_count : 1);
-	cJSON_AddBoolToObject(options, "imaging", s->imaging);
-	cJSON_AddBoolToObject(options, "geometry", s->geometry);
-	cJSON_AddStringToObject(options, "by", stats_by_name(s->by));
-	cJSON_AddItemToObject(doc, "options", options);
-	text = stats_json_print(doc, false);
-
-	fputs(text, f);
-	fputc('\n', f);
-	free(text);
-	cJSON_Delete(doc);
-}
-
 int
 main(int argc, char **argv)
 {
 	struct stats s = {0};
 	struct mirad_recordset records = {0};
 	struct mirad_dataset_info info = {0};
-	cJSON *imaging = NULL, *geometry = NULL;
 	struct mirad_outfile *outfile;
 	FILE *out;
 	char err[1024];
@@ -630,16 +282,17 @@ main(int argc, char **argv)
 	s.plot_h = 400;
 	s.mosaic_per = 4;
 	s.mosaic_tile = 128;
+	s.format = MIRAD_TABLE_MD;
 	parse_args(&s, argc, argv);
 
 	/* Counts and --check-sizes read headers at most, which need no
 	 * libvips (a header of an unusual format starts it). */
-	if (!measuring(&s) && s.mosaic == NULL)
+	if (!stats_measuring(&s) && s.mosaic == NULL)
 		mirad_image_init_lazy(argv[0], 0);
-	else if (pixels()->init(argv[0], 0, err, sizeof err) != 0)
+	else if (stats_pixels_load()->init(argv[0], 0, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
 	if (s.merge) {
-		merge_inputs(&s);
+		stats_merge_inputs(&s);
 		if (s.categories.count > 0 &&
 		    stats_entries_keep_categories(
 		        &s.entries, &s.categories, err, sizeof err) != 0)
@@ -674,9 +327,9 @@ main(int argc, char **argv)
 		    stats_records_keep_categories(
 		        &records, &s.categories, err, sizeof err) != 0)
 			mirad_die(MIRAD_EXIT_USAGE, "%s", err);
-		build_entries(&s, &records);
-		if (measuring(&s))
-			measure_all(&s);
+		stats_build_entries(&s, &records);
+		if (stats_measuring(&s))
+			stats_measure_all(&s);
 	}
 	stats_entries_sort(&s.entries);
 	if (s.defects_file) {
@@ -714,48 +367,11 @@ main(int argc, char **argv)
 	if (outfile == NULL)
 		mirad_die_errno(MIRAD_EXIT_FATAL, errno, "%s", s.output);
 	out = mirad_outfile_stream(outfile);
-	if (s.partial) {
-		print_partial(&s, out);
-		goto done;
-	}
-	stats_table_count(&s.table, &s.entries, s.by);
-	if (s.imaging || s.plots_dir || s.html)
-		imaging = stats_report_imaging(&s.entries, s.by);
-	if (s.geometry || s.plots_dir || s.html)
-		geometry = stats_report_geometry(&s.entries, s.by);
-	{
-		static const enum mirad_table_format table_formats[] = {
-		    [FORMAT_MD] = MIRAD_TABLE_MD,
-		    [FORMAT_CSV] = MIRAD_TABLE_CSV,
-		    [FORMAT_JSON] = MIRAD_TABLE_JSON,
-		    [FORMAT_TEX] = MIRAD_TABLE_TEX,
-		};
+	if (s.partial)
+		stats_print_partial(&s, out);
+	else if (stats_write_reports(&s, out) != 0)
+		status = MIRAD_EXIT_FATAL;
 
-		/* A write error is reported when the output is closed. */
-		if (stats_tables_write(out, table_formats[s.format], &s.table,
-		        s.imaging ? imaging : NULL,
-		        s.geometry ? geometry : NULL, err, sizeof err) != 0 &&
-		    !ferror(out)) {
-			mirad_warn("%s", err);
-			status = MIRAD_EXIT_FATAL;
-		}
-	}
-	if (s.plots_dir &&
-	    pixels()->plot_write_all(s.plots_dir, &s.entries, imaging, geometry,
-	        s.by, s.plot_w, s.plot_h, err, sizeof err) != 0) {
-		mirad_warn("%s", err);
-		status = MIRAD_EXIT_FATAL;
-	}
-	if (s.html && write_html(&s, imaging, geometry) != 0)
-		status = MIRAD_EXIT_FATAL;
-	if (s.mosaic &&
-	    pixels()->mosaic_write(s.mosaic, &s.entries, s.by, s.mosaic_per,
-	        s.mosaic_tile, 160, s.mosaic_masks, err, sizeof err) != 0) {
-		mirad_warn("%s", err);
-		status = MIRAD_EXIT_FATAL;
-	}
-
-done:
 	if (s.output == NULL || status == MIRAD_EXIT_FATAL) {
 		/* Standard output is checked by mirad_close_stdout(); FILE is
 		 * kept as it was when the charts or the mosaic failed. */
@@ -764,11 +380,7 @@ done:
 		mirad_warn("%s: %s", s.output, strerror(errno));
 		status = MIRAD_EXIT_FATAL;
 	}
-	cJSON_Delete(imaging);
-	cJSON_Delete(geometry);
-	stats_table_free(&s.table);
-	mirad_strlist_free(&s.categories);
-	stats_entries_free(&s.entries);
+	stats_run_free(&s);
 	cJSON_Delete(info.header);
 	free(info.duplicates);
 	mirad_recordset_clear(&records);
