@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <tiffio.h>
 
 #include "mirad_codec.h"
 #include "mirad_err.h"
@@ -317,153 +314,51 @@ out:
 	return rc;
 }
 
-/* ---- float64 TIFF through libtiff ---- */
+/* ---- TIFF maps through mirad_codec ---- */
 
-/* libvips (8.14) refuses 64-bit float TIFF samples ("samples out of
- * range"), which is what tifffile and NumPy write by default. */
-
-#if TIFFLIB_VERSION >= 20221213
-/* libtiff's messages go into the caller's buffer, never to stderr. */
+/* Open PATH for the codec: a descriptor on a non-empty regular file, or
+ * -1. */
 static int
-tiff_message(
-    TIFF *tif, void *ctx, const char *module, const char *fmt, va_list ap)
+open_regular(const char *path)
 {
-	char *buf = ctx;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
-	(void)tif;
-	(void)module;
-	if (buf[0] == '\0')
-		vsnprintf(buf, 256, fmt, ap);
-	return 1;
-}
-
-static int
-tiff_ignore(
-    TIFF *tif, void *ctx, const char *module, const char *fmt, va_list ap)
-{
-	(void)tif;
-	(void)ctx;
-	(void)module;
-	(void)fmt;
-	(void)ap;
-	return 1;
-}
-#endif
-
-/* Decode one float64 sample array of SAMPLES values into OUT, rounded. */
-static void
-round_doubles(const double *in, float *out, size_t samples)
-{
-	for (size_t i = 0; i < samples; i++)
-		out[i] = (float)in[i];
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /*
- * Read PATH as a one-band float64 TIFF.  Returns 0 on success, 1 if it is
- * not a float64 TIFF (left to libvips), -1 with ERR on a damaged file.
+ * Read PATH as a one-band float64 TIFF (libvips (8.14) refuses 64-bit
+ * float samples, which is what tifffile and NumPy write by default).
+ * Returns 0 on success, 1 if it is not a float64 TIFF (left to libvips'
+ * error), -1 with ERR on a damaged file.
  */
 static int
 read_tiff_double(
     const char *path, struct eval_map *out, char *err, size_t errlen)
 {
-	char why[256] = "";
-	TIFF *tif;
-	uint16_t bits = 0, format = SAMPLEFORMAT_UINT, spp = 1, planar = 1;
-	uint32_t w = 0, h = 0;
-	double *buf = NULL;
-	int rc = -1;
+	char why[512];
+	int fd = open_regular(path), rc;
 
-#if TIFFLIB_VERSION >= 20221213
-	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
-
-	if (opts == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+	if (fd < 0)
+		return 1;
+	rc = mirad_codec_read_float64_tiff(fd, MIRAD_IMAGE_MAX_PIXELS,
+	    &out->data, &out->width, &out->height, why, sizeof why);
+	close(fd);
+	if (rc == MIRAD_CODEC_UNKNOWN)
+		return 1;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
-	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_message, why);
-	TIFFOpenOptionsSetWarningHandlerExtR(opts, tiff_ignore, NULL);
-	tif = TIFFOpenExt(path, "r", opts);
-	TIFFOpenOptionsFree(opts);
-#else
-	tif = TIFFOpen(path, "r");
-#endif
-	if (tif == NULL)
-		return 1;
-	TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
-	TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
-	if (bits != 64 || format != SAMPLEFORMAT_IEEEFP) {
-		TIFFClose(tif);
-		return 1;
-	}
-	TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
-	TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
-	if (spp != 1) {
-		snprintf(err, errlen, "%s: map has %u bands, expected 1", path,
-		    (unsigned)spp);
-		goto out;
-	}
-	if (w == 0 || h == 0 || (uint64_t)w * h > MIRAD_IMAGE_MAX_PIXELS) {
-		snprintf(err, errlen, "%s: bad TIFF size %ux%u", path,
-		    (unsigned)w, (unsigned)h);
-		goto out;
-	}
-	out->width = w;
-	out->height = h;
-	out->data = mirad_xmalloc((size_t)w * h * sizeof(float));
-	if (TIFFIsTiled(tif)) {
-		uint32_t tw = 0, th = 0;
-
-		TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw);
-		TIFFGetField(tif, TIFFTAG_TILELENGTH, &th);
-		if (tw == 0 || th == 0 ||
-		    (size_t)TIFFTileSize(tif) !=
-		        (size_t)tw * th * sizeof(double)) {
-			snprintf(err, errlen, "%s: bad TIFF tile size", path);
-			goto out;
-		}
-		buf = mirad_xmalloc((size_t)tw * th * sizeof(double));
-		for (uint32_t y = 0; y < h; y += th)
-			for (uint32_t x = 0; x < w; x += tw) {
-				uint32_t cw = w - x < tw ? w - x : tw;
-				uint32_t ch = h - y < th ? h - y : th;
-
-				if (TIFFReadTile(tif, buf, x, y, 0, 0) < 0)
-					goto damaged;
-				for (uint32_t r = 0; r < ch; r++)
-					round_doubles(buf + (size_t)r * tw,
-					    out->data + (size_t)(y + r) * w + x,
-					    cw);
-			}
-	} else {
-		if ((size_t)TIFFScanlineSize(tif) !=
-		    (size_t)w * sizeof(double)) {
-			snprintf(
-			    err, errlen, "%s: bad TIFF scanline size", path);
-			goto out;
-		}
-		buf = mirad_xmalloc((size_t)w * sizeof(double));
-		for (uint32_t y = 0; y < h; y++) {
-			if (TIFFReadScanline(tif, buf, y, 0) < 0)
-				goto damaged;
-			round_doubles(buf, out->data + (size_t)y * w, w);
-		}
-	}
 	out->rounded = true;
-	rc = 0;
-	goto out;
-damaged:
-	snprintf(
-	    err, errlen, "%s: damaged TIFF%s%s", path, why[0] ? ": " : "", why);
-out:
-	if (rc != 0) {
-		free(out->data);
-		out->data = NULL;
-	}
-	free(buf);
-	TIFFClose(tif);
-	return rc;
+	return 0;
 }
 
 /*
@@ -477,16 +372,10 @@ static int
 read_tiff_float_fast(const char *path, struct eval_map *out)
 {
 	char why[256];
-	struct stat st;
-	int fd, rc;
+	int fd = open_regular(path), rc;
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return 1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-		close(fd);
-		return 1;
-	}
 	rc = mirad_codec_read_float32_tiff(fd, MIRAD_IMAGE_MAX_PIXELS,
 	    &out->data, &out->width, &out->height, why, sizeof why);
 	close(fd);

@@ -5,14 +5,13 @@
 #include "mirad_platform.h"
 
 #include "eval_metrics.h"
+#include "mirad_parallel.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 uint32_t
 eval_key_from_float(float f)
@@ -927,10 +926,9 @@ count_keys_in_range(const struct slot_finder *f, const uint32_t *keys, size_t n,
 /* Keys gathered per partition before they are counted together. */
 #define PART_BATCH 16384
 
-static void *
-count_share(void *arg)
+static void
+count_share(struct slot_share *sh)
 {
-	struct slot_share *sh = arg;
 	const struct slot_finder *f = sh->f;
 	uint32_t span = f->hi - f->lo, *batch;
 	size_t *fill, nq = sh->nparts + 1;
@@ -941,7 +939,7 @@ count_share(void *arg)
 		/* Tables small enough to stay in cache (or no memory for
 		 * the batches): the same counts in one pass. */
 		count_keys(f, sh->keys, sh->n, sh->count);
-		return NULL;
+		return;
 	}
 	/*
 	 * The keys of one partition, counted a batch at a time, find their
@@ -973,16 +971,25 @@ count_share(void *arg)
 	count_keys(
 	    f, batch + sh->nparts * PART_BATCH, fill[sh->nparts], sh->count);
 	free(batch);
-	return NULL;
 }
 
-/* Threads worth starting for N negatives: the cores, up to 4, with a
- * million keys each at least. */
+/* Share INDEX of the array USER, as one item of the parallel loop. */
+static int
+count_share_item(size_t index, void *user)
+{
+	count_share((struct slot_share *)user + index);
+	return 0;
+}
+
+/* Threads worth starting for N negatives: the cores, up to 4 (each holds
+ * a count array of its own), with a million keys each at least. */
+#define MAX_COUNT_THREADS 4u
+
 static unsigned
 count_threads(size_t n)
 {
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned t = cores < 1 ? 1 : cores > 4 ? 4 : (unsigned)cores;
+	unsigned cores = mirad_cpu_count();
+	unsigned t = cores > MAX_COUNT_THREADS ? MAX_COUNT_THREADS : cores;
 
 	while (t > 1 && n / t < ((size_t)1 << 20))
 		t--;
@@ -1020,9 +1027,7 @@ slot_unsorted_negatives(
 	 * result does not depend on the split. */
 	const size_t block = (size_t)UINT32_MAX;
 	unsigned nt = count_threads(p->n_neg);
-	struct slot_share sh[4];
-	pthread_t tid[4];
-	bool started[4] = {false};
+	struct slot_share sh[MAX_COUNT_THREADS];
 	struct slot_finder f;
 	uint32_t *count;
 	size_t ns = 2 * m + 1, nparts;
@@ -1050,20 +1055,10 @@ slot_unsorted_negatives(
 			sh[t].count = count + t * ns;
 			sh[t].nparts = nparts;
 			sh[t].part_shift = part_shift;
-			started[t] = t > 0 &&
-			    pthread_create(
-			        &tid[t], NULL, count_share, &sh[t]) == 0;
 		}
-		/* This thread counts share 0, and any share whose thread
-		 * could not start. */
+		/* The items never fail: every share is counted. */
+		mirad_parallel_for(nt, nt, count_share_item, NULL, sh, NULL);
 		for (unsigned t = 0; t < nt; t++) {
-			if (started[t])
-				continue;
-			count_share(&sh[t]);
-		}
-		for (unsigned t = 0; t < nt; t++) {
-			if (started[t])
-				pthread_join(tid[t], NULL);
 			for (size_t k = 0; k < ns; k++)
 				slot[k] += sh[t].count[k];
 			memset(sh[t].count, 0, ns * sizeof *sh[t].count);

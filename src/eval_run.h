@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mirad-eval's engine: the run's settings (struct eval), the methods and
- * their per-category results (struct run), per-image scores (--scores),
- * and the evaluation of every category from its maps, into results or,
- * for one shard, into a partial file.
+ * their per-category results (struct run), and the evaluation of every
+ * category from its maps, into results or, for one shard, into a partial
+ * file.  The per-image scores (--scores) are read by eval_scores.h.
  *
  * Tool code: errors are reported and fatal ones exit (mirad_die), as the
  * tool's behaviour requires; nothing here is library code.
@@ -116,10 +116,6 @@ void eval_clear(struct eval *e);
 
 /* Free RUNS[0..N) (names, maps, results) and the array itself. */
 void eval_runs_free(struct run *runs, size_t n);
-
-/* Read --scores (e->scores_path, CSV or JSON Lines) into e->scores, sorted
- * by image; a malformed file or an image listed twice is fatal. */
-void eval_load_scores(struct eval *e);
 
 /* The test images [*LO, *HI) of a category of N that shard I of K takes:
  * a contiguous block, so that the shards' blocks in shard order are the

@@ -19,6 +19,7 @@
 
 #include "eval_merge.h"
 #include "eval_run.h"
+#include "eval_scores.h"
 #include "eval_table.h"
 #include "mirad_cli.h"
 #include "mirad_dataset.h"

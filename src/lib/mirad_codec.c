@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -732,9 +733,182 @@ out:
 	TIFFClose(tif);
 	return rc;
 }
+
+/* The whole file, mapped read-only (libtiff reads from the mapping when
+ * it gets one, otherwise through tiff_read). */
+static int
+tiff_map_file(thandle_t h, void **base, toff_t *size)
+{
+	struct tiff_job *job = (struct tiff_job *)h;
+	toff_t len = tiff_size(h);
+	void *p;
+
+	if (len == 0 || len > SIZE_MAX)
+		return 0;
+	p = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, job->fd, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	*base = p;
+	*size = len;
+	return 1;
+}
+
+static void
+tiff_unmap_file(thandle_t h, void *base, toff_t size)
+{
+	(void)h;
+	munmap(base, (size_t)size);
+}
+
+/* Decode SAMPLES float64 values of IN into OUT, rounded to float32. */
+static void
+round_doubles(const double *in, float *out, size_t samples)
+{
+	for (size_t i = 0; i < samples; i++)
+		out[i] = (float)in[i];
+}
+
+/* The float64 samples of TIF (one band, W x H, strips or tiles) into
+ * DATA.  Returns 0, or -1 with ERR. */
+static int
+tiff_read_doubles(TIFF *tif, const struct tiff_job *job, uint32_t w, uint32_t h,
+    float *data, char *err, size_t errlen)
+{
+	double *buf;
+	int rc = 0;
+
+	if (TIFFIsTiled(tif)) {
+		uint32_t tw = 0, th = 0;
+
+		TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw);
+		TIFFGetField(tif, TIFFTAG_TILELENGTH, &th);
+		if (tw == 0 || th == 0 ||
+		    (size_t)TIFFTileSize(tif) !=
+		        (size_t)tw * th * sizeof(double)) {
+			snprintf(err, errlen, "bad TIFF tile size");
+			return -1;
+		}
+		if ((buf = malloc((size_t)tw * th * sizeof *buf)) == NULL)
+			goto nomem;
+		for (uint32_t y = 0; y < h && rc == 0; y += th)
+			for (uint32_t x = 0; x < w && rc == 0; x += tw) {
+				uint32_t cw = w - x < tw ? w - x : tw;
+				uint32_t ch = h - y < th ? h - y : th;
+
+				if (TIFFReadTile(tif, buf, x, y, 0, 0) < 0) {
+					rc = -1;
+					break;
+				}
+				for (uint32_t r = 0; r < ch; r++)
+					round_doubles(buf + (size_t)r * tw,
+					    data + (size_t)(y + r) * w + x, cw);
+			}
+	} else {
+		if ((size_t)TIFFScanlineSize(tif) !=
+		    (size_t)w * sizeof(double)) {
+			snprintf(err, errlen, "bad TIFF scanline size");
+			return -1;
+		}
+		if ((buf = malloc((size_t)w * sizeof *buf)) == NULL)
+			goto nomem;
+		for (uint32_t y = 0; y < h; y++) {
+			if (TIFFReadScanline(tif, buf, y, 0) < 0) {
+				rc = -1;
+				break;
+			}
+			round_doubles(buf, data + (size_t)y * w, w);
+		}
+	}
+	free(buf);
+	if (rc != 0)
+		snprintf(err, errlen, "damaged TIFF%s%s",
+		    job->message[0] ? ": " : "", job->message);
+	return rc;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+mirad_codec_read_float64_tiff(int fd, uint64_t max_pixels, float **pixels,
+    size_t *width, size_t *height, char *err, size_t errlen)
+{
+	struct tiff_job job = {fd, 0, ""};
+	TIFFOpenOptions *opts;
+	TIFF *tif;
+	uint16_t bits = 0, format = SAMPLEFORMAT_UINT, spp = 1;
+	uint32_t w = 0, h = 0;
+	float *data = NULL;
+	int rc = -1;
+
+	*pixels = NULL;
+	if ((opts = TIFFOpenOptionsAlloc()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	TIFFOpenOptionsSetErrorHandlerExtR(opts, tiff_on_error, &job);
+	TIFFOpenOptionsSetWarningHandlerExtR(opts, tiff_on_warning, NULL);
+	/* Mapped, as TIFFOpen() reads a file: libtiff checks every strip
+	 * and tile against the mapped size, and names the strip cut short
+	 * in its message. */
+	tif = TIFFClientOpenExt("image", "r", (thandle_t)&job, tiff_read,
+	    tiff_write, tiff_seek, tiff_close, tiff_size, tiff_map_file,
+	    tiff_unmap_file, opts);
+	TIFFOpenOptionsFree(opts);
+	if (tif == NULL)
+		return MIRAD_CODEC_UNKNOWN;
+	TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
+	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
+	if (bits != 64 || format != SAMPLEFORMAT_IEEEFP) {
+		rc = MIRAD_CODEC_UNKNOWN;
+		goto out;
+	}
+	TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
+	TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
+	if (spp != 1) {
+		snprintf(
+		    err, errlen, "map has %u bands, expected 1", (unsigned)spp);
+		goto out;
+	}
+	if (w == 0 || h == 0 || (uint64_t)w * h > max_pixels) {
+		snprintf(err, errlen, "bad TIFF size %ux%u", (unsigned)w,
+		    (unsigned)h);
+		goto out;
+	}
+	if ((data = malloc((size_t)w * h * sizeof *data)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (tiff_read_doubles(tif, &job, w, h, data, err, errlen) != 0)
+		goto out;
+	*pixels = data;
+	data = NULL;
+	*width = w;
+	*height = h;
+	rc = 0;
+out:
+	free(data);
+	TIFFClose(tif);
+	return rc;
+}
 #else
 int
 mirad_codec_read_float32_tiff(int fd, uint64_t max_pixels, float **pixels,
+    size_t *width, size_t *height, char *err, size_t errlen)
+{
+	(void)fd;
+	(void)max_pixels;
+	(void)width;
+	(void)height;
+	(void)err;
+	(void)errlen;
+	*pixels = NULL;
+	return MIRAD_CODEC_UNKNOWN;
+}
+
+int
+mirad_codec_read_float64_tiff(int fd, uint64_t max_pixels, float **pixels,
     size_t *width, size_t *height, char *err, size_t errlen)
 {
 	(void)fd;

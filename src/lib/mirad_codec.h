@@ -5,7 +5,7 @@
  * dataset: its header (size, bands, bit depth), and whether it is intact.
  * Both are much cheaper here than through libvips, which builds an object
  * and sniffs every loader per file, and neither needs libvips started.
- * And the pixels of the commonest anomaly map, a plain float32 TIFF.
+ * And the pixels of anomaly maps stored as float32 or float64 TIFF.
  *
  * Errors: functions return -1 and write a short reason ("truncated JPEG",
  * "truncated or damaged PNG") into the caller's ERR buffer.  Thread-safe:
@@ -58,6 +58,18 @@ int mirad_codec_check(int fd, char *err, size_t errlen);
  * libtiff before 4.5).  *PIXELS is NULL unless 0 is returned.
  */
 int mirad_codec_read_float32_tiff(int fd, uint64_t max_pixels, float **pixels,
+    size_t *width, size_t *height, char *err, size_t errlen);
+
+/*
+ * Read the one-band float64 TIFF open on FD (strips or tiles, as tifffile
+ * and NumPy write them; libvips refuses 64-bit float samples), each value
+ * rounded to the nearest float32.  Returns 0 with *PIXELS new as above,
+ * -1 with ERR (more than one band, a size of 0 or past MAX_PIXELS, a
+ * damaged file: "damaged TIFF: <libtiff's reason>"), or MIRAD_CODEC_UNKNOWN
+ * when the bytes are not a float64 TIFF (or libtiff is older than 4.5).
+ * *PIXELS is NULL unless 0 is returned.
+ */
+int mirad_codec_read_float64_tiff(int fd, uint64_t max_pixels, float **pixels,
     size_t *width, size_t *height, char *err, size_t errlen);
 
 /* ---- masks ------------------------------------------------------------ */

@@ -6,6 +6,7 @@
 #include "test_util.h"
 
 #include "eval_run.h"
+#include "eval_scores.h"
 
 static void
 test_eval_run_shard_range(void **state)
