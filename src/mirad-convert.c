@@ -1312,7 +1312,7 @@ select_categories(struct convert *c, struct mirad_recordset *records)
 		else
 			mirad_record_free(records->items[i]);
 	}
-	records->count = kept;
+	mirad_recordset_steal_tail(records, kept);
 }
 
 int

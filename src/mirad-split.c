@@ -753,11 +753,7 @@ main(int argc, char **argv)
 	for (size_t v = 0; v < nviews; v++) {
 		views[v].k = s.shots ? s.shots[v] : SIZE_MAX;
 		if (s.shots == NULL) {
-			views[v].set.items = mirad_xcalloc(
-			    records.count, sizeof *views[v].set.items);
-			memcpy(views[v].set.items, records.items,
-			    records.count * sizeof *records.items);
-			views[v].set.count = views[v].set.cap = records.count;
+			mirad_recordset_view(&views[v].set, &records);
 		} else if (split_shots(&records, s.seed, s.shots[v],
 		               &views[v].set, err, sizeof err) != 0) {
 			mirad_usage_error("%s", err);
@@ -795,7 +791,7 @@ main(int argc, char **argv)
 		    info.scan.ignored, info.scan.problems);
 
 	for (size_t v = 0; v < nviews; v++)
-		free(views[v].set.items);
+		mirad_recordset_clear(&views[v].set);
 	free(views);
 	free(s.shots);
 	free(s.by_field);
