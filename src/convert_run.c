@@ -749,7 +749,7 @@ convert_select_categories(struct convert *c, struct mirad_recordset *records)
 		else
 			mirad_record_free(records->items[i]);
 	}
-	records->count = kept;
+	mirad_recordset_steal_tail(records, kept);
 }
 
 /* libvips' warnings ("not enough data", "error in tile") repeat the

@@ -89,11 +89,7 @@ split_make_views(const struct split *s, const struct mirad_recordset *records,
 	for (size_t v = 0; v < nviews; v++) {
 		views[v].k = s->shots ? s->shots[v] : SIZE_MAX;
 		if (s->shots == NULL) {
-			views[v].set.items = mirad_xcalloc(
-			    records->count, sizeof *views[v].set.items);
-			memcpy(views[v].set.items, records->items,
-			    records->count * sizeof *records->items);
-			views[v].set.count = views[v].set.cap = records->count;
+			mirad_recordset_view(&views[v].set, records);
 		} else if (split_shots(records, s->seed, s->shots[v],
 		               &views[v].set, err, sizeof err) != 0) {
 			mirad_usage_error("%s", err);
@@ -107,7 +103,7 @@ void
 split_views_free(struct split_view *views, size_t nviews)
 {
 	for (size_t v = 0; v < nviews; v++)
-		free(views[v].set.items);
+		mirad_recordset_clear(&views[v].set);
 	free(views);
 }
 

@@ -81,22 +81,6 @@ is_normal_train(const struct mirad_record *r)
 	return !mirad_record_is_anomaly(r) && strcmp(r->split, "train") == 0;
 }
 
-/* Remove the records for which DROP[i] is set (freeing them), keeping the
- * order of the others. */
-static void
-compact(struct mirad_recordset *set, const bool *drop)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < set->count; i++) {
-		if (drop[i])
-			mirad_record_free(set->items[i]);
-		else
-			set->items[j++] = set->items[i];
-	}
-	set->count = j;
-}
-
 /* Open CSV FILE and find the columns NAMES in its header; -1 with ERR. */
 static struct mirad_csv *
 open_csv_columns(const char *file, const char *const *names, size_t n,
@@ -242,19 +226,17 @@ split_apply_split_csv(struct mirad_recordset *set, const char *file,
 		size_t m = 0;
 
 		for (size_t i = 0; i < set->count; i++) {
-			if (drop[i]) {
-				mirad_record_free(set->items[i]);
+			if (drop[i])
 				continue;
-			}
 			rp[m].row = order[i];
 			rp[m].pos = i;
 			rp[m].r = set->items[i];
 			m++;
 		}
 		qsort(rp, m, sizeof *rp, cmp_row_pos);
+		mirad_recordset_drop(set, drop);
 		for (size_t i = 0; i < m; i++)
 			set->items[i] = rp[i].r;
-		set->count = m;
 		free(rp);
 	}
 	free(order);
@@ -328,7 +310,7 @@ split_keep_categories(struct mirad_recordset *set,
 	for (size_t i = 0; i < set->count; i++)
 		drop[i] =
 		    !mirad_strlist_contains(names, set->items[i]->category);
-	compact(set, drop);
+	mirad_recordset_drop(set, drop);
 	free(drop);
 	return 0;
 }
@@ -422,7 +404,7 @@ split_by_field(struct mirad_recordset *set, const char *field,
 	for (size_t i = 0; i < set->count; i++)
 		free(text[i]);
 	if (rc == 0)
-		compact(set, drop);
+		mirad_recordset_drop(set, drop);
 	free(text);
 	free(drop);
 	g_hash_table_destroy(seen);
@@ -724,7 +706,7 @@ split_shots(const struct mirad_recordset *set, uint64_t seed, size_t k,
 			g_hash_table_add(keep, c[i].r);
 		a = b;
 	}
-	memset(out, 0, sizeof *out);
+	mirad_recordset_init_view(out);
 	for (size_t i = 0; i < set->count; i++) {
 		struct mirad_record *r = set->items[i];
 

@@ -114,8 +114,9 @@ int split_val(struct mirad_recordset *set, uint64_t seed,
 /*
  * The K-shot view of SET: OUT receives borrowed pointers to the records of
  * SET in their order, keeping K normal train records per category (the K
- * smallest K-shot keys) and every other record.  Free OUT->items only
- * (free(out->items)), never the records.  -1 when a category has fewer
+ * smallest K-shot keys) and every other record.  OUT is a view (see
+ * mirad_recordset_init_view()): mirad_recordset_clear() frees it and
+ * leaves the records to SET.  -1 when a category has fewer
  * than K normal training images.
  */
 int split_shots(const struct mirad_recordset *set, uint64_t seed, size_t k,

@@ -46,6 +46,37 @@ dup_or_null(const char *s)
 	return s ? mirad_xstrdup(s) : NULL;
 }
 
+static void
+entry_clear(struct stats_entry *x)
+{
+	free(x->category);
+	free(x->split);
+	free(x->label);
+	free(x->defect);
+	free(x->image);
+	free(x->node);
+	free(x->variant);
+	free(x->path);
+	free(x->mask_path);
+	free(x->error);
+	stats_mask_measure_clear(&x->mask_m);
+}
+
+static void
+clear_entry(gpointer x)
+{
+	entry_clear(x);
+}
+
+/* ITEMS and COUNT again after the array changed. */
+static void
+sync_view(struct stats_entries *e)
+{
+	e->items =
+	    e->array->len ? (struct stats_entry *)(void *)e->array->data : NULL;
+	e->count = e->array->len;
+}
+
 struct stats_entry *
 stats_entries_add(struct stats_entries *e, const char *category,
     const char *split, const char *label, const char *defect, const char *image,
@@ -53,10 +84,14 @@ stats_entries_add(struct stats_entries *e, const char *category,
 {
 	struct stats_entry *x;
 
-	e->items =
-	    mirad_xgrow(e->items, e->count, &e->capacity, sizeof *e->items);
-	x = &e->items[e->count++];
-	memset(x, 0, sizeof *x);
+	if (e->array == NULL) {
+		e->array = g_array_new(FALSE, TRUE, sizeof(struct stats_entry));
+		g_array_set_clear_func(e->array, clear_entry);
+	}
+	/* The new entry is zeroed (the array clears what it adds). */
+	g_array_set_size(e->array, e->array->len + 1);
+	sync_view(e);
+	x = &e->items[e->count - 1];
 	x->category = mirad_xstrdup(category);
 	x->split = mirad_xstrdup(split);
 	x->label = mirad_xstrdup(label);
@@ -83,31 +118,12 @@ stats_entries_sort(struct stats_entries *e)
 		qsort(e->items, e->count, sizeof *e->items, cmp_entries);
 }
 
-static void
-entry_clear(struct stats_entry *x)
-{
-	free(x->category);
-	free(x->split);
-	free(x->label);
-	free(x->defect);
-	free(x->image);
-	free(x->node);
-	free(x->variant);
-	free(x->path);
-	free(x->mask_path);
-	free(x->error);
-	stats_mask_measure_clear(&x->mask_m);
-}
-
 void
 stats_entries_free(struct stats_entries *e)
 {
-	for (size_t i = 0; i < e->count; i++)
-		entry_clear(&e->items[i]);
-	free(e->items);
-	e->items = NULL;
-	e->count = 0;
-	e->capacity = 0;
+	if (e->array != NULL)
+		g_array_free(e->array, TRUE);
+	*e = (struct stats_entries){0};
 }
 
 const char *
@@ -165,7 +181,7 @@ int
 stats_records_keep_categories(struct mirad_recordset *set,
     const struct mirad_strlist *names, char *err, size_t errlen)
 {
-	size_t kept = 0;
+	bool *drop;
 
 	for (size_t k = 0; k < names->count; k++) {
 		bool found = false;
@@ -185,13 +201,12 @@ stats_records_keep_categories(struct mirad_recordset *set,
 			return -1;
 		}
 	}
-	for (size_t i = 0; i < set->count; i++) {
-		if (mirad_strlist_contains(names, set->items[i]->category))
-			set->items[kept++] = set->items[i];
-		else
-			mirad_record_free(set->items[i]);
-	}
-	set->count = kept;
+	drop = mirad_xcalloc(set->count ? set->count : 1, sizeof *drop);
+	for (size_t i = 0; i < set->count; i++)
+		drop[i] =
+		    !mirad_strlist_contains(names, set->items[i]->category);
+	mirad_recordset_drop(set, drop);
+	free(drop);
 	return 0;
 }
 
@@ -219,13 +234,20 @@ stats_entries_keep_categories(struct stats_entries *e,
 			return -1;
 		}
 	}
+	/* Kept entries move to the front in order (swapped with dropped
+	 * ones); shrinking the array clears the dropped ones. */
 	for (size_t i = 0; i < e->count; i++) {
-		if (mirad_strlist_contains(names, e->items[i].category))
+		if (mirad_strlist_contains(names, e->items[i].category)) {
+			struct stats_entry x = e->items[kept];
+
 			e->items[kept++] = e->items[i];
-		else
-			entry_clear(&e->items[i]);
+			e->items[i] = x;
+		}
 	}
-	e->count = kept;
+	if (e->array != NULL) {
+		g_array_set_size(e->array, (guint)kept);
+		sync_view(e);
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "mirad_platform.h"
 
 #include <cjson/cJSON.h>
+#include <glib.h>
 #include <stdio.h>
 
 #include "mirad_cli.h"
@@ -65,10 +66,15 @@ struct stats_entry {
 	struct stats_mask_measure mask_m;
 };
 
+/*
+ * Entries in order, held by a GArray; {0} is an empty set.  ITEMS and
+ * COUNT are a view of the array for reading and for changing (or
+ * reordering) entries in place; only the functions below add or remove.
+ */
 struct stats_entries {
-	struct stats_entry *items; /* owned */
+	struct stats_entry *items; /* the array's data; NULL while empty */
 	size_t count;
-	size_t capacity; /* allocated items */
+	GArray *array; /* owns the entries and their strings */
 };
 
 /* Append a zeroed entry with copies of the strings (NODE, VARIANT may be

@@ -388,15 +388,12 @@ read_sizes(struct scan *s, size_t first)
 		}
 	}
 	if (s->opts->drop_reported) {
-		size_t kept = first;
+		bool *drop = mirad_xcalloc(s->out->count, sizeof *drop);
 
-		for (size_t i = 0; i < pool.count; i++) {
-			if (pool.jobs[i].reported)
-				mirad_record_free(pool.jobs[i].record);
-			else
-				s->out->items[kept++] = pool.jobs[i].record;
-		}
-		s->out->count = kept;
+		for (size_t i = 0; i < pool.count; i++)
+			drop[first + i] = pool.jobs[i].reported;
+		mirad_recordset_drop(s->out, drop);
+		free(drop);
 	}
 	free(pool.jobs);
 }
@@ -1057,10 +1054,7 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
 	free(s.abs_root);
 	if (rc == 0) {
 		/* Sort only what this scan added. */
-		struct mirad_recordset tail = {
-		    out->items + first, out->count - first, out->count - first};
-
-		mirad_recordset_sort(&tail);
+		mirad_recordset_sort_from(out, first);
 	}
 	return rc;
 }

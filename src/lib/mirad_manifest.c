@@ -695,14 +695,80 @@ mirad_manifest_close(struct mirad_manifest *m)
 	free(m);
 }
 
+/* ITEMS and COUNT again after the array changed. */
+static void
+sync_view(struct mirad_recordset *s)
+{
+	s->items =
+	    s->array->len ? (struct mirad_record **)s->array->pdata : NULL;
+	s->count = s->array->len;
+}
+
+static void
+free_record(gpointer r)
+{
+	mirad_record_free(r);
+}
+
+void
+mirad_recordset_init_view(struct mirad_recordset *s)
+{
+	*s = (struct mirad_recordset){0};
+	s->array = g_ptr_array_new();
+}
+
+void
+mirad_recordset_view(
+    struct mirad_recordset *view, const struct mirad_recordset *s)
+{
+	mirad_recordset_init_view(view);
+	for (size_t i = 0; i < s->count; i++)
+		g_ptr_array_add(view->array, s->items[i]);
+	sync_view(view);
+}
+
 void
 mirad_recordset_push(struct mirad_recordset *s, struct mirad_record *r)
 {
-	if (s->count == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 256;
-		s->items = mirad_xrealloc(s->items, s->cap * sizeof *s->items);
+	if (s->array == NULL)
+		s->array = g_ptr_array_new_with_free_func(free_record);
+	g_ptr_array_add(s->array, r);
+	sync_view(s);
+}
+
+void
+mirad_recordset_steal_tail(struct mirad_recordset *s, size_t n)
+{
+	if (s->array == NULL || n >= s->array->len)
+		return;
+	/* The free function (if any) sees NULLs: nothing is freed. */
+	for (size_t i = n; i < s->array->len; i++)
+		s->array->pdata[i] = NULL;
+	g_ptr_array_set_size(s->array, (gint)n);
+	sync_view(s);
+}
+
+size_t
+mirad_recordset_drop(struct mirad_recordset *s, const bool *drop)
+{
+	size_t kept = 0, n = s->count;
+
+	if (n == 0)
+		return 0;
+	/* Kept records move to the front in order (swapped with dropped
+	 * ones); shrinking the array frees the dropped ones if it owns
+	 * them. */
+	for (size_t i = 0; i < n; i++) {
+		if (!drop[i]) {
+			struct mirad_record *r = s->items[kept];
+
+			s->items[kept++] = s->items[i];
+			s->items[i] = r;
+		}
 	}
-	s->items[s->count++] = r;
+	g_ptr_array_set_size(s->array, (gint)kept);
+	sync_view(s);
+	return n - kept;
 }
 
 static int
@@ -730,20 +796,25 @@ cmp_record(const void *pa, const void *pb)
 }
 
 void
+mirad_recordset_sort_from(struct mirad_recordset *s, size_t from)
+{
+	if (s->count > from + 1)
+		qsort(s->items + from, s->count - from, sizeof *s->items,
+		    cmp_record);
+}
+
+void
 mirad_recordset_sort(struct mirad_recordset *s)
 {
-	if (s->count > 1)
-		qsort(s->items, s->count, sizeof *s->items, cmp_record);
+	mirad_recordset_sort_from(s, 0);
 }
 
 void
 mirad_recordset_clear(struct mirad_recordset *s)
 {
-	for (size_t i = 0; i < s->count; i++)
-		mirad_record_free(s->items[i]);
-	free(s->items);
-	s->items = NULL;
-	s->count = s->cap = 0;
+	if (s->array != NULL)
+		g_ptr_array_free(s->array, TRUE);
+	*s = (struct mirad_recordset){0};
 }
 
 /* ---- duplicates ---------------------------------------------------------- */
@@ -834,7 +905,7 @@ mirad_recordset_drop_repeats(
     struct mirad_recordset *s, const struct mirad_duplicate *d, size_t n)
 {
 	bool *drop;
-	size_t j = 0, dropped = 0;
+	size_t dropped;
 
 	if (n == 0)
 		return 0;
@@ -842,15 +913,7 @@ mirad_recordset_drop_repeats(
 	for (size_t i = 0; i < n; i++)
 		if (mirad_duplicate_is_repeat(s, &d[i]))
 			drop[d[i].later] = true;
-	for (size_t i = 0; i < s->count; i++) {
-		if (drop[i]) {
-			mirad_record_free(s->items[i]);
-			dropped++;
-		} else {
-			s->items[j++] = s->items[i];
-		}
-	}
-	s->count = j;
+	dropped = mirad_recordset_drop(s, drop);
 	free(drop);
 	return dropped;
 }

@@ -17,6 +17,8 @@
 #include "mirad_platform.h"
 
 #include <cjson/cJSON.h>
+#include <glib.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 struct mirad_record {
@@ -133,16 +135,44 @@ const char *mirad_manifest_error_reason(const struct mirad_manifest *m);
 const cJSON *mirad_manifest_header(const struct mirad_manifest *m);
 void mirad_manifest_close(struct mirad_manifest *m);
 
-/* A growable, owned array of records. */
+/*
+ * Records in order, held by a GPtrArray.  {0} is an empty set that owns its
+ * records (freed with mirad_record_free()); a view made with
+ * mirad_recordset_init_view() or mirad_recordset_view() borrows them
+ * instead.  ITEMS and COUNT are a view of the array for reading (and for
+ * reordering items in place); only the functions below add or remove, so
+ * never shrink COUNT by hand.
+ */
 struct mirad_recordset {
-	struct mirad_record **items;
-	size_t count, cap;
+	struct mirad_record **items; /* the array's items; NULL while empty */
+	size_t count;
+	GPtrArray *array; /* owns the records unless the set is a view */
 };
-/* Append R; the set takes ownership. */
+/* Make S an empty view: the records pushed stay owned by their owner. */
+void mirad_recordset_init_view(struct mirad_recordset *s);
+/* Make VIEW a view of the records of S, in its order (borrowed). */
+void mirad_recordset_view(
+    struct mirad_recordset *view, const struct mirad_recordset *s);
+/* Append R; an owning set takes ownership. */
 void mirad_recordset_push(struct mirad_recordset *s, struct mirad_record *r);
+/*
+ * Remove the records whose DROP[i] is set (DROP has S->count entries),
+ * keeping the order of the rest; an owning set frees them.  Returns how
+ * many were removed.
+ */
+size_t mirad_recordset_drop(struct mirad_recordset *s, const bool *drop);
+/*
+ * Forget every record from index N on without freeing any: for a caller
+ * that has moved the records it keeps to the front of ITEMS and freed (or
+ * handed on) the others itself.
+ */
+void mirad_recordset_steal_tail(struct mirad_recordset *s, size_t n);
 /* Sort by category, split, defect, image (strcmp: locale-independent). */
 void mirad_recordset_sort(struct mirad_recordset *s);
-/* Free every record and the array; S itself is not freed. */
+/* The same order for S->items[FROM..] only; the records before stay. */
+void mirad_recordset_sort_from(struct mirad_recordset *s, size_t from);
+/* Free the array, and every record of an owning set; S itself is not
+ * freed and is left empty ({0}). */
 void mirad_recordset_clear(struct mirad_recordset *s);
 
 /*

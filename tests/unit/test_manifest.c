@@ -317,6 +317,118 @@ test_manifest_recordset_sort(void **state)
 	assert_int_equal(s.count, 0);
 }
 
+/* N records "0.png", "1.png", ... pushed into S. */
+static void
+push_numbered(struct mirad_recordset *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct mirad_record *r = mirad_record_new();
+		char name[16];
+
+		snprintf(name, sizeof name, "%d.png", i);
+		mirad_record_set(&r->category, i % 2 ? "odd" : "even");
+		mirad_record_set(&r->split, "train");
+		mirad_record_set(&r->image, name);
+		mirad_recordset_push(s, r);
+	}
+}
+
+/* Dropping keeps the order of the rest and frees what goes (a leak or a
+ * double free would show under the sanitizers); the view stays readable. */
+static void
+test_manifest_recordset_drop_keeps_order(void **state)
+{
+	struct mirad_recordset s = {0}, view;
+	bool drop[6] = {true, false, true, false, false, true};
+
+	(void)state;
+	push_numbered(&s, 6);
+	mirad_recordset_view(&view, &s);
+	assert_int_equal(mirad_recordset_drop(&view, drop), 3);
+	assert_int_equal(view.count, 3);
+	assert_int_equal(s.count, 6); /* the owner is untouched */
+	mirad_recordset_clear(&view);
+	assert_null(view.array);
+	assert_int_equal(mirad_recordset_drop(&s, drop), 3);
+	assert_int_equal(s.count, 3);
+	assert_string_equal(s.items[0]->image, "1.png");
+	assert_string_equal(s.items[1]->image, "3.png");
+	assert_string_equal(s.items[2]->image, "4.png");
+	/* The set grows again after a drop. */
+	push_numbered(&s, 1);
+	assert_int_equal(s.count, 4);
+	assert_string_equal(s.items[3]->image, "0.png");
+	memset(drop, 1, sizeof drop);
+	assert_int_equal(mirad_recordset_drop(&s, drop), 4);
+	assert_int_equal(s.count, 0);
+	assert_null(s.items);
+	mirad_recordset_clear(&s);
+	assert_int_equal(mirad_recordset_drop(&s, drop), 0);
+}
+
+/* A view borrows: clearing it frees no record of the owner, and records
+ * pushed into an empty view are not freed either. */
+static void
+test_manifest_recordset_view_borrows(void **state)
+{
+	struct mirad_recordset s = {0}, view, empty;
+
+	(void)state;
+	push_numbered(&s, 3);
+	mirad_recordset_view(&view, &s);
+	assert_int_equal(view.count, 3);
+	assert_ptr_equal(view.items[2], s.items[2]);
+	assert_ptr_not_equal(view.items, s.items);
+	mirad_recordset_init_view(&empty);
+	assert_int_equal(empty.count, 0);
+	mirad_recordset_push(&empty, s.items[1]);
+	mirad_recordset_clear(&view);
+	mirad_recordset_clear(&empty);
+	assert_string_equal(s.items[1]->image, "1.png");
+	mirad_recordset_clear(&s);
+}
+
+/* Stealing the tail forgets records the caller already freed or moved. */
+static void
+test_manifest_recordset_steal_tail(void **state)
+{
+	struct mirad_recordset s = {0};
+	struct mirad_record *last;
+
+	(void)state;
+	push_numbered(&s, 4);
+	/* Keep 0 and 3 in front, free 1, hand 2 on. */
+	mirad_record_free(s.items[1]);
+	last = s.items[2];
+	s.items[1] = s.items[3];
+	mirad_recordset_steal_tail(&s, 2);
+	assert_int_equal(s.count, 2);
+	assert_string_equal(s.items[1]->image, "3.png");
+	mirad_recordset_steal_tail(&s, 5); /* past the end: nothing */
+	assert_int_equal(s.count, 2);
+	mirad_record_free(last);
+	mirad_recordset_clear(&s);
+}
+
+/* Sorting from an index leaves the records before it where they are. */
+static void
+test_manifest_recordset_sort_from(void **state)
+{
+	struct mirad_recordset s = {0};
+
+	(void)state;
+	push_numbered(&s, 5);
+	mirad_recordset_sort_from(&s, 2);
+	assert_string_equal(s.items[0]->image, "0.png");
+	assert_string_equal(s.items[1]->image, "1.png");
+	/* even (2, 4) before odd (3) */
+	assert_string_equal(s.items[2]->image, "2.png");
+	assert_string_equal(s.items[3]->image, "4.png");
+	assert_string_equal(s.items[4]->image, "3.png");
+	mirad_recordset_sort_from(&s, 5);
+	mirad_recordset_clear(&s);
+}
+
 /* Read TEXT (base "/data") into SET. */
 static void
 load_text(const char *text, struct mirad_recordset *set)
@@ -438,6 +550,10 @@ main(void)
 	    cmocka_unit_test(test_manifest_bad_line_place_with_colon_space),
 	    cmocka_unit_test(test_manifest_root_resolution),
 	    cmocka_unit_test(test_manifest_recordset_sort),
+	    cmocka_unit_test(test_manifest_recordset_drop_keeps_order),
+	    cmocka_unit_test(test_manifest_recordset_view_borrows),
+	    cmocka_unit_test(test_manifest_recordset_steal_tail),
+	    cmocka_unit_test(test_manifest_recordset_sort_from),
 	    cmocka_unit_test(
 	        test_manifest_duplicates_found_described_and_dropped),
 	    cmocka_unit_test(test_manifest_duplicate_labels_described),

@@ -138,7 +138,7 @@ test_shots_nested(void **state)
 		g_ptr_array_free(big, TRUE);
 	}
 	for (int i = 0; i < 3; i++)
-		free(v[i].items);
+		mirad_recordset_clear(&v[i]);
 	/* Too many. */
 	assert_int_equal(split_shots(&s, 9, 21, &v[0], err, sizeof err), -1);
 	assert_string_equal(
@@ -168,8 +168,8 @@ test_shots_stable(void **state)
 		assert_string_equal(va.items[i]->image, vb.items[j]->image);
 		j++;
 	}
-	free(va.items);
-	free(vb.items);
+	mirad_recordset_clear(&va);
+	mirad_recordset_clear(&vb);
 	mirad_recordset_clear(&a);
 	mirad_recordset_clear(&b);
 }

@@ -2,7 +2,7 @@
 /*
  * Unit tests of mirad-stats' number formats and counts table: exact and
  * readable numbers, defect types as (category, defect) pairs, pooled
- * folders as unknown counts.
+ * folders as unknown counts, --categories on entries and records.
  */
 #include "mirad_platform.h"
 
@@ -140,6 +140,61 @@ test_pooled_folders_are_unknown(void **state)
 	stats_entries_free(&e);
 }
 
+/* --categories keeps the entries (and records) of the named categories in
+ * their order, frees the others (a leak or a double free would show under
+ * the sanitizers) and removes nothing when a name is unknown. */
+static void
+test_keep_categories(void **state)
+{
+	struct stats_entries e = {0};
+	struct mirad_recordset set = {0};
+	struct mirad_strlist names;
+	const char *cats[] = {"a", "b", "c", "b", "a"};
+	char err[256];
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		struct mirad_record *r = mirad_record_new();
+		char image[16];
+
+		snprintf(image, sizeof image, "%d.png", i);
+		add(&e, cats[i], "normal", "good", image, NULL);
+		mirad_record_set(&r->category, cats[i]);
+		mirad_record_set(&r->image, image);
+		mirad_recordset_push(&set, r);
+	}
+	assert_int_equal(mirad_strlist_split("b,x", &names), 0);
+	assert_int_equal(
+	    stats_entries_keep_categories(&e, &names, err, sizeof err), -1);
+	assert_non_null(strstr(err, "'x'"));
+	assert_int_equal(e.count, 5);
+	assert_int_equal(
+	    stats_records_keep_categories(&set, &names, err, sizeof err), -1);
+	assert_int_equal(set.count, 5);
+	mirad_strlist_free(&names);
+
+	assert_int_equal(mirad_strlist_split("c,a", &names), 0);
+	assert_int_equal(
+	    stats_entries_keep_categories(&e, &names, err, sizeof err), 0);
+	assert_int_equal(e.count, 3);
+	assert_string_equal(e.items[0].image, "0.png");
+	assert_string_equal(e.items[1].image, "2.png");
+	assert_string_equal(e.items[2].image, "4.png");
+	assert_int_equal(
+	    stats_records_keep_categories(&set, &names, err, sizeof err), 0);
+	assert_int_equal(set.count, 3);
+	assert_string_equal(set.items[1]->image, "2.png");
+	assert_string_equal(set.items[2]->image, "4.png");
+	/* Both grow again after the cut. */
+	add(&e, "d", "normal", "good", "5.png", NULL);
+	assert_int_equal(e.count, 4);
+	assert_string_equal(e.items[3].category, "d");
+	mirad_strlist_free(&names);
+	mirad_recordset_clear(&set);
+	stats_entries_free(&e);
+	assert_null(e.items);
+}
+
 int
 main(void)
 {
@@ -149,6 +204,7 @@ main(void)
 	    cmocka_unit_test(test_json_print_is_exact),
 	    cmocka_unit_test(test_defect_types_are_pairs),
 	    cmocka_unit_test(test_pooled_folders_are_unknown),
+	    cmocka_unit_test(test_keep_categories),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
