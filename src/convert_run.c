@@ -770,7 +770,7 @@ convert_run(struct convert *c, const char *argv0)
 	struct mirad_recordset records = {0}, out = {0};
 	struct mirad_dataset_info info;
 	char err[1024], job[65] = "";
-	int status = MIRAD_EXIT_OK, refusal;
+	int status = MIRAD_EXIT_OK, refusal, rc;
 	size_t written = 0;
 
 	choose_split_type(c);
@@ -789,12 +789,14 @@ convert_run(struct convert *c, const char *argv0)
 	mirad_signal_install();
 
 	mirad_dataset_show_as_given(c->input);
-	if (mirad_dataset_load(
-	        c->input, &c->in, &records, &info, err, sizeof err) != 0) {
+	rc = mirad_dataset_load(
+	    c->input, &c->in, &records, &info, err, sizeof err);
+	if (rc != 0) {
 		/* A signal stopped the read (EINTR): end by it, not by
 		 * "Interrupted system call". */
 		mirad_signal_reraise();
-		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+		mirad_die(MIRAD_EXIT_FATAL, "%s",
+		    mirad_cli_dataset_advice(rc, err, sizeof err));
 	}
 	/* Writing into the input, or replacing it with --force, is a
 	 * mistake. */

@@ -17,6 +17,7 @@
 
 #include "fetch_drive.h"
 #include "fetch_run.h"
+#include "mirad_cli.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_hash.h"
@@ -410,6 +411,7 @@ fetch_run_validate(struct fetch_run *f, const char *root, bool *mismatch,
 	bool train_abnormal = false;
 	const struct fetch_dataset *d = f->dataset;
 	long images;
+	int rc;
 
 	*mismatch = false;
 	so.layout = f->layout;
@@ -419,8 +421,11 @@ fetch_run_validate(struct fetch_run *f, const char *root, bool *mismatch,
 	so.problem = count_problem;
 	so.problem_ctx = f;
 	f->problems = 0;
-	if (mirad_layout_scan(root, &so, &recs, &ss, err, errlen) != 0)
+	rc = mirad_layout_scan(root, &so, &recs, &ss, err, errlen);
+	if (rc != 0) {
+		mirad_cli_dataset_advice(rc, err, errlen);
 		return -1;
+	}
 	*layout = ss.layout;
 	if (d != NULL)
 		for (size_t i = 0; i < d->ncounts; i++)

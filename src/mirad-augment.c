@@ -348,7 +348,7 @@ main(int argc, char **argv)
 	char err[1024], job[65];
 	size_t rendered = 0;
 	char *target;
-	int status = MIRAD_EXIT_OK, out_status, refusal;
+	int status = MIRAD_EXIT_OK, out_status, refusal, rc;
 	struct mirad_outdir *out;
 
 	mirad_set_progname(argv[0]);
@@ -388,10 +388,12 @@ main(int argc, char **argv)
 		    o.output);
 
 	mirad_dataset_show_as_given(o.input);
-	if (mirad_dataset_load(
-	        o.input, &o.in, &records, &info, err, sizeof err) != 0) {
+	rc = mirad_dataset_load(
+	    o.input, &o.in, &records, &info, err, sizeof err);
+	if (rc != 0) {
 		stop_if_interrupted();
-		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+		mirad_die(MIRAD_EXIT_FATAL, "%s",
+		    mirad_cli_dataset_advice(rc, err, sizeof err));
 	}
 	stop_if_interrupted();
 	if (info.scan.problems > 0 || info.bad_lines > 0)

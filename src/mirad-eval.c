@@ -328,7 +328,7 @@ main(int argc, char **argv)
 	size_t nruns = 0;
 	struct mirad_outfile *out;
 	char err[1024];
-	int status = MIRAD_EXIT_OK;
+	int status = MIRAD_EXIT_OK, rc;
 	size_t ntest = 0;
 
 	mirad_set_progname(argv[0]);
@@ -362,9 +362,10 @@ main(int argc, char **argv)
 	if (mirad_image_init(argv[0], 0, err, sizeof err) != 0)
 		mirad_die(MIRAD_EXIT_FATAL, "cannot start libvips: %s", err);
 	mirad_dataset_show_as_given(e.gt);
-	if (mirad_dataset_load(e.gt, &e.in, &records, &info, err, sizeof err) !=
-	    0)
-		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	rc = mirad_dataset_load(e.gt, &e.in, &records, &info, err, sizeof err);
+	if (rc != 0)
+		mirad_die(MIRAD_EXIT_FATAL, "%s",
+		    mirad_cli_dataset_advice(rc, err, sizeof err));
 	if (info.scan.problems > 0 || info.bad_lines > 0)
 		status = MIRAD_EXIT_PARTIAL;
 	if (mirad_cli_report_duplicates(

@@ -320,7 +320,7 @@ main(int argc, char **argv)
 	struct split_view *views;
 	size_t nviews;
 	char err[1024];
-	int status = MIRAD_EXIT_OK;
+	int status = MIRAD_EXIT_OK, rc;
 
 	mirad_set_progname(argv[0]);
 	mirad_signal_ignore_file_limits();
@@ -338,10 +338,12 @@ main(int argc, char **argv)
 	 * all the headers of a dataset). */
 	mirad_image_init_lazy(argv[0], 0);
 	mirad_progress_start("scanning", 0);
-	if (mirad_dataset_load(
-	        s.input, &s.in, &records, &info, err, sizeof err) != 0) {
+	rc = mirad_dataset_load(
+	    s.input, &s.in, &records, &info, err, sizeof err);
+	if (rc != 0) {
 		mirad_progress_end();
-		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+		mirad_die(MIRAD_EXIT_FATAL, "%s",
+		    mirad_cli_dataset_advice(rc, err, sizeof err));
 	}
 	mirad_progress_end();
 	if (info.scan.problems > 0 || info.bad_lines > 0)

@@ -270,7 +270,7 @@ main(int argc, char **argv)
 	struct mirad_outfile *outfile;
 	FILE *out;
 	char err[1024];
-	int status = MIRAD_EXIT_OK;
+	int status = MIRAD_EXIT_OK, rc;
 
 	mirad_set_progname(argv[0]);
 	/* Over a file-size limit, a write error to report, not a kill. */
@@ -300,10 +300,12 @@ main(int argc, char **argv)
 	} else {
 		mirad_progress_start("scanning", 0);
 		mirad_dataset_show_as_given(s.input);
-		if (mirad_dataset_load(s.input, &s.in, &records, &info, err,
-		        sizeof err) != 0) {
+		rc = mirad_dataset_load(
+		    s.input, &s.in, &records, &info, err, sizeof err);
+		if (rc != 0) {
 			mirad_progress_end();
-			mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+			mirad_die(MIRAD_EXIT_FATAL, "%s",
+			    mirad_cli_dataset_advice(rc, err, sizeof err));
 		}
 		mirad_progress_end();
 		/* Charts and the mosaic must not land in, or on, the

@@ -13,6 +13,7 @@
 #include "mirad_dataset.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
+#include "mirad_layout.h"
 #include "mirad_outdir.h"
 #include "mirad_progress.h"
 #include "mirad_shard.h"
@@ -345,4 +346,14 @@ mirad_cli_merge_begin(struct mirad_shard_merge *m, const char *out, bool force,
 		return -1;
 	}
 	return mirad_shard_merge_start(m, out, dir, set, err, errlen);
+}
+
+const char *
+mirad_cli_dataset_advice(int rc, char *err, size_t errlen)
+{
+	size_t n = strlen(err);
+
+	if (rc == MIRAD_LAYOUT_UNKNOWN && n < errlen)
+		snprintf(err + n, errlen - n, "; use --layout");
+	return err;
 }

@@ -138,6 +138,13 @@ void mirad_cli_categories(const char *arg, struct mirad_strlist *list);
 void mirad_cli_print_exit_help(void);
 
 /*
+ * Add to ERR, the reason mirad_dataset_load() or mirad_layout_scan() gave
+ * for code RC, what the user can do about it with the tools' options (for
+ * MIRAD_LAYOUT_UNKNOWN: "; use --layout").  Returns ERR.
+ */
+const char *mirad_cli_dataset_advice(int rc, char *err, size_t errlen);
+
+/*
  * The message for output TARGET refused with CODE (a MIRAD_OUTDIR_* code of
  * mirad_outdir_check() or mirad_outdir_replaceable()), in BUF, which is
  * returned: "TARGET: exists (use --force to replace it)" and the like; for

@@ -34,7 +34,8 @@ struct mirad_dataset_info {
  * go to the scan options' callback and are counted in INFO; records naming
  * the same image file are listed in INFO's duplicates (the tool decides
  * what to say and do).  Returns 0, or -1 when INPUT cannot be read at all
- * (reason in ERR).
+ * (reason in ERR), or mirad_layout_scan()'s MIRAD_LAYOUT_UNKNOWN (reason in
+ * ERR; mirad_cli_dataset_advice() words what the user can do).
  */
 int mirad_dataset_load(const char *input,
     const struct mirad_dataset_options *opts, struct mirad_recordset *out,

@@ -1044,10 +1044,9 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
 	default:
 		snprintf(err, errlen,
 		    "%s: cannot tell the layout (no <category>/train, "
-		    "<category>/test or VisA Data/Images folders); use "
-		    "--layout",
+		    "<category>/test or VisA Data/Images folders)",
 		    root);
-		rc = -1;
+		rc = MIRAD_LAYOUT_UNKNOWN;
 	}
 	if (rc == 0)
 		read_sizes(&s, first);

@@ -60,8 +60,11 @@ enum mirad_layout mirad_layout_detect(const char *root);
  * mirad_recordset_sort()).  Records carry the absolute root, paths relative
  * to it, and, with read_sizes, width/height/channels.  Returns 0 (even with
  * problems; see STATS), or -1 when ROOT cannot be scanned at all (not a
- * directory, unknown layout, unreadable split file), with a reason in ERR.
+ * directory, unreadable split file), with a reason in ERR, or
+ * MIRAD_LAYOUT_UNKNOWN when no layout fits ROOT (the tool says how to name
+ * one).
  */
+#define MIRAD_LAYOUT_UNKNOWN (-2)
 int mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
     struct mirad_recordset *out, struct mirad_scan_stats *stats, char *err,
     size_t errlen);

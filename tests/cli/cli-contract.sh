@@ -117,6 +117,22 @@ expect_grep "mirad-convert --help: --from is deprecated" "--from=.*deprecated" "
 run "$BIN/mirad-convert" --from=nonsense --to mvtec -o "$T/x" "$S"
 expect_usage_error "mirad-convert --from=nonsense" "unknown layout 'nonsense'"
 
+# A tree whose layout cannot be told: each tool says to name it with
+# --layout (the library names no option; the tool adds the advice).
+mkdir -p "$T/nolayout/just/a"
+: >"$T/nolayout/just/a/file.txt"
+for args in "mirad-split $T/nolayout" "mirad-stats $T/nolayout" \
+	"mirad-convert -q --to mvtec -o $T/nl-conv $T/nolayout" \
+	"mirad-augment -q -p node1 -o $T/nl-aug $T/nolayout" \
+	"mirad-eval --gt $T/nolayout --maps $T/nolayout"; do
+	t=${args%% *}
+	# shellcheck disable=SC2086 # ARGS is a word list
+	run "$BIN/$t" ${args#* }
+	expect_status "$t on a tree of no known layout: exit 3" 3
+	expect_grep "$t: the advice names --layout" \
+		"^$t: .*nolayout: cannot tell the layout .*folders\); use --layout\$" "$T/err"
+done
+
 # -f and --force replace the folder the tool wrote; without them: exit 3.
 run "$BIN/mirad-fetch" -q --archive "$T/s.tar.gz" -o "$T/fetched"
 expect_status "mirad-fetch: first run exits 0" 0

@@ -5,6 +5,7 @@
 
 #include "mirad_cli.h"
 #include "mirad_err.h"
+#include "mirad_layout.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -138,6 +139,24 @@ test_cli_escape_controls(void **state)
 /* The tools' wording of a refused output names --force (the library's
  * mirad_outdir only returns the code). */
 static void
+test_cli_dataset_advice(void **state)
+{
+	char err[64] = "t: cannot tell the layout";
+	char small[8] = "1234567";
+
+	(void)state;
+	assert_string_equal(mirad_cli_dataset_advice(-1, err, sizeof err),
+	    "t: cannot tell the layout");
+	assert_string_equal(
+	    mirad_cli_dataset_advice(MIRAD_LAYOUT_UNKNOWN, err, sizeof err),
+	    "t: cannot tell the layout; use --layout");
+	/* A full buffer stays terminated. */
+	assert_string_equal(
+	    mirad_cli_dataset_advice(MIRAD_LAYOUT_UNKNOWN, small, sizeof small),
+	    "1234567");
+}
+
+static void
 test_cli_output_refusal(void **state)
 {
 	char buf[512];
@@ -166,6 +185,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cli_parse_uint_strict),
+	    cmocka_unit_test(test_cli_dataset_advice),
 	    cmocka_unit_test(test_cli_parse_double_range),
 	    cmocka_unit_test(test_cli_parse_shard),
 	    cmocka_unit_test(test_cli_merge_option),
