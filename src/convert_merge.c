@@ -132,9 +132,11 @@ convert_merge(struct convert *c)
 	int status;
 
 	mirad_signal_install();
-	if (mirad_shard_load((const char *const *)c->parts, (size_t)c->nparts,
-	        "mirad-convert", &set, err, sizeof err) != 0)
-		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	status = mirad_shard_load((const char *const *)c->parts,
+	    (size_t)c->nparts, "mirad-convert", &set, err, sizeof err);
+	if (status != 0)
+		mirad_die(MIRAD_EXIT_FATAL, "%s",
+		    mirad_cli_shard_advice(status, err, sizeof err));
 	c->set = &set;
 	if (mirad_shard_check_output(&set, c->output, err, sizeof err) != 0) {
 		convert_abandon(c);

@@ -279,9 +279,11 @@ merge_main(const struct options *o)
 	size_t written_n = 0, skipped = 0;
 
 	mirad_signal_install();
-	if (mirad_shard_load((const char *const *)o->parts, (size_t)o->nparts,
-	        "mirad-augment", &set, err, sizeof err) != 0)
-		mirad_die(MIRAD_EXIT_FATAL, "%s", err);
+	status = mirad_shard_load((const char *const *)o->parts,
+	    (size_t)o->nparts, "mirad-augment", &set, err, sizeof err);
+	if (status != 0)
+		mirad_die(MIRAD_EXIT_FATAL, "%s",
+		    mirad_cli_shard_advice(status, err, sizeof err));
 	if (mirad_shard_check_output(&set, o->output, err, sizeof err) != 0) {
 		mirad_shard_set_free(&set);
 		mirad_die(MIRAD_EXIT_USAGE, "%s", err);

@@ -348,12 +348,29 @@ mirad_cli_merge_begin(struct mirad_shard_merge *m, const char *out, bool force,
 	return mirad_shard_merge_start(m, out, dir, set, err, errlen);
 }
 
-const char *
-mirad_cli_dataset_advice(int rc, char *err, size_t errlen)
+/* Append ADVICE to the message in ERR, as far as it fits. */
+static const char *
+advise(char *err, size_t errlen, const char *advice)
 {
 	size_t n = strlen(err);
 
-	if (rc == MIRAD_LAYOUT_UNKNOWN && n < errlen)
-		snprintf(err + n, errlen - n, "; use --layout");
+	if (n < errlen)
+		snprintf(err + n, errlen - n, "%s", advice);
 	return err;
+}
+
+const char *
+mirad_cli_dataset_advice(int rc, char *err, size_t errlen)
+{
+	return rc == MIRAD_LAYOUT_UNKNOWN
+	    ? advise(err, errlen, "; use --layout")
+	    : err;
+}
+
+const char *
+mirad_cli_shard_advice(int rc, char *err, size_t errlen)
+{
+	return rc == MIRAD_SHARD_NOT_A_SHARD
+	    ? advise(err, errlen, "; write it with --shard I/N")
+	    : err;
 }

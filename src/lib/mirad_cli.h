@@ -145,6 +145,13 @@ void mirad_cli_print_exit_help(void);
 const char *mirad_cli_dataset_advice(int rc, char *err, size_t errlen);
 
 /*
+ * Add to ERR, the reason mirad_shard_load() gave for code RC, what the user
+ * can do (for MIRAD_SHARD_NOT_A_SHARD: "; write it with --shard I/N").
+ * Returns ERR.
+ */
+const char *mirad_cli_shard_advice(int rc, char *err, size_t errlen);
+
+/*
  * The message for output TARGET refused with CODE (a MIRAD_OUTDIR_* code of
  * mirad_outdir_check() or mirad_outdir_replaceable()), in BUF, which is
  * returned: "TARGET: exists (use --force to replace it)" and the like; for

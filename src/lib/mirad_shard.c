@@ -522,12 +522,12 @@ read_part(struct part_reader *p, const char *abs, const char *tool)
 	p->meta = shown;
 	f = fopen(meta, "re");
 	if (f == NULL) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
 			seterr(p->err, p->errlen,
-			    "%s: not a shard folder (no %s: write it with "
-			    "--shard I/N)",
-			    p->name, MIRAD_SHARD_META);
-		else
+			    "%s: not a shard folder (no %s)", p->name,
+			    MIRAD_SHARD_META);
+			rc = MIRAD_SHARD_NOT_A_SHARD;
+		} else
 			seterr(p->err, p->errlen, "%s: %s", shown,
 			    strerror(errno));
 		goto out;
@@ -664,8 +664,10 @@ mirad_shard_load(const char *const *names, size_t n, const char *tool,
 		} else {
 			mirad_lock_release(fd, abs[i]);
 		}
-		if (r != 0)
+		if (r != 0) {
+			rc = r;
 			goto out;
+		}
 	}
 	for (unsigned i = 0; i < set->count; i++) {
 		if (set->names[i] != NULL)

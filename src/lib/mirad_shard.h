@@ -112,8 +112,11 @@ struct mirad_shard_set {
  * Lock and read the N folders NAMES (in any order), made by TOOL.  Fails,
  * naming the folder, when one is not a shard folder of TOOL, is
  * incomplete, holds files its metadata does not list or misses listed
- * ones, or when the set is not exactly shards 0..N-1 of one job.
+ * ones, or when the set is not exactly shards 0..N-1 of one job: -1, or
+ * MIRAD_SHARD_NOT_A_SHARD for a folder without shard metadata (the tool
+ * says how one is written), with the reason in ERR.
  */
+#define MIRAD_SHARD_NOT_A_SHARD (-2)
 int mirad_shard_load(const char *const *names, size_t n, const char *tool,
     struct mirad_shard_set *set, char *err, size_t errlen);
 /* Unlock the parts and free everything.  Accepts a zeroed set. */

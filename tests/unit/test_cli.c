@@ -141,7 +141,7 @@ test_cli_escape_controls(void **state)
 static void
 test_cli_dataset_advice(void **state)
 {
-	char err[64] = "t: cannot tell the layout";
+	char err[128] = "t: cannot tell the layout";
 	char small[8] = "1234567";
 
 	(void)state;
@@ -150,6 +150,11 @@ test_cli_dataset_advice(void **state)
 	assert_string_equal(
 	    mirad_cli_dataset_advice(MIRAD_LAYOUT_UNKNOWN, err, sizeof err),
 	    "t: cannot tell the layout; use --layout");
+	assert_string_equal(
+	    mirad_cli_shard_advice(MIRAD_SHARD_NOT_A_SHARD, err, sizeof err),
+	    "t: cannot tell the layout; use --layout; write it with --shard "
+	    "I/N");
+	assert_string_equal(mirad_cli_shard_advice(-1, err, sizeof err), err);
 	/* A full buffer stays terminated. */
 	assert_string_equal(
 	    mirad_cli_dataset_advice(MIRAD_LAYOUT_UNKNOWN, small, sizeof small),

@@ -235,14 +235,14 @@ test_shard_merge_round_trip(void **state)
 
 /* Load NAMES and expect failure with a message containing WANT. */
 static void
-expect_load_error(
-    const char *const *names, size_t n, const char *tool, const char *want)
+expect_load_code(const char *const *names, size_t n, const char *tool, int code,
+    const char *want)
 {
 	struct mirad_shard_set set;
 	char err[512] = "";
 
 	assert_int_equal(
-	    mirad_shard_load(names, n, tool, &set, err, sizeof err), -1);
+	    mirad_shard_load(names, n, tool, &set, err, sizeof err), code);
 	if (strstr(err, want) == NULL)
 		fail_msg("error \"%s\" lacks \"%s\"", err, want);
 	/* Failure leaves no lock behind. */
@@ -252,6 +252,13 @@ expect_load_error(
 		assert_true(fd >= 0);
 		mirad_lock_release(fd, names[i]);
 	}
+}
+
+static void
+expect_load_error(
+    const char *const *names, size_t n, const char *tool, const char *want)
+{
+	expect_load_code(names, n, tool, -1, want);
 }
 
 static void
@@ -301,7 +308,17 @@ test_shard_load_errors(void **state)
 	}
 	{
 		const char *v[] = {p0, plain, p2};
-		expect_load_error(v, 3, "t", "not a shard folder");
+		char err[512] = "";
+		struct mirad_shard_set set;
+
+		/* Its own code, and no option named: the tool words how a
+		 * shard is written. */
+		expect_load_code(
+		    v, 3, "t", MIRAD_SHARD_NOT_A_SHARD, "not a shard folder");
+		assert_int_equal(
+		    mirad_shard_load(v, 3, "t", &set, err, sizeof err),
+		    MIRAD_SHARD_NOT_A_SHARD);
+		assert_null(strstr(err, "--"));
 	}
 	{
 		const char *v[] = {p0, nothere, p2};
