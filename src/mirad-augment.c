@@ -349,7 +349,8 @@ main(int argc, char **argv)
 	struct augment_run run = {0};
 	char err[1024], job[65];
 	size_t rendered = 0;
-	char *target;
+	/* Static: still reachable (not a leak) when mirad_die() exits. */
+	static char *target;
 	int status = MIRAD_EXIT_OK, out_status, refusal, rc;
 	struct mirad_outdir *out;
 

@@ -483,7 +483,8 @@ summary(double *v, size_t n)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	qsort(v, n, sizeof *v, cmp_double);
+	if (n > 1) /* V may be NULL when N is 0 */
+		qsort(v, n, sizeof *v, cmp_double);
 	add_num(o, "min", n ? v[0] : 0);
 	add_num(o, "p10", pct(v, n, 10));
 	add_num(o, "median", pct(v, n, 50));
