@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "convert_run.h"
+#include "mirad_cli.h"
 #include "mirad_csv.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
@@ -428,16 +429,19 @@ write_list(struct convert *c, const char *rel, enum mirad_format fmt,
 	char *dir = mirad_path_dirname(path);
 	struct mirad_outfile *f;
 	char err[512];
+	int rc;
 
 	if (mirad_mkdir_p(dir) != 0)
 		convert_die_cleanly(c, "%s: %s", dir, strerror(errno));
 	f = mirad_outfile_open(path);
 	if (f == NULL)
 		convert_die_cleanly(c, "%s: %s", path, strerror(errno));
-	if (mirad_format_write_split(mirad_outfile_stream(f), fmt, records,
-	        split, &fo, err, sizeof err) != 0) {
+	rc = mirad_format_write_split(
+	    mirad_outfile_stream(f), fmt, records, split, &fo, err, sizeof err);
+	if (rc != 0) {
 		mirad_outfile_abort(f);
-		convert_die_cleanly(c, "%s: %s", rel, err);
+		convert_die_cleanly(c, "%s: %s", rel,
+		    mirad_cli_format_advice(rc, err, sizeof err));
 	}
 	if (mirad_outfile_commit(f) != 0)
 		convert_die_cleanly(c, "%s: %s", path, strerror(errno));
@@ -818,10 +822,14 @@ convert_run(struct convert *c, const char *argv0)
 		mirad_die(MIRAD_EXIT_FATAL, "%s: no images", c->input);
 	/* Lists alone keep the input's names: refuse, before anything is
 	 * written, a UniAD list they would make ambiguous. */
-	if (c->plan.target == CONVERT_TO_NONE && c->emit[MIRAD_FORMAT_UNIAD] &&
-	    mirad_format_check(
-	        MIRAD_FORMAT_UNIAD, &records, NULL, err, sizeof err) != 0)
-		mirad_die(MIRAD_EXIT_USAGE, "--emit uniad: %s", err);
+	if (c->plan.target == CONVERT_TO_NONE && c->emit[MIRAD_FORMAT_UNIAD]) {
+		int clash = mirad_format_check(
+		    MIRAD_FORMAT_UNIAD, &records, NULL, err, sizeof err);
+
+		if (clash != 0)
+			mirad_die(MIRAD_EXIT_USAGE, "--emit uniad: %s",
+			    mirad_cli_format_advice(clash, err, sizeof err));
+	}
 	convert_plan_items(c, &records);
 	for (size_t i = 0; i < c->nitems; i++)
 		c->nmine += convert_mine(c, i);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mirad_cli.h"
 #include "mirad_err.h"
 #include "mirad_formats.h"
 #include "mirad_fs.h"
@@ -193,13 +194,16 @@ write_or_die(struct pending *p, size_t i, size_t np, const struct split *s,
 {
 	FILE *f = mirad_outfile_stream(p[i].out);
 	char err[1024];
+	int rc;
 
 	if (header && split_write_header(f, s, v->k) != 0)
 		die_pending(
 		    p, np, "%s: %s", output_name(&p[i]), strerror(errno));
-	if (mirad_format_write_split(
-	        f, s->format, &v->set, split, NULL, err, sizeof err) != 0)
-		die_pending(p, np, "%s: %s", output_name(&p[i]), err);
+	rc = mirad_format_write_split(
+	    f, s->format, &v->set, split, NULL, err, sizeof err);
+	if (rc != 0)
+		die_pending(p, np, "%s: %s", output_name(&p[i]),
+		    mirad_cli_format_advice(rc, err, sizeof err));
 }
 
 /* Which splits a one-split-per-file format writes: train and test always

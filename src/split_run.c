@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mirad_cli.h"
 #include "mirad_err.h"
 #include "split_run.h"
 
@@ -125,9 +126,13 @@ split_check_format(const struct split *s, const struct mirad_recordset *records,
 				    "another format",
 				    records->items[i]->image);
 	}
-	for (size_t v = 0; v < nviews; v++)
-		if (mirad_format_check(
-		        s->format, &views[v].set, NULL, err, sizeof err) != 0)
+	for (size_t v = 0; v < nviews; v++) {
+		int rc = mirad_format_check(
+		    s->format, &views[v].set, NULL, err, sizeof err);
+
+		if (rc != 0)
 			mirad_usage_error("--format %s: %s",
-			    mirad_format_name(s->format), err);
+			    mirad_format_name(s->format),
+			    mirad_cli_format_advice(rc, err, sizeof err));
+	}
 }

@@ -12,6 +12,7 @@
 #include "mirad_cli.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
+#include "mirad_formats.h"
 #include "mirad_fs.h"
 #include "mirad_layout.h"
 #include "mirad_outdir.h"
@@ -364,6 +365,16 @@ mirad_cli_dataset_advice(int rc, char *err, size_t errlen)
 {
 	return rc == MIRAD_LAYOUT_UNKNOWN
 	    ? advise(err, errlen, "; use --layout")
+	    : err;
+}
+
+const char *
+mirad_cli_format_advice(int rc, char *err, size_t errlen)
+{
+	return rc == MIRAD_FORMAT_NAME_CLASH
+	    ? advise(err, errlen,
+	          "; write a tree with unique names and its lists with "
+	          "mirad-convert --to mvtec --emit uniad")
 	    : err;
 }
 

@@ -152,6 +152,14 @@ const char *mirad_cli_dataset_advice(int rc, char *err, size_t errlen);
 const char *mirad_cli_shard_advice(int rc, char *err, size_t errlen);
 
 /*
+ * Add to ERR, the reason a mirad_format_check() or
+ * mirad_format_write_split() gave for code RC, the way out (for
+ * MIRAD_FORMAT_NAME_CLASH: a tree with unique names, written by
+ * mirad-convert).  Returns ERR.
+ */
+const char *mirad_cli_format_advice(int rc, char *err, size_t errlen);
+
+/*
  * The message for output TARGET refused with CODE (a MIRAD_OUTDIR_* code of
  * mirad_outdir_check() or mirad_outdir_replaceable()), in BUF, which is
  * returned: "TARGET: exists (use --force to replace it)" and the like; for

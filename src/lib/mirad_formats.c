@@ -264,11 +264,9 @@ check_uniad(const struct mirad_recordset *records, const char *split,
 		if (other != NULL) {
 			snprintf(err, errlen,
 			    "%s and %s would share UniAD's result file %s "
-			    "(named {clsname}_{folder}_{stem}); write a tree "
-			    "with unique names and its lists with "
-			    "mirad-convert --to mvtec --emit uniad",
+			    "(named {clsname}_{folder}_{stem})",
 			    other, path, name);
-			rc = -1;
+			rc = MIRAD_FORMAT_NAME_CLASH;
 			free(key);
 			free(path);
 		} else {
@@ -284,8 +282,10 @@ static int
 write_uniad(FILE *out, const struct mirad_recordset *records, const char *split,
     const struct mirad_format_options *opts, char *err, size_t errlen)
 {
-	if (check_uniad(records, split, opts, err, errlen) != 0)
-		return -1;
+	int clash = check_uniad(records, split, opts, err, errlen);
+
+	if (clash != 0)
+		return clash;
 	for (size_t i = 0; i < records->count; i++) {
 		const struct mirad_record *r = records->items[i];
 		bool anomaly = mirad_record_is_anomaly(r);

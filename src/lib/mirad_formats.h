@@ -37,9 +37,16 @@ struct mirad_format_options {
 };
 
 /*
+ * Two records whose outputs the format's reader would write to one file
+ * (mirad_format_check(), mirad_format_write_split()).  The reason names
+ * them; the tool says how to avoid it.
+ */
+#define MIRAD_FORMAT_NAME_CLASH (-2)
+
+/*
  * Write RECORDS (in their order) to OUT in format FMT.  Returns 0, or -1
  * with a reason in ERR (a write error, or a record the format cannot
- * express).
+ * express), or MIRAD_FORMAT_NAME_CLASH.
  */
 int mirad_format_write(FILE *out, enum mirad_format fmt,
     const struct mirad_recordset *records,
@@ -79,11 +86,11 @@ int mirad_format_write_split(FILE *out, enum mirad_format fmt,
     const struct mirad_format_options *opts, char *err, size_t errlen);
 
 /*
- * Can FMT hold RECORDS as OPTS would write them?  0, or -1 with the reason
- * in ERR.  So far one case: two records of one UniAD list whose results
- * UniAD would write to the same file ({clsname}_{folder}_{stem}, as after
- * merging categories whose folders share names), which
- * mirad_format_write_split() refuses too.
+ * Can FMT hold RECORDS as OPTS would write them?  0, or
+ * MIRAD_FORMAT_NAME_CLASH with the reason in ERR.  So far one case: two
+ * records of one UniAD list whose results UniAD would write to the same
+ * file ({clsname}_{folder}_{stem}, as after merging categories whose
+ * folders share names), which mirad_format_write_split() refuses too.
  */
 int mirad_format_check(enum mirad_format fmt,
     const struct mirad_recordset *records,

@@ -5,6 +5,7 @@
 
 #include "mirad_cli.h"
 #include "mirad_err.h"
+#include "mirad_formats.h"
 #include "mirad_layout.h"
 
 #include <errno.h>
@@ -141,7 +142,7 @@ test_cli_escape_controls(void **state)
 static void
 test_cli_dataset_advice(void **state)
 {
-	char err[128] = "t: cannot tell the layout";
+	char err[256] = "t: cannot tell the layout";
 	char small[8] = "1234567";
 
 	(void)state;
@@ -155,6 +156,13 @@ test_cli_dataset_advice(void **state)
 	    "t: cannot tell the layout; use --layout; write it with --shard "
 	    "I/N");
 	assert_string_equal(mirad_cli_shard_advice(-1, err, sizeof err), err);
+	strcpy(err, "a and b would share UniAD's result file c");
+	assert_string_equal(
+	    mirad_cli_format_advice(MIRAD_FORMAT_NAME_CLASH, err, sizeof err),
+	    "a and b would share UniAD's result file c; write a tree with "
+	    "unique names and its lists with mirad-convert --to mvtec --emit "
+	    "uniad");
+	assert_string_equal(mirad_cli_format_advice(-1, err, sizeof err), err);
 	/* A full buffer stays terminated. */
 	assert_string_equal(
 	    mirad_cli_dataset_advice(MIRAD_LAYOUT_UNKNOWN, small, sizeof small),
