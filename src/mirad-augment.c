@@ -349,9 +349,8 @@ main(int argc, char **argv)
 	struct augment_run run = {0};
 	char err[1024], job[65];
 	size_t rendered = 0;
-	/* Static: still reachable (not a leak) when mirad_die() exits. */
-	static char *target;
-	int status = MIRAD_EXIT_OK, out_status, refusal, rc;
+	char *target;
+	int status = MIRAD_EXIT_OK, out_status, refusal, rc, lock_errno;
 	struct mirad_outdir *out;
 
 	mirad_set_progname(argv[0]);
@@ -384,9 +383,12 @@ main(int argc, char **argv)
 	 * lock comes before looking at OUT, so two runs cannot both find it
 	 * missing; what a killed run left beside OUT is swept once it is
 	 * ours. */
-	if (mirad_outdir_lock(&out, target, o.force ? MIRAD_OUTDIR_FORCE : 0) !=
-	    MIRAD_OUTDIR_OK)
-		mirad_die_errno(MIRAD_EXIT_FATAL, errno,
+	rc = mirad_outdir_lock(&out, target, o.force ? MIRAD_OUTDIR_FORCE : 0);
+	lock_errno = errno;
+	/* The transaction keeps its own copy, which the run borrows. */
+	free(target);
+	if (rc != MIRAD_OUTDIR_OK)
+		mirad_die_errno(MIRAD_EXIT_FATAL, lock_errno,
 		    "%s: cannot lock (another mirad-augment writing it?)",
 		    o.output);
 
@@ -424,7 +426,7 @@ main(int argc, char **argv)
 	run.variants = o.variants;
 	run.shard_index = o.shard_index;
 	run.shard_count = o.shard_count;
-	run.target = target;
+	run.target = mirad_outdir_target(out);
 	if (augment_run_plan(&run, &records) > 0) {
 		for (size_t i = 0; i < records.count; i++) {
 			const struct mirad_record *r = records.items[i];
@@ -492,7 +494,6 @@ main(int argc, char **argv)
 		           "on standard output is incomplete",
 		    o.output);
 	augment_run_free(&run);
-	free(target);
 	cJSON_Delete(info.header);
 	free(info.duplicates);
 	mirad_recordset_clear(&records);

@@ -164,6 +164,12 @@ mirad_outdir_swept(const struct mirad_outdir *d)
 }
 
 const char *
+mirad_outdir_target(const struct mirad_outdir *d)
+{
+	return d->target;
+}
+
+const char *
 mirad_outdir_temp(const struct mirad_outdir *d)
 {
 	return d->temp;

@@ -76,6 +76,9 @@ int mirad_outdir_check(struct mirad_outdir *d);
 /* Create the temporary folder (or, in FILE mode, the temporary file). */
 int mirad_outdir_make_temp(struct mirad_outdir *d);
 
+/* TARGET as given to lock or begin; borrowed, valid until commit or
+ * abort. */
+const char *mirad_outdir_target(const struct mirad_outdir *d);
 /* How many stale ".NAME.tmp-*" the lock step removed. */
 size_t mirad_outdir_swept(const struct mirad_outdir *d);
 /* The temporary folder to write into; borrowed, valid until commit or

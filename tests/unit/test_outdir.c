@@ -122,6 +122,10 @@ test_outdir_begin_commit(void **state)
 	assert_listing(fx, ".out.lock .out.tmp-*");
 	assert_int_equal(
 	    strncmp(mirad_outdir_temp(d), fx->dir, strlen(fx->dir)), 0);
+	/* The transaction's own copy of the target, for the caller to
+	 * borrow. */
+	assert_string_equal(mirad_outdir_target(d), fx->target);
+	assert_ptr_not_equal(mirad_outdir_target(d), fx->target);
 	assert_null(mirad_outdir_stream(d));
 	test_write(mirad_outdir_temp(d), "a/b.txt", "new");
 	assert_int_equal(mirad_outdir_commit(d), 0);
