@@ -192,6 +192,38 @@ png_bands(png_structp png, png_infop info)
 	}
 }
 
+/*
+ * The set-up both PNG readers share: refuse a file without its end chunk,
+ * create the libpng structures reading from JOB and, with STRICT_CRC,
+ * make a bad CRC in any chunk an error.  The caller sets the setjmp()
+ * target before calling into libpng (it must be in the caller's frame)
+ * and destroys *PNG and *PINFO whatever this returns.
+ */
+static int
+png_reader_open(struct png_job *job, bool strict_crc, png_structp *png,
+    png_infop *pinfo, char *err, size_t errlen)
+{
+	*png = NULL;
+	*pinfo = NULL;
+	if (!png_has_end(&job->in)) {
+		snprintf(err, errlen, "truncated PNG");
+		return -1;
+	}
+	*png = png_create_read_struct(
+	    PNG_LIBPNG_VER_STRING, job, png_on_error, png_on_warning);
+	if (*png == NULL || (*pinfo = png_create_info_struct(*png)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	png_set_read_fn(*png, job, png_read_bytes);
+	/* A flipped bit anywhere, even in a chunk a reader may skip, means
+	 * the file is not the one that was written. */
+	if (strict_crc)
+		png_set_crc_action(
+		    *png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
+	return 0;
+}
+
 /* CHECK: decode every row and read up to the end chunk. */
 static int
 png_run(struct png_job *job, bool check, struct mirad_codec_info *info,
@@ -203,25 +235,12 @@ png_run(struct png_job *job, bool check, struct mirad_codec_info *info,
 	png_bytep volatile row = NULL;
 	volatile int rc = -1;
 
-	if (!png_has_end(&job->in)) {
-		snprintf(err, errlen, "truncated PNG");
-		return -1;
-	}
-	png = png_create_read_struct(
-	    PNG_LIBPNG_VER_STRING, job, png_on_error, png_on_warning);
-	if (png == NULL || (pinfo = png_create_info_struct(png)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (png_reader_open(job, check, &png, &pinfo, err, errlen) != 0)
 		goto out;
-	}
 	if (setjmp(job->jmp)) {
 		snprintf(err, errlen, "truncated or damaged PNG");
 		goto out;
 	}
-	png_set_read_fn(png, job, png_read_bytes);
-	/* A flipped bit anywhere, even in a chunk a reader may skip, means
-	 * the file is not the one that was written. */
-	if (check)
-		png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
 	png_read_info(png, pinfo);
 	if (info != NULL) {
 		info->width = (int)png_get_image_width(png, pinfo);
@@ -1023,22 +1042,12 @@ png_run_mask(struct png_job *job, uint64_t max_pixels,
 	int passes, channels, alpha, bytes;
 	bool as_is;
 
-	if (!png_has_end(&job->in)) {
-		snprintf(err, errlen, "truncated PNG");
-		return -1;
-	}
-	png = png_create_read_struct(
-	    PNG_LIBPNG_VER_STRING, job, png_on_error, png_on_warning);
-	if (png == NULL || (pinfo = png_create_info_struct(png)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (png_reader_open(job, true, &png, &pinfo, err, errlen) != 0)
 		goto out;
-	}
 	if (setjmp(job->jmp)) {
 		snprintf(err, errlen, "truncated or damaged PNG");
 		goto out;
 	}
-	png_set_read_fn(png, job, png_read_bytes);
-	png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
 	png_read_info(png, pinfo);
 	w = png_get_image_width(png, pinfo);
 	h = png_get_image_height(png, pinfo);
