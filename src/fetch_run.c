@@ -340,7 +340,7 @@ fetch_run_check_archive(
 
 struct row {
 	char *category;
-	size_t train, test_normal, test_abnormal, val, train_abnormal;
+	struct mirad_counts n;
 };
 
 /* TEXT with every FROM replaced by TO.  Caller frees. */
@@ -407,8 +407,9 @@ fetch_run_validate(struct fetch_run *f, const char *root, bool *mismatch,
 	struct mirad_scan_stats ss = {0};
 	struct mirad_recordset recs = {0};
 	struct row *rows = NULL;
-	size_t nrows = 0, total[5] = {0};
-	bool train_abnormal = false;
+	size_t nrows = 0;
+	struct mirad_counts total = {0};
+	bool train_abnormal;
 	const struct fetch_dataset *d = f->dataset;
 	long images;
 	int rc;
@@ -435,25 +436,11 @@ fetch_run_validate(struct fetch_run *f, const char *root, bool *mismatch,
 		struct row *row = row_for(&rows, &nrows, r->category);
 
 		/* The rule of mirad-stats: Train counts normal images. */
-		switch (mirad_count_column(r->split, r->label)) {
-		case MIRAD_COUNT_TRAIN:
-			row->train++;
-			break;
-		case MIRAD_COUNT_TRAIN_ABNORMAL:
-			row->train_abnormal++;
-			train_abnormal = true;
-			break;
-		case MIRAD_COUNT_VAL:
-			row->val++;
-			break;
-		case MIRAD_COUNT_TEST_NORMAL:
-			row->test_normal++;
-			break;
-		case MIRAD_COUNT_TEST_ABNORMAL:
-			row->test_abnormal++;
-			break;
-		}
+		mirad_counts_add(&row->n, r->split, r->label);
 	}
+	for (size_t i = 0; i < nrows; i++)
+		mirad_counts_sum(&total, &rows[i].n);
+	train_abnormal = total.train_abnormal > 0;
 	if (nrows > 1)
 		qsort(rows, nrows, sizeof *rows, cmp_rows);
 
@@ -465,10 +452,11 @@ fetch_run_validate(struct fetch_run *f, const char *root, bool *mismatch,
 	for (size_t i = 0; i < nrows; i++) {
 		const struct row *row = &rows[i];
 
-		printf("| %s | %zu |", row->category, row->train);
+		printf("| %s | %zu |", row->category, row->n.train);
 		if (train_abnormal)
-			printf(" %zu |", row->train_abnormal);
-		printf(" %zu | %zu |", row->test_normal, row->test_abnormal);
+			printf(" %zu |", row->n.train_abnormal);
+		printf(
+		    " %zu | %zu |", row->n.test_normal, row->n.test_abnormal);
 		if (d != NULL) {
 			const struct fetch_count *c =
 			    fetch_catalogue_count(d, row->category);
@@ -477,17 +465,17 @@ fetch_run_validate(struct fetch_run *f, const char *root, bool *mismatch,
 				printf(" - | not in the catalogue |");
 				*mismatch = true;
 			} else {
-				bool same = c->train == row->train &&
-				    row->train_abnormal == 0 &&
-				    c->test_normal == row->test_normal &&
-				    c->test_abnormal == row->test_abnormal;
+				bool same = c->train == row->n.train &&
+				    row->n.train_abnormal == 0 &&
+				    c->test_normal == row->n.test_normal &&
+				    c->test_abnormal == row->n.test_abnormal;
 
 				printf(" %u/%u/%u | %s |", c->train,
 				    c->test_normal, c->test_abnormal,
 				    same ? "ok"
-				        : row->train + row->train_abnormal +
-				                row->test_normal +
-				                row->test_abnormal ==
+				        : row->n.train + row->n.train_abnormal +
+				                row->n.test_normal +
+				                row->n.test_abnormal ==
 				            0
 				        ? "missing"
 				        : "differs");
@@ -496,21 +484,17 @@ fetch_run_validate(struct fetch_run *f, const char *root, bool *mismatch,
 			}
 		}
 		putchar('\n');
-		total[0] += row->train;
-		total[1] += row->test_normal;
-		total[2] += row->test_abnormal;
-		total[3] += row->val;
-		total[4] += row->train_abnormal;
 		free(row->category);
 	}
 	free(rows);
 	printf("\nlayout: %s\n", mirad_layout_name(ss.layout));
-	printf("images: %zu (train %zu", recs.count, total[0]);
-	if (total[4] > 0)
-		printf(", train abnormal %zu", total[4]);
-	printf(", test normal %zu, test abnormal %zu", total[1], total[2]);
-	if (total[3] > 0)
-		printf(", val %zu", total[3]);
+	printf("images: %zu (train %zu", recs.count, total.train);
+	if (total.train_abnormal > 0)
+		printf(", train abnormal %zu", total.train_abnormal);
+	printf(", test normal %zu, test abnormal %zu", total.test_normal,
+	    total.test_abnormal);
+	if (total.val > 0)
+		printf(", val %zu", total.val);
 	printf(")\nproblems: %zu\n", ss.problems);
 	if (d != NULL)
 		printf("catalogue: %s\n",

@@ -82,23 +82,7 @@ stats_table_count(
 		    row_for(t, stats_entry_group(x, by));
 
 		/* The rule mirad-fetch counts by too. */
-		switch (mirad_count_column(x->split, x->label)) {
-		case MIRAD_COUNT_TRAIN:
-			row->train++;
-			break;
-		case MIRAD_COUNT_TRAIN_ABNORMAL:
-			row->train_abnormal++;
-			break;
-		case MIRAD_COUNT_VAL:
-			row->val++;
-			break;
-		case MIRAD_COUNT_TEST_NORMAL:
-			row->test_normal++;
-			break;
-		case MIRAD_COUNT_TEST_ABNORMAL:
-			row->test_abnormal++;
-			break;
-		}
+		mirad_counts_add(&row->n, x->split, x->label);
 	}
 	if (t->nrows > 1)
 		qsort(t->rows, t->nrows, sizeof *t->rows, cmp_rows);
@@ -129,11 +113,7 @@ stats_table_count(
 	for (size_t r = 0; r < t->nrows; r++) {
 		const struct stats_count_row *row = &t->rows[r];
 
-		t->total.train += row->train;
-		t->total.train_abnormal += row->train_abnormal;
-		t->total.val += row->val;
-		t->total.test_normal += row->test_normal;
-		t->total.test_abnormal += row->test_abnormal;
+		mirad_counts_sum(&t->total.n, &row->n);
 		g_hash_table_destroy(sets[r]);
 	}
 	free(sets);
@@ -159,14 +139,14 @@ struct column {
 };
 
 static const struct column columns[] = {
-    {"train", "Train", offsetof(struct stats_count_row, train), false},
+    {"train", "Train", offsetof(struct stats_count_row, n.train), false},
     {"train_abnormal", "Train abnormal",
-        offsetof(struct stats_count_row, train_abnormal), true},
-    {"val", "Val", offsetof(struct stats_count_row, val), true},
+        offsetof(struct stats_count_row, n.train_abnormal), true},
+    {"val", "Val", offsetof(struct stats_count_row, n.val), true},
     {"test_normal", "Test normal",
-        offsetof(struct stats_count_row, test_normal), false},
+        offsetof(struct stats_count_row, n.test_normal), false},
     {"test_abnormal", "Test abnormal",
-        offsetof(struct stats_count_row, test_abnormal), false},
+        offsetof(struct stats_count_row, n.test_abnormal), false},
     {"defect_types", "Defect types",
         offsetof(struct stats_count_row, defect_types), false},
 };

@@ -23,10 +23,10 @@
 #include "stats_report.h"
 
 struct stats_count_row {
-	char *name; /* group name; owned */
-	size_t train, train_abnormal, val, test_normal, test_abnormal;
-	size_t defect_types;  /* distinct (category, defect) pairs */
-	bool defects_unknown; /* an anomaly carries a pooled label */
+	char *name;            /* group name; owned */
+	struct mirad_counts n; /* images per column */
+	size_t defect_types;   /* distinct (category, defect) pairs */
+	bool defects_unknown;  /* an anomaly carries a pooled label */
 };
 
 struct stats_table {

@@ -918,14 +918,25 @@ mirad_recordset_drop_repeats(
 	return dropped;
 }
 
-enum mirad_count_column
-mirad_count_column(const char *split, const char *label)
+void
+mirad_counts_add(struct mirad_counts *c, const char *split, const char *label)
 {
 	bool anomaly = label != NULL && strcmp(label, "anomaly") == 0;
 
 	if (split != NULL && strcmp(split, "train") == 0)
-		return anomaly ? MIRAD_COUNT_TRAIN_ABNORMAL : MIRAD_COUNT_TRAIN;
-	if (split != NULL && strcmp(split, "val") == 0)
-		return MIRAD_COUNT_VAL;
-	return anomaly ? MIRAD_COUNT_TEST_ABNORMAL : MIRAD_COUNT_TEST_NORMAL;
+		(*(anomaly ? &c->train_abnormal : &c->train))++;
+	else if (split != NULL && strcmp(split, "val") == 0)
+		c->val++;
+	else
+		(*(anomaly ? &c->test_abnormal : &c->test_normal))++;
+}
+
+void
+mirad_counts_sum(struct mirad_counts *total, const struct mirad_counts *part)
+{
+	total->train += part->train;
+	total->train_abnormal += part->train_abnormal;
+	total->val += part->val;
+	total->test_normal += part->test_normal;
+	total->test_abnormal += part->test_abnormal;
 }

@@ -210,19 +210,18 @@ size_t mirad_recordset_drop_repeats(
     struct mirad_recordset *s, const struct mirad_duplicate *d, size_t n);
 
 /*
- * The column of the overview table (mirad-stats, mirad-fetch) an image of
- * SPLIT with LABEL (NULL = normal) is counted in.  Anomalous training
- * images have their own column: "Train" counts normal training images
- * only, as in the papers' tables.
+ * The columns of the overview table (mirad-stats, mirad-fetch).
+ * Anomalous training images have their own column: "train" counts normal
+ * training images only, as in the papers' tables.
  */
-enum mirad_count_column {
-	MIRAD_COUNT_TRAIN,
-	MIRAD_COUNT_TRAIN_ABNORMAL,
-	MIRAD_COUNT_VAL,
-	MIRAD_COUNT_TEST_NORMAL,
-	MIRAD_COUNT_TEST_ABNORMAL
+struct mirad_counts {
+	size_t train, train_abnormal, val, test_normal, test_abnormal;
 };
-enum mirad_count_column mirad_count_column(
-    const char *split, const char *label);
+/* Count an image of SPLIT with LABEL (NULL = normal) in its column. */
+void mirad_counts_add(
+    struct mirad_counts *c, const char *split, const char *label);
+/* Add every column of PART to TOTAL. */
+void mirad_counts_sum(
+    struct mirad_counts *total, const struct mirad_counts *part);
 
 #endif

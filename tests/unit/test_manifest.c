@@ -525,17 +525,30 @@ test_manifest_duplicate_labels_described(void **state)
 static void
 test_manifest_count_column_rule(void **state)
 {
+	struct mirad_counts c = {0}, total = {1, 2, 3, 4, 5};
+
 	(void)state;
-	assert_int_equal(
-	    mirad_count_column("train", "normal"), MIRAD_COUNT_TRAIN);
-	assert_int_equal(mirad_count_column("train", NULL), MIRAD_COUNT_TRAIN);
-	assert_int_equal(
-	    mirad_count_column("train", "anomaly"), MIRAD_COUNT_TRAIN_ABNORMAL);
-	assert_int_equal(mirad_count_column("val", "anomaly"), MIRAD_COUNT_VAL);
-	assert_int_equal(
-	    mirad_count_column("test", "normal"), MIRAD_COUNT_TEST_NORMAL);
-	assert_int_equal(
-	    mirad_count_column("test", "anomaly"), MIRAD_COUNT_TEST_ABNORMAL);
+	mirad_counts_add(&c, "train", "normal");
+	mirad_counts_add(&c, "train", NULL);
+	mirad_counts_add(&c, "train", "anomaly");
+	mirad_counts_add(&c, "val", "anomaly");
+	mirad_counts_add(&c, "val", NULL);
+	mirad_counts_add(&c, "test", "normal");
+	mirad_counts_add(&c, "test", "anomaly");
+	mirad_counts_add(&c, "test", "anomaly");
+	mirad_counts_add(&c, "test", "anomaly");
+	/* Train counts normal images only; val takes both labels. */
+	assert_int_equal(c.train, 2);
+	assert_int_equal(c.train_abnormal, 1);
+	assert_int_equal(c.val, 2);
+	assert_int_equal(c.test_normal, 1);
+	assert_int_equal(c.test_abnormal, 3);
+	mirad_counts_sum(&total, &c);
+	assert_int_equal(total.train, 3);
+	assert_int_equal(total.train_abnormal, 3);
+	assert_int_equal(total.val, 5);
+	assert_int_equal(total.test_normal, 5);
+	assert_int_equal(total.test_abnormal, 8);
 }
 
 int

@@ -155,8 +155,8 @@ test_reports_counts(void **state)
 	assert_non_null(strstr(text, "\nb,1,"));
 	assert_non_null(strstr(text, "\ntotal,2,"));
 	assert_int_equal(s.table.nrows, 2);
-	assert_int_equal(s.table.total.test_abnormal, 1);
-	assert_int_equal(s.table.total.test_normal, 1);
+	assert_int_equal(s.table.total.n.test_abnormal, 1);
+	assert_int_equal(s.table.total.n.test_normal, 1);
 	free(text);
 	stats_run_free(&s);
 	mirad_recordset_clear(&set);

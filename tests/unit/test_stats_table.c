@@ -111,7 +111,7 @@ test_defect_types_are_pairs(void **state)
 	assert_int_equal(t.rows[0].defect_types, 2); /* (a,crack) (b,crack) */
 	assert_int_equal(t.rows[1].defect_types, 2); /* (a,crack) (a,dent) */
 	assert_int_equal(t.total.defect_types, 3);   /* not 4 */
-	assert_int_equal(t.total.test_normal, 1);
+	assert_int_equal(t.total.n.test_normal, 1);
 	stats_table_free(&t);
 	stats_entries_free(&e);
 }
