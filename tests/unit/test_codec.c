@@ -10,6 +10,7 @@
 #include "mirad_codec.h"
 
 #include <tiffio.h>
+#include "test_tiff.h"
 #include <vips/vips.h>
 
 /* The test files are written by libvips (its own encoders), read back by
@@ -476,53 +477,6 @@ test_codec_float32_tiff_refused(void **state)
 
 /* ---- float64 TIFF maps ---- */
 
-/* A W x H float64 TIFF at PATH with SPP samples per pixel, value
- * i + 1/3 for sample i (not a float32): TILED in 16x16 tiles, else in
- * strips of 2 rows; deflated with the floating-point predictor. */
-static void
-write_double_tiff(
-    const char *path, uint32_t w, uint32_t h, uint16_t spp, bool tiled)
-{
-	TIFF *tif = TIFFOpen(path, "w");
-
-	assert_non_null(tif);
-	TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, w);
-	TIFFSetField(tif, TIFFTAG_IMAGELENGTH, h);
-	TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 64);
-	TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
-	TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, spp);
-	TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-	TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
-	TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
-	TIFFSetField(tif, TIFFTAG_PREDICTOR, PREDICTOR_FLOATINGPOINT);
-	if (tiled) {
-		double tile[16 * 16];
-
-		TIFFSetField(tif, TIFFTAG_TILEWIDTH, 16);
-		TIFFSetField(tif, TIFFTAG_TILELENGTH, 16);
-		for (uint32_t y0 = 0; y0 < h; y0 += 16)
-			for (uint32_t x0 = 0; x0 < w; x0 += 16) {
-				for (uint32_t i = 0; i < 16 * 16; i++)
-					tile[i] = (y0 + i / 16) * w + x0 +
-					    i % 16 + 1.0 / 3;
-				assert_true(
-				    TIFFWriteTile(tif, tile, x0, y0, 0, 0) > 0);
-			}
-	} else {
-		double *row = calloc((size_t)w * spp, sizeof *row);
-
-		assert_non_null(row);
-		TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 2);
-		for (uint32_t y = 0; y < h; y++) {
-			for (uint32_t x = 0; x < w * spp; x++)
-				row[x] = (double)y * w * spp + x + 1.0 / 3;
-			assert_int_equal(TIFFWriteScanline(tif, row, y, 0), 1);
-		}
-		free(row);
-	}
-	TIFFClose(tif);
-}
-
 static int
 read_double_tiff(const char *path, uint64_t max_pixels, float **px, size_t *w,
     size_t *h, char *err)
@@ -556,7 +510,7 @@ test_codec_float64_tiff(void **state)
 	/* Strips (the last one short) and tiles (cut at the right and the
 	 * bottom): every sample rounded to the nearest float32. */
 	for (int tiled = 0; tiled < 2; tiled++) {
-		write_double_tiff(path, 20, 19, 1, tiled);
+		test_write_float64_tiff(path, 20, 19, 1, tiled);
 		assert_int_equal(
 		    read_double_tiff(path, 1000, &px, &w, &h, err), 0);
 		assert_int_equal(w, 20);
@@ -567,11 +521,11 @@ test_codec_float64_tiff(void **state)
 	}
 	/* Two bands, too many pixels, cut strips: errors, not left to
 	 * libvips (which cannot read float64 samples at all). */
-	write_double_tiff(path, 5, 4, 2, false);
+	test_write_float64_tiff(path, 5, 4, 2, false);
 	assert_int_equal(read_double_tiff(path, 1000, &px, &w, &h, err), -1);
 	assert_string_equal(err, "map has 2 bands, expected 1");
 	assert_null(px);
-	write_double_tiff(path, 20, 19, 1, false);
+	test_write_float64_tiff(path, 20, 19, 1, false);
 	assert_int_equal(
 	    read_double_tiff(path, 20 * 19 - 1, &px, &w, &h, err), -1);
 	assert_string_equal(err, "bad TIFF size 20x19");

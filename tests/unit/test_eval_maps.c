@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <tiffio.h>
+#include "test_tiff.h"
 #include <unistd.h>
 
 #include "eval_maps.h"
@@ -156,52 +157,6 @@ test_eval_maps_resize(void **state)
 	assert_memory_equal(same, in, sizeof in);
 }
 
-/* A W x H float64 TIFF at PATH with SPP samples per pixel, value
- * y * W + x + 1/3 (not a float32): TILED in 16x16 tiles, else in strips
- * of 2 rows, deflate-compressed with the floating-point predictor. */
-static void
-write_tiff64(const char *path, uint32_t w, uint32_t h, uint16_t spp, bool tiled)
-{
-	TIFF *t = TIFFOpen(path, "w");
-	double *row;
-
-	assert_non_null(t);
-	TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w);
-	TIFFSetField(t, TIFFTAG_IMAGELENGTH, h);
-	TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 64);
-	TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
-	TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, spp);
-	TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-	TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
-	TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
-	TIFFSetField(t, TIFFTAG_PREDICTOR, PREDICTOR_FLOATINGPOINT);
-	if (tiled) {
-		double tile[16 * 16];
-
-		TIFFSetField(t, TIFFTAG_TILEWIDTH, 16);
-		TIFFSetField(t, TIFFTAG_TILELENGTH, 16);
-		for (uint32_t y0 = 0; y0 < h; y0 += 16)
-			for (uint32_t x0 = 0; x0 < w; x0 += 16) {
-				for (uint32_t i = 0; i < 16 * 16; i++)
-					tile[i] = (y0 + i / 16) * w + x0 +
-					    i % 16 + 1.0 / 3;
-				assert_true(
-				    TIFFWriteTile(t, tile, x0, y0, 0, 0) > 0);
-			}
-	} else {
-		TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 2);
-		row = calloc((size_t)w * spp, sizeof *row);
-		assert_non_null(row);
-		for (uint32_t y = 0; y < h; y++) {
-			for (uint32_t x = 0; x < w * spp; x++)
-				row[x] = y * w + x / spp + 1.0 / 3;
-			assert_int_equal(TIFFWriteScanline(t, row, y, 0), 1);
-		}
-		free(row);
-	}
-	TIFFClose(t);
-}
-
 static void
 test_eval_maps_tiff64(void **state)
 {
@@ -212,7 +167,7 @@ test_eval_maps_tiff64(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/m.tiff", dir);
 	for (int tiled = 0; tiled < 2; tiled++) {
-		write_tiff64(path, 20, 18, 1, tiled);
+		test_write_float64_tiff(path, 20, 18, 1, tiled);
 		assert_int_equal(eval_map_read(path, &m, err, sizeof err), 0);
 		assert_int_equal(m.width, 20);
 		assert_int_equal(m.height, 18);
@@ -221,12 +176,12 @@ test_eval_maps_tiff64(void **state)
 			assert_true(m.data[i] == (float)(i + 1.0 / 3));
 		eval_map_clear(&m);
 	}
-	write_tiff64(path, 5, 4, 2, false);
+	test_write_float64_tiff(path, 5, 4, 2, false);
 	assert_int_equal(eval_map_read(path, &m, err, sizeof err), -1);
 	assert_non_null(strstr(err, "map has 2 bands, expected 1"));
 	assert_null(m.data);
 	/* a damaged file: the strips cut short */
-	write_tiff64(path, 20, 18, 1, false);
+	test_write_float64_tiff(path, 20, 18, 1, false);
 	assert_int_equal(truncate(path, 200), 0);
 	assert_int_equal(eval_map_read(path, &m, err, sizeof err), -1);
 	assert_null(m.data);
