@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_records.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,15 +21,7 @@ static struct mirad_record *
 record(const char *root, const char *category, const char *split,
     const char *label, const char *image, const char *mask)
 {
-	struct mirad_record *r = mirad_record_new();
-
-	mirad_record_set(&r->root, root);
-	mirad_record_set(&r->category, category);
-	mirad_record_set(&r->split, split);
-	mirad_record_set(&r->label, label);
-	mirad_record_set(&r->image, image);
-	mirad_record_set(&r->mask, mask);
-	return r;
+	return test_record(root, category, split, label, NULL, image, mask);
 }
 
 static void

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_records.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,15 +18,7 @@ static struct mirad_record *
 rec(const char *cat, const char *split, const char *label, const char *defect,
     const char *image, const char *mask)
 {
-	struct mirad_record *r = mirad_record_new();
-
-	mirad_record_set(&r->category, cat);
-	mirad_record_set(&r->split, split);
-	mirad_record_set(&r->label, label);
-	mirad_record_set(&r->defect, defect);
-	mirad_record_set(&r->image, image);
-	mirad_record_set(&r->mask, mask);
-	return r;
+	return test_record(NULL, cat, split, label, defect, image, mask);
 }
 
 /* Plan R for target O into IT; returns convert_plan_folders()' result. */

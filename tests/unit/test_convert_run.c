@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "test_records.h"
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +32,8 @@ static const unsigned char tiny_png[] = {0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a,
 static struct mirad_record *
 rec(const char *root, const char *split, const char *label, const char *image)
 {
-	struct mirad_record *r = mirad_record_new();
-
-	mirad_record_set(&r->root, root);
-	mirad_record_set(&r->category, "cat");
-	mirad_record_set(&r->split, split);
-	mirad_record_set(&r->label, label);
-	mirad_record_set(
-	    &r->defect, strcmp(label, "normal") ? "scratch" : "good");
-	mirad_record_set(&r->image, image);
-	return r;
+	return test_record(root, "cat", split, label,
+	    strcmp(label, "normal") ? "scratch" : "good", image, NULL);
 }
 
 /* A run converting N good training images under ROOT (whose files

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_records.h"
 
 #include "mirad_formats.h"
 
@@ -17,16 +18,8 @@ static struct mirad_record *
 rec(const char *category, const char *split, const char *label,
     const char *defect, const char *image, const char *mask)
 {
-	struct mirad_record *r = mirad_record_new();
-
-	mirad_record_set(&r->category, category);
-	mirad_record_set(&r->split, split);
-	mirad_record_set(&r->label, label);
-	mirad_record_set(&r->defect, defect);
-	mirad_record_set(&r->image, image);
-	mirad_record_set(&r->mask, mask);
-	mirad_record_set(&r->root, "/data/visa");
-	return r;
+	return test_record(
+	    "/data/visa", category, split, label, defect, image, mask);
 }
 
 /* Three records: a train normal, a val normal and a test anomaly. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_records.h"
 #include <glib.h>
 
 #include "mirad_err.h"
@@ -20,16 +21,8 @@
 static struct mirad_record *
 rec(const char *split, const char *label, const char *image)
 {
-	struct mirad_record *r = mirad_record_new();
-
-	mirad_record_set(&r->category, "a");
-	mirad_record_set(&r->split, split);
-	mirad_record_set(&r->label, label);
-	mirad_record_set(
-	    &r->defect, strcmp(label, "normal") ? "crack" : "good");
-	mirad_record_set(&r->image, image);
-	mirad_record_set(&r->root, "/d");
-	return r;
+	return test_record("/d", "a", split, label,
+	    strcmp(label, "normal") ? "crack" : "good", image, NULL);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_records.h"
 
 #include "mirad_err.h"
 #include "split_run.h"
@@ -19,16 +20,8 @@ static struct mirad_record *
 rec(const char *category, const char *split, const char *label,
     const char *image)
 {
-	struct mirad_record *r = mirad_record_new();
-
-	mirad_record_set(&r->category, category);
-	mirad_record_set(&r->split, split);
-	mirad_record_set(&r->label, label);
-	mirad_record_set(
-	    &r->defect, strcmp(label, "normal") ? "crack" : "good");
-	mirad_record_set(&r->image, image);
-	mirad_record_set(&r->root, "/d");
-	return r;
+	return test_record("/d", category, split, label,
+	    strcmp(label, "normal") ? "crack" : "good", image, NULL);
 }
 
 /* Two categories, each with N normal train images and three test images

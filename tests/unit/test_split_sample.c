@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "test_records.h"
 #include <glib.h>
 
 #include "split_sample.h"
@@ -19,15 +20,7 @@ static struct mirad_record *
 rec(const char *category, const char *split, const char *label,
     const char *defect, const char *image)
 {
-	struct mirad_record *r = mirad_record_new();
-
-	mirad_record_set(&r->category, category);
-	mirad_record_set(&r->split, split);
-	mirad_record_set(&r->label, label);
-	mirad_record_set(&r->defect, defect);
-	mirad_record_set(&r->image, image);
-	mirad_record_set(&r->root, "/d");
-	return r;
+	return test_record("/d", category, split, label, defect, image, NULL);
 }
 
 /* CATS categories with N normal train images each ("c0/train/007.png"). */
