@@ -296,18 +296,6 @@ mirad_list_dir(const char *path, struct mirad_strlist *out)
 	return 0;
 }
 
-struct typed_entry {
-	char *name; /* owned */
-	bool is_dir;
-};
-
-static int
-cmp_typed_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct typed_entry *)a)->name,
-	    ((const struct typed_entry *)b)->name);
-}
-
 /* Is the entry E of the open folder D a folder (links followed)? */
 static bool
 entry_is_dir(DIR *d, const struct dirent *e)
@@ -325,8 +313,6 @@ int
 mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
 {
 	DIR *d = opendir(path);
-	struct typed_entry *entries = NULL;
-	size_t n = 0, cap = 0;
 	struct dirent *e;
 	int err;
 
@@ -336,36 +322,33 @@ mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
 		return -1;
 	errno = 0;
 	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char *name;
+
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			entries =
-			    mirad_xrealloc(entries, cap * sizeof *entries);
-		}
-		entries[n].is_dir = entry_is_dir(d, e);
-		entries[n].name = mirad_xstrdup(e->d_name);
-		n++;
+		/* The type rides in the byte after the name's terminator:
+		 * the list sorts as plain strings and the types follow. */
+		name = mirad_xmalloc(len + 2);
+		memcpy(name, e->d_name, len + 1);
+		name[len + 1] = entry_is_dir(d, e) ? 1 : 0;
+		mirad_strlist_take(out, name);
 		errno = 0;
 	}
 	err = errno;
 	closedir(d);
 	if (err != 0) {
-		for (size_t i = 0; i < n; i++)
-			free(entries[i].name);
-		free(entries);
+		mirad_strlist_free(out);
 		errno = err;
 		return -1;
 	}
-	if (n > 1)
-		qsort(entries, n, sizeof *entries, cmp_typed_entry);
-	/* The names move into OUT as they are. */
-	*is_dir = mirad_xcalloc(n ? n : 1, sizeof **is_dir);
-	for (size_t i = 0; i < n; i++) {
-		mirad_strlist_take(out, entries[i].name);
-		(*is_dir)[i] = entries[i].is_dir;
+	mirad_strlist_sort(out);
+	*is_dir = mirad_xcalloc(out->count ? out->count : 1, sizeof **is_dir);
+	for (size_t i = 0; i < out->count; i++) {
+		const char *name = out->items[i];
+
+		(*is_dir)[i] = name[strlen(name) + 1] != 0;
 	}
-	free(entries);
 	return 0;
 }
 
