@@ -8,7 +8,6 @@
  */
 #include "mirad_platform.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -59,25 +59,30 @@ struct mirad_cli_opt {
 };
 
 /* clang-format off */
-/* Entries of a table, to be completed with .given or .how when needed:
- * {MIRAD_CLI_UINT("jobs", 'j', &jobs, 1, 256, "bad --jobs '%s' (1..256)")}. */
+/*
+ * Entries of a table, to be completed with .given or .how when needed:
+ * {MIRAD_CLI_UINT("jobs", 'j', &jobs, 1, 256, "bad --jobs '%s' (1..256)")}.
+ * The unevaluated assignment in sizeof makes the compiler check the
+ * target's type, which void *target would not.
+ */
+#define MIRAD_CLI_TARGET_(t, value) ((void)sizeof(*(t) = (value)), (t))
 #define MIRAD_CLI_TRUE(n, s, t) \
 	.name = (n), .short_name = (s), .kind = MIRAD_CLI_KIND_TRUE, \
-	.target = (t)
+	.target = MIRAD_CLI_TARGET_(t, true)
 #define MIRAD_CLI_FALSE(n, s, t) \
 	.name = (n), .short_name = (s), .kind = MIRAD_CLI_KIND_FALSE, \
-	.target = (t)
+	.target = MIRAD_CLI_TARGET_(t, false)
 #define MIRAD_CLI_STRING(n, s, t) \
 	.name = (n), .short_name = (s), .kind = MIRAD_CLI_KIND_STRING, \
-	.target = (t)
+	.target = MIRAD_CLI_TARGET_(t, (const char *)NULL)
 #define MIRAD_CLI_UINT(n, s, t, lo, hi, e) \
 	.name = (n), .short_name = (s), .kind = MIRAD_CLI_KIND_UINT, \
-	.target = (t), .size = sizeof *(t), .min = (lo), .max = (hi), \
-	.error = (e)
+	.target = MIRAD_CLI_TARGET_(t, 0u), .size = sizeof *(t), \
+	.min = (lo), .max = (hi), .error = (e)
 #define MIRAD_CLI_CHOICE(n, s, t, k, v, e) \
 	.name = (n), .short_name = (s), .kind = MIRAD_CLI_KIND_CHOICE, \
-	.target = (t), .size = sizeof *(t), .keys = (k), .values = (v), \
-	.error = (e)
+	.target = MIRAD_CLI_TARGET_(t, 0), .size = sizeof *(t), \
+	.keys = (k), .values = (v), .error = (e)
 #define MIRAD_CLI_CALL(n, s, fn, t, e) \
 	.name = (n), .short_name = (s), .kind = MIRAD_CLI_KIND_CALL, \
 	.target = (t), .call = (fn), .error = (e)
