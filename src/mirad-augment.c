@@ -100,12 +100,10 @@ usage(void)
 "      --layout=NAME      force the input layout: mirad, mvtec, visa,\n"
 "                         visa-prepared\n"
 "      --split-csv=FILE   VisA: take the split from FILE\n"
-"      --root=DIR         resolve relative manifest paths against DIR\n"
-"      --progress         show progress on stderr even when not a terminal\n"
-"      --no-progress      never show progress\n"
-"  -q, --quiet            print errors only\n"
-"  -h, --help             print this help and exit\n"
-"  -V, --version          print version information and exit\n"
+"      --root=DIR         resolve relative manifest paths against DIR\n",
+	    stdout);
+	mirad_cli_print_shared_help(25);
+	fputs(
 "\n"
 "Pipe the manifest to mirad-convert for another layout (mirad-augment(1)).\n",
 	    stdout);

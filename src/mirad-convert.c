@@ -67,14 +67,10 @@ usage(void)
 "      --merge             join the OUT folders of all --shard runs of one\n"
 "                          job into OUT, as one run would have written it\n"
 "  -j, --jobs=N            process N files at a time (default: CPU count)\n"
-"  -f, --force             replace OUT if it exists\n"
-"      --progress          show progress on stderr even when not a terminal\n"
-"      --no-progress       never show progress\n"
-"  -q, --quiet             print errors only\n"
-"  -h, --help              print this help and exit\n"
-"  -V, --version           print version information and exit\n",
+"  -f, --force             replace OUT if it exists\n",
 	    stdout);
 	/* clang-format on */
+	mirad_cli_print_shared_help(26);
 	mirad_cli_print_exit_help();
 }
 

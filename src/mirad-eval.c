@@ -69,14 +69,10 @@ usage(void)
 "                         the table (identical to the single run)\n"
 "      --layout=NAME      force the layout: mirad, mvtec, visa, visa-prepared\n"
 "      --split-csv=FILE   VisA: take the split from FILE\n"
-"      --root=DIR         resolve relative manifest paths against DIR\n"
-"      --progress         show progress on stderr even when not a terminal\n"
-"      --no-progress      never show progress\n"
-"  -q, --quiet            print errors only\n"
-"  -h, --help             print this help and exit\n"
-"  -V, --version          print version information and exit\n",
+"      --root=DIR         resolve relative manifest paths against DIR\n",
 	    stdout);
 	/* clang-format on */
+	mirad_cli_print_shared_help(25);
 	mirad_cli_print_exit_help();
 }
 

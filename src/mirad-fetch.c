@@ -62,12 +62,10 @@ usage(void)
 "      --max-entries=N     archive entry limit (default 1000000)\n"
 "      --max-bytes=SIZE    limit on unpacked bytes (default 256G)\n"
 "      --max-entry-bytes=SIZE  limit on one unpacked file (default 16G)\n"
-"      --max-ratio=N       limit on unpacked/archive bytes (default 200)\n"
-"      --progress          show progress on stderr even when not a terminal\n"
-"      --no-progress       never show progress\n"
-"  -q, --quiet             print errors only\n"
-"  -h, --help              print this help and exit\n"
-"  -V, --version           print version information and exit\n"
+"      --max-ratio=N       limit on unpacked/archive bytes (default 200)\n",
+	    stdout);
+	mirad_cli_print_shared_help(26);
+	fputs(
 "\n"
 "SIZE takes a K, M, G or T suffix (powers of 1024).\n",
 	    stdout);

@@ -77,14 +77,10 @@ usage(void)
 "  -F, --format=NAME      jsonl (default), visa-csv, tabular-csv, uniad,\n"
 "                         meta-json\n"
 "      --summary          print normal/anomalous counts per category and\n"
-"                         split on standard error\n"
-"      --progress         show progress on stderr even when not a terminal\n"
-"      --no-progress      never show progress\n"
-"  -q, --quiet            print errors only\n"
-"  -h, --help             print this help and exit\n"
-"  -V, --version          print version information and exit\n",
+"                         split on standard error\n",
 	    stdout);
 	/* clang-format on */
+	mirad_cli_print_shared_help(25);
 	mirad_cli_print_exit_help();
 }
 

@@ -74,14 +74,10 @@ usage(void)
 "      --root=DIR         resolve relative manifest paths against DIR\n"
 "      --check-sizes      also read image and mask headers and report masks\n"
 "                         whose size differs from their image (default:\n"
-"                         counts from directory entries only)\n"
-"      --progress         show progress on stderr even when not a terminal\n"
-"      --no-progress      never show progress\n"
-"  -q, --quiet            print errors only\n"
-"  -h, --help             print this help and exit\n"
-"  -V, --version          print version information and exit\n",
+"                         counts from directory entries only)\n",
 	    stdout);
 	/* clang-format on */
+	mirad_cli_print_shared_help(25);
 	mirad_cli_print_exit_help();
 }
 

@@ -102,6 +102,23 @@ mirad_cli_parse_shard(const char *arg, unsigned *index, unsigned *count)
 }
 
 void
+mirad_cli_print_shared_help(int column)
+{
+	static const char *const lines[][2] = {
+	    {"      --progress",
+	        "show progress on stderr even when not a "
+	        "terminal"},
+	    {"      --no-progress", "never show progress"},
+	    {"  -q, --quiet", "print errors only"},
+	    {"  -h, --help", "print this help and exit"},
+	    {"  -V, --version", "print version information and exit"},
+	};
+
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		printf("%-*s%s\n", column, lines[i][0], lines[i][1]);
+}
+
+void
 mirad_cli_print_exit_help(void)
 {
 	fputs("\nExit status: 0 success, 1 some inputs were bad and skipped, "

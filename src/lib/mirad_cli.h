@@ -67,6 +67,12 @@ size_t mirad_cli_report_duplicates(const char *input,
     struct mirad_recordset *records, const struct mirad_dataset_info *info,
     const char *repeat_note);
 
+/*
+ * Print the --help lines of the options every tool has (--progress,
+ * --no-progress, -q, -h, -V), their descriptions starting at COLUMN.
+ */
+void mirad_cli_print_shared_help(int column);
+
 /* Print the shared exit-status paragraph for --help. */
 void mirad_cli_print_exit_help(void);
 

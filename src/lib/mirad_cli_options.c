@@ -38,32 +38,23 @@ mirad_cli_categories_arg(void *target, const char *arg)
 	return 0;
 }
 
+/* The targets of --progress and --no-progress (never written). */
+static enum mirad_progress_mode progress_on = MIRAD_PROGRESS_ON,
+                                progress_off = MIRAD_PROGRESS_OFF;
+
+static int
+set_progress(void *target, const char *arg)
+{
+	(void)arg;
+	mirad_progress_set_mode(*(enum mirad_progress_mode *)target);
+	return 0;
+}
+
 static int
 quiet_on(void *target, const char *arg)
 {
-	(void)target;
-	(void)arg;
 	mirad_set_quiet(true);
-	mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-	return 0;
-}
-
-static int
-progress_on(void *target, const char *arg)
-{
-	(void)target;
-	(void)arg;
-	mirad_progress_set_mode(MIRAD_PROGRESS_ON);
-	return 0;
-}
-
-static int
-progress_off(void *target, const char *arg)
-{
-	(void)target;
-	(void)arg;
-	mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-	return 0;
+	return set_progress(target, arg);
 }
 
 static int
@@ -81,17 +72,22 @@ shared_options(const struct mirad_cli_parser *p, struct mirad_cli_opt *shared)
 	const unsigned taken = MIRAD_CLI_MERGE_TAKES;
 	size_t n = 0;
 
-	/* clang-format off */
-	shared[n++] = (struct mirad_cli_opt){.name = "help", .short_name = 'h',
-	    .kind = MIRAD_CLI_KIND_HELP, .how = taken};
+	shared[n++] = (struct mirad_cli_opt){.name = "help",
+	    .short_name = 'h',
+	    .kind = MIRAD_CLI_KIND_HELP,
+	    .how = taken};
 	shared[n++] = (struct mirad_cli_opt){.name = "version",
-	    .short_name = 'V', .kind = MIRAD_CLI_KIND_VERSION, .how = taken};
+	    .short_name = 'V',
+	    .kind = MIRAD_CLI_KIND_VERSION,
+	    .how = taken};
 	shared[n++] = (struct mirad_cli_opt){
-	    MIRAD_CLI_ACTION("quiet", 'q', quiet_on, NULL), .how = taken};
+	    MIRAD_CLI_ACTION("quiet", 'q', quiet_on, &progress_off),
+	    .how = taken};
 	shared[n++] = (struct mirad_cli_opt){
-	    MIRAD_CLI_ACTION("progress", 0, progress_on, NULL), .how = taken};
+	    MIRAD_CLI_ACTION("progress", 0, set_progress, &progress_on),
+	    .how = taken};
 	shared[n++] = (struct mirad_cli_opt){
-	    MIRAD_CLI_ACTION("no-progress", 0, progress_off, NULL),
+	    MIRAD_CLI_ACTION("no-progress", 0, set_progress, &progress_off),
 	    .how = taken};
 	if (p->merge != NULL) {
 		shared[n++] = (struct mirad_cli_opt){
@@ -116,7 +112,6 @@ shared_options(const struct mirad_cli_parser *p, struct mirad_cli_opt *shared)
 		shared[n++] = (struct mirad_cli_opt){
 		    MIRAD_CLI_STRING("root", 0, &p->dataset->root)};
 	}
-	/* clang-format on */
 	return n;
 }
 
