@@ -386,19 +386,8 @@ run_fetch(struct fetch_run *f)
 	if (interrupted())
 		fail(f, MIRAD_EXIT_FATAL, "interrupted");
 
-	if (f->dataset != NULL && f->limits.max_entries == 0) {
-		/* A known dataset: images, masks and folders, with room for
-		 * extra files; far below the generic limit. */
-		uint64_t files = 0;
-
-		for (size_t i = 0; i < f->dataset->ncounts; i++) {
-			const struct fetch_count *c = &f->dataset->counts[i];
-
-			files += c->train + c->test_normal +
-			    2 * (uint64_t)c->test_abnormal;
-		}
-		f->limits.max_entries = 4 * files + 1000;
-	}
+	if (f->dataset != NULL && f->limits.max_entries == 0)
+		f->limits.max_entries = fetch_catalogue_max_entries(f->dataset);
 	if (mirad_outdir_make_temp(f->dir) != MIRAD_OUTDIR_OK)
 		fail(f, MIRAD_EXIT_FATAL,
 		    "%s: %s: cannot create a temporary folder beside it: %s",
