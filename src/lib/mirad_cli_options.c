@@ -312,7 +312,9 @@ mirad_cli_options_scan(
 void
 mirad_cli_options_parse(const struct mirad_cli_parser *p, int argc, char **argv)
 {
-	char *msg;
+	/* Static: the message stays reachable (leak checkers) while
+	 * mirad_usage_error() exits. */
+	static char *msg;
 
 	switch (mirad_cli_options_scan(p, argc, argv, &msg)) {
 	case MIRAD_CLI_HELP:

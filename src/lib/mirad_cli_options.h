@@ -23,7 +23,8 @@ enum mirad_cli_kind {
 	MIRAD_CLI_KIND_UINT,    /* a decimal whole number in [min, max] into
 	                           the unsigned or int of SIZE bytes (4 or 8) */
 	MIRAD_CLI_KIND_CHOICE,  /* the argument is keys[i]: the int-sized
-	                           target gets values[i] (i without values) */
+	                           target gets values[i] (not negative), or i
+	                           without values */
 	MIRAD_CLI_KIND_CALL,    /* call(target, argument) returns 0, or -1 for
 	                           a bad argument */
 	MIRAD_CLI_KIND_ACTION,  /* no argument: call(target, NULL) */
