@@ -98,3 +98,17 @@ fetch_catalogue_count(const struct fetch_dataset *d, const char *category)
 			return &d->counts[i];
 	return NULL;
 }
+
+uint64_t
+fetch_catalogue_max_entries(const struct fetch_dataset *d)
+{
+	uint64_t files = 0;
+
+	for (size_t i = 0; i < d->ncounts; i++) {
+		const struct fetch_count *c = &d->counts[i];
+
+		files +=
+		    c->train + c->test_normal + 2 * (uint64_t)c->test_abnormal;
+	}
+	return 4 * files + 1000;
+}

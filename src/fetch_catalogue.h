@@ -36,5 +36,10 @@ const char *fetch_catalogue_names(void);
 /* The expected counts of CATEGORY in D, or NULL. */
 const struct fetch_count *fetch_catalogue_count(
     const struct fetch_dataset *d, const char *category);
+/*
+ * The archive entries a complete D may hold: images, masks and folders,
+ * with room for extra files; far below the generic extraction limit.
+ */
+uint64_t fetch_catalogue_max_entries(const struct fetch_dataset *d);
 
 #endif

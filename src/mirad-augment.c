@@ -8,7 +8,6 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +21,7 @@
 #include "augment_profile.h"
 #include "augment_run.h"
 #include "mirad_cli.h"
+#include "mirad_cli_options.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
@@ -36,14 +36,6 @@
 
 /* Not included by <vips/vips.h>; for vips_vector_set_enabled(). */
 #include <vips/vector.h>
-
-enum {
-	OPT_SEED = 256,
-	OPT_LIST_PROFILES,
-	OPT_LIST_EFFECTS,
-	OPT_EXPLAIN,
-	OPT_PRINT_PROFILE,
-};
 
 struct options {
 	struct mirad_dataset_options in;
@@ -108,12 +100,10 @@ usage(void)
 "      --layout=NAME      force the input layout: mirad, mvtec, visa,\n"
 "                         visa-prepared\n"
 "      --split-csv=FILE   VisA: take the split from FILE\n"
-"      --root=DIR         resolve relative manifest paths against DIR\n"
-"      --progress         show progress on stderr even when not a terminal\n"
-"      --no-progress      never show progress\n"
-"  -q, --quiet            print errors only\n"
-"  -h, --help             print this help and exit\n"
-"  -V, --version          print version information and exit\n"
+"      --root=DIR         resolve relative manifest paths against DIR\n",
+	    stdout);
+	mirad_cli_print_shared_help(25);
+	fputs(
 "\n"
 "Pipe the manifest to mirad-convert for another layout (mirad-augment(1)).\n",
 	    stdout);
@@ -142,107 +132,100 @@ list_profiles(void)
 	}
 }
 
+static int
+list_profiles_action(void *target, const char *arg)
+{
+	(void)target;
+	(void)arg;
+	list_profiles();
+	exit(mirad_close_stdout(MIRAD_EXIT_OK));
+}
+
+static int
+list_effects_action(void *target, const char *arg)
+{
+	(void)target;
+	(void)arg;
+	augment_list_effects(stdout);
+	exit(mirad_close_stdout(MIRAD_EXIT_OK));
+}
+
+static int
+explain_arg(void *target, const char *arg)
+{
+	struct augment_profile p;
+
+	(void)target;
+	load_profile_or_die(arg, &p);
+	augment_profile_explain(&p, stdout);
+	augment_profile_free(&p);
+	exit(mirad_close_stdout(MIRAD_EXIT_OK));
+}
+
+static int
+print_profile_arg(void *target, const char *arg)
+{
+	const char *text = augment_builtin_find(arg);
+
+	(void)target;
+	if (text == NULL)
+		return -1;
+	fputs(text, stdout);
+	exit(mirad_close_stdout(MIRAD_EXIT_OK));
+}
+
+static int
+severity_arg(void *target, const char *arg)
+{
+	int *severity = target;
+	uint64_t u;
+
+	if (strcmp(arg, "all") == 0)
+		*severity = -1;
+	else if (mirad_cli_parse_uint(arg, 1, 5, &u) == 0)
+		*severity = (int)u;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+seed_arg(void *target, const char *arg)
+{
+	return augment_parse_seed(arg, target);
+}
+
 static void
 parse_args(struct options *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"explain", required_argument, NULL, OPT_EXPLAIN},
-	    {"force", no_argument, NULL, 'f'},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"list-effects", no_argument, NULL, OPT_LIST_EFFECTS},
-	    {"list-profiles", no_argument, NULL, OPT_LIST_PROFILES},
-	    {"output", required_argument, NULL, 'o'},
-	    {"print-profile", required_argument, NULL, OPT_PRINT_PROFILE},
-	    {"profile", required_argument, NULL, 'p'},
-	    {"seed", required_argument, NULL, OPT_SEED},
-	    {"severity", required_argument, NULL, 's'},
-	    {"variants", required_argument, NULL, 'n'},
-	    MIRAD_CLI_SHARD_LONGOPTS,
-	    MIRAD_CLI_COMMON_LONGOPTS,
-	    MIRAD_CLI_DATASET_LONGOPTS,
-	    {NULL, 0, NULL, 0},
+	const struct mirad_cli_opt opts[] = {
+	    {MIRAD_CLI_CALL("explain", 0, explain_arg, NULL, NULL)},
+	    {MIRAD_CLI_TRUE("force", 'f', &o->force),
+	        .how = MIRAD_CLI_MERGE_TAKES},
+	    {MIRAD_CLI_UINT(
+	        "jobs", 'j', &o->jobs, 1, 256, "bad job count '%s' (1..256)")},
+	    {MIRAD_CLI_ACTION("list-effects", 0, list_effects_action, NULL)},
+	    {MIRAD_CLI_ACTION("list-profiles", 0, list_profiles_action, NULL)},
+	    {MIRAD_CLI_STRING("output", 'o', &o->output),
+	        .how = MIRAD_CLI_MERGE_TAKES},
+	    {MIRAD_CLI_CALL("print-profile", 0, print_profile_arg, NULL,
+	        "no built-in profile '%s' (see --list-profiles)")},
+	    {MIRAD_CLI_STRING("profile", 'p', &o->profile)},
+	    {MIRAD_CLI_CALL("seed", 0, seed_arg, &o->seed,
+	         "bad seed '%s' (decimal or 0x hex, below 2^64)"),
+	        .given = &o->have_seed},
+	    {MIRAD_CLI_CALL("severity", 's', severity_arg, &o->severity,
+	        "bad severity '%s' (1..5 or all)")},
+	    {MIRAD_CLI_UINT("variants", 'n', &o->variants, 1, 1000,
+	        "bad variant count '%s' (1..1000)")},
+	    {.name = NULL},
 	};
-	uint64_t u;
-	int c, longidx;
+	const struct mirad_cli_parser p = {.opts = opts,
+	    .dataset = &o->in,
+	    .merge = &o->merge,
+	    .usage = usage};
 
-	opterr = 0;
-	for (;;) {
-		longidx = -1;
-		c = getopt_long(
-		    argc, argv, ":fhj:n:o:p:qs:V", longopts, &longidx);
-		if (c == -1)
-			break;
-		if (mirad_cli_merge_option(
-		        &o->merge, c, longidx, longopts, NULL, NULL))
-			continue;
-		switch (c) {
-		case OPT_LIST_PROFILES:
-			list_profiles();
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		case OPT_LIST_EFFECTS:
-			augment_list_effects(stdout);
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		case OPT_EXPLAIN: {
-			struct augment_profile p;
-
-			load_profile_or_die(optarg, &p);
-			augment_profile_explain(&p, stdout);
-			augment_profile_free(&p);
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		}
-		case OPT_PRINT_PROFILE: {
-			const char *text = augment_builtin_find(optarg);
-
-			if (text == NULL)
-				mirad_usage_error("no built-in profile '%s' "
-				                  "(see --list-profiles)",
-				    optarg);
-			fputs(text, stdout);
-			exit(mirad_close_stdout(MIRAD_EXIT_OK));
-		}
-		case 'p':
-			o->profile = optarg;
-			break;
-		case 's':
-			if (strcmp(optarg, "all") == 0)
-				o->severity = -1;
-			else if (mirad_cli_parse_uint(optarg, 1, 5, &u) == 0)
-				o->severity = (int)u;
-			else
-				mirad_usage_error("bad severity '%s' (1..5 or "
-				                  "all)",
-				    optarg);
-			break;
-		case 'n':
-			if (mirad_cli_parse_uint(optarg, 1, 1000, &u) != 0)
-				mirad_usage_error("bad variant count '%s' "
-				                  "(1..1000)",
-				    optarg);
-			o->variants = (unsigned)u;
-			break;
-		case 'j':
-			if (mirad_cli_parse_uint(optarg, 1, 256, &u) != 0)
-				mirad_usage_error(
-				    "bad job count '%s' (1..256)", optarg);
-			o->jobs = (unsigned)u;
-			break;
-		case OPT_SEED:
-			if (augment_parse_seed(optarg, &o->seed) != 0)
-				mirad_usage_error("bad seed '%s' (decimal or "
-				                  "0x hex, below 2^64)",
-				    optarg);
-			o->have_seed = true;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'f':
-			o->force = true;
-			break;
-		default:
-			mirad_cli_common_option(c, argv, usage, &o->in);
-		}
-	}
+	mirad_cli_options_parse(&p, argc, argv);
 	if (o->merge.requested) {
 		o->parts = mirad_cli_merge_parts(&o->merge, o->output, true,
 		    "shard folders", argc, argv, &o->nparts);

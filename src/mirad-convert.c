@@ -7,7 +7,7 @@
  */
 #include "mirad_platform.h"
 
-#include <getopt.h>
+#include <unistd.h> /* optind */
 #include <glib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,24 +17,9 @@
 #include "convert_merge.h"
 #include "convert_run.h"
 #include "mirad_cli.h"
+#include "mirad_cli_options.h"
 #include "mirad_err.h"
 #include "mirad_formats.h"
-
-enum {
-	OPT_FROM = 256,
-	OPT_TO,
-	OPT_SPLIT_TYPE,
-	OPT_ANOMALIB,
-	OPT_EMIT,
-	OPT_LINK,
-	OPT_RESIZE,
-	OPT_IMAGE_FORMAT,
-	OPT_QUALITY,
-	OPT_CATEGORIES,
-	OPT_MAPPING,
-	OPT_STRICT,
-	OPT_NO_VERIFY,
-};
 
 static void
 usage(void)
@@ -82,26 +67,23 @@ usage(void)
 "      --merge             join the OUT folders of all --shard runs of one\n"
 "                          job into OUT, as one run would have written it\n"
 "  -j, --jobs=N            process N files at a time (default: CPU count)\n"
-"  -f, --force             replace OUT if it exists\n"
-"      --progress          show progress on stderr even when not a terminal\n"
-"      --no-progress       never show progress\n"
-"  -q, --quiet             print errors only\n"
-"  -h, --help              print this help and exit\n"
-"  -V, --version           print version information and exit\n",
+"  -f, --force             replace OUT if it exists\n",
 	    stdout);
 	/* clang-format on */
+	mirad_cli_print_shared_help(26);
 	mirad_cli_print_exit_help();
 }
 
-static void
-parse_resize(struct convert *c, const char *arg)
+static int
+resize_arg(void *target, const char *arg)
 {
+	struct convert *c = target;
 	const char *x = strchr(arg, 'x');
 	uint64_t w, h;
 
 	if (x == NULL) {
 		if (mirad_cli_parse_uint(arg, 1, 65535, &w) != 0)
-			goto bad;
+			return -1;
 		h = w;
 	} else {
 		char *ws = g_strndup(arg, (gsize)(x - arg));
@@ -109,22 +91,21 @@ parse_resize(struct convert *c, const char *arg)
 
 		g_free(ws);
 		if (rc != 0 || mirad_cli_parse_uint(x + 1, 1, 65535, &h) != 0)
-			goto bad;
+			return -1;
 	}
 	c->pixels.resize_width = (int)w;
 	c->pixels.resize_height = (int)h;
-	return;
-bad:
-	mirad_usage_error("bad --resize '%s' (N or WxH, 1..65535 pixels)", arg);
+	return 0;
 }
 
-static void
-parse_emit(struct convert *c, const char *arg)
+static int
+emit_arg(void *target, const char *arg)
 {
+	struct convert *c = target;
 	struct mirad_strlist l;
 
 	if (mirad_strlist_split(arg, &l) != 0)
-		mirad_usage_error("bad --emit '%s'", arg);
+		return -1;
 	for (size_t i = 0; i < l.count; i++) {
 		enum mirad_format f;
 
@@ -137,135 +118,92 @@ parse_emit(struct convert *c, const char *arg)
 		c->any_emit = true;
 	}
 	mirad_strlist_free(&l);
+	return 0;
+}
+
+/* --from, the deprecated spelling of --layout, names a layout. */
+static int
+from_arg(void *target, const char *arg)
+{
+	enum mirad_layout *layout = target;
+
+	if (mirad_layout_from_name(arg, layout) != 0 ||
+	    *layout == MIRAD_LAYOUT_AUTO)
+		return -1;
+	return 0;
+}
+
+static int
+to_arg(void *target, const char *arg)
+{
+	return convert_target_from_name(arg, target);
+}
+
+static int
+link_arg(void *target, const char *arg)
+{
+	return convert_link_from_name(arg, target);
+}
+
+static int
+split_type_arg(void *target, const char *arg)
+{
+	if (!convert_plan_safe_name(arg))
+		return -1;
+	*(const char **)target = arg;
+	return 0;
+}
+
+static int
+categories_arg(void *target, const char *arg)
+{
+	mirad_strlist_free(target);
+	return mirad_strlist_split(arg, target);
 }
 
 static void
 parse_args(struct convert *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"anomalib", no_argument, NULL, OPT_ANOMALIB},
-	    {"categories", required_argument, NULL, OPT_CATEGORIES},
-	    {"emit", required_argument, NULL, OPT_EMIT},
-	    {"force", no_argument, NULL, 'f'},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"image-format", required_argument, NULL, OPT_IMAGE_FORMAT},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"link", required_argument, NULL, OPT_LINK},
-	    {"mapping", required_argument, NULL, OPT_MAPPING},
-	    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
-	    {"output", required_argument, NULL, 'o'},
-	    {"quality", required_argument, NULL, OPT_QUALITY},
-	    {"resize", required_argument, NULL, OPT_RESIZE},
-	    {"split-type", required_argument, NULL, OPT_SPLIT_TYPE},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    {"to", required_argument, NULL, OPT_TO},
-	    MIRAD_CLI_SHARD_LONGOPTS,
-	    MIRAD_CLI_COMMON_LONGOPTS,
-	    MIRAD_CLI_DATASET_LONGOPTS,
-	    {NULL, 0, NULL, 0},
+	static const char *const image_formats[] = {"keep", "png", "jpg", NULL};
+	static const int image_format_values[] = {
+	    IMAGE_FORMAT_KEEP, IMAGE_FORMAT_PNG, IMAGE_FORMAT_JPG};
+	const struct mirad_cli_opt opts[] = {
+	    {MIRAD_CLI_TRUE("anomalib", 0, &c->anomalib)},
+	    {MIRAD_CLI_CALL("categories", 0, categories_arg, &c->categories,
+	        "bad --categories '%s'")},
+	    {MIRAD_CLI_CALL("emit", 0, emit_arg, c, "bad --emit '%s'")},
+	    {MIRAD_CLI_TRUE("force", 'f', &c->force),
+	        .how = MIRAD_CLI_MERGE_TAKES},
+	    {MIRAD_CLI_CALL("from", 0, from_arg, &c->in.scan.layout,
+	        MIRAD_CLI_LAYOUT_ERROR)},
+	    {MIRAD_CLI_CHOICE("image-format", 0, &c->image_format,
+	        image_formats, image_format_values,
+	        "unknown --image-format '%s' (keep, png, jpg)")},
+	    {MIRAD_CLI_UINT(
+	        "jobs", 'j', &c->jobs, 1, 256, "bad --jobs '%s' (1..256)")},
+	    {MIRAD_CLI_CALL("link", 0, link_arg, &c->pixels.link,
+	        "unknown --link '%s' (auto, copy, hardlink, symlink)")},
+	    {MIRAD_CLI_STRING("mapping", 0, &c->mapping)},
+	    {MIRAD_CLI_FALSE("no-verify", 0, &c->pixels.verify)},
+	    {MIRAD_CLI_STRING("output", 'o', &c->output),
+	        .how = MIRAD_CLI_MERGE_TAKES},
+	    {MIRAD_CLI_UINT("quality", 0, &c->pixels.jpeg_quality, 1, 100,
+	        "bad --quality '%s' (1..100)")},
+	    {MIRAD_CLI_CALL("resize", 0, resize_arg, c,
+	        "bad --resize '%s' (N or WxH, 1..65535 pixels)")},
+	    {MIRAD_CLI_CALL("split-type", 0, split_type_arg, &c->split_type,
+	        "bad --split-type '%s' (a folder name)")},
+	    {MIRAD_CLI_TRUE("strict", 0, &c->strict)},
+	    {MIRAD_CLI_CALL("to", 0, to_arg, &c->plan.target,
+	        "unknown target '%s' (mvtec, mirad, visa, visa-prepared)")},
+	    {.name = NULL},
 	};
-	uint64_t v;
-	int ch;
+	const struct mirad_cli_parser p = {.opts = opts,
+	    .dataset = &c->in,
+	    .merge = &c->merge,
+	    .usage = usage};
 
-	int longidx;
-
-	opterr = 0;
-	for (;;) {
-		longidx = -1;
-		ch = getopt_long(argc, argv, ":fhj:o:qV", longopts, &longidx);
-		if (ch == -1)
-			break;
-		if (mirad_cli_merge_option(
-		        &c->merge, ch, longidx, longopts, NULL, NULL))
-			continue;
-		switch (ch) {
-		case 'o':
-			c->output = optarg;
-			break;
-		case 'f':
-			c->force = true;
-			break;
-		case 'j':
-			if (mirad_cli_parse_uint(optarg, 1, 256, &v) != 0)
-				mirad_usage_error(
-				    "bad --jobs '%s' (1..256)", optarg);
-			c->jobs = (unsigned)v;
-			break;
-		case OPT_FROM: /* the deprecated spelling of --layout */
-			if (mirad_layout_from_name(
-			        optarg, &c->in.scan.layout) != 0 ||
-			    c->in.scan.layout == MIRAD_LAYOUT_AUTO)
-				mirad_usage_error("unknown layout '%s' (mirad, "
-				                  "mvtec, visa, visa-prepared)",
-				    optarg);
-			break;
-		case OPT_TO:
-			if (convert_target_from_name(optarg, &c->plan.target) !=
-			    0)
-				mirad_usage_error("unknown target '%s' (mvtec, "
-				                  "mirad, visa, visa-prepared)",
-				    optarg);
-			break;
-		case OPT_SPLIT_TYPE:
-			if (!convert_plan_safe_name(optarg))
-				mirad_usage_error(
-				    "bad --split-type '%s' (a folder name)",
-				    optarg);
-			c->split_type = optarg;
-			break;
-		case OPT_ANOMALIB:
-			c->anomalib = true;
-			break;
-		case OPT_EMIT:
-			parse_emit(c, optarg);
-			break;
-		case OPT_LINK:
-			if (convert_link_from_name(optarg, &c->pixels.link) !=
-			    0)
-				mirad_usage_error("unknown --link '%s' (auto, "
-				                  "copy, hardlink, symlink)",
-				    optarg);
-			break;
-		case OPT_RESIZE:
-			parse_resize(c, optarg);
-			break;
-		case OPT_IMAGE_FORMAT:
-			if (strcmp(optarg, "keep") == 0)
-				c->image_format = IMAGE_FORMAT_KEEP;
-			else if (strcmp(optarg, "png") == 0)
-				c->image_format = IMAGE_FORMAT_PNG;
-			else if (strcmp(optarg, "jpg") == 0)
-				c->image_format = IMAGE_FORMAT_JPG;
-			else
-				mirad_usage_error("unknown --image-format '%s' "
-				                  "(keep, png, jpg)",
-				    optarg);
-			break;
-		case OPT_QUALITY:
-			if (mirad_cli_parse_uint(optarg, 1, 100, &v) != 0)
-				mirad_usage_error(
-				    "bad --quality '%s' (1..100)", optarg);
-			c->pixels.jpeg_quality = (int)v;
-			break;
-		case OPT_CATEGORIES:
-			mirad_strlist_free(&c->categories);
-			if (mirad_strlist_split(optarg, &c->categories) != 0)
-				mirad_usage_error(
-				    "bad --categories '%s'", optarg);
-			break;
-		case OPT_MAPPING:
-			c->mapping = optarg;
-			break;
-		case OPT_STRICT:
-			c->strict = true;
-			break;
-		case OPT_NO_VERIFY:
-			c->pixels.verify = false;
-			break;
-		default:
-			mirad_cli_common_option(ch, argv, usage, &c->in);
-		}
-	}
+	mirad_cli_options_parse(&p, argc, argv);
 	if (c->merge.requested) {
 		c->parts = mirad_cli_merge_parts(&c->merge, c->output, true,
 		    "shard folders", argc, argv, &c->nparts);

@@ -10,7 +10,6 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,25 +21,13 @@
 #include "eval_scores.h"
 #include "eval_table.h"
 #include "mirad_cli.h"
+#include "mirad_cli_options.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_manifest.h"
 #include "mirad_signal.h"
-
-enum {
-	OPT_GT = 256,
-	OPT_MAPS,
-	OPT_METHODS,
-	OPT_SCORES,
-	OPT_METRICS,
-	OPT_PRO_LIMIT,
-	OPT_COMPAT,
-	OPT_ADEVAL_STRIPS,
-	OPT_ADER_POOLING,
-	OPT_STRICT,
-};
 
 static void
 usage(void)
@@ -82,24 +69,21 @@ usage(void)
 "                         the table (identical to the single run)\n"
 "      --layout=NAME      force the layout: mirad, mvtec, visa, visa-prepared\n"
 "      --split-csv=FILE   VisA: take the split from FILE\n"
-"      --root=DIR         resolve relative manifest paths against DIR\n"
-"      --progress         show progress on stderr even when not a terminal\n"
-"      --no-progress      never show progress\n"
-"  -q, --quiet            print errors only\n"
-"  -h, --help             print this help and exit\n"
-"  -V, --version          print version information and exit\n",
+"      --root=DIR         resolve relative manifest paths against DIR\n",
 	    stdout);
 	/* clang-format on */
+	mirad_cli_print_shared_help(25);
 	mirad_cli_print_exit_help();
 }
 
-static void
-parse_metrics(struct eval *e, const char *arg)
+static int
+metrics_arg(void *target, const char *arg)
 {
+	struct eval *e = target;
 	struct mirad_strlist l = {0};
 
 	if (mirad_strlist_split(arg, &l) != 0)
-		mirad_usage_error("empty item in --metrics '%s'", arg);
+		return -1;
 	memset(e->metric_on, 0, sizeof e->metric_on);
 	for (size_t i = 0; i < l.count; i++) {
 		int m = -1;
@@ -117,123 +101,75 @@ parse_metrics(struct eval *e, const char *arg)
 	}
 	e->metrics_given = true;
 	mirad_strlist_free(&l);
+	return 0;
+}
+
+static int
+pro_limit_arg(void *target, const char *arg)
+{
+	double *limit = target;
+
+	if (mirad_cli_parse_double(arg, 0, 1, limit) != 0 || *limit <= 0)
+		return -1;
+	return 0;
+}
+
+static int
+ader_pooling_arg(void *target, const char *arg)
+{
+	uint64_t u = 0;
+
+	if (strcmp(arg, "none") != 0 &&
+	    mirad_cli_parse_uint(arg, 1, 4096, &u) != 0)
+		return -1;
+	*(unsigned *)target = (unsigned)u;
+	return 0;
 }
 
 static void
 parse_args(struct eval *e, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"adeval-strips", required_argument, NULL, OPT_ADEVAL_STRIPS},
-	    {"ader-pooling", required_argument, NULL, OPT_ADER_POOLING},
-	    {"compat", required_argument, NULL, OPT_COMPAT},
-	    {"format", required_argument, NULL, 'F'},
-	    {"gt", required_argument, NULL, OPT_GT},
-	    {"maps", required_argument, NULL, OPT_MAPS},
-	    {"methods", required_argument, NULL, OPT_METHODS},
-	    {"metrics", required_argument, NULL, OPT_METRICS},
-	    {"output", required_argument, NULL, 'o'},
-	    {"pro-limit", required_argument, NULL, OPT_PRO_LIMIT},
-	    {"scores", required_argument, NULL, OPT_SCORES},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    MIRAD_CLI_SHARD_LONGOPTS,
-	    MIRAD_CLI_PARTIAL_LONGOPTS,
-	    MIRAD_CLI_COMMON_LONGOPTS,
-	    MIRAD_CLI_DATASET_LONGOPTS,
-	    {NULL, 0, NULL, 0},
+	static const char *const formats[] = {"md", "csv", "json", "tex", NULL};
+	static const int format_values[] = {
+	    FORMAT_MD, FORMAT_CSV, FORMAT_JSON, FORMAT_TEX};
+	static const char *const compats[] = {"exact", "none", "ader", NULL};
+	static const int compat_values[] = {
+	    COMPAT_NONE, COMPAT_NONE, COMPAT_ADER};
+	const struct mirad_cli_opt opts[] = {
+	    {MIRAD_CLI_UINT("adeval-strips", 0, &e->adeval_strips, 1, 1000000,
+	        "--adeval-strips must be an integer in 1..1000000, not "
+	        "'%s'")},
+	    {MIRAD_CLI_CALL("ader-pooling", 0, ader_pooling_arg,
+	         &e->ader_pooling,
+	         "--ader-pooling must be an integer in 1..4096 or 'none', "
+	         "not '%s'"),
+	        .given = &e->ader_pooling_given},
+	    {MIRAD_CLI_CHOICE("compat", 0, &e->compat, compats, compat_values,
+	        "unknown compat mode '%s' (exact, ader)")},
+	    /* The table's format: --merge takes it, --partial prints none. */
+	    {MIRAD_CLI_CHOICE("format", 'F', &e->format, formats, format_values,
+	         "unknown format '%s' (md, csv, json, tex)"),
+	        .how = MIRAD_CLI_MERGE_TAKES | MIRAD_CLI_PARTIAL_REFUSES},
+	    {MIRAD_CLI_STRING("gt", 0, &e->gt)},
+	    {MIRAD_CLI_STRING("maps", 0, &e->maps)},
+	    {MIRAD_CLI_STRING("methods", 0, &e->methods)},
+	    {MIRAD_CLI_CALL(
+	        "metrics", 0, metrics_arg, e, "empty item in --metrics '%s'")},
+	    {MIRAD_CLI_STRING("output", 'o', &e->output),
+	        .how = MIRAD_CLI_MERGE_TAKES},
+	    {MIRAD_CLI_CALL("pro-limit", 0, pro_limit_arg, &e->limit,
+	        "--pro-limit must be a number in (0, 1], not '%s'")},
+	    {MIRAD_CLI_STRING("scores", 0, &e->scores_path)},
+	    {MIRAD_CLI_TRUE("strict", 0, &e->strict)},
+	    {.name = NULL},
 	};
-	/* The table's format: --merge takes it, --partial prints none. */
-	static const int table_options[] = {'F', 0};
-	int c, idx;
-	uint64_t u;
+	const struct mirad_cli_parser p = {.opts = opts,
+	    .dataset = &e->in,
+	    .merge = &e->merge_rule,
+	    .partial = true,
+	    .usage = usage};
 
-	opterr = 0;
-	for (;;) {
-		idx = -1;
-		c = getopt_long(argc, argv, ":F:ho:qV", longopts, &idx);
-		if (c == -1)
-			break;
-		if (mirad_cli_merge_option(&e->merge_rule, c, idx, longopts,
-		        table_options, table_options))
-			continue;
-		switch (c) {
-		case 'F':
-			if (strcmp(optarg, "md") == 0)
-				e->format = FORMAT_MD;
-			else if (strcmp(optarg, "csv") == 0)
-				e->format = FORMAT_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				e->format = FORMAT_JSON;
-			else if (strcmp(optarg, "tex") == 0)
-				e->format = FORMAT_TEX;
-			else
-				mirad_usage_error("unknown format '%s' (md, "
-				                  "csv, json, tex)",
-				    optarg);
-			break;
-		case 'o':
-			e->output = optarg;
-			break;
-		case OPT_GT:
-			e->gt = optarg;
-			break;
-		case OPT_MAPS:
-			e->maps = optarg;
-			break;
-		case OPT_METHODS:
-			e->methods = optarg;
-			break;
-		case OPT_SCORES:
-			e->scores_path = optarg;
-			break;
-		case OPT_METRICS:
-			parse_metrics(e, optarg);
-			break;
-		case OPT_PRO_LIMIT:
-			if (mirad_cli_parse_double(optarg, 0, 1, &e->limit) !=
-			        0 ||
-			    e->limit <= 0)
-				mirad_usage_error("--pro-limit must be a "
-				                  "number in (0, 1], not '%s'",
-				    optarg);
-			break;
-		case OPT_COMPAT:
-			if (strcmp(optarg, "exact") == 0 ||
-			    strcmp(optarg, "none") == 0)
-				e->compat = COMPAT_NONE;
-			else if (strcmp(optarg, "ader") == 0)
-				e->compat = COMPAT_ADER;
-			else
-				mirad_usage_error("unknown compat mode '%s' "
-				                  "(exact, ader)",
-				    optarg);
-			break;
-		case OPT_ADEVAL_STRIPS:
-			if (mirad_cli_parse_uint(optarg, 1, 1000000, &u) != 0)
-				mirad_usage_error("--adeval-strips must be an "
-				                  "integer in 1..1000000, not "
-				                  "'%s'",
-				    optarg);
-			e->adeval_strips = (unsigned)u;
-			break;
-		case OPT_ADER_POOLING:
-			if (strcmp(optarg, "none") == 0)
-				u = 0;
-			else if (mirad_cli_parse_uint(optarg, 1, 4096, &u) != 0)
-				mirad_usage_error(
-				    "--ader-pooling must be an "
-				    "integer in 1..4096 or 'none', "
-				    "not '%s'",
-				    optarg);
-			e->ader_pooling = (unsigned)u;
-			e->ader_pooling_given = true;
-			break;
-		case OPT_STRICT:
-			e->strict = true;
-			break;
-		default:
-			mirad_cli_common_option(c, argv, usage, &e->in);
-		}
-	}
+	mirad_cli_options_parse(&p, argc, argv);
 	e->merge = e->merge_rule.requested;
 	if (e->merge) {
 		int n;

@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "fetch_run.h"
 #include "mirad_archive.h"
 #include "mirad_cli.h"
+#include "mirad_cli_options.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_hash.h"
@@ -34,22 +34,6 @@
 #include "mirad_progress.h"
 #include "mirad_signal.h"
 #include "mirad_version.h"
-
-enum {
-	OPT_DATASET = 256,
-	OPT_URL,
-	OPT_ARCHIVE,
-	OPT_VERIFY,
-	OPT_SHA256,
-	OPT_SIZE,
-	OPT_LAYOUT,
-	OPT_CHECK_SIZES,
-	OPT_RETRIES,
-	OPT_MAX_ENTRIES,
-	OPT_MAX_BYTES,
-	OPT_MAX_ENTRY_BYTES,
-	OPT_MAX_RATIO,
-};
 
 static void
 usage(void)
@@ -78,12 +62,10 @@ usage(void)
 "      --max-entries=N     archive entry limit (default 1000000)\n"
 "      --max-bytes=SIZE    limit on unpacked bytes (default 256G)\n"
 "      --max-entry-bytes=SIZE  limit on one unpacked file (default 16G)\n"
-"      --max-ratio=N       limit on unpacked/archive bytes (default 200)\n"
-"      --progress          show progress on stderr even when not a terminal\n"
-"      --no-progress       never show progress\n"
-"  -q, --quiet             print errors only\n"
-"  -h, --help              print this help and exit\n"
-"  -V, --version           print version information and exit\n"
+"      --max-ratio=N       limit on unpacked/archive bytes (default 200)\n",
+	    stdout);
+	mirad_cli_print_shared_help(26);
+	fputs(
 "\n"
 "SIZE takes a K, M, G or T suffix (powers of 1024).\n",
 	    stdout);
@@ -133,124 +115,68 @@ parse_size(const char *arg, uint64_t *out)
 	return rc;
 }
 
-static uint64_t
-size_arg(const char *opt, const char *arg)
+static int
+size_arg(void *target, const char *arg)
 {
-	uint64_t v;
-
-	if (parse_size(arg, &v) != 0)
-		mirad_usage_error("%s: '%s' is not a size (a positive number, "
-		                  "optionally with K, M, G or T)",
-		    opt, arg);
-	return v;
+	return parse_size(arg, target);
 }
+
+static int
+dataset_arg(void *target, const char *arg)
+{
+	const struct fetch_dataset **dataset = target;
+
+	*dataset = fetch_catalogue_find(arg);
+	if (*dataset == NULL)
+		mirad_usage_error(
+		    "unknown dataset '%s' (%s)", arg, fetch_catalogue_names());
+	return 0;
+}
+
+static int
+sha256_arg(void *target, const char *arg)
+{
+	return mirad_hash_parse_sha256(arg, target);
+}
+
+#define SIZE_ERROR(opt)                                                        \
+	opt ": '%s' is not a size (a positive number, optionally with K, M, "  \
+	    "G or T)"
 
 static void
 parse_args(struct fetch_run *f, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"archive", required_argument, NULL, OPT_ARCHIVE},
-	    {"check-sizes", no_argument, NULL, OPT_CHECK_SIZES},
-	    {"dataset", required_argument, NULL, OPT_DATASET},
-	    {"force", no_argument, NULL, 'f'},
-	    {"layout", required_argument, NULL, OPT_LAYOUT},
-	    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
-	    {"max-entries", required_argument, NULL, OPT_MAX_ENTRIES},
-	    {"max-entry-bytes", required_argument, NULL, OPT_MAX_ENTRY_BYTES},
-	    {"max-ratio", required_argument, NULL, OPT_MAX_RATIO},
-	    {"output", required_argument, NULL, 'o'},
-	    {"retries", required_argument, NULL, OPT_RETRIES},
-	    {"sha256", required_argument, NULL, OPT_SHA256},
-	    {"size", required_argument, NULL, OPT_SIZE},
-	    {"url", required_argument, NULL, OPT_URL},
-	    {"verify", required_argument, NULL, OPT_VERIFY},
-	    MIRAD_CLI_COMMON_LONGOPTS,
-	    {NULL, 0, NULL, 0},
-	};
 	const char *out = NULL;
-	uint64_t v;
-	int c;
+	const struct mirad_cli_opt opts[] = {
+	    {MIRAD_CLI_STRING("archive", 0, &f->archive)},
+	    {MIRAD_CLI_TRUE("check-sizes", 0, &f->read_sizes)},
+	    {MIRAD_CLI_CALL("dataset", 0, dataset_arg, &f->dataset, NULL)},
+	    {MIRAD_CLI_TRUE("force", 'f', &f->force)},
+	    {MIRAD_CLI_CALL("layout", 0, mirad_cli_layout_arg, &f->layout,
+	        MIRAD_CLI_LAYOUT_ERROR)},
+	    {MIRAD_CLI_CALL("max-bytes", 0, size_arg,
+	        &f->limits.max_total_bytes, SIZE_ERROR("--max-bytes"))},
+	    {MIRAD_CLI_UINT("max-entries", 0, &f->limits.max_entries, 1,
+	        UINT64_MAX, "--max-entries: '%s' is not a positive number")},
+	    {MIRAD_CLI_CALL("max-entry-bytes", 0, size_arg,
+	        &f->limits.max_entry_bytes, SIZE_ERROR("--max-entry-bytes"))},
+	    {MIRAD_CLI_UINT("max-ratio", 0, &f->limits.max_ratio, 1, UINT64_MAX,
+	        "--max-ratio: '%s' is not a positive number")},
+	    {MIRAD_CLI_STRING("output", 'o', &out)},
+	    {MIRAD_CLI_UINT("retries", 0, &f->retries, 1, 100,
+	        "--retries: '%s' is not in 1..100")},
+	    {MIRAD_CLI_CALL("sha256", 0, sha256_arg, f->sha256,
+	         "--sha256: '%s' is not 64 hexadecimal digits"),
+	        .given = &f->have_sha256},
+	    {MIRAD_CLI_UINT("size", 0, &f->size, 1, UINT64_MAX,
+	        "--size: '%s' is not a positive number of bytes")},
+	    {MIRAD_CLI_STRING("url", 0, &f->url)},
+	    {MIRAD_CLI_STRING("verify", 0, &f->verify)},
+	    {.name = NULL},
+	};
+	const struct mirad_cli_parser p = {.opts = opts, .usage = usage};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fho:qV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			f->force = true;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case OPT_DATASET:
-			f->dataset = fetch_catalogue_find(optarg);
-			if (f->dataset == NULL)
-				mirad_usage_error("unknown dataset '%s' (%s)",
-				    optarg, fetch_catalogue_names());
-			break;
-		case OPT_URL:
-			f->url = optarg;
-			break;
-		case OPT_ARCHIVE:
-			f->archive = optarg;
-			break;
-		case OPT_VERIFY:
-			f->verify = optarg;
-			break;
-		case OPT_SHA256:
-			if (mirad_hash_parse_sha256(optarg, f->sha256) != 0)
-				mirad_usage_error("--sha256: '%s' is not 64 "
-				                  "hexadecimal digits",
-				    optarg);
-			f->have_sha256 = true;
-			break;
-		case OPT_SIZE:
-			if (mirad_cli_parse_uint(
-			        optarg, 1, UINT64_MAX, &f->size) != 0)
-				mirad_usage_error("--size: '%s' is not a "
-				                  "positive number of bytes",
-				    optarg);
-			break;
-		case OPT_LAYOUT:
-			if (mirad_layout_from_name(optarg, &f->layout) != 0)
-				mirad_usage_error("unknown layout '%s' (mirad, "
-				                  "mvtec, visa, visa-prepared)",
-				    optarg);
-			break;
-		case OPT_CHECK_SIZES:
-			f->read_sizes = true;
-			break;
-		case OPT_RETRIES:
-			if (mirad_cli_parse_uint(optarg, 1, 100, &v) != 0)
-				mirad_usage_error(
-				    "--retries: '%s' is not in 1..100", optarg);
-			f->retries = (unsigned)v;
-			break;
-		case OPT_MAX_ENTRIES:
-			if (mirad_cli_parse_uint(optarg, 1, UINT64_MAX,
-			        &f->limits.max_entries) != 0)
-				mirad_usage_error(
-				    "--max-entries: '%s' is not a "
-				    "positive number",
-				    optarg);
-			break;
-		case OPT_MAX_BYTES:
-			f->limits.max_total_bytes =
-			    size_arg("--max-bytes", optarg);
-			break;
-		case OPT_MAX_ENTRY_BYTES:
-			f->limits.max_entry_bytes =
-			    size_arg("--max-entry-bytes", optarg);
-			break;
-		case OPT_MAX_RATIO:
-			if (mirad_cli_parse_uint(optarg, 1, UINT64_MAX,
-			        &f->limits.max_ratio) != 0)
-				mirad_usage_error("--max-ratio: '%s' is not a "
-				                  "positive number",
-				    optarg);
-			break;
-		default:
-			mirad_cli_common_option(c, argv, usage, NULL);
-		}
-	}
+	mirad_cli_options_parse(&p, argc, argv);
 	if (optind < argc)
 		mirad_usage_error("unexpected argument '%s'", argv[optind]);
 	if (f->verify != NULL) {
@@ -460,19 +386,8 @@ run_fetch(struct fetch_run *f)
 	if (interrupted())
 		fail(f, MIRAD_EXIT_FATAL, "interrupted");
 
-	if (f->dataset != NULL && f->limits.max_entries == 0) {
-		/* A known dataset: images, masks and folders, with room for
-		 * extra files; far below the generic limit. */
-		uint64_t files = 0;
-
-		for (size_t i = 0; i < f->dataset->ncounts; i++) {
-			const struct fetch_count *c = &f->dataset->counts[i];
-
-			files += c->train + c->test_normal +
-			    2 * (uint64_t)c->test_abnormal;
-		}
-		f->limits.max_entries = 4 * files + 1000;
-	}
+	if (f->dataset != NULL && f->limits.max_entries == 0)
+		f->limits.max_entries = fetch_catalogue_max_entries(f->dataset);
 	if (mirad_outdir_make_temp(f->dir) != MIRAD_OUTDIR_OK)
 		fail(f, MIRAD_EXIT_FATAL,
 		    "%s: %s: cannot create a temporary folder beside it: %s",

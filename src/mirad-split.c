@@ -8,13 +8,13 @@
  */
 #include "mirad_platform.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mirad_cli.h"
+#include "mirad_cli_options.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
 #include "mirad_formats.h"
@@ -26,23 +26,6 @@
 #include "split_output.h"
 #include "split_run.h"
 #include "split_sample.h"
-
-enum {
-	OPT_NO_SIZES = 256,
-	OPT_SHOTS,
-	OPT_SEED,
-	OPT_VAL,
-	OPT_TRAIN_ANOMALIES,
-	OPT_STRATIFY,
-	OPT_FOLDS,
-	OPT_FOLD,
-	OPT_CATEGORIES,
-	OPT_MERGE_CATEGORIES,
-	OPT_MERGE_DEPRECATED,
-	OPT_BY,
-	OPT_NODES,
-	OPT_SUMMARY,
-};
 
 static void
 usage(void)
@@ -94,14 +77,10 @@ usage(void)
 "  -F, --format=NAME      jsonl (default), visa-csv, tabular-csv, uniad,\n"
 "                         meta-json\n"
 "      --summary          print normal/anomalous counts per category and\n"
-"                         split on standard error\n"
-"      --progress         show progress on stderr even when not a terminal\n"
-"      --no-progress      never show progress\n"
-"  -q, --quiet            print errors only\n"
-"  -h, --help             print this help and exit\n"
-"  -V, --version          print version information and exit\n",
+"                         split on standard error\n",
 	    stdout);
 	/* clang-format on */
+	mirad_cli_print_shared_help(25);
 	mirad_cli_print_exit_help();
 }
 
@@ -113,15 +92,16 @@ cmp_size(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void
-parse_shots(struct split *s, const char *arg)
+static int
+shots_arg(void *target, const char *arg)
 {
+	struct split *s = target;
 	struct mirad_strlist l = {0};
 
-	if (mirad_strlist_split(arg, &l) != 0 || l.count == 0)
-		mirad_usage_error("--shots takes K or K,K,... (e.g. 1,2,4,8), "
-		                  "not '%s'",
-		    arg);
+	if (mirad_strlist_split(arg, &l) != 0 || l.count == 0) {
+		mirad_strlist_free(&l);
+		return -1;
+	}
 	free(s->shots);
 	s->shots = mirad_xcalloc(l.count, sizeof *s->shots);
 	s->nshots = l.count;
@@ -141,155 +121,131 @@ parse_shots(struct split *s, const char *arg)
 			mirad_usage_error(
 			    "--shots: %zu is given twice", s->shots[i]);
 	s->shots_arg = arg;
+	return 0;
 }
 
-static void
-parse_by(struct split *s, const char *arg)
+static int
+by_arg(void *target, const char *arg)
 {
+	struct split *s = target;
 	const char *eq = strchr(arg, '=');
 
+	mirad_strlist_free(&s->by_values);
 	if (eq == NULL || eq == arg || eq[1] == '\0' ||
 	    mirad_strlist_split(eq + 1, &s->by_values) != 0)
-		mirad_usage_error("--by takes FIELD=VALUE[,VALUE...] (e.g. "
-		                  "node=1,2,3), not '%s'",
-		    arg);
+		return -1;
 	free(s->by_field);
 	s->by_field = mirad_xasprintf("%.*s", (int)(eq - arg), arg);
 	s->by_arg = arg;
+	return 0;
+}
+
+static int
+val_arg(void *target, const char *arg)
+{
+	struct split *s = target;
+
+	s->val_arg = arg;
+	return split_parse_amount(arg, &s->val);
+}
+
+static int
+train_anomalies_arg(void *target, const char *arg)
+{
+	struct split *s = target;
+
+	s->train_anomalies_arg = arg;
+	return split_parse_amount(arg, &s->train_anomalies);
+}
+
+static int
+stratify_arg(void *target, const char *arg)
+{
+	*(bool *)target = true;
+	return strcmp(arg, "defect") == 0 ? 0 : -1;
+}
+
+static int
+merge_categories_arg(void *target, const char *arg)
+{
+	if (*arg == '\0' || strchr(arg, '/') != NULL)
+		return -1;
+	*(const char **)target = arg;
+	return 0;
+}
+
+static int
+merge_deprecated_arg(void *target, const char *arg)
+{
+	/* Kept working, as scripts that still spell it so would otherwise
+	 * stop with nothing written. */
+	mirad_warn("--merge is deprecated: use --merge-categories (--merge "
+	           "joins the shards of a job in the other tools)");
+	return merge_categories_arg(target, arg);
+}
+
+static int
+format_arg(void *target, const char *arg)
+{
+	return mirad_format_from_name(arg, target);
+}
+
+static int
+output_arg(void *target, const char *arg)
+{
+	/* "-o -" is standard output, as without -o. */
+	*(const char **)target = strcmp(arg, "-") == 0 ? NULL : arg;
+	return 0;
 }
 
 static void
 parse_args(struct split *s, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"by", required_argument, NULL, OPT_BY},
-	    {"categories", required_argument, NULL, OPT_CATEGORIES},
-	    {"fold", required_argument, NULL, OPT_FOLD},
-	    {"folds", required_argument, NULL, OPT_FOLDS},
-	    {"format", required_argument, NULL, 'F'},
-	    {"merge", required_argument, NULL, OPT_MERGE_DEPRECATED},
-	    {"merge-categories", required_argument, NULL, OPT_MERGE_CATEGORIES},
-	    {"no-sizes", no_argument, NULL, OPT_NO_SIZES},
-	    {"nodes", required_argument, NULL, OPT_NODES},
-	    {"output", required_argument, NULL, 'o'},
-	    {"seed", required_argument, NULL, OPT_SEED},
-	    {"shots", required_argument, NULL, OPT_SHOTS},
-	    {"stratify", required_argument, NULL, OPT_STRATIFY},
-	    {"summary", no_argument, NULL, OPT_SUMMARY},
-	    {"train-anomalies", required_argument, NULL, OPT_TRAIN_ANOMALIES},
-	    {"val", required_argument, NULL, OPT_VAL},
-	    MIRAD_CLI_COMMON_LONGOPTS,
-	    MIRAD_CLI_DATASET_LONGOPTS,
-	    {NULL, 0, NULL, 0},
+	const char *merge_error = "--merge-categories takes a category name "
+	                          "(no '/'), not '%s'";
+	const struct mirad_cli_opt opts[] = {
+	    {MIRAD_CLI_CALL("by", 0, by_arg, s,
+	        "--by takes FIELD=VALUE[,VALUE...] (e.g. node=1,2,3), not "
+	        "'%s'")},
+	    {MIRAD_CLI_CALL("categories", 0, mirad_cli_categories_arg,
+	        &s->categories, MIRAD_CLI_CATEGORIES_ERROR)},
+	    {MIRAD_CLI_UINT("fold", 0, &s->fold, 0, 999,
+	         "--fold takes a fold number 0..K-1, not '%s'"),
+	        .given = &s->fold_given},
+	    {MIRAD_CLI_UINT("folds", 0, &s->folds, 2, 1000,
+	        "--folds takes a number of folds 2..1000, not '%s'")},
+	    {MIRAD_CLI_CALL("format", 'F', format_arg, &s->format,
+	        "unknown format '%s' (jsonl, visa-csv, tabular-csv, uniad, "
+	        "meta-json)")},
+	    {MIRAD_CLI_CALL(
+	        "merge", 0, merge_deprecated_arg, &s->merge, merge_error)},
+	    {MIRAD_CLI_CALL("merge-categories", 0, merge_categories_arg,
+	        &s->merge, merge_error)},
+	    {MIRAD_CLI_FALSE("no-sizes", 0, &s->in.scan.read_sizes)},
+	    {MIRAD_CLI_STRING("nodes", 0, &s->nodes)},
+	    {MIRAD_CLI_CALL("output", 'o', output_arg, &s->output, NULL)},
+	    /* 32 bits: the header keeps it exactly (JSON numbers are
+	     * doubles). */
+	    {MIRAD_CLI_UINT("seed", 0, &s->seed, 0, UINT32_MAX,
+	         "--seed takes a whole number 0..4294967295, not '%s'"),
+	        .given = &s->seed_given},
+	    {MIRAD_CLI_CALL("shots", 0, shots_arg, s,
+	        "--shots takes K or K,K,... (e.g. 1,2,4,8), not '%s'")},
+	    {MIRAD_CLI_CALL("stratify", 0, stratify_arg, &s->by_defect,
+	        "--stratify takes 'defect', not '%s'")},
+	    {MIRAD_CLI_TRUE("summary", 0, &s->summary)},
+	    {MIRAD_CLI_CALL("train-anomalies", 0, train_anomalies_arg, s,
+	        "--train-anomalies takes a count or a fraction between 0 and "
+	        "1 (e.g. 0.2), not '%s'")},
+	    {MIRAD_CLI_CALL("val", 0, val_arg, s,
+	        "--val takes a count or a fraction between 0 and 1 (e.g. "
+	        "0.1), not '%s'")},
+	    {.name = NULL},
 	};
-	uint64_t v;
-	int c;
+	const struct mirad_cli_parser p = {
+	    .opts = opts, .dataset = &s->in, .usage = usage};
 
-	opterr = 0;
-	while (
-	    (c = getopt_long(argc, argv, ":F:ho:qV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			/* "-o -" is standard output, as without -o. */
-			s->output = strcmp(optarg, "-") == 0 ? NULL : optarg;
-			break;
-		case OPT_NO_SIZES:
-			s->in.scan.read_sizes = false;
-			break;
-		case OPT_SHOTS:
-			parse_shots(s, optarg);
-			break;
-		case OPT_SEED:
-			/* 32 bits: the header keeps it exactly (JSON
-			 * numbers are doubles). */
-			if (mirad_cli_parse_uint(optarg, 0, UINT32_MAX, &v) !=
-			    0)
-				mirad_usage_error("--seed takes a whole number "
-				                  "0..4294967295, not '%s'",
-				    optarg);
-			s->seed = v;
-			s->seed_given = true;
-			break;
-		case OPT_VAL:
-			if (split_parse_amount(optarg, &s->val) != 0)
-				mirad_usage_error("--val takes a count or a "
-				                  "fraction between 0 and 1 "
-				                  "(e.g. 0.1), not '%s'",
-				    optarg);
-			s->val_arg = optarg;
-			break;
-		case OPT_TRAIN_ANOMALIES:
-			if (split_parse_amount(optarg, &s->train_anomalies) !=
-			    0)
-				mirad_usage_error(
-				    "--train-anomalies takes a "
-				    "count or a fraction between "
-				    "0 and 1 (e.g. 0.2), not '%s'",
-				    optarg);
-			s->train_anomalies_arg = optarg;
-			break;
-		case OPT_STRATIFY:
-			if (strcmp(optarg, "defect") != 0)
-				mirad_usage_error("--stratify takes 'defect', "
-				                  "not '%s'",
-				    optarg);
-			s->by_defect = true;
-			break;
-		case OPT_FOLDS:
-			if (mirad_cli_parse_uint(optarg, 2, 1000, &v) != 0)
-				mirad_usage_error("--folds takes a number of "
-				                  "folds 2..1000, not '%s'",
-				    optarg);
-			s->folds = (unsigned)v;
-			break;
-		case OPT_FOLD:
-			if (mirad_cli_parse_uint(optarg, 0, 999, &v) != 0)
-				mirad_usage_error("--fold takes a fold number "
-				                  "0..K-1, not '%s'",
-				    optarg);
-			s->fold = (unsigned)v;
-			s->fold_given = true;
-			break;
-		case OPT_CATEGORIES:
-			mirad_cli_categories(optarg, &s->categories);
-			break;
-		case OPT_MERGE_DEPRECATED:
-			/* Kept working, as scripts that still spell it so
-			 * would otherwise stop with nothing written. */
-			mirad_warn("--merge is deprecated: use "
-			           "--merge-categories (--merge joins the "
-			           "shards of a job in the other tools)");
-			/* fall through */
-		case OPT_MERGE_CATEGORIES:
-			if (*optarg == '\0' || strchr(optarg, '/') != NULL)
-				mirad_usage_error("--merge-categories takes a "
-				                  "category name (no '/'), not "
-				                  "'%s'",
-				    optarg);
-			s->merge = optarg;
-			break;
-		case OPT_BY:
-			mirad_strlist_free(&s->by_values);
-			parse_by(s, optarg);
-			break;
-		case OPT_NODES:
-			s->nodes = optarg;
-			break;
-		case 'F':
-			if (mirad_format_from_name(optarg, &s->format) != 0)
-				mirad_usage_error(
-				    "unknown format '%s' (jsonl, "
-				    "visa-csv, tabular-csv, uniad, "
-				    "meta-json)",
-				    optarg);
-			break;
-		case OPT_SUMMARY:
-			s->summary = true;
-			break;
-		default:
-			mirad_cli_common_option(c, argv, usage, &s->in);
-		}
-	}
+	mirad_cli_options_parse(&p, argc, argv);
 	if (argc - optind > 1)
 		mirad_usage_error("one input expected, got %d", argc - optind);
 	s->input = optind < argc ? argv[optind] : "-";

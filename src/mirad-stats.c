@@ -10,12 +10,13 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <unistd.h> /* optind */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mirad_cli.h"
+#include "mirad_cli_options.h"
 #include "mirad_dataset.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
@@ -27,23 +28,6 @@
 #include "stats_report.h"
 #include "stats_run.h"
 #include "stats_shards.h"
-
-enum {
-	OPT_CHECK_SIZES = 256,
-	OPT_IMAGING,
-	OPT_GEOMETRY,
-	OPT_BY,
-	OPT_NODES,
-	OPT_PLOTS,
-	OPT_PLOT_SIZE,
-	OPT_MOSAIC,
-	OPT_MOSAIC_PER,
-	OPT_MOSAIC_TILE,
-	OPT_MOSAIC_MASKS,
-	OPT_CATEGORIES,
-	OPT_DEFECTS,
-	OPT_HTML,
-};
 
 static void
 usage(void)
@@ -90,162 +74,99 @@ usage(void)
 "      --root=DIR         resolve relative manifest paths against DIR\n"
 "      --check-sizes      also read image and mask headers and report masks\n"
 "                         whose size differs from their image (default:\n"
-"                         counts from directory entries only)\n"
-"      --progress         show progress on stderr even when not a terminal\n"
-"      --no-progress      never show progress\n"
-"  -q, --quiet            print errors only\n"
-"  -h, --help             print this help and exit\n"
-"  -V, --version          print version information and exit\n",
+"                         counts from directory entries only)\n",
 	    stdout);
 	/* clang-format on */
+	mirad_cli_print_shared_help(25);
 	mirad_cli_print_exit_help();
+}
+
+static int
+all_action(void *target, const char *arg)
+{
+	struct stats *s = target;
+
+	(void)arg;
+	s->imaging = s->geometry = true;
+	return 0;
+}
+
+static int
+by_arg(void *target, const char *arg)
+{
+	return stats_by_from_name(arg, target);
+}
+
+static int
+plot_size_arg(void *target, const char *arg)
+{
+	struct stats *s = target;
+	unsigned w, h;
+	char extra;
+
+	if (sscanf(arg, "%ux%u%c", &w, &h, &extra) != 2 || w < 64 || h < 64 ||
+	    w > 10000 || h > 10000)
+		return -1;
+	s->plot_w = (int)w;
+	s->plot_h = (int)h;
+	return 0;
 }
 
 static void
 parse_args(struct stats *s, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"all", no_argument, NULL, 'a'},
-	    {"by", required_argument, NULL, OPT_BY},
-	    {"categories", required_argument, NULL, OPT_CATEGORIES},
-	    {"defects", required_argument, NULL, OPT_DEFECTS},
-	    {"check-sizes", no_argument, NULL, OPT_CHECK_SIZES},
-	    {"format", required_argument, NULL, 'F'},
-	    {"geometry", no_argument, NULL, OPT_GEOMETRY},
-	    {"html", required_argument, NULL, OPT_HTML},
-	    {"imaging", no_argument, NULL, OPT_IMAGING},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"mosaic", required_argument, NULL, OPT_MOSAIC},
-	    {"mosaic-masks", no_argument, NULL, OPT_MOSAIC_MASKS},
-	    {"mosaic-per", required_argument, NULL, OPT_MOSAIC_PER},
-	    {"mosaic-tile", required_argument, NULL, OPT_MOSAIC_TILE},
-	    {"nodes", required_argument, NULL, OPT_NODES},
-	    {"output", required_argument, NULL, 'o'},
-	    {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
-	    {"plots", required_argument, NULL, OPT_PLOTS},
-	    MIRAD_CLI_SHARD_LONGOPTS,
-	    MIRAD_CLI_PARTIAL_LONGOPTS,
-	    MIRAD_CLI_COMMON_LONGOPTS,
-	    MIRAD_CLI_DATASET_LONGOPTS,
-	    {NULL, 0, NULL, 0},
-	};
+	static const char *const formats[] = {"md", "csv", "json", "tex", NULL};
+	static const int format_values[] = {
+	    MIRAD_TABLE_MD, MIRAD_TABLE_CSV, MIRAD_TABLE_JSON, MIRAD_TABLE_TEX};
 	/* What the merge prints: the tables, with the measures the partials
-	 * hold or add, and the charts and page made from them. */
-	static const int merge_takes[] = {'a', OPT_IMAGING, OPT_GEOMETRY, 'F',
-	    OPT_BY, OPT_CATEGORIES, OPT_DEFECTS, OPT_HTML, OPT_PLOTS,
-	    OPT_PLOT_SIZE, 0};
-	/* What only shapes a report, which a partial file is not. */
-	static const int partial_refuses[] = {'F', OPT_HTML, OPT_PLOTS,
-	    OPT_PLOT_SIZE, OPT_MOSAIC, OPT_MOSAIC_PER, OPT_MOSAIC_TILE,
-	    OPT_MOSAIC_MASKS, 0};
-	int c, idx;
-	uint64_t v;
+	 * hold or add, and the charts and page made from them.  What only
+	 * shapes a report, which a partial file is not, --partial refuses. */
+	const unsigned merged = MIRAD_CLI_MERGE_TAKES;
+	const unsigned report = MIRAD_CLI_PARTIAL_REFUSES;
+	const struct mirad_cli_opt opts[] = {
+	    {MIRAD_CLI_ACTION("all", 'a', all_action, s), .how = merged},
+	    {MIRAD_CLI_CALL("by", 0, by_arg, &s->by,
+	         "unknown grouping '%s' (category, node, split, defect, "
+	         "variant)"),
+	        .given = &s->by_given, .how = merged},
+	    {MIRAD_CLI_CALL("categories", 0, mirad_cli_categories_arg,
+	         &s->categories, MIRAD_CLI_CATEGORIES_ERROR),
+	        .how = merged},
+	    {MIRAD_CLI_STRING("defects", 0, &s->defects_file), .how = merged},
+	    {MIRAD_CLI_TRUE("check-sizes", 0, &s->in.scan.read_sizes)},
+	    {MIRAD_CLI_CHOICE("format", 'F', &s->format, formats, format_values,
+	         "unknown format '%s' (md, csv, json, tex)"),
+	        .how = merged | report},
+	    {MIRAD_CLI_TRUE("geometry", 0, &s->geometry), .how = merged},
+	    {MIRAD_CLI_STRING("html", 0, &s->html), .how = merged | report},
+	    {MIRAD_CLI_TRUE("imaging", 0, &s->imaging), .how = merged},
+	    {MIRAD_CLI_UINT("jobs", 'j', &s->jobs, 1, 256,
+	        "invalid --jobs '%s' (1 to 256)")},
+	    {MIRAD_CLI_STRING("mosaic", 0, &s->mosaic), .how = report},
+	    {MIRAD_CLI_TRUE("mosaic-masks", 0, &s->mosaic_masks),
+	        .how = report},
+	    {MIRAD_CLI_UINT("mosaic-per", 0, &s->mosaic_per, 1, 100,
+	         "invalid --mosaic-per '%s' (1 to 100)"),
+	        .how = report},
+	    {MIRAD_CLI_UINT("mosaic-tile", 0, &s->mosaic_tile, 16, 2048,
+	         "invalid --mosaic-tile '%s' (16 to 2048)"),
+	        .how = report},
+	    {MIRAD_CLI_STRING("nodes", 0, &s->nodes_file)},
+	    {MIRAD_CLI_STRING("output", 'o', &s->output), .how = merged},
+	    {MIRAD_CLI_CALL("plot-size", 0, plot_size_arg, s,
+	         "invalid plot size '%s' (WxH, 64 to 10000 each)"),
+	        .how = merged | report},
+	    {MIRAD_CLI_STRING("plots", 0, &s->plots_dir),
+	        .how = merged | report},
+	    {.name = NULL},
+	};
+	const struct mirad_cli_parser p = {.opts = opts,
+	    .dataset = &s->in,
+	    .merge = &s->merge_rule,
+	    .partial = true,
+	    .usage = usage};
 
-	opterr = 0;
-	for (;;) {
-		idx = -1;
-		c = getopt_long(argc, argv, ":aF:hj:o:qV", longopts, &idx);
-		if (c == -1)
-			break;
-		if (mirad_cli_merge_option(&s->merge_rule, c, idx, longopts,
-		        merge_takes, partial_refuses))
-			continue;
-		switch (c) {
-		case 'a':
-			s->imaging = s->geometry = true;
-			break;
-		case OPT_IMAGING:
-			s->imaging = true;
-			break;
-		case OPT_GEOMETRY:
-			s->geometry = true;
-			break;
-		case OPT_BY:
-			if (stats_by_from_name(optarg, &s->by) != 0)
-				mirad_usage_error("unknown grouping '%s' "
-				                  "(category, node, split, "
-				                  "defect, variant)",
-				    optarg);
-			s->by_given = true;
-			break;
-		case OPT_NODES:
-			s->nodes_file = optarg;
-			break;
-		case OPT_CATEGORIES:
-			mirad_cli_categories(optarg, &s->categories);
-			break;
-		case OPT_DEFECTS:
-			s->defects_file = optarg;
-			break;
-		case OPT_HTML:
-			s->html = optarg;
-			break;
-		case 'o':
-			s->output = optarg;
-			break;
-		case OPT_PLOTS:
-			s->plots_dir = optarg;
-			break;
-		case OPT_PLOT_SIZE: {
-			unsigned w, h;
-			char extra;
-
-			if (sscanf(optarg, "%ux%u%c", &w, &h, &extra) != 2 ||
-			    w < 64 || h < 64 || w > 10000 || h > 10000)
-				mirad_usage_error("invalid plot size '%s' "
-				                  "(WxH, 64 to 10000 each)",
-				    optarg);
-			s->plot_w = (int)w;
-			s->plot_h = (int)h;
-			break;
-		}
-		case OPT_MOSAIC:
-			s->mosaic = optarg;
-			break;
-		case OPT_MOSAIC_PER:
-			if (mirad_cli_parse_uint(optarg, 1, 100, &v) != 0)
-				mirad_usage_error("invalid --mosaic-per '%s' "
-				                  "(1 to 100)",
-				    optarg);
-			s->mosaic_per = (int)v;
-			break;
-		case OPT_MOSAIC_TILE:
-			if (mirad_cli_parse_uint(optarg, 16, 2048, &v) != 0)
-				mirad_usage_error("invalid --mosaic-tile '%s' "
-				                  "(16 to 2048)",
-				    optarg);
-			s->mosaic_tile = (int)v;
-			break;
-		case OPT_MOSAIC_MASKS:
-			s->mosaic_masks = true;
-			break;
-		case 'j':
-			if (mirad_cli_parse_uint(optarg, 1, 256, &v) != 0)
-				mirad_usage_error(
-				    "invalid --jobs '%s' (1 to 256)", optarg);
-			s->jobs = (int)v;
-			break;
-		case 'F':
-			if (strcmp(optarg, "md") == 0)
-				s->format = MIRAD_TABLE_MD;
-			else if (strcmp(optarg, "csv") == 0)
-				s->format = MIRAD_TABLE_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				s->format = MIRAD_TABLE_JSON;
-			else if (strcmp(optarg, "tex") == 0)
-				s->format = MIRAD_TABLE_TEX;
-			else
-				mirad_usage_error("unknown format '%s' (md, "
-				                  "csv, json, tex)",
-				    optarg);
-			break;
-		case OPT_CHECK_SIZES:
-			s->in.scan.read_sizes = true;
-			break;
-		default:
-			mirad_cli_common_option(c, argv, usage, &s->in);
-		}
-	}
+	mirad_cli_options_parse(&p, argc, argv);
 	s->merge = s->merge_rule.requested;
 	if (s->merge) {
 		s->inputs = mirad_cli_merge_parts(&s->merge_rule, s->output,

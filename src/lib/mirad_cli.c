@@ -16,9 +16,7 @@
 #include "mirad_fs.h"
 #include "mirad_layout.h"
 #include "mirad_outdir.h"
-#include "mirad_progress.h"
 #include "mirad_shard.h"
-#include "mirad_version.h"
 
 int
 mirad_cli_parse_uint(const char *arg, uint64_t min, uint64_t max, uint64_t *out)
@@ -105,128 +103,28 @@ mirad_cli_parse_shard(const char *arg, unsigned *index, unsigned *count)
 }
 
 void
+mirad_cli_print_shared_help(int column)
+{
+	static const char *const lines[][2] = {
+	    {"      --progress",
+	        "show progress on stderr even when not a "
+	        "terminal"},
+	    {"      --no-progress", "never show progress"},
+	    {"  -q, --quiet", "print errors only"},
+	    {"  -h, --help", "print this help and exit"},
+	    {"  -V, --version", "print version information and exit"},
+	};
+
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		printf("%-*s%s\n", column, lines[i][0], lines[i][1]);
+}
+
+void
 mirad_cli_print_exit_help(void)
 {
 	fputs("\nExit status: 0 success, 1 some inputs were bad and skipped, "
 	      "2 usage error,\n3 fatal error.\n",
 	    stdout);
-}
-
-void
-mirad_cli_common_option(
-    int c, char **argv, void (*usage)(void), struct mirad_dataset_options *in)
-{
-	switch (c) {
-	case 'h':
-		usage();
-		exit(mirad_close_stdout(MIRAD_EXIT_OK));
-	case 'V':
-		mirad_version_print(stdout);
-		exit(mirad_close_stdout(MIRAD_EXIT_OK));
-	case 'q':
-		mirad_set_quiet(true);
-		mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-		return;
-	case MIRAD_OPT_PROGRESS:
-		mirad_progress_set_mode(MIRAD_PROGRESS_ON);
-		return;
-	case MIRAD_OPT_NO_PROGRESS:
-		mirad_progress_set_mode(MIRAD_PROGRESS_OFF);
-		return;
-	case MIRAD_OPT_LAYOUT:
-		if (in != NULL) {
-			if (mirad_layout_from_name(optarg, &in->scan.layout) !=
-			    0)
-				mirad_usage_error("unknown layout '%s' (mirad, "
-				                  "mvtec, visa, visa-prepared)",
-				    optarg);
-			return;
-		}
-		break;
-	case MIRAD_OPT_SPLIT_CSV:
-		if (in != NULL) {
-			in->scan.split_csv = optarg;
-			return;
-		}
-		break;
-	case MIRAD_OPT_ROOT:
-		if (in != NULL) {
-			in->root = optarg;
-			return;
-		}
-		break;
-	case ':':
-		mirad_usage_error(
-		    "option '%s' needs an argument", argv[optind - 1]);
-	default:
-		break;
-	}
-	/* getopt_long leaves optopt 0 for an unknown long option. */
-	if (optopt != 0)
-		mirad_usage_error("unknown option '-%c'", optopt);
-	mirad_usage_error("unknown option '%s'", argv[optind - 1]);
-}
-
-static bool
-code_listed(const int *list, int c)
-{
-	for (; list != NULL && *list != 0; list++)
-		if (*list == c)
-			return true;
-	return false;
-}
-
-/* The option of getopt_long result C as the user spelled it: getopt_long
- * sets LONGIDX for long options only. */
-static void
-option_name(
-    char *buf, size_t len, int c, int longidx, const struct option *longopts)
-{
-	if (longidx >= 0)
-		snprintf(buf, len, "--%s", longopts[longidx].name);
-	else
-		snprintf(buf, len, "-%c", c);
-}
-
-bool
-mirad_cli_merge_option(struct mirad_cli_merge *m, int c, int longidx,
-    const struct option *longopts, const int *merge_takes,
-    const int *partial_refuses)
-{
-	switch (c) {
-	case MIRAD_OPT_MERGE:
-		m->requested = true;
-		return true;
-	case MIRAD_OPT_PARTIAL:
-		m->partial = true;
-		return true;
-	case MIRAD_OPT_SHARD:
-		if (mirad_cli_parse_shard(
-		        optarg, &m->shard_index, &m->shard_count) != 0)
-			mirad_usage_error("invalid --shard '%s' (I/N with 0 <= "
-			                  "I < N, or slurm)",
-			    optarg);
-		return true;
-	case 'o':
-	case 'f':
-	case 'q':
-	case 'h':
-	case 'V':
-	case ':':
-	case '?':
-	case MIRAD_OPT_PROGRESS:
-	case MIRAD_OPT_NO_PROGRESS:
-		return false;
-	default:
-		break;
-	}
-	if (m->report_option[0] == '\0' && code_listed(partial_refuses, c))
-		option_name(m->report_option, sizeof m->report_option, c,
-		    longidx, longopts);
-	if (m->job_option[0] == '\0' && !code_listed(merge_takes, c))
-		option_name(
-		    m->job_option, sizeof m->job_option, c, longidx, longopts);
-	return false;
 }
 
 char **
@@ -278,17 +176,6 @@ mirad_cli_report_duplicates(const char *input, struct mirad_recordset *records,
 	mirad_recordset_drop_repeats(
 	    records, info->duplicates, info->nduplicates);
 	return info->nduplicates;
-}
-
-void
-mirad_cli_categories(const char *arg, struct mirad_strlist *list)
-{
-	mirad_strlist_free(list);
-	if (mirad_strlist_split(arg, list) != 0 || list->count == 0)
-		mirad_usage_error(
-		    "--categories takes a comma-separated list of "
-		    "names, not '%s'",
-		    arg);
 }
 
 const char *

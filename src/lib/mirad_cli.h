@@ -26,79 +26,21 @@ int mirad_cli_parse_double(
 int mirad_cli_parse_shard(const char *arg, unsigned *index, unsigned *count);
 
 /*
- * getopt_long codes of the options every tool shares.  Tools number their
- * own long-only options from 256 and stay below these.
- */
-enum mirad_cli_option {
-	MIRAD_OPT_LAYOUT = 900, /* --layout=NAME */
-	MIRAD_OPT_SPLIT_CSV,    /* --split-csv=FILE */
-	MIRAD_OPT_ROOT,         /* --root=DIR */
-	MIRAD_OPT_PROGRESS,     /* --progress */
-	MIRAD_OPT_NO_PROGRESS,  /* --no-progress */
-	MIRAD_OPT_SHARD,        /* --shard=I/N */
-	MIRAD_OPT_MERGE,        /* --merge */
-	MIRAD_OPT_PARTIAL       /* --partial */
-};
-
-/*
- * Entries for getopt_long tables (needs <getopt.h>): the options every tool
- * has, and those of tools that read a dataset.  mirad_cli_common_option()
- * handles both.  (getopt_long does not need the table sorted.)
- */
-/* clang-format off */
-#define MIRAD_CLI_COMMON_LONGOPTS \
-	{"help", no_argument, NULL, 'h'}, \
-	{"version", no_argument, NULL, 'V'}, \
-	{"quiet", no_argument, NULL, 'q'}, \
-	{"progress", no_argument, NULL, MIRAD_OPT_PROGRESS}, \
-	{"no-progress", no_argument, NULL, MIRAD_OPT_NO_PROGRESS}
-#define MIRAD_CLI_DATASET_LONGOPTS \
-	{"layout", required_argument, NULL, MIRAD_OPT_LAYOUT}, \
-	{"split-csv", required_argument, NULL, MIRAD_OPT_SPLIT_CSV}, \
-	{"root", required_argument, NULL, MIRAD_OPT_ROOT}
-/* Tools that split a job into shards and merge their results. */
-#define MIRAD_CLI_SHARD_LONGOPTS \
-	{"shard", required_argument, NULL, MIRAD_OPT_SHARD}, \
-	{"merge", no_argument, NULL, MIRAD_OPT_MERGE}
-/* Tools whose shards print partial files for --merge. */
-#define MIRAD_CLI_PARTIAL_LONGOPTS \
-	{"partial", no_argument, NULL, MIRAD_OPT_PARTIAL}
-/* clang-format on */
-
-struct mirad_dataset_options;
-
-/*
- * Handle getopt_long's result C for what the tools share: 'h' (calls USAGE,
- * exits 0), 'V' (exits 0), 'q', --progress, --no-progress, and with IN
- * (may be NULL) --layout, --split-csv and --root.  Anything else (':' for a
- * missing argument, '?' for an unknown option) is a usage error naming the
- * option: this does not return then.  Reads optarg, optind and optopt.
- */
-void mirad_cli_common_option(
-    int c, char **argv, void (*usage)(void), struct mirad_dataset_options *in);
-
-/*
  * The one --shard/--merge/--partial rule of every tool.  --merge takes its
  * job from the shards (their folders or partial files), so besides -o,
  * -f (--force), -q, -h, -V, --progress and --no-progress it accepts only
- * the options that shape what the merge prints (MERGE_TAKES).  --partial
- * prints no table or report, so it refuses those that only shape one
- * (PARTIAL_REFUSES).  Both lists hold getopt_long codes and end with 0;
- * NULL is an empty list.
- *
- * Pass every getopt_long result C (with LONGIDX as getopt_long set it, or
- * -1) to mirad_cli_merge_option() before handling it: it handles --shard
- * (a usage error unless I/N or slurm), --merge and --partial (returns
- * true), and keeps the first refused option of each kind as the user
- * spelled it (returns false for every other C).  After the loop, with
- * --merge, mirad_cli_merge_parts() makes a usage error of --shard,
- * --partial, a refused option, no OUTPUT when NEED_OUTPUT, or no operands
- * (WHAT names them: "shard folders", "partial files"), and returns the
- * operands (argv + optind, borrowed) and their count in *NPARTS.  Without
- * --merge, tools with --partial call mirad_cli_partial_check(): --shard
- * needs --partial, and --partial refuses PARTIAL_REFUSES.
+ * the options that shape what the merge prints.  --partial prints no table
+ * or report, so it refuses those that only shape one.  The option loop
+ * (mirad_cli_options.h) fills this: --shard, --merge, --partial, and the
+ * first refused option of each kind as the user spelled it.  After the
+ * loop, with --merge, mirad_cli_merge_parts() makes a usage error of
+ * --shard, --partial, a refused option, no OUTPUT when NEED_OUTPUT, or no
+ * operands (WHAT names them: "shard folders", "partial files"), and
+ * returns the operands (argv + optind, borrowed) and their count in
+ * *NPARTS.  Without --merge, tools with --partial call
+ * mirad_cli_partial_check(): --shard needs --partial, and --partial
+ * refuses what it refuses.
  */
-struct option;
 struct mirad_cli_merge {
 	bool requested;         /* --merge was given */
 	bool partial;           /* --partial was given */
@@ -107,9 +49,6 @@ struct mirad_cli_merge {
 	char job_option[64];    /* the first option --merge refuses */
 	char report_option[64]; /* the first option --partial refuses */
 };
-bool mirad_cli_merge_option(struct mirad_cli_merge *m, int c, int longidx,
-    const struct option *longopts, const int *merge_takes,
-    const int *partial_refuses);
 char **mirad_cli_merge_parts(const struct mirad_cli_merge *m,
     const char *output, bool need_output, const char *what, int argc,
     char **argv, int *nparts);
@@ -129,10 +68,10 @@ size_t mirad_cli_report_duplicates(const char *input,
     const char *repeat_note);
 
 /*
- * --categories ARG: replace *LIST with the names ARG lists, comma
- * separated; an empty or malformed list is a usage error (exit 2).
+ * Print the --help lines of the options every tool has (--progress,
+ * --no-progress, -q, -h, -V), their descriptions starting at COLUMN.
  */
-void mirad_cli_categories(const char *arg, struct mirad_strlist *list);
+void mirad_cli_print_shared_help(int column);
 
 /* Print the shared exit-status paragraph for --help. */
 void mirad_cli_print_exit_help(void);

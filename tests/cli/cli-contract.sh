@@ -240,18 +240,19 @@ for t in $TOOLS; do
 	man=$MIRAD_SRCDIR/man/$t.1
 	src=$MIRAD_SRCDIR/src/$t.c
 	# The long options: of --help, of the man page's option lists, and of
-	# the getopt_long table (with the shared entries it includes).
+	# the tool's option table (with the shared options its parser takes).
 	grep -oE -- '(^|[ ,[])--[a-z][a-z0-9-]*' "$T/help-$t" | sed 's/^[ ,[]//' | sort -u >"$T/help.opts"
 	grep -E '^\.It Fl ' "$man" | grep -oE 'Fl -[a-z][a-z0-9-]*' | sed 's/^Fl -/--/' | sort -u >"$T/man.opts"
+	tr '\n\t' '  ' <"$src" >"$T/src.flat"
 	{
-		grep -oE '\{"[a-z][a-z0-9-]*", (no|required|optional)_argument' "$src" |
-			sed 's/^{"\([^"]*\)".*/--\1/'
-		grep -q MIRAD_CLI_COMMON_LONGOPTS "$src" &&
+		grep -oE 'MIRAD_CLI_(TRUE|FALSE|STRING|UINT|CHOICE|CALL|ACTION)\( *"[a-z][a-z0-9-]*"' "$T/src.flat" |
+			sed 's/.*"\([^"]*\)"$/--\1/'
+		grep -q 'mirad_cli_options_parse(' "$T/src.flat" &&
 			printf '%s\n' --help --version --quiet --progress --no-progress
-		grep -q MIRAD_CLI_DATASET_LONGOPTS "$src" &&
+		grep -q '\.dataset = ' "$T/src.flat" &&
 			printf '%s\n' --layout --split-csv --root
-		grep -q MIRAD_CLI_SHARD_LONGOPTS "$src" && printf '%s\n' --shard --merge
-		grep -q MIRAD_CLI_PARTIAL_LONGOPTS "$src" && printf '%s\n' --partial
+		grep -q '\.merge = ' "$T/src.flat" && printf '%s\n' --shard --merge
+		grep -q '\.partial = true' "$T/src.flat" && printf '%s\n' --partial
 	} | sort -u >"$T/src.opts"
 	expect_eq "$t: --help lists the options the man page lists" \
 		"$(comm -3 "$T/help.opts" "$T/man.opts" | tr -d '\t' | tr '\n' ' ')" ""

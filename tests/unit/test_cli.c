@@ -67,60 +67,6 @@ test_cli_parse_shard(void **state)
 	assert_int_equal(mirad_cli_parse_shard("slurm", &i, &n), -1);
 }
 
-/* --merge keeps the first option that shapes the job, as spelled;
- * --partial the first that only shapes the report. */
-static void
-test_cli_merge_option(void **state)
-{
-	enum {
-		OPT_TO = 300,
-		OPT_FORMAT
-	};
-	const struct option longopts[] = {MIRAD_CLI_SHARD_LONGOPTS,
-	    {"to", required_argument, NULL, OPT_TO},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {NULL, 0, NULL, 0}};
-	const int report[] = {OPT_FORMAT, 0};
-	struct mirad_cli_merge m = {0};
-
-	(void)state;
-	/* What the merge itself takes is not noted. */
-	for (const int *c = (const int[]){'o', 'f', 'q', 'h', 'V', ':', '?',
-	         MIRAD_OPT_PROGRESS, MIRAD_OPT_NO_PROGRESS, 0};
-	     *c != 0; c++)
-		assert_false(
-		    mirad_cli_merge_option(&m, *c, -1, longopts, NULL, NULL));
-	assert_string_equal(m.job_option, "");
-	/* --merge, --partial and --shard are handled. */
-	assert_true(mirad_cli_merge_option(
-	    &m, MIRAD_OPT_MERGE, 1, longopts, NULL, NULL));
-	assert_true(m.requested);
-	optarg = (char *)"1/3";
-	assert_true(mirad_cli_merge_option(
-	    &m, MIRAD_OPT_SHARD, 0, longopts, NULL, NULL));
-	assert_int_equal(m.shard_index, 1);
-	assert_int_equal(m.shard_count, 3);
-	assert_true(mirad_cli_merge_option(
-	    &m, MIRAD_OPT_PARTIAL, -1, longopts, NULL, NULL));
-	assert_true(m.partial);
-	assert_string_equal(m.job_option, "");
-	/* A long option by its long name, the first one only. */
-	assert_false(
-	    mirad_cli_merge_option(&m, OPT_TO, 2, longopts, NULL, NULL));
-	mirad_cli_merge_option(&m, 'j', 3, longopts, NULL, NULL);
-	assert_string_equal(m.job_option, "--to");
-	/* A short option as given. */
-	memset(&m, 0, sizeof m);
-	mirad_cli_merge_option(&m, 'j', -1, longopts, NULL, NULL);
-	assert_string_equal(m.job_option, "-j");
-	/* A report option: --merge takes it, --partial refuses it. */
-	memset(&m, 0, sizeof m);
-	mirad_cli_merge_option(&m, OPT_FORMAT, 4, longopts, report, report);
-	assert_string_equal(m.job_option, "");
-	assert_string_equal(m.report_option, "--format");
-}
-
 /* File names reach messages raw from manifests and archives: control
  * characters are written as \xHH, other bytes (UTF-8) kept. */
 static void
@@ -201,7 +147,6 @@ main(void)
 	    cmocka_unit_test(test_cli_dataset_advice),
 	    cmocka_unit_test(test_cli_parse_double_range),
 	    cmocka_unit_test(test_cli_parse_shard),
-	    cmocka_unit_test(test_cli_merge_option),
 	    cmocka_unit_test(test_cli_escape_controls),
 	    cmocka_unit_test(test_cli_output_refusal),
 	};

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fetch_catalogue.h"
 #include "fetch_run.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
@@ -161,11 +162,30 @@ test_write_marker_and_advice(void **state)
 	    fetch_run_limit_advice(MIRAD_EXTRACT_OVER_RATIO), "--max-ratio"));
 }
 
+/* A known dataset's entry limit: four entries per image or mask file
+ * (a mask per anomaly) and 1000 to spare. */
+static void
+test_catalogue_max_entries(void **state)
+{
+	const struct fetch_count counts[] = {{"a", 10, 5, 3}, {"b", 1, 0, 0}};
+	const struct fetch_dataset d = {
+	    .name = "t", .counts = counts, .ncounts = 2};
+	const struct fetch_dataset none = {.name = "empty"};
+
+	(void)state;
+	assert_int_equal(
+	    fetch_catalogue_max_entries(&d), 4 * (10 + 5 + 2 * 3 + 1) + 1000);
+	assert_int_equal(fetch_catalogue_max_entries(&none), 1000);
+	assert_true(
+	    fetch_catalogue_max_entries(fetch_catalogue_find("mirad")) > 1000);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_check_archive),
+	    cmocka_unit_test(test_catalogue_max_entries),
 	    cmocka_unit_test(test_download_file_url),
 	    cmocka_unit_test(test_find_root),
 	    cmocka_unit_test(test_write_marker_and_advice),
