@@ -89,7 +89,7 @@ private_copy(VipsImage *in, float **data, char *err, size_t el)
 		}
 		in = f;
 	}
-	m = vips_image_copy_memory(in);
+	m = mirad_image_copy_memory_here(in);
 	if (f != NULL)
 		g_object_unref(f);
 	if (m == NULL) {
@@ -127,7 +127,7 @@ memory_as(VipsImage *in, VipsBandFormat fmt, char *err, size_t el)
 		}
 		in = c;
 	}
-	m = vips_image_copy_memory(in);
+	m = mirad_image_copy_memory_here(in);
 	if (c != NULL)
 		g_object_unref(c);
 	if (m == NULL)
@@ -172,7 +172,7 @@ augment_to_linear(VipsImage *in, VipsImage **out, char *err, size_t el)
 	if (x->BandFmt == VIPS_FORMAT_UCHAR && x->Bands <= 4) {
 		/* The usual case as one loop over the decoded pixels: the same
 		 * table, without building a pipeline of libvips operations. */
-		VipsImage *m = vips_image_copy_memory(x), *o;
+		VipsImage *m = mirad_image_copy_memory_here(x), *o;
 		int bands = x->Bands, map[3];
 		size_t npx = (size_t)x->Xsize * x->Ysize;
 		const VipsPel *p;
@@ -377,7 +377,7 @@ augment_border_colour(
 	 * cost of a small image. */
 	if (in->BandFmt == VIPS_FORMAT_UCHAR ||
 	    in->BandFmt == VIPS_FORMAT_USHORT) {
-		if ((m = vips_image_copy_memory(in)) == NULL) {
+		if ((m = mirad_image_copy_memory_here(in)) == NULL) {
 			mirad_image_take_error(err, el);
 			return -1;
 		}
@@ -1215,7 +1215,7 @@ augment_jpeg(VipsImage *in, int quality, int subsample, VipsImage **out,
 		g_free(buf);
 		return -1;
 	}
-	*out = vips_image_copy_memory(dec);
+	*out = mirad_image_copy_memory_here(dec);
 	g_object_unref(dec);
 	if (*out == NULL) {
 		mirad_image_take_error(err, el);
@@ -1462,7 +1462,7 @@ replace(VipsImage **cur, int rc, VipsImage **next, char *err, size_t el)
 
 	if (rc != 0)
 		return rc;
-	mem = vips_image_copy_memory(*next);
+	mem = mirad_image_copy_memory_here(*next);
 	g_object_unref(*next);
 	*next = NULL;
 	if (mem == NULL) {
@@ -1797,7 +1797,7 @@ render_chain(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 		    c.jpeg_sub, out, jpeg_out_q > 0 ? jpeg_bytes : NULL,
 		    jpeg_len, err, el);
 	} else if (rc == 0) {
-		*out = vips_image_copy_memory(u8);
+		*out = mirad_image_copy_memory_here(u8);
 		if (*out == NULL) {
 			mirad_image_take_error(err, el);
 			rc = -1;
@@ -1811,7 +1811,7 @@ render_chain(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 		return -1;
 	}
 	if (c.wmask != NULL) {
-		*out_mask = vips_image_copy_memory(c.wmask);
+		*out_mask = mirad_image_copy_memory_here(c.wmask);
 		g_object_unref(c.wmask);
 		if (*out_mask == NULL) {
 			mirad_image_take_error(err, el);
@@ -1834,7 +1834,7 @@ augment_render(VipsImage *src, VipsImage *mask, const struct augment_profile *p,
 
 	/* Decode once: the linear copy and the border colour both read the
 	 * source. */
-	if ((decoded = vips_image_copy_memory(src)) == NULL) {
+	if ((decoded = mirad_image_copy_memory_here(src)) == NULL) {
 		mirad_image_take_error(err, el);
 		return -1;
 	}

@@ -356,18 +356,19 @@ save_mask_pixels(const unsigned char *pixels, int w, int h, const char *path,
 	return rc;
 }
 
-/* Save a 1-band 0/255 libvips mask as mirad_codec writes masks. */
+static unsigned char *render_here(VipsImage *im, char *err, size_t errlen);
+
+/* Save a 1-band 0/255 libvips mask as mirad_codec writes masks, its pixels
+ * computed in this thread (vips_image_write_to_memory() would start a
+ * thread pool for each mask). */
 static int
 save_mask(VipsImage *mask, const char *path, char *err, size_t errlen)
 {
-	size_t size = 0;
-	void *pixels = vips_image_write_to_memory(mask, &size);
+	unsigned char *pixels = render_here(mask, err, errlen);
 	int rc, e;
 
-	if (pixels == NULL) {
-		mirad_image_take_error(err, errlen);
+	if (pixels == NULL)
 		return -1;
-	}
 	rc = save_mask_pixels(pixels, vips_image_get_width(mask),
 	    vips_image_get_height(mask), path, err, errlen);
 	e = errno;
@@ -449,6 +450,59 @@ save_image(
 		g_free(buf);
 	errno = e;
 	return rc;
+}
+
+/*
+ * The image at PATH when it is an 8-bit PNG, decoded by libpng into
+ * *PIXELS (the caller free()s it after the image is gone) and wrapped as a
+ * libvips image with the interpretation libvips' PNG loader gives it, so
+ * that the operations on it compute what they would on the loaded file.
+ * For a dataset's many small images the loader's machinery (an operation
+ * object, its sequential cache, regions fed row by row) cost more than
+ * the decoding.  Returns a new reference; NULL with *RC -1 and ERR set (a
+ * damaged or unreadable file) or MIRAD_CODEC_UNKNOWN (not an 8-bit PNG:
+ * load it through libvips).
+ */
+static VipsImage *
+load_png8(
+    const char *path, unsigned char **pixels, int *rc, char *err, size_t errlen)
+{
+	struct mirad_codec_pixels px;
+	VipsImage *wrap, *out = NULL;
+	int fd = mirad_image_open_input(path, err, errlen);
+
+	*pixels = NULL;
+	if (fd < 0) {
+		*rc = -1;
+		return NULL;
+	}
+	*rc =
+	    mirad_codec_read_png8(fd, MIRAD_IMAGE_MAX_PIXELS, &px, err, errlen);
+	close(fd);
+	if (*rc != 0)
+		return NULL;
+	wrap = vips_image_new_from_memory(px.pixels,
+	    (size_t)px.width * (size_t)px.height * (size_t)px.bands, px.width,
+	    px.height, px.bands, VIPS_FORMAT_UCHAR);
+	if (wrap == NULL ||
+	    vips_copy(wrap, &out, "interpretation",
+	        px.bands < 3 ? VIPS_INTERPRETATION_B_W
+	                     : VIPS_INTERPRETATION_sRGB,
+	        NULL) != 0) {
+		mirad_image_take_error(err, errlen);
+		if (wrap != NULL)
+			g_object_unref(wrap);
+		free(px.pixels);
+		*rc = -1;
+		return NULL;
+	}
+	g_object_unref(wrap);
+	/* Marked as the loader marks a sequential image, so that the
+	 * resize keeps its line caches (without them every output row
+	 * recomputes its vertical shrink: twice the CPU time). */
+	vips_image_set_int(out, VIPS_META_SEQUENTIAL, 1);
+	*pixels = px.pixels;
+	return out;
 }
 
 /*
@@ -557,6 +611,7 @@ convert_pixels_record(const struct convert_pixel_options *o,
 	char *msrc = r->mask && mask_out ? mirad_record_path(r, r->mask) : NULL;
 	struct mirad_codec_mask png = {0};
 	VipsImage *im = NULL, *mask = NULL, *sized = NULL;
+	unsigned char *decoded = NULL; /* IM's pixels when libpng read them */
 	bool resize = o->resize_width > 0;
 	bool image_written = false;
 	char err[512];
@@ -574,12 +629,21 @@ convert_pixels_record(const struct convert_pixel_options *o,
 			goto out;
 		}
 	}
-	if (!as_is) {
+	if (!as_is && resize && strcasecmp(mirad_path_ext(src), ".png") == 0) {
+		im = load_png8(src, &decoded, &rc, err, sizeof err);
+		if (im == NULL && rc != MIRAD_CODEC_UNKNOWN) {
+			set_error(item, src, "%s", err);
+			goto out;
+		}
+	}
+	if (!as_is && im == NULL) {
 		im = mirad_image_load(src, true, err, sizeof err);
 		if (im == NULL) {
 			set_error(item, src, "%s", err);
 			goto out;
 		}
+	}
+	if (!as_is) {
 		w = vips_image_get_width(im);
 		h = vips_image_get_height(im);
 		bands = vips_image_get_bands(im);
@@ -677,6 +741,7 @@ out:
 		close(mfd);
 	if (im != NULL)
 		g_object_unref(im);
+	free(decoded);
 	free(msrc);
 	free(src);
 	return item->done ? 0 : -1;

@@ -97,6 +97,32 @@ struct mirad_codec_mask {
 int mirad_codec_read_mask(int fd, uint64_t max_pixels,
     struct mirad_codec_mask *mask, char *err, size_t errlen);
 
+/* ---- pixels ----------------------------------------------------------- */
+
+/* An 8-bit image as libvips' PNG loader gives it: WIDTH x HEIGHT pixels of
+ * BANDS interleaved samples, rows top to bottom. */
+struct mirad_codec_pixels {
+	int width, height;
+	int bands;             /* 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA */
+	unsigned char *pixels; /* width * height * bands; caller free()s */
+};
+
+/*
+ * Decode the PNG open on FD (read with pread, not moved or closed) into
+ * IMAGE with the transforms libvips' PNG loader applies (a palette becomes
+ * RGB, 1-, 2- and 4-bit greys 8-bit, tRNS transparency an alpha band; no
+ * gamma), checking it as mirad_codec_check() does (every CRC, the end
+ * chunk).  A header declaring more than MAX_PIXELS pixels is refused
+ * before any pixel buffer is allocated.  Zlib's Adler-32 of the inflated
+ * data is not verified (the chunk CRCs cover every compressed byte).
+ * Returns 0, -1 with ERR, or MIRAD_CODEC_UNKNOWN when the bytes are not a
+ * PNG, or its samples are 16-bit, or it holds an ICC profile or Exif data
+ * (libvips keeps 16 bits, and acts on the profile and the Exif
+ * orientation: let it load those).
+ */
+int mirad_codec_read_png8(int fd, uint64_t max_pixels,
+    struct mirad_codec_pixels *image, char *err, size_t errlen);
+
 /*
  * Encode WIDTH x HEIGHT bytes of PIXELS (rows top to bottom) as an 8-bit
  * greyscale PNG (zlib level 6, no row filter, as libvips writes one) into

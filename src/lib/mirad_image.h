@@ -142,6 +142,19 @@ int mirad_image_encode(VipsImage *im, const char *path, int quality, void **buf,
 VipsImage *mirad_image_binarise(VipsImage *in, char *err, size_t errlen);
 
 /*
+ * vips_image_copy_memory() computed in the calling thread: IM's pixels,
+ * top to bottom in strips (so a sequential loader works), into a new
+ * memory image with IM's fields and metadata, without a libvips thread
+ * pool.  For a dataset's small images, the pool's start-up and thread
+ * hand-offs, once per image, cost more than the pixels; the callers
+ * already run one image per core.  IM already in memory is returned with
+ * a new reference.  Returns a new reference (caller g_object_unref()s),
+ * or NULL with the error in libvips' error buffer, as
+ * vips_image_copy_memory().
+ */
+VipsImage *mirad_image_copy_memory_here(VipsImage *im);
+
+/*
  * SHA-256 (hex, 64 chars + NUL) of the decoded pixels and the geometry
  * (width, height, bands, format), so equal hashes mean equal images
  * whatever the file encoding.

@@ -15,6 +15,7 @@
 
 #include <gmodule.h>
 
+#include "mirad_codec.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_image_vips.h"
@@ -338,6 +339,35 @@ mirad_image_format_of(VipsImage *im, char *out, size_t outlen)
 	loader_short_name(loader, out, outlen);
 }
 
+/*
+ * An 8-bit PNG of 1 to 4 bands, computed in the calling thread and encoded
+ * by libpng with libvips' settings (zlib level 6, no filter, metadata
+ * stripped; libvips would add a pHYs chunk of the image's resolution): the
+ * libvips saver starts a thread pool per image, whose hand-offs cost more
+ * than a small image's pixels.  *BUF is g_free()d as libvips' would be.
+ */
+static int
+encode_png8_here(
+    VipsImage *im, void **buf, size_t *len, char *err, size_t errlen)
+{
+	VipsImage *mem = mirad_image_copy_memory_here(im);
+	void *png = NULL;
+	int rc;
+
+	if (mem == NULL) {
+		take_vips_error(err, errlen);
+		return -1;
+	}
+	rc = mirad_codec_write_png(VIPS_IMAGE_ADDR(mem, 0, 0), mem->Xsize,
+	    mem->Ysize, mem->Bands, &png, len, err, errlen);
+	g_object_unref(mem);
+	if (rc != 0)
+		return -1;
+	*buf = g_memdup2(png, *len);
+	free(png);
+	return 0;
+}
+
 int
 mirad_image_encode(VipsImage *im, const char *path, int quality, void **buf,
     size_t *len, char *err, size_t errlen)
@@ -350,6 +380,10 @@ mirad_image_encode(VipsImage *im, const char *path, int quality, void **buf,
 	if (strcasecmp(ext, ".jpg") == 0 || strcasecmp(ext, ".jpeg") == 0)
 		rc = vips_jpegsave_buffer(im, buf, len, "Q",
 		    quality > 0 ? quality : 90, "strip", TRUE, NULL);
+	else if (strcasecmp(ext, ".png") == 0 &&
+	    vips_image_get_format(im) == VIPS_FORMAT_UCHAR &&
+	    vips_image_get_bands(im) <= 4)
+		return encode_png8_here(im, buf, len, err, errlen);
 	else if (strcasecmp(ext, ".png") == 0)
 		rc = vips_pngsave_buffer(
 		    im, buf, len, "compression", 6, "strip", TRUE, NULL);
@@ -422,19 +456,64 @@ fail:
 	return NULL;
 }
 
+VipsImage *
+mirad_image_copy_memory_here(VipsImage *im)
+{
+	VipsImage *out;
+	VipsRegion *reg;
+	size_t line;
+
+	switch (im->dtype) {
+	case VIPS_IMAGE_SETBUF:
+	case VIPS_IMAGE_SETBUF_FOREIGN:
+	case VIPS_IMAGE_MMAPIN:
+	case VIPS_IMAGE_MMAPINRW:
+		g_object_ref(im);
+		return im;
+	default:
+		break;
+	}
+	out = vips_image_new_memory();
+	if (vips_image_pipelinev(out, VIPS_DEMAND_STYLE_THINSTRIP, im, NULL) !=
+	        0 ||
+	    vips_image_write_prepare(out) != 0) {
+		g_object_unref(out);
+		return NULL;
+	}
+	reg = vips_region_new(im);
+	line = (size_t)VIPS_IMAGE_SIZEOF_LINE(im);
+	for (int y = 0; y < im->Ysize; y += 64) {
+		VipsRect r = {0, y, im->Xsize, VIPS_MIN(64, im->Ysize - y)};
+
+		if (vips_region_prepare(reg, &r) != 0) {
+			g_object_unref(reg);
+			g_object_unref(out);
+			return NULL;
+		}
+		for (int yy = 0; yy < r.height; yy++)
+			memcpy(VIPS_IMAGE_ADDR(out, 0, y + yy),
+			    VIPS_REGION_ADDR(reg, 0, y + yy), line);
+	}
+	g_object_unref(reg);
+	return out;
+}
+
 int
 mirad_image_pixel_sha256(VipsImage *im, char hex[65], char *err, size_t errlen)
 {
 	GChecksum *sum;
+	VipsImage *mem;
 	size_t len;
-	void *buf;
+	const void *buf;
 	char geom[96];
 
-	buf = vips_image_write_to_memory(im, &len);
-	if (buf == NULL) {
+	mem = mirad_image_copy_memory_here(im);
+	if (mem == NULL) {
 		mirad_image_take_error(err, errlen);
 		return -1;
 	}
+	len = VIPS_IMAGE_SIZEOF_IMAGE(mem);
+	buf = VIPS_IMAGE_ADDR(mem, 0, 0);
 	sum = g_checksum_new(G_CHECKSUM_SHA256);
 	snprintf(geom, sizeof geom, "%dx%dx%d:%d;", vips_image_get_width(im),
 	    vips_image_get_height(im), vips_image_get_bands(im),
@@ -443,7 +522,7 @@ mirad_image_pixel_sha256(VipsImage *im, char hex[65], char *err, size_t errlen)
 	g_checksum_update(sum, buf, len);
 	snprintf(hex, 65, "%s", g_checksum_get_string(sum));
 	g_checksum_free(sum);
-	g_free(buf);
+	g_object_unref(mem);
 	return 0;
 }
 

@@ -736,6 +736,122 @@ test_codec_write_png(void **state)
 	free(d);
 }
 
+/* mirad_codec_read_png8() of PATH, *PX zeroed first. */
+static int
+png8_of(const char *path, uint64_t max_pixels, struct mirad_codec_pixels *px,
+    char *err)
+{
+	int fd = open(path, O_RDONLY);
+	int rc;
+
+	assert_true(fd >= 0);
+	memset(px, 0, sizeof *px);
+	rc = mirad_codec_read_png8(fd, max_pixels, px, err, 256);
+	close(fd);
+	return rc;
+}
+
+/* libpng's decoding of PATH gives the pixels libvips' loader gives. */
+static void
+assert_png8_as_libvips(const char *path)
+{
+	VipsImage *im = vips_image_new_from_file(path, NULL);
+	struct mirad_codec_pixels px;
+	size_t size = 0;
+	void *want;
+	char err[256];
+
+	assert_non_null(im);
+	want = vips_image_write_to_memory(im, &size);
+	assert_int_equal(png8_of(path, 1u << 20, &px, err), 0);
+	assert_int_equal(px.width, vips_image_get_width(im));
+	assert_int_equal(px.height, vips_image_get_height(im));
+	assert_int_equal(px.bands, vips_image_get_bands(im));
+	assert_int_equal(size, (size_t)px.width * px.height * px.bands);
+	assert_memory_equal(px.pixels, want, size);
+	free(px.pixels);
+	g_free(want);
+	g_object_unref(im);
+}
+
+static void
+test_codec_read_png8(void **state)
+{
+	char *d = test_tmpdir();
+	VipsImage *rgba = noise(37, 23, 4), *t;
+	struct mirad_codec_pixels px;
+	char err[256];
+	char *p;
+
+	(void)state;
+	/* 1 to 4 bands, interlaced, 1-bit grey, palette: as libvips. */
+	for (int bands = 1; bands <= 4; bands++) {
+		char name[32];
+
+		VipsImage *b;
+
+		assert_int_equal(
+		    vips_extract_band(rgba, &b, 0, "n", bands, NULL), 0);
+		assert_int_equal(vips_copy(b, &t, "interpretation",
+		                     bands < 3 ? VIPS_INTERPRETATION_B_W
+		                               : VIPS_INTERPRETATION_sRGB,
+		                     NULL),
+		    0);
+		g_object_unref(b);
+		snprintf(name, sizeof name, "b%d.png", bands);
+		p = write_png(d, name, t, false, 8);
+		assert_png8_as_libvips(p);
+		free(p);
+		snprintf(name, sizeof name, "i%d.png", bands);
+		p = write_png(d, name, t, true, 8);
+		assert_png8_as_libvips(p);
+		free(p);
+		if (bands == 1) {
+			p = write_png(d, "bit1.png", t, false, 1);
+			assert_png8_as_libvips(p);
+			free(p);
+		}
+		g_object_unref(t);
+	}
+	p = mirad_path_join(d, "pal.png");
+	if (vips_pngsave(rgba, p, "palette", TRUE, NULL) == 0)
+		assert_png8_as_libvips(p);
+	else
+		vips_error_clear(); /* libvips built without a quantiser */
+	free(p);
+
+	/* 16-bit samples: left to libvips. */
+	assert_int_equal(vips_cast_ushort(rgba, &t, NULL), 0);
+	p = write_png(d, "deep.png", t, false, 16);
+	assert_int_equal(png8_of(p, 1u << 20, &px, err), MIRAD_CODEC_UNKNOWN);
+	assert_null(px.pixels);
+	g_object_unref(t);
+	free(p);
+
+	/* Over the pixel limit, a flipped byte, a cut file: errors. */
+	p = write_png(d, "rgb.png", rgba, false, 8);
+	assert_int_equal(png8_of(p, 100, &px, err), -1);
+	assert_non_null(strstr(err, "over the limit"));
+	flip_bytes(p, file_size(p) / 2, 1);
+	assert_int_equal(png8_of(p, 1u << 20, &px, err), -1);
+	assert_string_equal(err, "truncated or damaged PNG");
+	assert_null(px.pixels);
+	free(p);
+	p = write_png(d, "cut.png", rgba, false, 8);
+	assert_int_equal(truncate(p, file_size(p) - 20), 0);
+	assert_int_equal(png8_of(p, 1u << 20, &px, err), -1);
+	free(p);
+
+	/* Not a PNG. */
+	p = write_image(d, "x.jpeg.jpg", rgba);
+	assert_int_equal(png8_of(p, 1u << 20, &px, err), MIRAD_CODEC_UNKNOWN);
+	free(p);
+
+	g_object_unref(rgba);
+	mirad_rm_rf(d);
+	free(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -749,6 +865,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_codec_float64_tiff),
 	    cmocka_unit_test(test_codec_masks),
 	    cmocka_unit_test(test_codec_write_png),
+	    cmocka_unit_test(test_codec_read_png8),
 	};
 	int rc;
 

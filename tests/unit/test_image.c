@@ -340,6 +340,110 @@ test_image_threads_share_libvips_safely(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* A pipeline of W x H x BANDS uchar pixels that differ from each other
+ * (not yet computed: a libvips operation would run a thread pool). */
+static VipsImage *
+ramp(int w, int h, int bands)
+{
+	VipsImage *x, *b, *u;
+	VipsImage *in[4];
+
+	assert_int_equal(vips_xyz(&x, w, h, NULL), 0);
+	for (int i = 0; i < bands; i++)
+		assert_int_equal(vips_extract_band(x, &in[i], i % 2, NULL), 0);
+	assert_int_equal(vips_bandjoin(in, &b, bands, NULL), 0);
+	for (int i = 0; i < bands; i++)
+		g_object_unref(in[i]);
+	assert_int_equal(vips_cast_uchar(b, &u, NULL), 0);
+	g_object_unref(b);
+	g_object_unref(x);
+	return u;
+}
+
+static void
+test_image_copy_memory_here(void **state)
+{
+	VipsImage *lazy = ramp(150, 130, 3); /* more than two 64-row strips */
+	VipsImage *want = vips_image_copy_memory(lazy);
+	VipsImage *got = mirad_image_copy_memory_here(lazy), *again;
+
+	(void)state;
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_int_equal(got->Xsize, 150);
+	assert_int_equal(got->Ysize, 130);
+	assert_int_equal(got->Bands, 3);
+	assert_int_equal(got->BandFmt, VIPS_FORMAT_UCHAR);
+	assert_memory_equal(VIPS_IMAGE_ADDR(got, 0, 0),
+	    VIPS_IMAGE_ADDR(want, 0, 0), VIPS_IMAGE_SIZEOF_IMAGE(want));
+	/* Already in memory: the same image, one more reference. */
+	again = mirad_image_copy_memory_here(got);
+	assert_ptr_equal(again, got);
+	g_object_unref(again);
+	g_object_unref(got);
+	g_object_unref(want);
+	g_object_unref(lazy);
+}
+
+static void
+test_image_encode_png8_by_libpng(void **state)
+{
+	char err[256];
+
+	(void)state;
+	/* 1 to 4 bands of 8 bits: libpng's PNG decodes to the same pixels. */
+	for (int bands = 1; bands <= 4; bands++) {
+		VipsImage *im = ramp(70, 66, bands), *back, *mem;
+		void *buf = NULL;
+		size_t len = 0;
+
+		assert_int_equal(
+		    mirad_image_encode(im, "x.png", 0, &buf, &len, err, 256),
+		    0);
+		back = vips_image_new_from_buffer(buf, len, "", NULL);
+		assert_non_null(back);
+		mem = vips_image_copy_memory(im);
+		assert_int_equal(vips_image_get_bands(back), bands);
+		assert_int_equal(
+		    vips_image_get_format(back), VIPS_FORMAT_UCHAR);
+		{
+			size_t n = 0;
+			void *px = vips_image_write_to_memory(back, &n);
+
+			assert_int_equal(n, VIPS_IMAGE_SIZEOF_IMAGE(mem));
+			assert_memory_equal(px, VIPS_IMAGE_ADDR(mem, 0, 0), n);
+			g_free(px);
+		}
+		g_object_unref(mem);
+		g_object_unref(back);
+		g_free(buf);
+		g_object_unref(im);
+	}
+	/* 16-bit samples stay 16-bit (libvips' saver). */
+	{
+		VipsImage *im = ramp(20, 10, 1), *u16, *deep, *back;
+		void *buf = NULL;
+		size_t len = 0;
+
+		assert_int_equal(vips_cast_ushort(im, &u16, NULL), 0);
+		assert_int_equal(vips_copy(u16, &deep, "interpretation",
+		                     VIPS_INTERPRETATION_GREY16, NULL),
+		    0);
+		g_object_unref(u16);
+		assert_int_equal(
+		    mirad_image_encode(deep, "x.png", 0, &buf, &len, err, 256),
+		    0);
+		back = vips_image_new_from_buffer(buf, len, "", NULL);
+		assert_non_null(back);
+		assert_int_equal(
+		    vips_image_get_format(back), VIPS_FORMAT_USHORT);
+		g_object_unref(back);
+		g_free(buf);
+		g_object_unref(deep);
+		g_object_unref(im);
+	}
+}
+
 static int
 setup(void **state)
 {
@@ -369,6 +473,8 @@ main(void)
 	    cmocka_unit_test(test_image_cmyk_becomes_srgb),
 	    cmocka_unit_test(test_image_reasons_in_plain_words),
 	    cmocka_unit_test(test_image_threads_share_libvips_safely),
+	    cmocka_unit_test(test_image_copy_memory_here),
+	    cmocka_unit_test(test_image_encode_png8_by_libpng),
 	};
 	return cmocka_run_group_tests_name("image", tests, setup, teardown);
 }
