@@ -193,7 +193,31 @@ png_bands(png_structp png, png_infop info)
 }
 
 /*
- * The set-up both PNG readers share: refuse a file without its end chunk,
+ * A reader of FD for a PNG (caller frees), or NULL with *RC
+ * MIRAD_CODEC_UNKNOWN when FD holds no PNG, or -1 with the reason in ERR.
+ */
+static struct png_job *
+png_job_new(int fd, int *rc, char *err, size_t errlen)
+{
+	struct png_job *job = malloc(sizeof *job);
+
+	if (job == NULL) {
+		snprintf(err, errlen, "out of memory");
+		*rc = -1;
+		return NULL;
+	}
+	reader_init(&job->in, fd);
+	(void)reader_fill(&job->in);
+	if (format_of(job->in.buf, job->in.len) != FORMAT_PNG) {
+		free(job);
+		*rc = MIRAD_CODEC_UNKNOWN;
+		return NULL;
+	}
+	return job;
+}
+
+/*
+ * The set-up the PNG readers share: refuse a file without its end chunk,
  * create the libpng structures reading from JOB and, with STRICT_CRC,
  * make a bad CRC in any chunk an error.  The caller sets the setjmp()
  * target before calling into libpng (it must be in the caller's frame)
@@ -1109,17 +1133,12 @@ int
 mirad_codec_read_mask(int fd, uint64_t max_pixels,
     struct mirad_codec_mask *mask, char *err, size_t errlen)
 {
-	struct png_job *job = malloc(sizeof *job);
-	int rc = MIRAD_CODEC_UNKNOWN;
+	int rc;
+	struct png_job *job = png_job_new(fd, &rc, err, errlen);
 
-	if (job == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	reader_init(&job->in, fd);
-	(void)reader_fill(&job->in);
-	if (format_of(job->in.buf, job->in.len) == FORMAT_PNG)
-		rc = png_run_mask(job, max_pixels, mask, err, errlen);
+	if (job == NULL)
+		return rc;
+	rc = png_run_mask(job, max_pixels, mask, err, errlen);
 	free(job);
 	return rc;
 }
@@ -1155,22 +1174,12 @@ png_run_pixels(struct png_job *job, uint64_t max_pixels,
 	png_uint_32 w, h;
 	size_t rowbytes;
 
-	if (!png_has_end(&job->in)) {
-		snprintf(err, errlen, "truncated PNG");
-		return -1;
-	}
-	png = png_create_read_struct(
-	    PNG_LIBPNG_VER_STRING, job, png_on_error, png_on_warning);
-	if (png == NULL || (pinfo = png_create_info_struct(png)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (png_reader_open(job, true, &png, &pinfo, err, errlen) != 0)
 		goto out;
-	}
 	if (setjmp(job->jmp)) {
 		snprintf(err, errlen, "truncated or damaged PNG");
 		goto out;
 	}
-	png_set_read_fn(png, job, png_read_bytes);
-	png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
 	skip_adler32(png);
 	png_read_info(png, pinfo);
 	w = png_get_image_width(png, pinfo);
@@ -1224,18 +1233,14 @@ int
 mirad_codec_read_png8(int fd, uint64_t max_pixels,
     struct mirad_codec_pixels *image, char *err, size_t errlen)
 {
-	struct png_job *job = malloc(sizeof *job);
-	int rc = MIRAD_CODEC_UNKNOWN;
+	int rc;
+	struct png_job *job;
 
 	image->pixels = NULL;
-	if (job == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	reader_init(&job->in, fd);
-	(void)reader_fill(&job->in);
-	if (format_of(job->in.buf, job->in.len) == FORMAT_PNG)
-		rc = png_run_pixels(job, max_pixels, image, err, errlen);
+	job = png_job_new(fd, &rc, err, errlen);
+	if (job == NULL)
+		return rc;
+	rc = png_run_pixels(job, max_pixels, image, err, errlen);
 	free(job);
 	return rc;
 }
