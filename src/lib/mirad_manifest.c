@@ -819,12 +819,44 @@ mirad_recordset_clear(struct mirad_recordset *s)
 
 /* ---- duplicates ---------------------------------------------------------- */
 
+/* Is P a path that g_canonicalize_filename() leaves as it is: no empty,
+ * "." or ".." component (one leading slash allowed), no trailing slash? */
+static bool
+is_canonical(const char *p)
+{
+	const char *c = p[0] == '/' ? p + 1 : p;
+
+	for (;;) {
+		const char *end = strchr(c, '/');
+		size_t n;
+
+		if (end == NULL)
+			end = c + strlen(c);
+		n = (size_t)(end - c);
+		if (n == 0 || (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		if (*end == '\0')
+			return true;
+		c = end + 1;
+	}
+}
+
 /* The file R names, with "." and ".." resolved (no file system access: a
- * link to the same file is not found).  Caller g_free()s. */
+ * link to the same file is not found).  Caller g_free()s.  A scanned
+ * tree's paths are already canonical: they are joined as they are, which
+ * costs a fraction of g_canonicalize_filename(). */
 static char *
 record_file_key(const struct mirad_record *r)
 {
-	return g_canonicalize_filename(r->image, r->root ? r->root : "/");
+	const char *root = r->root ? r->root : "/";
+
+	if (r->image[0] == '/' && is_canonical(r->image))
+		return g_strdup(r->image);
+	if (r->image[0] != '/' && root[0] == '/' && is_canonical(root) &&
+	    is_canonical(r->image))
+		return g_strconcat(root, "/", r->image, NULL);
+	return g_canonicalize_filename(r->image, root);
 }
 
 size_t

@@ -495,6 +495,45 @@ test_manifest_duplicates_found_described_and_dropped(void **state)
 	mirad_recordset_clear(&set);
 }
 
+/* The same file named every way a key can be built: joined as given
+ * (canonical paths) or through g_canonicalize_filename(). */
+static void
+test_manifest_duplicates_canonical_and_not(void **state)
+{
+	const char *text =
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"d/x.png\",\"root\":\"/r\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"/r/d/x.png\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"x.png\",\"root\":\"/r/d/\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"d//x.png\",\"root\":\"/r\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"/r/e/../d/x.png\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"d/x.png.\",\"root\":\"/r\"}\n"
+	    "{\"category\":\"a\",\"split\":\"test\",\"label\":\"normal\","
+	    "\"image\":\"x.png\",\"root\":\"/r/d/.\"}\n";
+	struct mirad_recordset set = {0};
+	struct mirad_duplicate *d;
+	size_t n;
+
+	(void)state;
+	load_text(text, &set);
+	assert_int_equal(set.count, 7);
+	n = mirad_recordset_find_duplicates(&set, 0, &d);
+	/* All but "d/x.png." (another name) are the first file. */
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(d[i].first, 0);
+	assert_int_equal(d[0].later, 1);
+	assert_int_equal(d[3].later, 4);
+	assert_int_equal(d[4].later, 6);
+	free(d);
+	mirad_recordset_clear(&set);
+}
+
 static void
 test_manifest_duplicate_labels_described(void **state)
 {
@@ -556,6 +595,7 @@ main(void)
 	    cmocka_unit_test(test_manifest_recordset_sort_from),
 	    cmocka_unit_test(
 	        test_manifest_duplicates_found_described_and_dropped),
+	    cmocka_unit_test(test_manifest_duplicates_canonical_and_not),
 	    cmocka_unit_test(test_manifest_duplicate_labels_described),
 	    cmocka_unit_test(test_manifest_count_column_rule),
 	};
