@@ -298,7 +298,7 @@ mirad_list_dir(const char *path, struct mirad_strlist *out)
 
 struct typed_entry {
 	char *name; /* owned */
-	bool is_dir;
+	enum mirad_entry_kind kind;
 };
 
 static int
@@ -308,21 +308,28 @@ cmp_typed_entry(const void *a, const void *b)
 	    ((const struct typed_entry *)b)->name);
 }
 
-/* Is the entry E of the open folder D a folder (links followed)? */
-static bool
-entry_is_dir(DIR *d, const struct dirent *e)
+/* What the entry E of the open folder D is, links followed. */
+static enum mirad_entry_kind
+entry_kind(DIR *d, const struct dirent *e)
 {
 	struct stat st;
 
 	if (e->d_type == DT_DIR)
-		return true;
+		return MIRAD_ENTRY_DIR;
+	if (e->d_type == DT_REG)
+		return MIRAD_ENTRY_REGULAR;
 	if (e->d_type != DT_UNKNOWN && e->d_type != DT_LNK)
-		return false;
-	return fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+		return MIRAD_ENTRY_OTHER;
+	if (fstatat(dirfd(d), e->d_name, &st, 0) != 0)
+		return MIRAD_ENTRY_OTHER;
+	return S_ISDIR(st.st_mode) ? MIRAD_ENTRY_DIR
+	    : S_ISREG(st.st_mode)  ? MIRAD_ENTRY_REGULAR
+	                           : MIRAD_ENTRY_OTHER;
 }
 
 int
-mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
+mirad_list_dir_kinds(
+    const char *path, struct mirad_strlist *out, enum mirad_entry_kind **kinds)
 {
 	DIR *d = opendir(path);
 	struct typed_entry *entries = NULL;
@@ -331,7 +338,7 @@ mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
 	int err;
 
 	*out = (struct mirad_strlist){0};
-	*is_dir = NULL;
+	*kinds = NULL;
 	if (d == NULL)
 		return -1;
 	errno = 0;
@@ -343,7 +350,7 @@ mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
 			entries =
 			    mirad_xrealloc(entries, cap * sizeof *entries);
 		}
-		entries[n].is_dir = entry_is_dir(d, e);
+		entries[n].kind = entry_kind(d, e);
 		entries[n].name = mirad_xstrdup(e->d_name);
 		n++;
 		errno = 0;
@@ -360,12 +367,27 @@ mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
 	if (n > 1)
 		qsort(entries, n, sizeof *entries, cmp_typed_entry);
 	/* The names move into OUT as they are. */
-	*is_dir = mirad_xcalloc(n ? n : 1, sizeof **is_dir);
+	*kinds = mirad_xcalloc(n ? n : 1, sizeof **kinds);
 	for (size_t i = 0; i < n; i++) {
 		mirad_strlist_take(out, entries[i].name);
-		(*is_dir)[i] = entries[i].is_dir;
+		(*kinds)[i] = entries[i].kind;
 	}
 	free(entries);
+	return 0;
+}
+
+int
+mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
+{
+	enum mirad_entry_kind *kinds;
+
+	*is_dir = NULL;
+	if (mirad_list_dir_kinds(path, out, &kinds) != 0)
+		return -1;
+	*is_dir = mirad_xcalloc(out->count ? out->count : 1, sizeof **is_dir);
+	for (size_t i = 0; i < out->count; i++)
+		(*is_dir)[i] = kinds[i] == MIRAD_ENTRY_DIR;
+	free(kinds);
 	return 0;
 }
 

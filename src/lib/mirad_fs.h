@@ -66,6 +66,21 @@ int mirad_list_dir(const char *path, struct mirad_strlist *out);
 int mirad_list_dir_typed(
     const char *path, struct mirad_strlist *out, bool **is_dir);
 
+/* What a listed entry is, symbolic links followed. */
+enum mirad_entry_kind {
+	MIRAD_ENTRY_OTHER, /* FIFO, device, socket, a dangling link ... */
+	MIRAD_ENTRY_DIR,
+	MIRAD_ENTRY_REGULAR /* a regular file */
+};
+/*
+ * mirad_list_dir_typed() with each entry's kind in *KINDS (malloc'ed, one
+ * per name; the caller frees it): from the entry's type where the file
+ * system gives it, else by stat().  The kind is the one the listing saw:
+ * the file may have been replaced since.  -1 with errno (nothing to free).
+ */
+int mirad_list_dir_kinds(
+    const char *path, struct mirad_strlist *out, enum mirad_entry_kind **kinds);
+
 /* Copy the bytes of SRC to DST (created 0666 & ~umask, replaced if it
  * exists), written under a temporary name and renamed. */
 int mirad_copy_file(const char *src, const char *dst);

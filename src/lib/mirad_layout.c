@@ -2,12 +2,14 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "mirad_csv.h"
 #include "mirad_err.h"
@@ -56,6 +58,14 @@ struct scan {
 	const char *root; /* as given, for messages */
 	char *abs_root;   /* absolute, stored in records */
 	enum mirad_layout layout;
+	/* Records whose image (LISTED_IMAGE) or mask (LISTED_MASK) the
+	 * listing saw as a regular file: their headers need no stat(). */
+	GHashTable *listed_regular;
+};
+
+enum {
+	LISTED_IMAGE = 1,
+	LISTED_MASK = 2
 };
 
 static void problem(struct scan *s, const char *rel, const char *fmt, ...)
@@ -90,14 +100,14 @@ has_dir(struct scan *s, const char *rel)
 	return yes;
 }
 
-/* list_rel() with which entries are folders (mirad_list_dir_typed()):
- * no stat() per file of a large folder. */
+/* list_rel() with what each entry is (mirad_list_dir_kinds()): no stat()
+ * per file of a large folder. */
 static int
-list_rel_typed(
-    struct scan *s, const char *rel, struct mirad_strlist *names, bool **is_dir)
+list_rel_typed(struct scan *s, const char *rel, struct mirad_strlist *names,
+    enum mirad_entry_kind **kinds)
 {
 	char *p = mirad_path_join(s->abs_root, rel);
-	int rc = mirad_list_dir_typed(p, names, is_dir);
+	int rc = mirad_list_dir_kinds(p, names, kinds);
 
 	free(p);
 	return rc;
@@ -118,6 +128,7 @@ list_rel(struct scan *s, const char *rel, struct mirad_strlist *names)
 struct mask_entry {
 	char *rel; /* path relative to the root */
 	bool used;
+	bool regular; /* listed as a regular file */
 };
 
 static void
@@ -142,7 +153,8 @@ mask_stem(const char *name)
 }
 
 static void
-index_mask(struct scan *s, GHashTable *idx, const char *key, const char *rel)
+index_mask(struct scan *s, GHashTable *idx, const char *key, const char *rel,
+    bool regular)
 {
 	struct mask_entry *m;
 
@@ -152,6 +164,7 @@ index_mask(struct scan *s, GHashTable *idx, const char *key, const char *rel)
 	}
 	m = mirad_xcalloc(1, sizeof *m);
 	m->rel = mirad_xstrdup(rel);
+	m->regular = regular;
 	g_hash_table_insert(idx, mirad_xstrdup(key), m);
 }
 
@@ -164,31 +177,32 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 {
 	char *gt = mirad_xasprintf("%s/ground_truth", cat);
 	struct mirad_strlist l1;
-	bool *l1_dir;
+	enum mirad_entry_kind *l1_kind;
 
-	if (list_rel_typed(s, gt, &l1, &l1_dir) != 0) {
+	if (list_rel_typed(s, gt, &l1, &l1_kind) != 0) {
 		free(gt);
 		return;
 	}
 	for (size_t i = 0; i < l1.count; i++) {
 		char *rel1 = mirad_path_join(gt, l1.items[i]);
 		struct mirad_strlist l2;
-		bool *l2_dir;
+		enum mirad_entry_kind *l2_kind;
 
 		if (is_junk(l1.items[i])) {
 			s->stats->ignored++;
-		} else if (!l1_dir[i]) {
+		} else if (l1_kind[i] != MIRAD_ENTRY_DIR) {
 			if (mirad_image_has_image_ext(l1.items[i])) {
 				char *stem = mask_stem(l1.items[i]);
 				char *key = mirad_xasprintf("*/*/%s", stem);
 
-				index_mask(s, idx, key, rel1);
+				index_mask(s, idx, key, rel1,
+				    l1_kind[i] == MIRAD_ENTRY_REGULAR);
 				free(key);
 				free(stem);
 			} else {
 				s->stats->ignored++;
 			}
-		} else if (list_rel_typed(s, rel1, &l2, &l2_dir) == 0) {
+		} else if (list_rel_typed(s, rel1, &l2, &l2_kind) == 0) {
 			bool split_level =
 			    s->layout == MIRAD_LAYOUT_VISA_PREPARED &&
 			    (strcmp(l1.items[i], "train") == 0 ||
@@ -200,7 +214,7 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 
 				if (is_junk(l2.items[j])) {
 					s->stats->ignored++;
-				} else if (!l2_dir[j]) {
+				} else if (l2_kind[j] != MIRAD_ENTRY_DIR) {
 					if (mirad_image_has_image_ext(
 					        l2.items[j])) {
 						char *stem =
@@ -209,7 +223,9 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 						    mirad_xasprintf("*/%s/%s",
 						        l1.items[i], stem);
 
-						index_mask(s, idx, key, rel2);
+						index_mask(s, idx, key, rel2,
+						    l2_kind[j] ==
+						        MIRAD_ENTRY_REGULAR);
 						free(key);
 						free(stem);
 					} else {
@@ -236,8 +252,8 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 							        l2.items[j],
 							        stem);
 
-							index_mask(
-							    s, idx, key, rel3);
+							index_mask(s, idx, key,
+							    rel3, false);
 							free(key);
 							free(stem);
 						}
@@ -250,18 +266,18 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 					char *key = mirad_xasprintf("*/%s/%s",
 					    l1.items[i], l2.items[j]);
 
-					index_mask(s, idx, key, rel2);
+					index_mask(s, idx, key, rel2, false);
 					free(key);
 				}
 				free(rel2);
 			}
 			mirad_strlist_free(&l2);
-			free(l2_dir);
+			free(l2_kind);
 		}
 		free(rel1);
 	}
 	mirad_strlist_free(&l1);
-	free(l1_dir);
+	free(l1_kind);
 	free(gt);
 }
 
@@ -297,6 +313,11 @@ struct header_job {
 	struct mirad_image_info image, mask;
 	int image_rc, mask_rc; /* 0 ok, -1 error, 1 not read */
 	bool reported;         /* a problem was reported for the record */
+	/* Where each file is: its folder (an index into the pool's folder
+	 * descriptors, -1 for none) and its name there. */
+	int image_dir, mask_dir;
+	const char *image_name, *mask_name;
+	guint listed; /* LISTED_IMAGE, LISTED_MASK */
 	char image_err[160], mask_err[160];
 };
 
@@ -304,27 +325,48 @@ struct header_pool {
 	struct header_job *jobs;
 	size_t count;
 	const char *root;
+	int *dir_fds; /* the folders the files are in, open */
+	size_t ndirs;
 };
 
+/* The header of the file REL, in folder DIR (-1: none) under NAME. */
+static int
+header_of(const struct header_pool *pool, int dir, const char *name,
+    bool listed_regular, const char *rel, struct mirad_image_info *info,
+    char *err, size_t errlen)
+{
+	char *path;
+	int rc = 1;
+
+	if (dir >= 0)
+		rc = mirad_image_header_at(pool->dir_fds[dir], name,
+		    listed_regular, info, err, errlen);
+	if (rc != 1)
+		return rc;
+	/* No folder, or a format only libvips describes: by path. */
+	path = mirad_path_join(pool->root, rel);
+	rc = mirad_image_header(path, info, err, errlen);
+	free(path);
+	return rc;
+}
+
 static void
-read_one_header(struct header_job *job, const char *root)
+read_one_header(struct header_job *job, const struct header_pool *pool)
 {
 	struct mirad_record *r = job->record;
-	char *path = mirad_path_join(root, r->image);
 
-	job->image_rc = mirad_image_header(
-	    path, &job->image, job->image_err, sizeof job->image_err);
-	free(path);
+	job->image_rc = header_of(pool, job->image_dir, job->image_name,
+	    (job->listed & LISTED_IMAGE) != 0, r->image, &job->image,
+	    job->image_err, sizeof job->image_err);
 	job->mask_rc = 1;
 	if (job->image_rc != 0 || r->mask == NULL)
 		return;
-	path = mirad_path_join(root, r->mask);
-	job->mask_rc = mirad_image_header(
-	    path, &job->mask, job->mask_err, sizeof job->mask_err);
+	job->mask_rc = header_of(pool, job->mask_dir, job->mask_name,
+	    (job->listed & LISTED_MASK) != 0, r->mask, &job->mask,
+	    job->mask_err, sizeof job->mask_err);
 	/* A folder of masks (MVTec LOCO) has no header to read. */
 	if (job->mask_rc != 0 && errno == EISDIR)
 		job->mask_rc = 1;
-	free(path);
 }
 
 static int
@@ -332,7 +374,7 @@ header_item(size_t i, void *data)
 {
 	struct header_pool *pool = data;
 
-	read_one_header(&pool->jobs[i], pool->root);
+	read_one_header(&pool->jobs[i], pool);
 	mirad_progress_add(1);
 	return 0;
 }
@@ -344,10 +386,87 @@ header_thread_end(void *data)
 	mirad_image_thread_done();
 }
 
+/* At most this many folders are held open; files in others are read by
+ * path. */
+#define HEADER_MAX_DIRS 256
+
+/*
+ * The folder of REL (relative to the pool's root) as an index into
+ * POOL->dir_fds, opening it on first sight (DIRS maps the folder's
+ * relative path to its index + 1); *NAME is REL's last component.  -1
+ * when it cannot be held open.
+ */
+static int
+header_dir(struct header_pool *pool, GHashTable *dirs, const char *rel,
+    const char **name)
+{
+	const char *slash = strrchr(rel, '/');
+	/* "a/b.png" is in "a", "b.png" in the root, "/b.png" in "/". */
+	char *dir = slash == rel
+	    ? g_strdup("/")
+	    : g_strndup(rel, slash ? (size_t)(slash - rel) : 0);
+	gpointer known = g_hash_table_lookup(dirs, dir);
+	char *path;
+	int fd;
+
+	*name = slash ? slash + 1 : rel;
+	if (known != NULL) {
+		g_free(dir);
+		return GPOINTER_TO_INT(known) - 1;
+	}
+	if (pool->ndirs == HEADER_MAX_DIRS || **name == '\0') {
+		g_free(dir);
+		return -1;
+	}
+	path = mirad_path_join(pool->root, dir);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(path);
+	if (fd < 0) {
+		g_free(dir);
+		return -1;
+	}
+	pool->dir_fds[pool->ndirs++] = fd;
+	g_hash_table_insert(dirs, dir, GINT_TO_POINTER((int)pool->ndirs));
+	return (int)pool->ndirs - 1;
+}
+
+/* Each job's folders, opened once for all the files in them: a header
+ * then costs the kernel one name's lookup, not a whole path's. */
+static void
+open_header_dirs(struct scan *s, struct header_pool *pool)
+{
+	GHashTable *dirs =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	pool->dir_fds = mirad_xcalloc(HEADER_MAX_DIRS, sizeof *pool->dir_fds);
+	for (size_t i = 0; i < pool->count; i++) {
+		struct header_job *job = &pool->jobs[i];
+		const struct mirad_record *r = job->record;
+
+		job->listed =
+		    GPOINTER_TO_UINT(g_hash_table_lookup(s->listed_regular, r));
+		job->image_dir =
+		    header_dir(pool, dirs, r->image, &job->image_name);
+		job->mask_dir = r->mask == NULL
+		    ? -1
+		    : header_dir(pool, dirs, r->mask, &job->mask_name);
+	}
+	g_hash_table_destroy(dirs);
+}
+
+static void
+close_header_dirs(struct header_pool *pool)
+{
+	for (size_t i = 0; i < pool->ndirs; i++)
+		close(pool->dir_fds[i]);
+	free(pool->dir_fds);
+}
+
 static void
 read_sizes(struct scan *s, size_t first)
 {
-	struct header_pool pool = {NULL, s->out->count - first, s->abs_root};
+	struct header_pool pool = {
+	    NULL, s->out->count - first, s->abs_root, NULL, 0};
 	int nthreads = mirad_image_threads();
 
 	if (!s->opts->read_sizes || pool.count == 0)
@@ -355,11 +474,13 @@ read_sizes(struct scan *s, size_t first)
 	pool.jobs = mirad_xcalloc(pool.count, sizeof *pool.jobs);
 	for (size_t i = 0; i < pool.count; i++)
 		pool.jobs[i].record = s->out->items[first + i];
+	open_header_dirs(s, &pool);
 	mirad_progress_start("reading headers", pool.count);
 	(void)mirad_parallel_for(pool.count,
 	    nthreads > 1 ? (unsigned)nthreads : 1, header_item,
 	    header_thread_end, &pool, NULL);
 	mirad_progress_end();
+	close_header_dirs(&pool);
 
 	for (size_t i = 0; i < pool.count; i++) {
 		struct header_job *job = &pool.jobs[i];
@@ -421,9 +542,9 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 	char *rel = mirad_xasprintf("%s/%s/%s", cat, dirname, label_dir);
 	bool normal = strcmp(label_dir, "good") == 0;
 	struct mirad_strlist files;
-	bool *file_is_dir;
+	enum mirad_entry_kind *kind;
 
-	if (list_rel_typed(s, rel, &files, &file_is_dir) != 0) {
+	if (list_rel_typed(s, rel, &files, &kind) != 0) {
 		problem(s, rel, "cannot read folder: %s", strerror(errno));
 		free(rel);
 		return;
@@ -433,7 +554,7 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 		problem(
 		    s, rel, "anomalous images under %s/ (skipped)", dirname);
 		mirad_strlist_free(&files);
-		free(file_is_dir);
+		free(kind);
 		free(rel);
 		return;
 	}
@@ -444,11 +565,14 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 
 		if (is_junk(name)) {
 			s->stats->ignored++;
-		} else if (file_is_dir[i]) {
+		} else if (kind[i] == MIRAD_ENTRY_DIR) {
 			problem(s, frel, "unexpected folder (skipped)");
 		} else if (!mirad_image_has_image_ext(name)) {
 			s->stats->ignored++;
 		} else {
+			guint listed =
+			    kind[i] == MIRAD_ENTRY_REGULAR ? LISTED_IMAGE : 0;
+
 			r = new_record(s, cat, split,
 			    normal ? "normal" : "anomaly", label_dir, frel);
 			if (!normal) {
@@ -459,6 +583,8 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 				if (m != NULL) {
 					m->used = true;
 					r->mask = mirad_xstrdup(m->rel);
+					if (m->regular)
+						listed |= LISTED_MASK;
 				} else {
 					problem(
 					    s, frel, "anomaly without a mask");
@@ -466,11 +592,14 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 				free(stem);
 			}
 			mirad_recordset_push(s->out, r);
+			if (listed != 0)
+				g_hash_table_insert(s->listed_regular, r,
+				    GUINT_TO_POINTER(listed));
 		}
 		free(frel);
 	}
 	mirad_strlist_free(&files);
-	free(file_is_dir);
+	free(kind);
 	free(rel);
 }
 
@@ -480,9 +609,9 @@ scan_split_dir(struct scan *s, const char *cat, const char *dirname,
 {
 	char *rel = mirad_path_join(cat, dirname);
 	struct mirad_strlist labels;
-	bool *label_is_dir;
+	enum mirad_entry_kind *label_kind;
 
-	if (list_rel_typed(s, rel, &labels, &label_is_dir) != 0) {
+	if (list_rel_typed(s, rel, &labels, &label_kind) != 0) {
 		problem(s, rel, "cannot read folder: %s", strerror(errno));
 		free(rel);
 		return;
@@ -492,7 +621,7 @@ scan_split_dir(struct scan *s, const char *cat, const char *dirname,
 
 		if (is_junk(labels.items[i])) {
 			s->stats->ignored++;
-		} else if (!label_is_dir[i]) {
+		} else if (label_kind[i] != MIRAD_ENTRY_DIR) {
 			if (mirad_image_has_image_ext(labels.items[i]))
 				problem(s, lrel,
 				    "image outside a label folder (skipped)");
@@ -505,7 +634,7 @@ scan_split_dir(struct scan *s, const char *cat, const char *dirname,
 		free(lrel);
 	}
 	mirad_strlist_free(&labels);
-	free(label_is_dir);
+	free(label_kind);
 	free(rel);
 }
 
@@ -1014,7 +1143,7 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
     struct mirad_recordset *out, struct mirad_scan_stats *stats, char *err,
     size_t errlen)
 {
-	struct scan s = {opts, stats, out, root, NULL, opts->layout};
+	struct scan s = {opts, stats, out, root, NULL, opts->layout, NULL};
 	size_t first = out->count;
 	int rc;
 
@@ -1031,6 +1160,7 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
 	}
 	if (s.layout == MIRAD_LAYOUT_AUTO)
 		s.layout = mirad_layout_detect(root);
+	s.listed_regular = g_hash_table_new(g_direct_hash, g_direct_equal);
 	stats->layout = s.layout;
 	switch (s.layout) {
 	case MIRAD_LAYOUT_VISA:
@@ -1050,6 +1180,7 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
 	}
 	if (rc == 0)
 		read_sizes(&s, first);
+	g_hash_table_destroy(s.listed_regular);
 	free(s.abs_root);
 	if (rc == 0) {
 		/* Sort only what this scan added. */
