@@ -61,12 +61,15 @@ struct scan {
 	/* Records whose image (LISTED_IMAGE) or mask (LISTED_MASK) the
 	 * listing saw as a regular file: their headers need no stat(). */
 	GHashTable *listed_regular;
+	struct header_pool *headers; /* NULL when sizes are not read */
 };
 
 enum {
 	LISTED_IMAGE = 1,
 	LISTED_MASK = 2
 };
+
+struct header_pool;
 
 static void problem(struct scan *s, const char *rel, const char *fmt, ...)
     MIRAD_PRINTF(3, 4);
@@ -321,11 +324,23 @@ struct header_job {
 	char image_err[160], mask_err[160];
 };
 
-struct header_pool {
-	struct header_job *jobs;
+/* Jobs go to the threads in batches, as the listing finds them. */
+#define HEADER_BATCH 64
+
+struct header_batch {
+	struct header_pool *pool;
 	size_t count;
+	struct header_job jobs[HEADER_BATCH];
+};
+
+struct header_pool {
 	const char *root;
-	int *dir_fds; /* the folders the files are in, open */
+	size_t first;         /* the scan's first record */
+	size_t queued;        /* records from FIRST handed to a batch */
+	GPtrArray *batches;   /* in record order; owned */
+	GThreadPool *threads; /* NULL: batches run when queued */
+	GHashTable *dirs;     /* folder (relative) -> index + 1 */
+	int *dir_fds;         /* the folders the files are in, open */
 	size_t ndirs;
 };
 
@@ -369,20 +384,16 @@ read_one_header(struct header_job *job, const struct header_pool *pool)
 		job->mask_rc = 1;
 }
 
-static int
-header_item(size_t i, void *data)
-{
-	struct header_pool *pool = data;
-
-	read_one_header(&pool->jobs[i], pool);
-	mirad_progress_add(1);
-	return 0;
-}
-
 static void
-header_thread_end(void *data)
+run_batch(gpointer data, gpointer unused)
 {
-	(void)data;
+	struct header_batch *b = data;
+
+	(void)unused;
+	for (size_t i = 0; i < b->count; i++)
+		read_one_header(&b->jobs[i], b->pool);
+	mirad_progress_add(b->count);
+	/* libvips' buffers of this thread, if a header needed it. */
 	mirad_image_thread_done();
 }
 
@@ -430,93 +441,145 @@ header_dir(struct header_pool *pool, GHashTable *dirs, const char *rel,
 	return (int)pool->ndirs - 1;
 }
 
-/* Each job's folders, opened once for all the files in them: a header
- * then costs the kernel one name's lookup, not a whole path's. */
+/* Record JOB's header in its record, or report its problem. */
 static void
-open_header_dirs(struct scan *s, struct header_pool *pool)
+report_header(struct scan *s, struct header_job *job)
 {
-	GHashTable *dirs =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	struct mirad_record *r = job->record;
 
-	pool->dir_fds = mirad_xcalloc(HEADER_MAX_DIRS, sizeof *pool->dir_fds);
-	for (size_t i = 0; i < pool->count; i++) {
-		struct header_job *job = &pool->jobs[i];
-		const struct mirad_record *r = job->record;
-
-		job->listed =
-		    GPOINTER_TO_UINT(g_hash_table_lookup(s->listed_regular, r));
-		job->image_dir =
-		    header_dir(pool, dirs, r->image, &job->image_name);
-		job->mask_dir = r->mask == NULL
-		    ? -1
-		    : header_dir(pool, dirs, r->mask, &job->mask_name);
+	if (job->image_rc != 0) {
+		problem(s, r->image, "unreadable image: %s", job->image_err);
+		job->reported = true;
+		return;
 	}
-	g_hash_table_destroy(dirs);
+	r->width = job->image.width;
+	r->height = job->image.height;
+	r->channels = job->image.bands;
+	if (job->mask_rc < 0) {
+		problem(s, r->mask, "unreadable mask: %s", job->mask_err);
+		job->reported = true;
+	} else if (job->mask_rc == 0 &&
+	    (job->mask.width != job->image.width ||
+	        job->mask.height != job->image.height)) {
+		problem(s, r->mask, "mask is %dx%d, image is %dx%d",
+		    job->mask.width, job->mask.height, job->image.width,
+		    job->image.height);
+		job->reported = true;
+	}
+}
+
+/* JOB's folders (each opened once for all the files in it: a header then
+ * costs the kernel one name's lookup, not a whole path's) and what the
+ * listing saw. */
+static void
+prepare_job(struct scan *s, struct header_job *job)
+{
+	struct header_pool *pool = s->headers;
+	const struct mirad_record *r = job->record;
+
+	job->listed =
+	    GPOINTER_TO_UINT(g_hash_table_lookup(s->listed_regular, r));
+	job->image_dir =
+	    header_dir(pool, pool->dirs, r->image, &job->image_name);
+	job->mask_dir = r->mask == NULL
+	    ? -1
+	    : header_dir(pool, pool->dirs, r->mask, &job->mask_name);
+}
+
+/*
+ * Hand the records the scan added since the last call to the header
+ * threads, so that they read while the listing goes on.  Call only when
+ * those records are final (a category's, once its folders are listed).
+ */
+static void
+queue_headers(struct scan *s)
+{
+	struct header_pool *pool = s->headers;
+
+	if (pool == NULL)
+		return;
+	while (pool->first + pool->queued < s->out->count) {
+		struct header_batch *b = mirad_xcalloc(1, sizeof *b);
+
+		b->pool = pool;
+		while (b->count < HEADER_BATCH &&
+		    pool->first + pool->queued < s->out->count) {
+			struct header_job *job = &b->jobs[b->count++];
+
+			job->record = s->out->items[pool->first + pool->queued];
+			pool->queued++;
+			prepare_job(s, job);
+		}
+		g_ptr_array_add(pool->batches, b);
+		if (pool->threads == NULL ||
+		    !g_thread_pool_push(pool->threads, b, NULL))
+			run_batch(b, NULL);
+	}
 }
 
 static void
-close_header_dirs(struct header_pool *pool)
+start_headers(struct scan *s, size_t first)
 {
-	for (size_t i = 0; i < pool->ndirs; i++)
-		close(pool->dir_fds[i]);
-	free(pool->dir_fds);
-}
-
-static void
-read_sizes(struct scan *s, size_t first)
-{
-	struct header_pool pool = {
-	    NULL, s->out->count - first, s->abs_root, NULL, 0};
+	struct header_pool *pool;
 	int nthreads = mirad_image_threads();
 
-	if (!s->opts->read_sizes || pool.count == 0)
+	if (!s->opts->read_sizes)
 		return;
-	pool.jobs = mirad_xcalloc(pool.count, sizeof *pool.jobs);
-	for (size_t i = 0; i < pool.count; i++)
-		pool.jobs[i].record = s->out->items[first + i];
-	open_header_dirs(s, &pool);
-	mirad_progress_start("reading headers", pool.count);
-	(void)mirad_parallel_for(pool.count,
-	    nthreads > 1 ? (unsigned)nthreads : 1, header_item,
-	    header_thread_end, &pool, NULL);
+	pool = s->headers = mirad_xcalloc(1, sizeof *pool);
+	pool->root = s->abs_root;
+	pool->first = first;
+	pool->batches = g_ptr_array_new_with_free_func(free);
+	pool->dirs =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	pool->dir_fds = mirad_xcalloc(HEADER_MAX_DIRS, sizeof *pool->dir_fds);
+	/* Without threads the batches run as they are queued. */
+	if (nthreads > 1)
+		pool->threads =
+		    g_thread_pool_new(run_batch, NULL, nthreads, FALSE, NULL);
+	mirad_progress_start("reading headers", 0);
+}
+
+/* Wait for the header threads, then (SCANNED: the scan succeeded) record
+ * each header or report its problem, in record order, the same on every
+ * run. */
+static void
+finish_headers(struct scan *s, bool scanned)
+{
+	struct header_pool *pool = s->headers;
+	size_t count = 0;
+	bool *drop = NULL;
+
+	if (pool == NULL)
+		return;
+	if (scanned) {
+		queue_headers(s);
+		mirad_progress_set_total(pool->queued);
+	}
+	if (pool->threads != NULL)
+		g_thread_pool_free(pool->threads, FALSE, TRUE);
 	mirad_progress_end();
-	close_header_dirs(&pool);
+	for (size_t i = 0; i < pool->ndirs; i++)
+		close(pool->dir_fds[i]);
+	if (scanned && s->opts->drop_reported)
+		drop = mirad_xcalloc(s->out->count, sizeof *drop);
+	for (guint k = 0; scanned && k < pool->batches->len; k++) {
+		struct header_batch *b = pool->batches->pdata[k];
 
-	for (size_t i = 0; i < pool.count; i++) {
-		struct header_job *job = &pool.jobs[i];
-		struct mirad_record *r = job->record;
-
-		if (job->image_rc != 0) {
-			problem(s, r->image, "unreadable image: %s",
-			    job->image_err);
-			job->reported = true;
-			continue;
-		}
-		r->width = job->image.width;
-		r->height = job->image.height;
-		r->channels = job->image.bands;
-		if (job->mask_rc < 0) {
-			problem(
-			    s, r->mask, "unreadable mask: %s", job->mask_err);
-			job->reported = true;
-		} else if (job->mask_rc == 0 &&
-		    (job->mask.width != job->image.width ||
-		        job->mask.height != job->image.height)) {
-			problem(s, r->mask, "mask is %dx%d, image is %dx%d",
-			    job->mask.width, job->mask.height, job->image.width,
-			    job->image.height);
-			job->reported = true;
+		for (size_t i = 0; i < b->count; i++, count++) {
+			report_header(s, &b->jobs[i]);
+			if (drop != NULL)
+				drop[pool->first + count] = b->jobs[i].reported;
 		}
 	}
-	if (s->opts->drop_reported) {
-		bool *drop = mirad_xcalloc(s->out->count, sizeof *drop);
-
-		for (size_t i = 0; i < pool.count; i++)
-			drop[first + i] = pool.jobs[i].reported;
+	if (drop != NULL) {
 		mirad_recordset_drop(s->out, drop);
 		free(drop);
 	}
-	free(pool.jobs);
+	g_ptr_array_free(pool->batches, TRUE);
+	g_hash_table_destroy(pool->dirs);
+	free(pool->dir_fds);
+	free(pool);
+	s->headers = NULL;
 }
 
 static struct mirad_record *
@@ -730,6 +793,7 @@ scan_mvtec_family(struct scan *s, char *err, size_t errlen)
 			s->stats->ignored++;
 		} else if (has_dir(s, train) || has_dir(s, test)) {
 			scan_category(s, name);
+			queue_headers(s);
 			categories++;
 		} else {
 			problem(s, name,
@@ -1143,7 +1207,8 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
     struct mirad_recordset *out, struct mirad_scan_stats *stats, char *err,
     size_t errlen)
 {
-	struct scan s = {opts, stats, out, root, NULL, opts->layout, NULL};
+	struct scan s = {
+	    opts, stats, out, root, NULL, opts->layout, NULL, NULL};
 	size_t first = out->count;
 	int rc;
 
@@ -1161,6 +1226,7 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
 	if (s.layout == MIRAD_LAYOUT_AUTO)
 		s.layout = mirad_layout_detect(root);
 	s.listed_regular = g_hash_table_new(g_direct_hash, g_direct_equal);
+	start_headers(&s, first);
 	stats->layout = s.layout;
 	switch (s.layout) {
 	case MIRAD_LAYOUT_VISA:
@@ -1178,8 +1244,7 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
 		    root);
 		rc = MIRAD_LAYOUT_UNKNOWN;
 	}
-	if (rc == 0)
-		read_sizes(&s, first);
+	finish_headers(&s, rc == 0);
 	g_hash_table_destroy(s.listed_regular);
 	free(s.abs_root);
 	if (rc == 0) {
