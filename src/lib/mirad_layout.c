@@ -321,7 +321,9 @@ struct header_job {
 	int image_dir, mask_dir;
 	const char *image_name, *mask_name;
 	guint listed; /* LISTED_IMAGE, LISTED_MASK */
-	char image_err[160], mask_err[160];
+	/* Why the image, or else the mask, could not be read: the mask is
+	 * read only after its image (one buffer keeps the jobs small). */
+	char err[160];
 };
 
 /* Jobs go to the threads in batches, as the listing finds them. */
@@ -371,14 +373,14 @@ read_one_header(struct header_job *job, const struct header_pool *pool)
 	struct mirad_record *r = job->record;
 
 	job->image_rc = header_of(pool, job->image_dir, job->image_name,
-	    (job->listed & LISTED_IMAGE) != 0, r->image, &job->image,
-	    job->image_err, sizeof job->image_err);
+	    (job->listed & LISTED_IMAGE) != 0, r->image, &job->image, job->err,
+	    sizeof job->err);
 	job->mask_rc = 1;
 	if (job->image_rc != 0 || r->mask == NULL)
 		return;
 	job->mask_rc = header_of(pool, job->mask_dir, job->mask_name,
-	    (job->listed & LISTED_MASK) != 0, r->mask, &job->mask,
-	    job->mask_err, sizeof job->mask_err);
+	    (job->listed & LISTED_MASK) != 0, r->mask, &job->mask, job->err,
+	    sizeof job->err);
 	/* A folder of masks (MVTec LOCO) has no header to read. */
 	if (job->mask_rc != 0 && errno == EISDIR)
 		job->mask_rc = 1;
@@ -448,7 +450,7 @@ report_header(struct scan *s, struct header_job *job)
 	struct mirad_record *r = job->record;
 
 	if (job->image_rc != 0) {
-		problem(s, r->image, "unreadable image: %s", job->image_err);
+		problem(s, r->image, "unreadable image: %s", job->err);
 		job->reported = true;
 		return;
 	}
@@ -456,7 +458,7 @@ report_header(struct scan *s, struct header_job *job)
 	r->height = job->image.height;
 	r->channels = job->image.bands;
 	if (job->mask_rc < 0) {
-		problem(s, r->mask, "unreadable mask: %s", job->mask_err);
+		problem(s, r->mask, "unreadable mask: %s", job->err);
 		job->reported = true;
 	} else if (job->mask_rc == 0 &&
 	    (job->mask.width != job->image.width ||
