@@ -296,28 +296,35 @@ mirad_list_dir(const char *path, struct mirad_strlist *out)
 	return 0;
 }
 
-/* Is the entry E of the open folder D a folder (links followed)? */
-static bool
-entry_is_dir(DIR *d, const struct dirent *e)
+/* What the entry E of the open folder D is, links followed. */
+static enum mirad_entry_kind
+entry_kind(DIR *d, const struct dirent *e)
 {
 	struct stat st;
 
 	if (e->d_type == DT_DIR)
-		return true;
+		return MIRAD_ENTRY_DIR;
+	if (e->d_type == DT_REG)
+		return MIRAD_ENTRY_REGULAR;
 	if (e->d_type != DT_UNKNOWN && e->d_type != DT_LNK)
-		return false;
-	return fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+		return MIRAD_ENTRY_OTHER;
+	if (fstatat(dirfd(d), e->d_name, &st, 0) != 0)
+		return MIRAD_ENTRY_OTHER;
+	return S_ISDIR(st.st_mode) ? MIRAD_ENTRY_DIR
+	    : S_ISREG(st.st_mode)  ? MIRAD_ENTRY_REGULAR
+	                           : MIRAD_ENTRY_OTHER;
 }
 
 int
-mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
+mirad_list_dir_kinds(
+    const char *path, struct mirad_strlist *out, enum mirad_entry_kind **kinds)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
 	int err;
 
 	*out = (struct mirad_strlist){0};
-	*is_dir = NULL;
+	*kinds = NULL;
 	if (d == NULL)
 		return -1;
 	errno = 0;
@@ -327,11 +334,11 @@ mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		/* The type rides in the byte after the name's terminator:
-		 * the list sorts as plain strings and the types follow. */
+		/* The kind rides in the byte after the name's terminator:
+		 * the list sorts as plain strings and the kinds follow. */
 		name = mirad_xmalloc(len + 2);
 		memcpy(name, e->d_name, len + 1);
-		name[len + 1] = entry_is_dir(d, e) ? 1 : 0;
+		name[len + 1] = (char)entry_kind(d, e);
 		mirad_strlist_take(out, name);
 		errno = 0;
 	}
@@ -343,11 +350,11 @@ mirad_list_dir_typed(const char *path, struct mirad_strlist *out, bool **is_dir)
 		return -1;
 	}
 	mirad_strlist_sort(out);
-	*is_dir = mirad_xcalloc(out->count ? out->count : 1, sizeof **is_dir);
+	*kinds = mirad_xcalloc(out->count ? out->count : 1, sizeof **kinds);
 	for (size_t i = 0; i < out->count; i++) {
 		const char *name = out->items[i];
 
-		(*is_dir)[i] = name[strlen(name) + 1] != 0;
+		(*kinds)[i] = (enum mirad_entry_kind)name[strlen(name) + 1];
 	}
 	return 0;
 }

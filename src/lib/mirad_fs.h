@@ -57,14 +57,21 @@ int mirad_rm_rf(const char *path);
 /* The entries of directory PATH (without "." and ".."), sorted by strcmp,
  * into OUT (free with mirad_strlist_free()). */
 int mirad_list_dir(const char *path, struct mirad_strlist *out);
+/* What a listed entry is, symbolic links followed. */
+enum mirad_entry_kind {
+	MIRAD_ENTRY_OTHER, /* FIFO, device, socket, a dangling link ... */
+	MIRAD_ENTRY_DIR,
+	MIRAD_ENTRY_REGULAR /* a regular file */
+};
 /*
- * mirad_list_dir(), and *IS_DIR (malloc'ed, one per name; the caller
- * frees it) tells which entries are folders, symbolic links followed: from
- * the entry's type where the file system gives it, which spares a stat()
- * per entry, else by stat().  -1 with errno (nothing to free).
+ * mirad_list_dir() with each entry's kind in *KINDS (malloc'ed, one per
+ * name; the caller frees it): from the entry's type where the file system
+ * gives it, which spares a stat() per entry, else by stat().  The kind is the
+ * one the listing saw: the file may have been replaced since.  -1 with errno
+ * (nothing to free).
  */
-int mirad_list_dir_typed(
-    const char *path, struct mirad_strlist *out, bool **is_dir);
+int mirad_list_dir_kinds(
+    const char *path, struct mirad_strlist *out, enum mirad_entry_kind **kinds);
 
 /* Copy the bytes of SRC to DST (created 0666 & ~umask, replaced if it
  * exists), written under a temporary name and renamed. */

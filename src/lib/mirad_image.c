@@ -270,8 +270,9 @@ mirad_image_has_image_ext(const char *name)
 }
 
 /*
- * Open PATH for reading, after checking that it is a file the decoders may
- * read: a regular file (a FIFO or a terminal would block open() or read()
+ * Open NAME (relative to the folder open on DIRFD, or AT_FDCWD) for
+ * reading, after checking that it is a file the decoders may read: a
+ * regular file (a FIFO or a terminal would block open() or read()
  * forever, a device such as /dev/zero never ends, and a libvips worker
  * blocked there cannot be interrupted; opening a device may have side
  * effects), and not empty.  The file is opened without blocking, so that a
@@ -281,12 +282,12 @@ mirad_image_has_image_ext(const char *name)
  * and its SIZE, or -1 with ERR (and errno EISDIR for a folder).
  */
 static int
-open_input_file(const char *path, off_t *size, char *err, size_t errlen)
+open_input_at(int dir, const char *name, off_t *size, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd;
 
-	if (stat(path, &st) != 0) {
+	if (fstatat(dir, name, &st, 0) != 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
@@ -300,13 +301,19 @@ open_input_file(const char *path, off_t *size, char *err, size_t errlen)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = openat(dir, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	*size = st.st_size;
 	return fd;
+}
+
+static int
+open_input_file(const char *path, off_t *size, char *err, size_t errlen)
+{
+	return open_input_at(AT_FDCWD, path, size, err, errlen);
 }
 
 /* libvips 8.14 reads BMP only through ImageMagick, a large decoder for
@@ -360,6 +367,22 @@ header_through_vips(
 	return vips_ops->header(path, info, err, errlen);
 }
 
+/* The codec's answer as a mirad_image_info. */
+static void
+info_from_codec(const struct mirad_codec_info *c, struct mirad_image_info *info)
+{
+	info->width = c->width;
+	info->height = c->height;
+	info->bands = c->bands;
+	info->bits = c->bits;
+	info->from_cmyk = c->cmyk;
+	if (c->cmyk) { /* what mirad_image_load() gives: 8-bit sRGB */
+		info->bands -= 1;
+		info->bits = 8;
+	}
+	snprintf(info->format, sizeof info->format, "%s", c->format);
+}
+
 int
 mirad_image_header(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen)
@@ -383,17 +406,69 @@ mirad_image_header(
 		return header_through_vips(path, info, err, errlen);
 	if (rc != 0)
 		return -1;
-	info->width = c.width;
-	info->height = c.height;
-	info->bands = c.bands;
-	info->bits = c.bits;
-	info->from_cmyk = c.cmyk;
-	if (c.cmyk) { /* what mirad_image_load() gives: 8-bit sRGB */
-		info->bands -= 1;
-		info->bits = 8;
-	}
-	snprintf(info->format, sizeof info->format, "%s", c.format);
+	info_from_codec(&c, info);
 	return 0;
+}
+
+/*
+ * What open_input_at() refuses, asked of an open file that the codec could
+ * not read: a listing's regular file may since have been emptied or
+ * replaced.  Returns true with ERR when FD is not a readable image file.
+ */
+static bool
+refuse_opened(int fd, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return true;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return true;
+	}
+	if (st.st_size == 0) {
+		snprintf(err, errlen, "empty file");
+		errno = EINVAL;
+		return true;
+	}
+	return false;
+}
+
+int
+mirad_image_header_at(int dir, const char *name, bool listed_regular,
+    struct mirad_image_info *info, char *err, size_t errlen)
+{
+	struct mirad_codec_info c;
+	unsigned char head[2];
+	off_t size;
+	int fd, rc;
+
+	/* A listing that saw a regular file spares the stat(): an empty
+	 * file, or anything put in its place since, is found below when the
+	 * codec cannot read it (the open does not block: see
+	 * open_input_at()). */
+	if (listed_regular)
+		fd = openat(
+		    dir, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	else
+		fd = open_input_at(dir, name, &size, err, errlen);
+	if (fd < 0) {
+		if (listed_regular)
+			snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	rc = mirad_codec_header(fd, &c, err, errlen);
+	if (rc == MIRAD_CODEC_UNKNOWN &&
+	    ((listed_regular && refuse_opened(fd, err, errlen)) ||
+	        refuse_bmp(head, pread(fd, head, sizeof head, 0), err, errlen)))
+		rc = -1;
+	close(fd);
+	if (rc == 0)
+		info_from_codec(&c, info);
+	return rc == MIRAD_CODEC_UNKNOWN ? 1 : rc;
 }
 
 int

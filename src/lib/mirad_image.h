@@ -77,6 +77,18 @@ int mirad_image_header(
     const char *path, struct mirad_image_info *info, char *err, size_t errlen);
 
 /*
+ * mirad_image_header() of NAME in the folder open on DIR (or AT_FDCWD),
+ * for a walk that reads many headers of a few folders: the kernel looks
+ * up one name instead of a whole path.  LISTED_REGULAR says that the
+ * caller's listing saw a regular file there (MIRAD_ENTRY_REGULAR), which
+ * spares a stat(); the same files are refused either way.  Returns 0, -1
+ * with ERR, or 1 when the file is in a format only libvips describes
+ * (call mirad_image_header() with its path).
+ */
+int mirad_image_header_at(int dir, const char *name, bool listed_regular,
+    struct mirad_image_info *info, char *err, size_t errlen);
+
+/*
  * Is the image at PATH intact, without decoding it through libvips?  The
  * same file checks as mirad_image_header(), then mirad_codec_check(): a
  * PNG decoded row by row, a JPEG's every block entropy-decoded at 1/8

@@ -2,12 +2,14 @@
 #include "mirad_platform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "mirad_csv.h"
 #include "mirad_err.h"
@@ -56,7 +58,18 @@ struct scan {
 	const char *root; /* as given, for messages */
 	char *abs_root;   /* absolute, stored in records */
 	enum mirad_layout layout;
+	/* Records whose image (LISTED_IMAGE) or mask (LISTED_MASK) the
+	 * listing saw as a regular file: their headers need no stat(). */
+	GHashTable *listed_regular;
+	struct header_pool *headers; /* NULL when sizes are not read */
 };
+
+enum {
+	LISTED_IMAGE = 1,
+	LISTED_MASK = 2
+};
+
+struct header_pool;
 
 static void problem(struct scan *s, const char *rel, const char *fmt, ...)
     MIRAD_PRINTF(3, 4);
@@ -90,14 +103,14 @@ has_dir(struct scan *s, const char *rel)
 	return yes;
 }
 
-/* list_rel() with which entries are folders (mirad_list_dir_typed()):
- * no stat() per file of a large folder. */
+/* list_rel() with what each entry is (mirad_list_dir_kinds()): no stat()
+ * per file of a large folder. */
 static int
-list_rel_typed(
-    struct scan *s, const char *rel, struct mirad_strlist *names, bool **is_dir)
+list_rel_typed(struct scan *s, const char *rel, struct mirad_strlist *names,
+    enum mirad_entry_kind **kinds)
 {
 	char *p = mirad_path_join(s->abs_root, rel);
-	int rc = mirad_list_dir_typed(p, names, is_dir);
+	int rc = mirad_list_dir_kinds(p, names, kinds);
 
 	free(p);
 	return rc;
@@ -118,6 +131,7 @@ list_rel(struct scan *s, const char *rel, struct mirad_strlist *names)
 struct mask_entry {
 	char *rel; /* path relative to the root */
 	bool used;
+	bool regular; /* listed as a regular file */
 };
 
 static void
@@ -142,7 +156,8 @@ mask_stem(const char *name)
 }
 
 static void
-index_mask(struct scan *s, GHashTable *idx, const char *key, const char *rel)
+index_mask(struct scan *s, GHashTable *idx, const char *key, const char *rel,
+    bool regular)
 {
 	struct mask_entry *m;
 
@@ -152,6 +167,7 @@ index_mask(struct scan *s, GHashTable *idx, const char *key, const char *rel)
 	}
 	m = mirad_xcalloc(1, sizeof *m);
 	m->rel = mirad_xstrdup(rel);
+	m->regular = regular;
 	g_hash_table_insert(idx, mirad_xstrdup(key), m);
 }
 
@@ -164,31 +180,32 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 {
 	char *gt = mirad_xasprintf("%s/ground_truth", cat);
 	struct mirad_strlist l1;
-	bool *l1_dir;
+	enum mirad_entry_kind *l1_kind;
 
-	if (list_rel_typed(s, gt, &l1, &l1_dir) != 0) {
+	if (list_rel_typed(s, gt, &l1, &l1_kind) != 0) {
 		free(gt);
 		return;
 	}
 	for (size_t i = 0; i < l1.count; i++) {
 		char *rel1 = mirad_path_join(gt, l1.items[i]);
 		struct mirad_strlist l2;
-		bool *l2_dir;
+		enum mirad_entry_kind *l2_kind;
 
 		if (is_junk(l1.items[i])) {
 			s->stats->ignored++;
-		} else if (!l1_dir[i]) {
+		} else if (l1_kind[i] != MIRAD_ENTRY_DIR) {
 			if (mirad_image_has_image_ext(l1.items[i])) {
 				char *stem = mask_stem(l1.items[i]);
 				char *key = mirad_xasprintf("*/*/%s", stem);
 
-				index_mask(s, idx, key, rel1);
+				index_mask(s, idx, key, rel1,
+				    l1_kind[i] == MIRAD_ENTRY_REGULAR);
 				free(key);
 				free(stem);
 			} else {
 				s->stats->ignored++;
 			}
-		} else if (list_rel_typed(s, rel1, &l2, &l2_dir) == 0) {
+		} else if (list_rel_typed(s, rel1, &l2, &l2_kind) == 0) {
 			bool split_level =
 			    s->layout == MIRAD_LAYOUT_VISA_PREPARED &&
 			    (strcmp(l1.items[i], "train") == 0 ||
@@ -200,7 +217,7 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 
 				if (is_junk(l2.items[j])) {
 					s->stats->ignored++;
-				} else if (!l2_dir[j]) {
+				} else if (l2_kind[j] != MIRAD_ENTRY_DIR) {
 					if (mirad_image_has_image_ext(
 					        l2.items[j])) {
 						char *stem =
@@ -209,7 +226,9 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 						    mirad_xasprintf("*/%s/%s",
 						        l1.items[i], stem);
 
-						index_mask(s, idx, key, rel2);
+						index_mask(s, idx, key, rel2,
+						    l2_kind[j] ==
+						        MIRAD_ENTRY_REGULAR);
 						free(key);
 						free(stem);
 					} else {
@@ -236,8 +255,8 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 							        l2.items[j],
 							        stem);
 
-							index_mask(
-							    s, idx, key, rel3);
+							index_mask(s, idx, key,
+							    rel3, false);
 							free(key);
 							free(stem);
 						}
@@ -250,18 +269,18 @@ index_masks(struct scan *s, const char *cat, GHashTable *idx)
 					char *key = mirad_xasprintf("*/%s/%s",
 					    l1.items[i], l2.items[j]);
 
-					index_mask(s, idx, key, rel2);
+					index_mask(s, idx, key, rel2, false);
 					free(key);
 				}
 				free(rel2);
 			}
 			mirad_strlist_free(&l2);
-			free(l2_dir);
+			free(l2_kind);
 		}
 		free(rel1);
 	}
 	mirad_strlist_free(&l1);
-	free(l1_dir);
+	free(l1_kind);
 	free(gt);
 }
 
@@ -297,105 +316,272 @@ struct header_job {
 	struct mirad_image_info image, mask;
 	int image_rc, mask_rc; /* 0 ok, -1 error, 1 not read */
 	bool reported;         /* a problem was reported for the record */
-	char image_err[160], mask_err[160];
+	/* Where each file is: its folder (an index into the pool's folder
+	 * descriptors, -1 for none) and its name there. */
+	int image_dir, mask_dir;
+	const char *image_name, *mask_name;
+	guint listed; /* LISTED_IMAGE, LISTED_MASK */
+	/* Why the image, or else the mask, could not be read: the mask is
+	 * read only after its image (one buffer keeps the jobs small). */
+	char err[160];
+};
+
+/* Jobs go to the threads in batches, as the listing finds them. */
+#define HEADER_BATCH 64
+
+struct header_batch {
+	struct header_pool *pool;
+	size_t count;
+	struct header_job jobs[HEADER_BATCH];
 };
 
 struct header_pool {
-	struct header_job *jobs;
-	size_t count;
 	const char *root;
+	size_t first;         /* the scan's first record */
+	size_t queued;        /* records from FIRST handed to a batch */
+	GPtrArray *batches;   /* in record order; owned */
+	GThreadPool *threads; /* NULL: batches run when queued */
+	GHashTable *dirs;     /* folder (relative) -> index + 1 */
+	int *dir_fds;         /* the folders the files are in, open */
+	size_t ndirs;
 };
 
+/* The header of the file REL, in folder DIR (-1: none) under NAME. */
+static int
+header_of(const struct header_pool *pool, int dir, const char *name,
+    bool listed_regular, const char *rel, struct mirad_image_info *info,
+    char *err, size_t errlen)
+{
+	char *path;
+	int rc = 1;
+
+	if (dir >= 0)
+		rc = mirad_image_header_at(pool->dir_fds[dir], name,
+		    listed_regular, info, err, errlen);
+	if (rc != 1)
+		return rc;
+	/* No folder, or a format only libvips describes: by path. */
+	path = mirad_path_join(pool->root, rel);
+	rc = mirad_image_header(path, info, err, errlen);
+	free(path);
+	return rc;
+}
+
 static void
-read_one_header(struct header_job *job, const char *root)
+read_one_header(struct header_job *job, const struct header_pool *pool)
 {
 	struct mirad_record *r = job->record;
-	char *path = mirad_path_join(root, r->image);
 
-	job->image_rc = mirad_image_header(
-	    path, &job->image, job->image_err, sizeof job->image_err);
-	free(path);
+	job->image_rc = header_of(pool, job->image_dir, job->image_name,
+	    (job->listed & LISTED_IMAGE) != 0, r->image, &job->image, job->err,
+	    sizeof job->err);
 	job->mask_rc = 1;
 	if (job->image_rc != 0 || r->mask == NULL)
 		return;
-	path = mirad_path_join(root, r->mask);
-	job->mask_rc = mirad_image_header(
-	    path, &job->mask, job->mask_err, sizeof job->mask_err);
+	job->mask_rc = header_of(pool, job->mask_dir, job->mask_name,
+	    (job->listed & LISTED_MASK) != 0, r->mask, &job->mask, job->err,
+	    sizeof job->err);
 	/* A folder of masks (MVTec LOCO) has no header to read. */
 	if (job->mask_rc != 0 && errno == EISDIR)
 		job->mask_rc = 1;
-	free(path);
-}
-
-static int
-header_item(size_t i, void *data)
-{
-	struct header_pool *pool = data;
-
-	read_one_header(&pool->jobs[i], pool->root);
-	mirad_progress_add(1);
-	return 0;
 }
 
 static void
-header_thread_end(void *data)
+run_batch(gpointer data, gpointer unused)
 {
-	(void)data;
+	struct header_batch *b = data;
+
+	(void)unused;
+	for (size_t i = 0; i < b->count; i++)
+		read_one_header(&b->jobs[i], b->pool);
+	mirad_progress_add(b->count);
+	/* libvips' buffers of this thread, if a header needed it. */
 	mirad_image_thread_done();
 }
 
-static void
-read_sizes(struct scan *s, size_t first)
+/* At most this many folders are held open; files in others are read by
+ * path. */
+#define HEADER_MAX_DIRS 256
+
+/*
+ * The folder of REL (relative to the pool's root) as an index into
+ * POOL->dir_fds, opening it on first sight (DIRS maps the folder's
+ * relative path to its index + 1); *NAME is REL's last component.  -1
+ * when it cannot be held open.
+ */
+static int
+header_dir(struct header_pool *pool, GHashTable *dirs, const char *rel,
+    const char **name)
 {
-	struct header_pool pool = {NULL, s->out->count - first, s->abs_root};
+	const char *slash = strrchr(rel, '/');
+	/* "a/b.png" is in "a", "b.png" in the root, "/b.png" in "/". */
+	char *dir = slash == rel
+	    ? g_strdup("/")
+	    : g_strndup(rel, slash ? (size_t)(slash - rel) : 0);
+	gpointer known = g_hash_table_lookup(dirs, dir);
+	char *path;
+	int fd;
+
+	*name = slash ? slash + 1 : rel;
+	if (known != NULL) {
+		g_free(dir);
+		return GPOINTER_TO_INT(known) - 1;
+	}
+	if (pool->ndirs == HEADER_MAX_DIRS || **name == '\0') {
+		g_free(dir);
+		return -1;
+	}
+	path = mirad_path_join(pool->root, dir);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(path);
+	if (fd < 0) {
+		g_free(dir);
+		return -1;
+	}
+	pool->dir_fds[pool->ndirs++] = fd;
+	g_hash_table_insert(dirs, dir, GINT_TO_POINTER((int)pool->ndirs));
+	return (int)pool->ndirs - 1;
+}
+
+/* Record JOB's header in its record, or report its problem. */
+static void
+report_header(struct scan *s, struct header_job *job)
+{
+	struct mirad_record *r = job->record;
+
+	if (job->image_rc != 0) {
+		problem(s, r->image, "unreadable image: %s", job->err);
+		job->reported = true;
+		return;
+	}
+	r->width = job->image.width;
+	r->height = job->image.height;
+	r->channels = job->image.bands;
+	if (job->mask_rc < 0) {
+		problem(s, r->mask, "unreadable mask: %s", job->err);
+		job->reported = true;
+	} else if (job->mask_rc == 0 &&
+	    (job->mask.width != job->image.width ||
+	        job->mask.height != job->image.height)) {
+		problem(s, r->mask, "mask is %dx%d, image is %dx%d",
+		    job->mask.width, job->mask.height, job->image.width,
+		    job->image.height);
+		job->reported = true;
+	}
+}
+
+/* JOB's folders (each opened once for all the files in it: a header then
+ * costs the kernel one name's lookup, not a whole path's) and what the
+ * listing saw. */
+static void
+prepare_job(struct scan *s, struct header_job *job)
+{
+	struct header_pool *pool = s->headers;
+	const struct mirad_record *r = job->record;
+
+	job->listed =
+	    GPOINTER_TO_UINT(g_hash_table_lookup(s->listed_regular, r));
+	job->image_dir =
+	    header_dir(pool, pool->dirs, r->image, &job->image_name);
+	job->mask_dir = r->mask == NULL
+	    ? -1
+	    : header_dir(pool, pool->dirs, r->mask, &job->mask_name);
+}
+
+/*
+ * Hand the records the scan added since the last call to the header
+ * threads, so that they read while the listing goes on.  Call only when
+ * those records are final (a category's, once its folders are listed).
+ */
+static void
+queue_headers(struct scan *s)
+{
+	struct header_pool *pool = s->headers;
+
+	if (pool == NULL)
+		return;
+	while (pool->first + pool->queued < s->out->count) {
+		struct header_batch *b = mirad_xcalloc(1, sizeof *b);
+
+		b->pool = pool;
+		while (b->count < HEADER_BATCH &&
+		    pool->first + pool->queued < s->out->count) {
+			struct header_job *job = &b->jobs[b->count++];
+
+			job->record = s->out->items[pool->first + pool->queued];
+			pool->queued++;
+			prepare_job(s, job);
+		}
+		g_ptr_array_add(pool->batches, b);
+		if (pool->threads == NULL ||
+		    !g_thread_pool_push(pool->threads, b, NULL))
+			run_batch(b, NULL);
+	}
+}
+
+static void
+start_headers(struct scan *s, size_t first)
+{
+	struct header_pool *pool;
 	int nthreads = mirad_image_threads();
 
-	if (!s->opts->read_sizes || pool.count == 0)
+	if (!s->opts->read_sizes)
 		return;
-	pool.jobs = mirad_xcalloc(pool.count, sizeof *pool.jobs);
-	for (size_t i = 0; i < pool.count; i++)
-		pool.jobs[i].record = s->out->items[first + i];
-	mirad_progress_start("reading headers", pool.count);
-	(void)mirad_parallel_for(pool.count,
-	    nthreads > 1 ? (unsigned)nthreads : 1, header_item,
-	    header_thread_end, &pool, NULL);
+	pool = s->headers = mirad_xcalloc(1, sizeof *pool);
+	pool->root = s->abs_root;
+	pool->first = first;
+	pool->batches = g_ptr_array_new_with_free_func(free);
+	pool->dirs =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	pool->dir_fds = mirad_xcalloc(HEADER_MAX_DIRS, sizeof *pool->dir_fds);
+	/* Without threads the batches run as they are queued. */
+	if (nthreads > 1)
+		pool->threads =
+		    g_thread_pool_new(run_batch, NULL, nthreads, FALSE, NULL);
+	mirad_progress_start("reading headers", 0);
+}
+
+/* Wait for the header threads, then (SCANNED: the scan succeeded) record
+ * each header or report its problem, in record order, the same on every
+ * run. */
+static void
+finish_headers(struct scan *s, bool scanned)
+{
+	struct header_pool *pool = s->headers;
+	size_t count = 0;
+	bool *drop = NULL;
+
+	if (pool == NULL)
+		return;
+	if (scanned) {
+		queue_headers(s);
+		mirad_progress_set_total(pool->queued);
+	}
+	if (pool->threads != NULL)
+		g_thread_pool_free(pool->threads, FALSE, TRUE);
 	mirad_progress_end();
+	for (size_t i = 0; i < pool->ndirs; i++)
+		close(pool->dir_fds[i]);
+	if (scanned && s->opts->drop_reported)
+		drop = mirad_xcalloc(s->out->count, sizeof *drop);
+	for (guint k = 0; scanned && k < pool->batches->len; k++) {
+		struct header_batch *b = pool->batches->pdata[k];
 
-	for (size_t i = 0; i < pool.count; i++) {
-		struct header_job *job = &pool.jobs[i];
-		struct mirad_record *r = job->record;
-
-		if (job->image_rc != 0) {
-			problem(s, r->image, "unreadable image: %s",
-			    job->image_err);
-			job->reported = true;
-			continue;
-		}
-		r->width = job->image.width;
-		r->height = job->image.height;
-		r->channels = job->image.bands;
-		if (job->mask_rc < 0) {
-			problem(
-			    s, r->mask, "unreadable mask: %s", job->mask_err);
-			job->reported = true;
-		} else if (job->mask_rc == 0 &&
-		    (job->mask.width != job->image.width ||
-		        job->mask.height != job->image.height)) {
-			problem(s, r->mask, "mask is %dx%d, image is %dx%d",
-			    job->mask.width, job->mask.height, job->image.width,
-			    job->image.height);
-			job->reported = true;
+		for (size_t i = 0; i < b->count; i++, count++) {
+			report_header(s, &b->jobs[i]);
+			if (drop != NULL)
+				drop[pool->first + count] = b->jobs[i].reported;
 		}
 	}
-	if (s->opts->drop_reported) {
-		bool *drop = mirad_xcalloc(s->out->count, sizeof *drop);
-
-		for (size_t i = 0; i < pool.count; i++)
-			drop[first + i] = pool.jobs[i].reported;
+	if (drop != NULL) {
 		mirad_recordset_drop(s->out, drop);
 		free(drop);
 	}
-	free(pool.jobs);
+	g_ptr_array_free(pool->batches, TRUE);
+	g_hash_table_destroy(pool->dirs);
+	free(pool->dir_fds);
+	free(pool);
+	s->headers = NULL;
 }
 
 static struct mirad_record *
@@ -421,9 +607,9 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 	char *rel = mirad_xasprintf("%s/%s/%s", cat, dirname, label_dir);
 	bool normal = strcmp(label_dir, "good") == 0;
 	struct mirad_strlist files;
-	bool *file_is_dir;
+	enum mirad_entry_kind *kind;
 
-	if (list_rel_typed(s, rel, &files, &file_is_dir) != 0) {
+	if (list_rel_typed(s, rel, &files, &kind) != 0) {
 		problem(s, rel, "cannot read folder: %s", strerror(errno));
 		free(rel);
 		return;
@@ -433,7 +619,7 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 		problem(
 		    s, rel, "anomalous images under %s/ (skipped)", dirname);
 		mirad_strlist_free(&files);
-		free(file_is_dir);
+		free(kind);
 		free(rel);
 		return;
 	}
@@ -444,11 +630,14 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 
 		if (is_junk(name)) {
 			s->stats->ignored++;
-		} else if (file_is_dir[i]) {
+		} else if (kind[i] == MIRAD_ENTRY_DIR) {
 			problem(s, frel, "unexpected folder (skipped)");
 		} else if (!mirad_image_has_image_ext(name)) {
 			s->stats->ignored++;
 		} else {
+			guint listed =
+			    kind[i] == MIRAD_ENTRY_REGULAR ? LISTED_IMAGE : 0;
+
 			r = new_record(s, cat, split,
 			    normal ? "normal" : "anomaly", label_dir, frel);
 			if (!normal) {
@@ -459,6 +648,8 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 				if (m != NULL) {
 					m->used = true;
 					r->mask = mirad_xstrdup(m->rel);
+					if (m->regular)
+						listed |= LISTED_MASK;
 				} else {
 					problem(
 					    s, frel, "anomaly without a mask");
@@ -466,11 +657,14 @@ scan_label_dir(struct scan *s, const char *cat, const char *dirname,
 				free(stem);
 			}
 			mirad_recordset_push(s->out, r);
+			if (listed != 0)
+				g_hash_table_insert(s->listed_regular, r,
+				    GUINT_TO_POINTER(listed));
 		}
 		free(frel);
 	}
 	mirad_strlist_free(&files);
-	free(file_is_dir);
+	free(kind);
 	free(rel);
 }
 
@@ -480,9 +674,9 @@ scan_split_dir(struct scan *s, const char *cat, const char *dirname,
 {
 	char *rel = mirad_path_join(cat, dirname);
 	struct mirad_strlist labels;
-	bool *label_is_dir;
+	enum mirad_entry_kind *label_kind;
 
-	if (list_rel_typed(s, rel, &labels, &label_is_dir) != 0) {
+	if (list_rel_typed(s, rel, &labels, &label_kind) != 0) {
 		problem(s, rel, "cannot read folder: %s", strerror(errno));
 		free(rel);
 		return;
@@ -492,7 +686,7 @@ scan_split_dir(struct scan *s, const char *cat, const char *dirname,
 
 		if (is_junk(labels.items[i])) {
 			s->stats->ignored++;
-		} else if (!label_is_dir[i]) {
+		} else if (label_kind[i] != MIRAD_ENTRY_DIR) {
 			if (mirad_image_has_image_ext(labels.items[i]))
 				problem(s, lrel,
 				    "image outside a label folder (skipped)");
@@ -505,7 +699,7 @@ scan_split_dir(struct scan *s, const char *cat, const char *dirname,
 		free(lrel);
 	}
 	mirad_strlist_free(&labels);
-	free(label_is_dir);
+	free(label_kind);
 	free(rel);
 }
 
@@ -601,6 +795,7 @@ scan_mvtec_family(struct scan *s, char *err, size_t errlen)
 			s->stats->ignored++;
 		} else if (has_dir(s, train) || has_dir(s, test)) {
 			scan_category(s, name);
+			queue_headers(s);
 			categories++;
 		} else {
 			problem(s, name,
@@ -1014,7 +1209,8 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
     struct mirad_recordset *out, struct mirad_scan_stats *stats, char *err,
     size_t errlen)
 {
-	struct scan s = {opts, stats, out, root, NULL, opts->layout};
+	struct scan s = {
+	    opts, stats, out, root, NULL, opts->layout, NULL, NULL};
 	size_t first = out->count;
 	int rc;
 
@@ -1031,6 +1227,8 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
 	}
 	if (s.layout == MIRAD_LAYOUT_AUTO)
 		s.layout = mirad_layout_detect(root);
+	s.listed_regular = g_hash_table_new(g_direct_hash, g_direct_equal);
+	start_headers(&s, first);
 	stats->layout = s.layout;
 	switch (s.layout) {
 	case MIRAD_LAYOUT_VISA:
@@ -1048,8 +1246,8 @@ mirad_layout_scan(const char *root, const struct mirad_scan_options *opts,
 		    root);
 		rc = MIRAD_LAYOUT_UNKNOWN;
 	}
-	if (rc == 0)
-		read_sizes(&s, first);
+	finish_headers(&s, rc == 0);
+	g_hash_table_destroy(s.listed_regular);
 	free(s.abs_root);
 	if (rc == 0) {
 		/* Sort only what this scan added. */
