@@ -217,80 +217,8 @@ mirad_record_to_json(const struct mirad_record *r)
 	return obj;
 }
 
-/* VALUE as cJSON prints a string (or null) into LINE: '"', '\\' and the
- * control characters escaped, \b \f \n \r \t by name, the others as
- * \u00xx; every other byte as it is. */
-static void
-append_json_string(GString *line, const char *value)
-{
-	if (value == NULL) {
-		g_string_append(line, "null");
-		return;
-	}
-	g_string_append_c(line, '"');
-	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-		switch (*p) {
-		case '"':
-			g_string_append(line, "\\\"");
-			break;
-		case '\\':
-			g_string_append(line, "\\\\");
-			break;
-		case '\b':
-			g_string_append(line, "\\b");
-			break;
-		case '\f':
-			g_string_append(line, "\\f");
-			break;
-		case '\n':
-			g_string_append(line, "\\n");
-			break;
-		case '\r':
-			g_string_append(line, "\\r");
-			break;
-		case '\t':
-			g_string_append(line, "\\t");
-			break;
-		default:
-			if (*p < 32)
-				g_string_append_printf(line, "\\u%04x", *p);
-			else
-				g_string_append_c(line, (char)*p);
-		}
-	}
-	g_string_append_c(line, '"');
-}
-
-/* The line mirad_record_to_json() and cJSON_PrintUnformatted() give for a
- * record without extra fields, without building the object: writing a
- * scanned tree's manifest is most of what mirad-split DIR does after the
- * headers. */
-static void
-format_plain_record(GString *line, const struct mirad_record *r)
-{
-	static const char *const keys[] = {"{\"category\":", ",\"split\":",
-	    ",\"label\":", ",\"defect\":", ",\"image\":", ",\"mask\":"};
-	const char *values[] = {
-	    r->category, r->split, r->label, r->defect, r->image, r->mask};
-
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-		g_string_append(line, keys[i]);
-		append_json_string(line, values[i]);
-	}
-	if (r->root != NULL) {
-		g_string_append(line, ",\"root\":");
-		append_json_string(line, r->root);
-	}
-	if (r->width > 0 && r->height > 0)
-		g_string_append_printf(
-		    line, ",\"width\":%d,\"height\":%d", r->width, r->height);
-	if (r->channels > 0)
-		g_string_append_printf(line, ",\"channels\":%d", r->channels);
-	g_string_append(line, "}\n");
-}
-
-static int
-write_through_cjson(FILE *out, const struct mirad_record *r)
+int
+mirad_record_write(FILE *out, const struct mirad_record *r)
 {
 	cJSON *obj = mirad_record_to_json(r);
 	char *text = cJSON_PrintUnformatted(obj);
@@ -302,22 +230,6 @@ write_through_cjson(FILE *out, const struct mirad_record *r)
 	if (fputs(text, out) == EOF || putc('\n', out) == EOF)
 		rc = -1;
 	cJSON_free(text);
-	return rc;
-}
-
-int
-mirad_record_write(FILE *out, const struct mirad_record *r)
-{
-	GString *line;
-	int rc = 0;
-
-	if (r->extra != NULL)
-		return write_through_cjson(out, r);
-	line = g_string_sized_new(512);
-	format_plain_record(line, r);
-	if (fwrite(line->str, 1, line->len, out) != line->len)
-		rc = -1;
-	g_string_free(line, TRUE);
 	return rc;
 }
 

@@ -495,58 +495,6 @@ test_manifest_duplicates_found_described_and_dropped(void **state)
 	mirad_recordset_clear(&set);
 }
 
-/* mirad_record_write()'s line is the one cJSON prints for the record
- * (mirad_record_to_json()), for every byte a field may hold and every
- * optional field present or absent. */
-static void
-test_manifest_record_line_is_cjsons(void **state)
-{
-	char every_byte[256];
-	const char *texts[] = {"bottle", "", "a \"quoted\" \\ path",
-	    "tab\there\nnew\rline\b\f", "caf\xc3\xa9/\xff\x7f.png", NULL,
-	    every_byte};
-
-	(void)state;
-	for (int i = 1; i < 256; i++)
-		every_byte[i - 1] = (char)i;
-	every_byte[255] = '\0';
-	for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
-		for (int variant = 0; variant < 4; variant++) {
-			struct mirad_record *r = mirad_record_new();
-			cJSON *obj;
-			char *want, *got = NULL;
-			size_t len = 0;
-			FILE *f = open_memstream(&got, &len);
-
-			assert_non_null(f);
-			mirad_record_set(&r->category, texts[t]);
-			mirad_record_set(&r->split, "test");
-			mirad_record_set(&r->label, variant ? "anomaly" : NULL);
-			mirad_record_set(&r->defect, texts[t]);
-			mirad_record_set(
-			    &r->image, texts[t] ? texts[t] : "x.png");
-			mirad_record_set(
-			    &r->mask, variant & 1 ? texts[t] : NULL);
-			mirad_record_set(
-			    &r->root, variant & 2 ? texts[t] : NULL);
-			r->width = variant == 1 ? 0 : 640 + variant;
-			r->height = variant == 2 ? 0 : 480;
-			r->channels = variant == 3 ? 0 : variant + 1;
-			obj = mirad_record_to_json(r);
-			want = cJSON_PrintUnformatted(obj);
-			assert_int_equal(mirad_record_write(f, r), 0);
-			assert_int_equal(fclose(f), 0);
-			assert_int_equal(len, strlen(want) + 1);
-			assert_memory_equal(got, want, strlen(want));
-			assert_int_equal(got[len - 1], '\n');
-			cJSON_Delete(obj);
-			cJSON_free(want);
-			free(got);
-			mirad_record_free(r);
-		}
-	}
-}
-
 /* The same file named every way a key can be built: joined as given
  * (canonical paths) or through g_canonicalize_filename(). */
 static void
@@ -660,7 +608,6 @@ main(void)
 	    cmocka_unit_test(test_manifest_recordset_sort_from),
 	    cmocka_unit_test(
 	        test_manifest_duplicates_found_described_and_dropped),
-	    cmocka_unit_test(test_manifest_record_line_is_cjsons),
 	    cmocka_unit_test(test_manifest_duplicates_canonical_and_not),
 	    cmocka_unit_test(test_manifest_duplicate_labels_described),
 	    cmocka_unit_test(test_manifest_count_column_rule),
