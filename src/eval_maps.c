@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "mirad_codec.h"
+#include "mirad_codec_tiff.h"
 #include "mirad_err.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"

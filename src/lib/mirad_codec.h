@@ -5,7 +5,8 @@
  * dataset: its header (size, bands, bit depth), and whether it is intact.
  * Both are much cheaper here than through libvips, which builds an object
  * and sniffs every loader per file, and neither needs libvips started.
- * And the pixels of anomaly maps stored as float32 or float64 TIFF.
+ * TIFF is read by mirad_codec_tiff (the module that links libtiff), when
+ * the program links it: otherwise a TIFF is MIRAD_CODEC_UNKNOWN.
  *
  * Errors: functions return -1 and write a short reason ("truncated JPEG",
  * "truncated or damaged PNG") into the caller's ERR buffer.  Thread-safe:
@@ -46,31 +47,6 @@ int mirad_codec_header(
  * MIRAD_CODEC_UNKNOWN.
  */
 int mirad_codec_check(int fd, char *err, size_t errlen);
-
-/*
- * Read the one-band float32 TIFF (an anomaly map) open on FD, from offset
- * 0 with pread, when it has the plain layout read here exactly: strips,
- * the host's byte order, no predictor, grey, top-left orientation, at
- * most MAX_PIXELS pixels.  Returns 0 with *PIXELS new (row-major, *WIDTH
- * x *HEIGHT; the caller frees it with free()), -1 with ERR (a damaged
- * file: "truncated TIFF", "damaged TIFF"), or MIRAD_CODEC_UNKNOWN for
- * anything else, which libvips should read (another layout, not a TIFF,
- * libtiff before 4.5).  *PIXELS is NULL unless 0 is returned.
- */
-int mirad_codec_read_float32_tiff(int fd, uint64_t max_pixels, float **pixels,
-    size_t *width, size_t *height, char *err, size_t errlen);
-
-/*
- * Read the one-band float64 TIFF open on FD (strips or tiles, as tifffile
- * and NumPy write them; libvips refuses 64-bit float samples), each value
- * rounded to the nearest float32.  Returns 0 with *PIXELS new as above,
- * -1 with ERR (more than one band, a size of 0 or past MAX_PIXELS, a
- * damaged file: "damaged TIFF: <libtiff's reason>"), or MIRAD_CODEC_UNKNOWN
- * when the bytes are not a float64 TIFF (or libtiff is older than 4.5).
- * *PIXELS is NULL unless 0 is returned.
- */
-int mirad_codec_read_float64_tiff(int fd, uint64_t max_pixels, float **pixels,
-    size_t *width, size_t *height, char *err, size_t errlen);
 
 /* ---- masks ------------------------------------------------------------ */
 

@@ -59,6 +59,7 @@ static const struct {
     {"Read error on tile", "truncated TIFF"},
     {"TIFFFillStrip", "truncated TIFF"},
     {"TIFFFillTile", "truncated TIFF"},
+    {"TIFFReadDirectory: Failed to read directory", "damaged TIFF"},
     {"operation is blocked", "format not supported"},
 };
 

@@ -16,6 +16,7 @@
 #include <gmodule.h>
 
 #include "mirad_codec.h"
+#include "mirad_codec_tiff.h"
 #include "mirad_fs.h"
 #include "mirad_image.h"
 #include "mirad_image_vips.h"
@@ -202,12 +203,26 @@ ops_header(
 
 	/* Opening reads the header only; pixels are decoded on demand. */
 	im = open_with_loader(loader_type(mirad_path_ext(path), false), path,
-	    VIPS_ACCESS_RANDOM, false);
-	if (im == NULL)
-		im = vips_image_new_from_file(path, NULL);
+	    VIPS_ACCESS_RANDOM, true);
 	if (im == NULL) {
-		take_vips_error(err, errlen);
-		return -1;
+		/* The loader's refusal is kept (sniffing clears it): when no
+		 * other loader reads the file either, it says what is wrong
+		 * (a TIFF whose directory is cut or damaged). */
+		char *refusal = vips_error_buffer_copy();
+
+		im = vips_image_new_from_file(path, NULL);
+		if (im == NULL) {
+			char *sniffed = vips_error_buffer_copy();
+			char *both = g_strconcat(refusal, sniffed, NULL);
+
+			mirad_image_reason(both, err, errlen);
+			g_free(both);
+			g_free(sniffed);
+		}
+		g_free(refusal);
+		vips_error_clear();
+		if (im == NULL)
+			return -1;
 	}
 	info->width = vips_image_get_width(im);
 	info->height = vips_image_get_height(im);
@@ -244,6 +259,14 @@ mirad_image_vips_module_ops(void)
 }
 
 #else
+
+/*
+ * A program that links libvips loads libtiff anyway (libvips depends on
+ * it): this reference links mirad_codec_tiff, so that its TIFF headers
+ * and integrity checks keep libtiff's cheaper path instead of libvips'.
+ */
+__attribute__((used)) static int (*const keep_codec_tiff)(int, bool,
+    struct mirad_codec_info *, char *, size_t) = mirad_codec_tiff_run;
 
 int
 mirad_image_init(const char *argv0, int jobs, char *err, size_t errlen)

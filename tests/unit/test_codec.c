@@ -8,6 +8,7 @@
 #include "test_util.h"
 
 #include "mirad_codec.h"
+#include "mirad_codec_tiff.h"
 
 #include <tiffio.h>
 #include "test_tiff.h"

@@ -280,6 +280,12 @@ test_image_reasons_in_plain_words(void **state)
 	    "VipsForeignLoad: magickload: operation is blocked\n", err,
 	    sizeof err);
 	assert_string_equal(err, "format not supported");
+	/* A TIFF's directory unreadable (tiffload), then no loader found by
+	 * sniffing: the TIFF's reason wins. */
+	mirad_image_reason("TIFFReadDirectory: Failed to read directory at "
+	                   "offset 8\nmagickload: operation is blocked\n",
+	    err, sizeof err);
+	assert_string_equal(err, "damaged TIFF");
 	mirad_image_reason("something new\nsecond line", err, sizeof err);
 	assert_string_equal(err, "something new");
 	mirad_image_reason(NULL, err, sizeof err);
