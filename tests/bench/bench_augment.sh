@@ -91,7 +91,7 @@ print('%.2f MP' % (mean / 1e6) if mean >= 1e5 else '%d px' % round(mean ** 0.5))
 			"(noise fields and resamplers differ; 0 = identical)"
 		bench_row augment "mirad-augment -j2 (severity-3 chain, bench_augment.json, $name images)" \
 			"$data" "$c_wall" "$label" "$a_wall" \
-			"CPU $c_cpu s vs $a_cpu s; peak $c_rss vs $a_rss MiB"
+			"CPU $c_cpu s vs $a_cpu s; peak $c_rss vs $a_rss MiB; target: ratio >= 3; below it: the profile in tests/bench/README.md"
 	done
 }
 

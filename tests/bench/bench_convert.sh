@@ -158,7 +158,7 @@ line "mirad-convert --to visa-prepared" "$t_vp" "$(ratio "$t_py" "$t_vp")x faste
 line "mirad-convert --to visa-prepared --no-verify" "$t_vp_nv" "$(ratio "$t_py" "$t_vp_nv")x faster"
 desc="VisA raw, 3 classes ($njpg JPG, $nmask masks, --image-scale $visa_iscale) -> visa-prepared 1cls"
 alt="python prepare_data equivalent"
-bench_row convert "mirad-convert --to visa-prepared" "$desc" "$t_vp" "$alt" "$t_py" "best of $runs; the script is one process, mirad-convert one thread per core ($(nproc)); target: ratio >= 3"
+bench_row convert "mirad-convert --to visa-prepared" "$desc" "$t_vp" "$alt" "$t_py" "best of $runs; the script is one process, mirad-convert one thread per core ($(nproc)); target: ratio >= 3; below it: the profile in tests/bench/README.md"
 bench_row convert "mirad-convert --to visa-prepared --no-verify" "$desc" "$t_vp_nv" "$alt" "$t_py" "best of $runs"
 
 # (c) ---------------------------------------------------------------------
@@ -177,6 +177,6 @@ for n in 64 256; do
 	line "PIL resize script (LANCZOS / NEAREST) to $n" "$t_pil" ""
 	line "mirad-convert --to mvtec --resize $n" "$t_rs" "$(ratio "$t_pil" "$t_rs")x faster (target >= 3)"
 	bench_row convert "mirad-convert --to mvtec --resize $n" "MIRAD ($npng PNG files of ~${iscale}00 px) -> MVTec ${n}x$n" \
-		"$t_rs" "PIL resize script (LANCZOS / NEAREST)" "$t_pil" "best of $runs; the script is one process, mirad-convert one thread per core ($(nproc)); target: ratio >= 3"
+		"$t_rs" "PIL resize script (LANCZOS / NEAREST)" "$t_pil" "best of $runs; the script is one process, mirad-convert one thread per core ($(nproc)); target: ratio >= 3; below it: the profile in tests/bench/README.md"
 done
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) (shared: timings are noisy)"
