@@ -409,7 +409,6 @@ fetch_run_validate(struct fetch_run *f, const char *root, bool *mismatch,
 	struct row *rows = NULL;
 	size_t nrows = 0;
 	struct mirad_counts total = {0};
-	bool train_abnormal;
 	const struct fetch_dataset *d = f->dataset;
 	long images;
 	int rc;
@@ -440,20 +439,19 @@ fetch_run_validate(struct fetch_run *f, const char *root, bool *mismatch,
 	}
 	for (size_t i = 0; i < nrows; i++)
 		mirad_counts_sum(&total, &rows[i].n);
-	train_abnormal = total.train_abnormal > 0;
 	if (nrows > 1)
 		qsort(rows, nrows, sizeof *rows, cmp_rows);
 
 	printf("| Category | Train |%s Test normal | Test abnormal |%s\n",
-	    train_abnormal ? " Train abnormal |" : "",
+	    total.train_abnormal > 0 ? " Train abnormal |" : "",
 	    d ? " Expected | Status |" : "");
-	printf("|---|---:|%s---:|---:|%s\n", train_abnormal ? "---:|" : "",
-	    d ? "---|---|" : "");
+	printf("|---|---:|%s---:|---:|%s\n",
+	    total.train_abnormal > 0 ? "---:|" : "", d ? "---|---|" : "");
 	for (size_t i = 0; i < nrows; i++) {
 		const struct row *row = &rows[i];
 
 		printf("| %s | %zu |", row->category, row->n.train);
-		if (train_abnormal)
+		if (total.train_abnormal > 0)
 			printf(" %zu |", row->n.train_abnormal);
 		printf(
 		    " %zu | %zu |", row->n.test_normal, row->n.test_abnormal);
